@@ -1,0 +1,1 @@
+"""The embedded data set, shipped as package data (see README.md here)."""

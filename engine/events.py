@@ -1,0 +1,224 @@
+"""Engine events: the only thing the engine says to the outside world.
+
+Every event is a small frozen dataclass with a JSON name (``EVENT``) and
+``to_json()``. Headless mode writes them as JSON lines; the TUI posts them to
+the App. Because the UI is a function of this stream, a recorded stream
+(``event_from_json``) replays a run without TensorFlow.
+
+Numbers that can be NaN/inf (a diverging loss) are written as ``null`` so the
+output is always strict JSON.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+
+def _finite_or_none(value: Any) -> Any:
+    """Make a value strict-JSON safe: NaN/inf become None, tuples become lists."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_none(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalar
+        return _finite_or_none(value.item())
+    return value
+
+
+@dataclass(frozen=True)
+class Event:
+    EVENT = "event"
+
+    def payload(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"event": self.EVENT, **_finite_or_none(self.payload())}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), allow_nan=False, separators=(", ", ": "))
+
+
+@dataclass(frozen=True)
+class RunStarted(Event):
+    """The run's configuration and what the model and data turned out to be."""
+
+    EVENT = "run_started"
+    command: str  # "train" or "inspect"
+    config: dict
+    dataset: str
+    n_train: int
+    n_test: int
+    input_shape: list
+    classes: int
+    stochastic_layers: list  # [{"name", "class", "rate", "noise_shape"}]
+    normalization_layers: list  # [{"name", "class"}]
+    keras_version: str
+    tensorflow_version: str
+    devices: list  # e.g. ["CPU"] or ["GPU: NVIDIA H100 80GB HBM3"]
+    steps_per_epoch: int
+    notes: list = field(default_factory=list)  # plain sentences, e.g. "outputs are logits: softmaxed"
+
+
+@dataclass(frozen=True)
+class Status(Event):
+    """Lifecycle text for the status line: loading TensorFlow, training, paused, stopped..."""
+
+    EVENT = "status"
+    state: str  # "loading" | "running" | "paused" | "stopped" | "evaluating" | "finished"
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class BatchLosses(Event):
+    """Per-batch training losses (dropout on), aggregated to at most ~20 events/s."""
+
+    EVENT = "batch_losses"
+    epoch: int  # 1-based
+    first_step: int  # 1-based step within the epoch of losses[0]
+    global_step: int  # 1-based global step of losses[0]
+    losses: list
+    samples_per_second: float
+
+
+@dataclass(frozen=True)
+class EpochEnd(Event):
+    EVENT = "epoch_end"
+    epoch: int
+    train_loss_keras: float  # what fit reports: dropout on, averaged over the epoch
+    train_loss_inference: float  # training set, end-of-epoch weights, dropout off
+    test_loss_inference: float
+    train_accuracy_inference: float
+    test_accuracy_inference: float
+    seconds: float
+    samples_per_second: float
+    rate: float  # dropout rate used during this epoch
+
+
+@dataclass(frozen=True)
+class ModeEvaluation(Event):
+    """One round of every evaluation mode on the test set (names per design.md)."""
+
+    EVENT = "mode_evaluation"
+    epoch: int
+    modes: dict  # mode name -> metrics dict as in the summary contract
+
+
+@dataclass(frozen=True)
+class SampleProbe(Event):
+    """One test sample predicted T times with dropout on, and once with it off."""
+
+    EVENT = "sample_probe"
+    index: int
+    label: int
+    image: list  # pixel values in [0, 1] (rescaled for display only), row-major
+    image_shape: list  # e.g. [8, 8]; [n] for non-image inputs
+    inference_probs: list
+    predicted: int  # argmax of inference_probs
+    pass_probs: list  # T values: p(predicted class) on each stochastic pass
+    votes: list  # per class: how many passes chose it
+    mean: float  # mean of pass_probs
+    std: float
+    predictive_entropy: float
+    mutual_information: float
+    samples: int  # T
+
+
+@dataclass(frozen=True)
+class RateChanged(Event):
+    EVENT = "rate_changed"
+    epoch: int  # first epoch that trains with the new rate
+    global_step: int
+    rate: float
+
+
+@dataclass(frozen=True)
+class SamplesChanged(Event):
+    EVENT = "samples_changed"
+    samples: int
+
+
+@dataclass(frozen=True)
+class LogRecord(Event):
+    """A captured TensorFlow/absl log line or Python warning."""
+
+    EVENT = "log"
+    level: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Finished(Event):
+    EVENT = "finished"
+    epochs_run: int
+    seconds: float
+    stopped_by_user: bool
+
+
+@dataclass(frozen=True)
+class Failed(Event):
+    EVENT = "failed"
+    message: str  # one line, for the user
+    epoch: int | None = None
+    batch: int | None = None
+    traceback: str = ""
+
+
+@dataclass(frozen=True)
+class Summary(Event):
+    """The last line of a successful headless run (design.md's contract)."""
+
+    EVENT = "summary"
+    dataset: str
+    n_train: int
+    n_test: int
+    epochs_run: int
+    seconds: float
+    stochastic_layers: list
+    modes: dict
+    history: list = field(default_factory=list)  # per-evaluation rounds; exports keep it
+
+    def to_dict(self) -> dict[str, Any]:
+        data = super().to_dict()
+        # The headless summary line follows design.md exactly; history is for exports.
+        data.pop("history")
+        return data
+
+    def to_export_dict(self) -> dict[str, Any]:
+        return {"event": self.EVENT, **_finite_or_none(self.payload())}
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.EVENT: cls
+    for cls in (
+        RunStarted,
+        Status,
+        BatchLosses,
+        EpochEnd,
+        ModeEvaluation,
+        SampleProbe,
+        RateChanged,
+        SamplesChanged,
+        LogRecord,
+        Finished,
+        Failed,
+        Summary,
+    )
+}
+
+
+def event_from_json(line: str) -> Event:
+    """Rebuild an event from one JSON line (for recorded streams)."""
+    data = json.loads(line)
+    cls = EVENT_TYPES[data.pop("event")]
+    names = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{k: v for k, v in data.items() if k in names})
+
+
+Sink = Callable[[Event], None]

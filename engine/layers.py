@@ -1,0 +1,151 @@
+"""Which layers behave differently under ``training``, and switching them safely.
+
+Stochastic layers draw random noise when called with ``training=True``;
+normalisation layers (BatchNormalization) use batch statistics and update their
+moving statistics. Discovery walks nested models and layers inside layers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import Iterator
+
+import keras
+import numpy as np
+
+STOCHASTIC_CLASSES = (
+    keras.layers.Dropout,
+    keras.layers.SpatialDropout1D,
+    keras.layers.SpatialDropout2D,
+    keras.layers.SpatialDropout3D,
+    keras.layers.GaussianDropout,
+    keras.layers.AlphaDropout,
+    keras.layers.GaussianNoise,
+)
+NORMALIZATION_CLASSES = (keras.layers.BatchNormalization,)
+
+
+def iter_layers(model: keras.layers.Layer) -> Iterator[keras.layers.Layer]:
+    """Every layer reachable from ``model`` (depth first, each once), model excluded."""
+    seen: set[int] = {id(model)}
+    stack = list(reversed(_children(model)))
+    while stack:
+        layer = stack.pop()
+        if id(layer) in seen:
+            continue
+        seen.add(id(layer))
+        yield layer
+        stack.extend(reversed(_children(layer)))
+
+
+def _children(layer: keras.layers.Layer) -> list[keras.layers.Layer]:
+    # Keras 3 tracks sub-layers of models and of custom layers in `_layers`.
+    return [child for child in getattr(layer, "_layers", []) if isinstance(child, keras.layers.Layer)]
+
+
+@dataclass(frozen=True)
+class StochasticLayer:
+    name: str
+    cls: str
+    rate: float | None  # Dropout family
+    stddev: float | None  # GaussianNoise
+    noise_shape: list | None
+
+    def to_json(self) -> dict:
+        data = {"name": self.name, "class": self.cls, "rate": self.rate, "noise_shape": self.noise_shape}
+        if self.stddev is not None:
+            data["stddev"] = self.stddev
+        return data
+
+
+def stochastic_layers(model: keras.layers.Layer) -> list[keras.layers.Layer]:
+    return [layer for layer in iter_layers(model) if isinstance(layer, STOCHASTIC_CLASSES)]
+
+
+def normalization_layers(model: keras.layers.Layer) -> list[keras.layers.Layer]:
+    return [layer for layer in iter_layers(model) if isinstance(layer, NORMALIZATION_CLASSES)]
+
+
+def describe_stochastic(model: keras.layers.Layer) -> list[StochasticLayer]:
+    described = []
+    for layer in stochastic_layers(model):
+        noise_shape = getattr(layer, "noise_shape", None)
+        described.append(
+            StochasticLayer(
+                name=layer.name,
+                cls=type(layer).__name__,
+                rate=_float_or_none(getattr(layer, "rate", None)),
+                stddev=_float_or_none(getattr(layer, "stddev", None)),
+                noise_shape=None if noise_shape is None else [None if d is None else int(d) for d in noise_shape],
+            )
+        )
+    return described
+
+
+def describe_normalization(model: keras.layers.Layer) -> list[dict]:
+    return [{"name": layer.name, "class": type(layer).__name__} for layer in normalization_layers(model)]
+
+
+def _float_or_none(value) -> float | None:
+    return None if value is None else float(value)
+
+
+@contextlib.contextmanager
+def normalization_in_inference(model: keras.layers.Layer) -> Iterator[None]:
+    """Inside this block, ``model(x, training=True)`` runs dropout but not BatchNorm.
+
+    Keras documents that a BatchNormalization layer with ``trainable=False``
+    runs in inference mode even when called with ``training=True``; that is the
+    per-layer switch Keras offers. Flags are restored on exit.
+    """
+    layers = normalization_layers(model)
+    saved = [layer.trainable for layer in layers]
+    try:
+        for layer in layers:
+            layer.trainable = False
+        yield
+    finally:
+        for layer, flag in zip(layers, saved):
+            layer.trainable = flag
+
+
+class NormalizationState:
+    """A bit-exact copy of every normalisation layer's non-trainable variables."""
+
+    def __init__(self, model: keras.layers.Layer) -> None:
+        self._variables = [v for layer in normalization_layers(model) for v in layer.non_trainable_variables]
+        self._saved = [np.array(v.numpy(), copy=True) for v in self._variables]
+
+    def max_relative_shift(self) -> float:
+        """Largest change of any moving statistic, relative to that variable's scale.
+
+        Per variable: max|now - saved| / max(max|saved|, 1e-6). Scaling by the
+        variable's largest entry keeps a freshly initialised moving_mean (all
+        zeros) from giving an infinite ratio.
+        """
+        worst = 0.0
+        for variable, saved in zip(self._variables, self._saved):
+            if saved.size == 0:
+                continue
+            scale = max(float(np.max(np.abs(saved))), 1e-6)
+            worst = max(worst, float(np.max(np.abs(variable.numpy() - saved))) / scale)
+        return worst
+
+    def restore(self) -> None:
+        for variable, saved in zip(self._variables, self._saved):
+            variable.assign(saved)
+
+
+@contextlib.contextmanager
+def dropout_rate(model: keras.layers.Layer, rate: float) -> Iterator[None]:
+    """Temporarily set every Dropout-family layer's rate (explain/test helper)."""
+    layers = [layer for layer in stochastic_layers(model) if hasattr(layer, "rate")]
+    saved = [layer.rate for layer in layers]
+    try:
+        for layer in layers:
+            layer.rate = rate
+        yield
+    finally:
+        for layer, old in zip(layers, saved):
+            layer.rate = old
