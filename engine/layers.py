@@ -70,7 +70,7 @@ def normalization_layers(model: keras.layers.Layer) -> list[keras.layers.Layer]:
 def describe_stochastic(model: keras.layers.Layer) -> list[StochasticLayer]:
     described = []
     for layer in stochastic_layers(model):
-        noise_shape = getattr(layer, "noise_shape", None)
+        noise_shape = _noise_shape(layer)
         described.append(
             StochasticLayer(
                 name=layer.name,
@@ -81,6 +81,18 @@ def describe_stochastic(model: keras.layers.Layer) -> list[StochasticLayer]:
             )
         )
     return described
+
+
+def _noise_shape(layer: keras.layers.Layer) -> tuple | None:
+    # Spatial dropout keeps noise_shape=None and builds its mask shape inside call();
+    # report that effective shape (None = the input's size along that axis).
+    spatial_rank = {keras.layers.SpatialDropout1D: 1, keras.layers.SpatialDropout2D: 2, keras.layers.SpatialDropout3D: 3}
+    for cls, rank in spatial_rank.items():
+        if isinstance(layer, cls):
+            if getattr(layer, "data_format", "channels_last") == "channels_first":
+                return (None, None) + (1,) * rank
+            return (None,) + (1,) * rank + (None,)
+    return getattr(layer, "noise_shape", None)
 
 
 def describe_normalization(model: keras.layers.Layer) -> list[dict]:
