@@ -1,0 +1,301 @@
+"""The Textual app: engine events in, panes out, controls back to the engine.
+
+Start-up imports nothing from TensorFlow: the engine's Session (and with it
+Keras) is imported inside the thread worker, so the first frame shows the
+layout and a "loading TensorFlow" status at once.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from pathlib import Path
+from typing import Iterable
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.events import Print, Resize
+from textual.screen import Screen
+from textual.widgets import Footer
+from textual.worker import Worker, WorkerState
+
+from engine.config import RunConfig
+from engine.controls import Controls
+from engine.events import Event, Failed
+from tui import export as exporting
+from tui.bridge import EventBuffer, FdCapture
+from tui.panes.loss import LossPane
+from tui.panes.modes import ModesPane
+from tui.panes.probe import ProbePane
+from tui.panes.status import LogPane, StatusBar, status_line
+from tui.replay import Replay, load_events
+from tui.run_state import LOG, LOSS, MODES, PROBE, STATUS, RunState
+
+TICK_SECONDS = 0.1  # drain events and redraw at most 10 times a second
+NARROW_WIDTH = 120  # below this the log pane shares the bottom row with the modes table
+RATE_STEP, RATE_MAX = 0.05, 0.95
+MAX_SAMPLES = 1024
+
+
+class DropoutApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "dropout-tui"
+
+    BINDINGS = [
+        Binding("space", "pause", "Pause/resume"),
+        Binding("s", "step", "Step"),
+        Binding("x", "stop", "Stop"),
+        Binding("plus", "rate(1)", "Rate+"),
+        Binding("minus", "rate(-1)", "Rate-"),
+        Binding("t", "samples(0.5)", "T/2"),
+        Binding("T", "samples(2)", "T×2"),
+        Binding("n", "probe('next')", "Next"),
+        Binding("p", "probe('prev')", "Prev"),
+        Binding("u", "probe('most_uncertain')", "Uncertain"),
+        Binding("r", "probe('redraw')", "Redraw"),
+        Binding("e", "export", "Export"),
+        Binding("w", "explain", "Why?"),
+        Binding("l", "toggle_log", "Log"),
+        Binding("d", "toggle_theme", "Theme"),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    # Descriptions for the command palette, in binding order.
+    COMMANDS_HELP = {
+        "pause": "Pause or resume training",
+        "step": "Step one epoch while paused",
+        "stop": "Stop training (evaluation and probing keep working)",
+        "rate(1)": "Dropout rate +0.05 from the next epoch",
+        "rate(-1)": "Dropout rate -0.05 from the next epoch",
+        "samples(0.5)": "Halve the MC samples T",
+        "samples(2)": "Double the MC samples T",
+        "probe('next')": "Probe the next test sample",
+        "probe('prev')": "Probe the previous test sample",
+        "probe('most_uncertain')": "Probe the most uncertain test sample (highest MI)",
+        "probe('redraw')": "Draw the T stochastic passes again",
+        "export": "Export results JSON and an SVG screenshot",
+        "explain": "Why? Explain every common claim about test-time dropout",
+        "toggle_log": "Show the log pane / the modes table (narrow terminals)",
+        "toggle_theme": "Toggle light/dark theme",
+        "help": "Show keys and what each pane means",
+        "quit": "Quit (stops the engine cleanly)",
+    }
+
+    def __init__(self, config: RunConfig, export_dir: str | Path = "dropout-tui-export",
+                 replay: Replay | None = None) -> None:
+        super().__init__()
+        self.config = config
+        self.export_dir = Path(export_dir)
+        self.controls = Controls()
+        self.state = RunState(config)
+        self._buffer = EventBuffer()
+        self._replay = None if replay is None else load_events(replay)
+        self._capture: FdCapture | None = None
+        self._started_at: float | None = None
+        self._paused = False
+        self._stopping = False
+        self._requested_rate = config.rate
+        self._last_status = 0.0
+
+    # --- layout ------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield StatusBar(self.config, id="status-bar")
+        with Horizontal(id="top"):
+            yield LossPane(id="loss-pane")
+            yield ProbePane(id="probe-pane")
+        with Horizontal(id="bottom"):
+            yield ModesPane(id="modes-pane")
+            yield LogPane(id="log-pane")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.begin_capture_print(self.query_one(LogPane), stdout=True, stderr=True)
+        self.set_interval(TICK_SECONDS, self._tick)
+        self._redraw({LOSS, STATUS})
+        if self._replay is not None:
+            for event in self._replay:
+                self._buffer.put(event)
+            self._tick()
+        else:
+            self._started_at = time.monotonic()
+            self._run_engine()
+
+    def on_resize(self, event: Resize) -> None:
+        self.screen.set_class(event.size.width < NARROW_WIDTH, "-narrow")
+
+    def run(self, *args, **kwargs):  # type: ignore[override]
+        # Native TensorFlow logging writes to fd 2 and would tear the screen.
+        with FdCapture() as capture:
+            self._capture = capture
+            try:
+                return super().run(*args, **kwargs)
+            finally:
+                self._capture = None
+
+    # --- engine ------------------------------------------------------------
+    @work(thread=True, exclusive=True, exit_on_error=False, name="engine")
+    def _run_engine(self) -> None:
+        from engine.session import Session  # imports TensorFlow: never on the start path
+
+        Session(self.config, self._buffer.put, self.controls, serve=True).run()
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        if event.state != WorkerState.ERROR or event.worker.error is None:
+            return
+        error = event.worker.error
+        message = f"{type(error).__name__}: {error}".splitlines()[0]
+        trace = "".join(traceback.format_exception(error))
+        self._buffer.put(Failed(message=message, traceback=trace))
+        self._tick()
+
+    def _tick(self) -> None:
+        dirty: set[str] = set()
+        for event in self._buffer.drain():
+            dirty |= self.state.apply(event)
+        if self._capture is not None:
+            for line in self._capture.read_new():
+                self.state.pending_logs.append(("", line))
+                dirty.add(LOG)
+        if self.state.failed is not None and LOG in dirty:
+            self._announce_failure(self.state.failed)
+        # Elapsed time moves on its own: refresh the status once a second anyway.
+        now = time.monotonic()
+        if now - self._last_status >= 1.0:
+            dirty.add(STATUS)
+        self._redraw(dirty)
+
+    def _announce_failure(self, failed: Failed) -> None:
+        if getattr(self, "_announced", None) is failed:
+            return
+        self._announced = failed
+        self.notify(failed.message, title="Run failed (traceback in the log)", severity="error", timeout=10)
+        self.screen.add_class("-show-log")
+
+    def _redraw(self, dirty: set[str]) -> None:
+        if LOSS in dirty:
+            self.query_one(LossPane).update_from(self.state)
+        if MODES in dirty:
+            self.query_one(ModesPane).update_from(self.state)
+        if PROBE in dirty:
+            self.query_one(ProbePane).update_from(self.state)
+        if LOG in dirty:
+            log = self.query_one(LogPane)
+            for level, text in self.state.pending_logs:
+                log.add(level, text)
+            self.state.pending_logs.clear()
+        if STATUS in dirty:
+            self._last_status = time.monotonic()
+            self.query_one(StatusBar).show(
+                status_line(self.state, self._elapsed(), self._paused, self._stopping))
+
+    def _elapsed(self) -> float | None:
+        if self.state.finished is not None:
+            return self.state.finished.seconds
+        if self._started_at is None:  # a replay: only what the events say, so frames are deterministic
+            return sum(e.seconds for e in self.state.epochs)
+        return time.monotonic() - self._started_at
+
+    def on_print(self, event: Print) -> None:
+        self.query_one(LogPane).add("", event.text.rstrip("\n"))
+
+    # --- actions -----------------------------------------------------------
+    @property
+    def _training_over(self) -> bool:
+        return self.state.finished is not None or self.state.failed is not None
+
+    def action_pause(self) -> None:
+        if self._training_over:
+            self.notify("training is over: nothing to pause")
+            return
+        self._paused = self.controls.toggle_pause()
+        self._redraw({STATUS})
+
+    def action_step(self) -> None:
+        if not self._paused:
+            self.notify("step runs one epoch while paused: press space first")
+            return
+        self.controls.step()
+
+    def action_stop(self) -> None:
+        if self._training_over:
+            self.notify("training already ended")
+            return
+        self._stopping = True
+        self.controls.stop()
+        self._redraw({STATUS})
+
+    def action_rate(self, direction: int) -> None:
+        if self.state.stochastic is False:
+            self.notify("this model has no stochastic layers: the rate changes nothing", severity="warning")
+            return
+        rate = round(min(RATE_MAX, max(0.0, self._requested_rate + direction * RATE_STEP)), 2)
+        if rate == self._requested_rate:
+            self.notify(f"rate stays at {rate:.2f} (allowed: 0 to {RATE_MAX})")
+            return
+        self._requested_rate = rate
+        self.controls.set_rate(rate)
+        self.notify(f"dropout rate {rate:.2f} from the next epoch")
+
+    def action_samples(self, factor: float) -> None:
+        samples = int(min(MAX_SAMPLES, max(1, round(self.state.samples * factor))))
+        if samples == self.state.samples:
+            self.notify(f"T stays at {samples} (allowed: 1 to {MAX_SAMPLES})")
+            return
+        self.controls.set_samples(samples)
+        self.state.samples = samples
+        self.notify(f"MC samples T = {samples}")
+        self._redraw({STATUS})
+
+    def action_probe(self, which: str) -> None:
+        self.controls.probe(which)
+
+    def action_export(self) -> None:
+        try:
+            result = exporting.export(self.state, self.export_screenshot(), self.export_dir)
+        except OSError as error:
+            self.notify(f"export failed: {error.strerror or error} ({error.filename or self.export_dir})",
+                        title="Export", severity="error", timeout=8)
+            return
+        self.notify(f"wrote {result.results} and {result.screenshot.name}", title="Export")
+
+    def action_explain(self) -> None:
+        try:
+            from tui.screens.explain import ExplainScreen
+        except ImportError:
+            self.notify("the explain screen is not available in this build", severity="warning")
+            return
+        self.push_screen(ExplainScreen())
+
+    def action_toggle_log(self) -> None:
+        self.screen.toggle_class("-show-log")
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+
+    def action_help(self) -> None:
+        from tui.screens.help import HelpScreen
+
+        self.push_screen(HelpScreen())
+
+    async def action_quit(self) -> None:
+        # Wake a paused or serving engine so the worker returns within a batch.
+        self.controls.cancel()
+        self.exit(0)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for binding in self.BINDINGS:
+            assert isinstance(binding, Binding)
+            help_text = self.COMMANDS_HELP[binding.action]
+            yield SystemCommand(f"{binding.description} [{binding.key}]", help_text,
+                                lambda action=binding.action: self.run_action(action))
+
+
+def create_app(config: RunConfig, export_dir: str | Path = "dropout-tui-export",
+               replay: Replay | None = None) -> DropoutApp:
+    """The one app factory, shared by the CLI and the tests."""
+    return DropoutApp(config, export_dir=export_dir, replay=replay)

@@ -1,0 +1,95 @@
+"""The `e` key: results JSON and an SVG screenshot, written atomically.
+
+Built from the RunState, so it works mid-run as well as after the summary.
+Names carry a timestamp (and a counter when needed) so a second export never
+silently replaces the first.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from tui.run_state import RunState
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    results: Path
+    screenshot: Path
+
+
+def results_dict(state: RunState) -> dict:
+    """The headless summary's fields plus the per-epoch history of every mode."""
+    started = state.started
+    if state.summary is not None:
+        summary = state.summary.to_dict()
+    else:
+        summary = {
+            "event": "summary",
+            "dataset": started.dataset if started else state.config.dataset,
+            "n_train": started.n_train if started else None,
+            "n_test": started.n_test if started else None,
+            "epochs_run": len(state.epochs),
+            "seconds": state.finished.seconds if state.finished else sum(e.seconds for e in state.epochs),
+            "stochastic_layers": started.stochastic_layers if started else [],
+            "modes": state.latest_modes,
+        }
+    return _clean({
+        **summary,
+        "complete": state.summary is not None,
+        "state": state.state,
+        "config": state.config.to_dict(),
+        "history": [{"epoch": ev.epoch, "modes": ev.modes} for ev in state.evaluations],
+        "epochs": [e.to_dict() for e in state.epochs],
+        "rate_changes": [r.to_dict() for r in state.rate_changes],
+        "probe": state.probe.to_dict() if state.probe else None,
+    })
+
+
+def export(state: RunState, svg: str, directory: Path, now: float | None = None) -> ExportResult:
+    """Write both files into ``directory`` (created if needed); raises OSError on failure."""
+    directory.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
+    stem = _free_stem(directory, f"dropout-tui-{stamp}")
+    text = json.dumps(results_dict(state), indent=2, allow_nan=False) + "\n"
+    results = _atomic_write(directory / f"{stem}.json", text)
+    screenshot = _atomic_write(directory / f"{stem}.svg", svg)
+    return ExportResult(results, screenshot)
+
+
+def _free_stem(directory: Path, stem: str) -> str:
+    candidate, counter = stem, 1
+    while (directory / f"{candidate}.json").exists() or (directory / f"{candidate}.svg").exists():
+        candidate, counter = f"{stem}-{counter}", counter + 1
+    return candidate
+
+
+def _atomic_write(path: Path, text: str) -> Path:
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _clean(value):
+    """Strict JSON: NaN/inf become null (a diverged loss must not break the file)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value

@@ -1,0 +1,117 @@
+"""Loss pane: per-batch and per-epoch losses, and why they differ."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.events import Resize
+from textual.containers import Vertical
+from textual.widgets import Static
+from textual_plot import HiResMode, LegendLocation, PlotWidget
+
+from tui.fmt import finite, num
+from tui.run_state import RunState
+
+MAX_BATCH_POINTS = 600
+SHORT_HEIGHT = 16  # below this the chart's boxed legend would hide the curves: use one text line  # more points than a terminal has columns only costs redraw time
+
+# (attribute of EpochEnd, legend label, marker, colour); markers keep series apart under NO_COLOR.
+EPOCH_SERIES = (
+    ("train_loss_keras", "fit (dropout on)", "●", "dark_orange"),
+    ("train_loss_inference", "train (dropout off)", "■", "dodger_blue1"),
+    ("test_loss_inference", "test (dropout off)", "▲", "magenta"),
+)
+
+
+class LossPlot(PlotWidget, can_focus=False):
+    """The chart never takes focus: its own +/-/r/arrow bindings would shadow the app's keys."""
+
+
+class LossPane(Vertical):
+    def compose(self) -> ComposeResult:
+        yield LossPlot(id="loss-plot", allow_pan_and_zoom=False)
+        yield Static(_compact_legend(), id="loss-legend")
+        yield Static("", id="loss-caption")
+
+    def on_mount(self) -> None:
+        self.border_title = "Loss by epoch"
+        plot = self.query_one(LossPlot)
+        plot.margin_top, plot.margin_bottom, plot.margin_left = 0, 2, 6
+        plot.set_xlabel("epoch")
+        plot.show_legend(LegendLocation.TOPRIGHT)
+
+    def on_resize(self, event: Resize) -> None:
+        short = event.size.height < SHORT_HEIGHT
+        self.set_class(short, "-short")
+        plot = self.query_one(LossPlot)
+        plot.show_legend(LegendLocation.TOPRIGHT, is_visible=not short)
+        # Short panes keep the tick labels but drop the axis label row.
+        plot.margin_bottom = 1 if short else 2
+
+    def update_from(self, state: RunState) -> None:
+        plot = self.query_one(LossPlot)
+        caption = self.query_one("#loss-caption", Static)
+        if state.inspect and state.total_epochs == 0:
+            plot.clear()
+            caption.update("inspect mode: no training here (add --fine-tune N to train N epochs first)")
+            return
+        plot.clear()
+        x, y = _finite_pairs(state.batch_x, state.batch_loss)
+        x, y = _decimate(x, y, MAX_BATCH_POINTS)
+        if x:
+            plot.plot(x, y, line_style="grey50", hires_mode=HiResMode.BRAILLE, label="batch (dropout on)")
+        epochs = [e.epoch for e in state.epochs]
+        for attribute, label, marker, colour in EPOCH_SERIES:
+            ex, ey = _finite_pairs(epochs, [getattr(e, attribute) for e in state.epochs])
+            if ex:
+                plot.scatter(ex, ey, marker=marker, marker_style=colour, label=label)
+        for index, change in enumerate(state.rate_changes):
+            label = "rate changed" if index == 0 else None
+            plot.add_v_line(change.epoch - 1, line_style="green", label=label)
+        # A little room on the right so the last epoch's markers are not clipped by the frame.
+        plot.set_xlimits(0, max(state.total_epochs, 1) * 1.03)
+        plot.set_ylimits(0, None)
+        caption.update(loss_caption(state))
+
+
+def _compact_legend() -> Text:
+    text = Text.assemble(("⠒", "grey50"), "batch")
+    for _, label, marker, colour in EPOCH_SERIES:
+        text.append(" ")
+        text.append(marker, style=colour)
+        text.append(label.split(" ")[0])
+    text.append(" │", style="green")
+    text.append("rate")
+    return text
+
+
+def loss_caption(state: RunState) -> str:
+    if not state.epochs:
+        if state.batch_loss:
+            return f"batch loss {num(state.batch_loss[-1])} (dropout on); epoch losses after epoch 1"
+        return "waiting for the first batch"
+    last = state.epochs[-1]
+    fit, train, test = last.train_loss_keras, last.train_loss_inference, last.test_loss_inference
+    gap = None if finite(fit) is None or finite(test) is None else fit - test
+    return (
+        f"fit {num(fit)} (dropout on, epoch mean) vs test {num(test)}, train {num(train)} "
+        f"(dropout off, end weights): gap {num(gap, '+.3f')}"
+    )
+
+
+def _finite_pairs(xs: list, ys: list) -> tuple[list[float], list[float]]:
+    pairs = [(finite(a), finite(b)) for a, b in zip(xs, ys)]
+    kept = [(a, b) for a, b in pairs if a is not None and b is not None]
+    return [a for a, _ in kept], [b for _, b in kept]
+
+
+def _decimate(x: list[float], y: list[float], limit: int) -> tuple[list[float], list[float]]:
+    """Average neighbouring batches so a long run still draws fast."""
+    if len(x) <= limit:
+        return x, y
+    out_x, out_y = [], []
+    for index in range(limit):
+        start, stop = index * len(x) // limit, (index + 1) * len(x) // limit
+        out_x.append(sum(x[start:stop]) / (stop - start))
+        out_y.append(sum(y[start:stop]) / (stop - start))
+    return out_x, out_y

@@ -1,0 +1,128 @@
+"""Sample probe: one test input predicted T times with dropout on, once with it off."""
+
+from __future__ import annotations
+
+import math
+import os
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Static
+
+from engine.events import SampleProbe
+from tui.fmt import finite, num, sparkline
+from tui.run_state import RunState
+
+MAX_IMAGE_COLS = 16
+MAX_IMAGE_ROWS = 8  # terminal rows; each holds two pixel rows
+SHADES = " ░▒▓█"
+
+
+class ProbePane(Vertical):
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="probe-top"):
+            yield Static("", id="probe-image")
+            yield Static("", id="probe-facts")
+        yield Static("", id="probe-detail")
+
+    def on_mount(self) -> None:
+        self.border_title = "Sample probe"
+        self.update_from(None)
+
+    def update_from(self, state: RunState | None) -> None:
+        probe = state.probe if state else None
+        image, facts, detail = self.query_one("#probe-image", Static), self.query_one("#probe-facts", Static), \
+            self.query_one("#probe-detail", Static)
+        if probe is None:
+            image.update("")
+            facts.update("waiting for the first probe")
+            detail.update("n/p: next/previous sample\nu: most uncertain  r: redraw")
+            return
+        self.border_title = f"Sample probe: test #{probe.index}"
+        picture = render_image(probe.image, probe.image_shape, no_color=bool(os.environ.get("NO_COLOR")))
+        image.display = picture is not None
+        image.update(picture or "")
+        facts.update(probe_facts(probe, picture is None))
+        width = max(10, self.content_size.width or 30)
+        detail.update(probe_detail(probe, state.stochastic if state else None, width))
+
+
+def probe_facts(probe: SampleProbe, no_picture: bool) -> str:
+    probs = probe.inference_probs
+    confidence = probs[probe.predicted] if 0 <= probe.predicted < len(probs) else None
+    verdict = "right" if probe.predicted == probe.label else "wrong"
+    lines = [
+        f"label {probe.label}",
+        f"dropout off: {probe.predicted}",
+        f"  p={num(confidence)} ({verdict})",
+        f"T={probe.samples} passes on",
+    ]
+    if no_picture:
+        lines.insert(0, f"(non-image input, {len(probe.image)} values)")
+    return "\n".join(lines)
+
+
+def probe_detail(probe: SampleProbe, stochastic: bool | None, width: int) -> str:
+    probs = probe.inference_probs
+    reference = probs[probe.predicted] if 0 <= probe.predicted < len(probs) else None
+    spark = sparkline(probe.pass_probs, 0.0, 1.0, max(4, width - 2))
+    ref_bar = sparkline([reference], 0.0, 1.0) if finite(reference) is not None else "·"
+    votes = sorted(((count, cls) for cls, count in enumerate(probe.votes) if count), reverse=True)
+    vote_text = " ".join(f"{cls}:{count}" for count, cls in votes) or "-"
+    lines = [
+        f"p({probe.predicted}) per pass, 0..1:",
+        spark,
+        f"dropout off {ref_bar} {num(reference)}",
+        f"mean {num(probe.mean)} ± {num(probe.std)}",
+        f"votes {vote_text}",
+        f"entropy {num(probe.predictive_entropy)}  MI {num(probe.mutual_information)}",
+    ]
+    if stochastic is False:
+        lines.append("no stochastic layers: every pass is identical")
+    return "\n".join(lines)
+
+
+def render_image(pixels: list, shape: list, no_color: bool = False) -> Text | None:
+    """Greyscale half-block picture of an image input; None for non-image inputs."""
+    if len(shape) < 2 or shape[0] < 2 or shape[1] < 2:
+        return None
+    height, width = int(shape[0]), int(shape[1])
+    channels = int(math.prod(shape[2:])) if len(shape) > 2 else 1
+    if height * width * channels != len(pixels):
+        return None
+    grey = [[_mean_channel(pixels, (r * width + c) * channels, channels) for c in range(width)]
+            for r in range(height)]
+    factor = max(1, math.ceil(width / MAX_IMAGE_COLS), math.ceil(height / (2 * MAX_IMAGE_ROWS)))
+    grey = _block_mean(grey, factor)
+    if len(grey) % 2:
+        grey.append([0.0] * len(grey[0]))
+    text = Text()
+    for top, bottom in zip(grey[0::2], grey[1::2]):
+        for upper, lower in zip(top, bottom):
+            if no_color:
+                text.append(SHADES[min(len(SHADES) - 1, int((upper + lower) / 2 * len(SHADES)))])
+            else:
+                text.append("▀", style=f"{_rgb(upper)} on {_rgb(lower)}")
+        text.append("\n")
+    text.rstrip()
+    return text
+
+
+def _mean_channel(pixels: list, start: int, channels: int) -> float:
+    values = [finite(v) for v in pixels[start:start + channels]]
+    good = [min(1.0, max(0.0, v)) for v in values if v is not None]
+    return sum(good) / len(good) if good else 0.0
+
+
+def _block_mean(grey: list[list[float]], factor: int) -> list[list[float]]:
+    if factor == 1:
+        return grey
+    rows, cols = len(grey) // factor, len(grey[0]) // factor
+    return [[sum(grey[r * factor + i][c * factor + j] for i in range(factor) for j in range(factor)) / factor ** 2
+             for c in range(cols)] for r in range(rows)]
+
+
+def _rgb(value: float) -> str:
+    level = int(round(255 * value))
+    return f"rgb({level},{level},{level})"
