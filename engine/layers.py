@@ -150,6 +150,29 @@ class NormalizationState:
 
 
 @contextlib.contextmanager
+def per_sample_noise(model: keras.layers.Layer) -> Iterator[None]:
+    """Inside this block, no stochastic layer shares its mask across batch rows.
+
+    A ``noise_shape`` whose batch axis is fixed (e.g. ``(1, 1, C)``) draws one
+    mask for the whole batch, so the T copies of a sample in one vectorised MC
+    call would all get the same mask. With the batch axis set to None every row
+    draws its own; sharing along the other axes of size 1 is kept.
+    """
+    layers = [
+        layer for layer in stochastic_layers(model)
+        if getattr(layer, "noise_shape", None) is not None and layer.noise_shape[0] is not None
+    ]
+    saved = [layer.noise_shape for layer in layers]
+    try:
+        for layer, shape in zip(layers, saved):
+            layer.noise_shape = (None, *tuple(shape)[1:])
+        yield
+    finally:
+        for layer, shape in zip(layers, saved):
+            layer.noise_shape = shape
+
+
+@contextlib.contextmanager
 def dropout_rate(model: keras.layers.Layer, rate: float) -> Iterator[None]:
     """Temporarily set every Dropout-family layer's rate (explain/test helper)."""
     layers = [layer for layer in stochastic_layers(model) if hasattr(layer, "rate")]

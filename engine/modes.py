@@ -14,7 +14,13 @@ from typing import Callable, Iterator
 import numpy as np
 
 from engine import metrics
-from engine.layers import NormalizationState, normalization_in_inference, normalization_layers, stochastic_layers
+from engine.layers import (
+    NormalizationState,
+    normalization_in_inference,
+    normalization_layers,
+    per_sample_noise,
+    stochastic_layers,
+)
 
 PREDICT_BATCH = 1024
 # Input values per stochastic forward call; bounds peak memory for any T.
@@ -88,7 +94,7 @@ def _mc_chunks(predictor: Predictor, x: np.ndarray, samples: int, max_rows: int 
     samples x all T passes when T is small, or one sample x part of T when T is huge.
     """
     rows = max_rows or predictor.rows_per_call(x)
-    with normalization_in_inference(predictor.model):
+    with normalization_in_inference(predictor.model), per_sample_noise(predictor.model):
         if samples <= rows:
             per_call = max(1, rows // samples)
             for start in range(0, len(x), per_call):
