@@ -1,0 +1,176 @@
+"""Pilot tests on hand-built event streams: every key, failures, odd inputs. No TensorFlow."""
+
+from __future__ import annotations
+
+import json
+
+import eventkit as ev
+from textual import work
+from textual.widgets import DataTable, Static
+
+from engine.config import RunConfig
+from engine.events import Failed, Finished, LogRecord, Status
+from tui.app import DropoutApp, create_app
+from tui.panes.status import LogPane
+
+
+def _app(tmp_path, events, **config) -> DropoutApp:
+    app = create_app(RunConfig(**{"epochs": 5, **config}), export_dir=tmp_path / "export", replay=events)
+    app.animation_level = "none"
+    return app
+
+
+def _text(app: DropoutApp, selector: str) -> str:
+    return str(app.query_one(selector, Static).render())
+
+
+def _log_text(app: DropoutApp) -> str:
+    return "\n".join(strip.text for strip in app.query_one(LogPane).lines)
+
+
+def _stream():
+    return [Status("loading", "loading TensorFlow"), ev.run_started(), *ev.epoch(1), *ev.epoch(2), ev.probe()]
+
+
+async def test_panes_show_the_stream(tmp_path):
+    app = _app(tmp_path, _stream())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        table = app.query_one(DataTable)
+        assert table.row_count == 5
+        flag = [str(c) for c in table.get_row("trainable_flag")]
+        assert flag[-1] == "flag changed nothing" and flag[4] == "+0.0"
+        assert [str(c) for c in table.get_row("training")][1] == "85.0±1.0"
+        assert "fit 0.800 (dropout on, epoch mean) vs test 0.500" in _text(app, "#loss-caption")
+        assert "votes 3:3 5:1" in _text(app, "#probe-detail")
+        status = _text(app, "#status-line")
+        assert "epoch 2/5" in status and "1,000 samples/s" in status and "CPU" in status
+
+
+async def test_controls_reach_the_engine(tmp_path):
+    app = _app(tmp_path, _stream())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("space")
+        assert app.controls.paused
+        assert "paused" in _text(app, "#status-line")
+        await pilot.press("s")
+        assert not app.controls.paused  # one step credit lets an epoch run
+        await pilot.press("plus", "plus", "minus", "t", "T", "T", "n", "p", "u", "r")
+        commands = [(c.name, c.value) for c in app.controls.pending_commands()]
+        assert commands == [("set_rate", 0.25), ("set_rate", 0.3), ("set_rate", 0.25), ("set_samples", 2),
+                            ("set_samples", 4), ("set_samples", 8), ("probe", "next"), ("probe", "prev"),
+                            ("probe", "most_uncertain"), ("probe", "redraw")]
+        await pilot.press("x")
+        assert app.controls.stop_requested and not app.controls.cancelled
+        await pilot.press("q")
+    assert app.controls.cancelled and app.return_code == 0
+
+
+async def test_rate_is_clamped(tmp_path):
+    app = _app(tmp_path, [ev.run_started()], rate=0.9)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("plus", "plus", "plus")
+        assert [c.value for c in app.controls.pending_commands()] == [0.95]
+
+
+async def test_export_key_writes_files_and_reports_errors(tmp_path):
+    app = _app(tmp_path, _stream())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("e")
+        await pilot.pause()
+        files = sorted(p.suffix for p in (tmp_path / "export").iterdir())
+        assert files == [".json", ".svg"]
+        results = json.loads(next((tmp_path / "export").glob("*.json")).read_text())
+        assert [h["epoch"] for h in results["history"]] == [1, 2]
+        blocker = tmp_path / "blocker"
+        blocker.write_text("x")
+        app.export_dir = blocker / "sub"
+        await pilot.press("e")
+        await pilot.pause()
+        assert any("export failed" in n.message for n in app._notifications)
+        assert app.is_running
+
+
+async def test_failure_is_shown_and_app_stays_up(tmp_path):
+    failed = Failed(message="loss became NaN at epoch 2", epoch=2, traceback="Traceback (most recent call last):\nX")
+    app = _app(tmp_path, [ev.run_started(), *ev.epoch(1), LogRecord("WARNING", "tf says hi"), failed])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert "FAILED: loss became NaN" in _text(app, "#status-line")
+        assert "1 warning" in _text(app, "#status-line")
+        assert any("loss became NaN" in n.message for n in app._notifications)
+        log = _log_text(app)
+        assert "WARNING: tf says hi" in log and "Traceback (most recent call last):" in log
+        assert app.query_one(LogPane).display  # narrow screens switch to the log on failure
+        await pilot.press("space")
+        assert app.is_running
+
+
+async def test_worker_exception_is_shown_with_traceback(tmp_path, monkeypatch):
+    @work(thread=True, exclusive=True, exit_on_error=False, name="engine")
+    def explode(self) -> None:
+        raise RuntimeError("engine exploded")
+
+    monkeypatch.setattr(DropoutApp, "_run_engine", explode)
+    app = create_app(RunConfig(epochs=1), export_dir=tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.pause()
+        assert "FAILED: RuntimeError: engine exploded" in _text(app, "#status-line")
+        assert 'raise RuntimeError("engine exploded")' in _log_text(app)
+        assert app.is_running
+
+
+async def test_nan_everywhere_never_crashes(tmp_path):
+    nan = float("nan")
+    events = [ev.run_started(), *ev.epoch(1, fit=nan, test=float("inf")), ev.probe(image=[nan] * 64)]
+    app = _app(tmp_path, events)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert "fit nan" in _text(app, "#loss-caption") and "test inf" in _text(app, "#loss-caption")
+
+
+async def test_inspect_mode_and_models_without_dropout(tmp_path):
+    app = _app(tmp_path, [ev.run_started(stochastic=[]), ev.probe(image=[0.1] * 10, shape=[10])],
+               command="inspect", model_path="m.keras")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert "no training" in _text(app, "#loss-caption")
+        assert "no stochastic layers" in app.query_one("#modes-pane").border_subtitle
+        assert "non-image input" in _text(app, "#probe-facts")
+        assert "every pass is identical" in _text(app, "#probe-detail")
+        await pilot.press("plus")
+        assert app.controls.pending_commands() == []
+
+
+async def test_help_theme_log_and_explain_keys(tmp_path):
+    app = _app(tmp_path, [ev.run_started(), Finished(epochs_run=1, seconds=2.0, stopped_by_user=True)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert "stopped" in _text(app, "#status-line")
+        await pilot.press("question_mark")
+        assert type(app.screen).__name__ == "HelpScreen"
+        assert "why? explain" in str(app.screen.query_one("#help-text", Static).render())
+        await pilot.press("escape")
+        dark = app.current_theme.dark
+        await pilot.press("d")
+        assert app.current_theme.dark != dark
+        assert not app.query_one(LogPane).display
+        await pilot.press("l")
+        assert app.query_one(LogPane).display
+        await pilot.press("w")
+        await pilot.pause()
+        try:
+            import tui.screens.explain  # noqa: F401
+        except ImportError:
+            assert any("explain screen" in n.message for n in app._notifications)
+        else:
+            assert type(app.screen).__name__ == "ExplainScreen"
+
+
+async def test_every_action_is_in_the_command_palette(tmp_path):
+    app = _app(tmp_path, [])
+    async with app.run_test(size=(80, 24)):
+        titles = " ".join(c.title for c in app.get_system_commands(app.screen))
+        for binding in DropoutApp.BINDINGS:
+            assert binding.description in titles

@@ -1,0 +1,107 @@
+"""UI building blocks without a terminal: formatting, state folding, export, fd capture."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from engine.config import RunConfig
+from engine.events import Failed, LogRecord, RateChanged
+import eventkit as ev
+from tui import export
+from tui.bridge import EventBuffer, FdCapture
+from tui.fmt import duration, num, sparkline
+from tui.panes.probe import probe_detail, render_image
+from tui.run_state import LOSS, RunState
+
+
+def test_numbers_never_leak_nan_or_inf():
+    assert num(float("nan")) == "nan"
+    assert num(float("inf")) == "inf"
+    assert num(None) == "-"
+    assert num(0.12345) == "0.123"
+    assert sparkline([0.0, float("nan"), 1.0, float("inf")], 0.0, 1.0) == "▁·█·"
+    assert sparkline([float("nan")]) == "·"
+    assert len(sparkline(range(100), width=10)) == 10
+    assert duration(3725) == "1:02:05"
+    assert duration(float("nan")) == "-"
+
+
+def test_event_buffer_hands_everything_over_once():
+    buffer = EventBuffer()
+    buffer.put(LogRecord("INFO", "a"))
+    buffer.put(LogRecord("INFO", "b"))
+    assert [e.message for e in buffer.drain()] == ["a", "b"]
+    assert buffer.drain() == []
+
+
+def test_state_folds_a_stream_and_keeps_nan_out_of_the_numbers():
+    state = RunState(RunConfig(epochs=2))
+    assert state.message == "loading TensorFlow"
+    state.apply(ev.run_started())
+    for event in ev.epoch(1) + [ev.probe(), RateChanged(epoch=2, global_step=5, rate=0.25)]:
+        state.apply(event)
+    assert state.state == "running"
+    assert state.batch_x == [0.25, 0.5, 0.75, 1.0]
+    assert state.epoch == 1 and state.rate == 0.25
+    assert state.mode_trend("mc") == [pytest.approx(0.86)]
+    assert state.eta_seconds() == pytest.approx(1.5)
+    assert LOSS in state.apply(ev.epoch(2)[0])
+    dirty = state.apply(Failed(message="boom", traceback="Traceback ...\nValueError: boom"))
+    assert state.state == "failed" and "log" in dirty
+    assert state.pending_logs[-1][1].startswith("boom\nTraceback")
+
+
+def test_probe_picture_and_text():
+    picture = render_image([i / 63 for i in range(64)], [8, 8])
+    assert picture is not None and picture.plain.count("\n") == 3  # 8 pixel rows -> 4 text rows
+    assert len(picture.plain.splitlines()[0]) == 8
+    assert render_image([0.5] * 10, [10]) is None  # tabular input: no picture
+    mono = render_image([1.0] * 64, [8, 8], no_color=True)
+    assert set(mono.plain.replace("\n", "")) == {"█"}
+    big = render_image([0.0] * 28 * 28, [28, 28, 1])
+    assert len(big.plain.splitlines()[0]) <= 16
+    text = probe_detail(ev.probe(), stochastic=True, width=30)
+    assert "votes 3:3 5:1" in text and "MI 0.200" in text and "·" in text
+
+
+def _state_mid_run() -> RunState:
+    state = RunState(RunConfig(epochs=5))
+    for event in [ev.run_started(), *ev.epoch(1), ev.probe()]:
+        state.apply(event)
+    return state
+
+
+def test_export_is_atomic_timestamped_and_never_overwrites(tmp_path):
+    state = _state_mid_run()
+    first = export.export(state, "<svg/>", tmp_path / "out", now=0)
+    second = export.export(state, "<svg/>", tmp_path / "out", now=0)
+    assert first.results != second.results and first.screenshot != second.screenshot
+    data = json.loads(first.results.read_text())
+    assert data["complete"] is False and data["epochs_run"] == 1
+    assert set(data["modes"]) == {"inference", "training", "trainable_flag", "dropout_only", "mc"}
+    assert data["history"][0]["epoch"] == 1
+    assert data["probe"]["pass_probs"][2] is None  # NaN became null: strict JSON
+    assert sorted(p.name for p in (tmp_path / "out").iterdir() if p.name.startswith(".")) == []
+
+
+def test_export_into_an_impossible_directory_raises_oserror(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    with pytest.raises(OSError):
+        export.export(_state_mid_run(), "<svg/>", blocker / "sub")
+    assert blocker.read_text() == "not a directory"
+
+
+def test_fd_capture_takes_native_writes_and_restores_fd2(tmp_path):
+    before = os.fstat(2)
+    with FdCapture(tmp_path / "native.log") as capture:
+        os.write(2, b"native warning from C++\npartial")
+        assert capture.read_new() == ["native warning from C++"]
+        os.write(2, b" line\n")
+        assert capture.read_new() == ["partial line"]
+    after = os.fstat(2)
+    assert (before.st_dev, before.st_ino) == (after.st_dev, after.st_ino)
+    assert not (tmp_path / "native.log").exists()
