@@ -1,0 +1,218 @@
+"""From measured numbers to a verdict and an explanation: pure functions, no TensorFlow.
+
+A verdict is never written in advance: each function reads only the numbers,
+so if a future Keras changes behaviour the verdict changes with it (and the
+tests feed contrived numbers to prove that it does).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Mapping
+
+from engine.explain.report import CLAIM_TEXTS, ClaimResult, Measurement
+
+Numbers = Mapping[str, float]
+Notes = Mapping[str, str]
+
+EXACT = 1e-6  # "no difference": float32 noise is far below this, any real effect far above
+
+
+def _grade(*conditions: bool) -> str:
+    """All parts of a compound claim hold: true; some: caveat; none: false."""
+    held = sum(bool(c) for c in conditions)
+    return "true" if held == len(conditions) else "caveat" if held else "false"
+
+
+# 1. "At inference, Dropout scales each output by 1-rate."
+def verdict_scaling(m: Numbers) -> str:
+    if m["inference_max_abs_diff_from_scaled"] <= EXACT < m["inference_max_abs_diff_from_input"]:
+        return "true"
+    inverted = abs(m["training_kept_scale"] - 1.0 / (1.0 - m["rate"])) <= 1e-4
+    if m["inference_max_abs_diff_from_input"] <= EXACT and inverted:
+        return "false"
+    return "caveat"
+
+
+def explain_scaling(m: Numbers, n: Notes) -> str:
+    rate = m["rate"]
+    return (
+        f"Dropout({rate:g}) on {int(m['units'])} known inputs. Inference: largest |output - input| = "
+        f"{m['inference_max_abs_diff_from_input']:g}, largest |output - (1-rate)*input| = "
+        f"{m['inference_max_abs_diff_from_scaled']:g}. Training: {m['training_zero_fraction']:.1%} of units zeroed, "
+        f"kept units multiplied by {m['training_kept_scale']:.4g} (1/(1-rate) = {1 / (1 - rate):.4g}), "
+        f"{int(m['training_off_grid'])} outputs off that grid, mean output/mean input = "
+        f"{m['training_mean_ratio']:.4f}. Keras uses inverted dropout: the scaling happens during training, "
+        f"so inference is the identity; scaling by 1-rate at inference was the classic formulation "
+        f"(Srivastava et al. 2014) and Keras before 0.3."
+    )
+
+
+# 2. "Setting layer.trainable = True on Dropout makes evaluate/predict use dropout."
+def verdict_trainable(m: Numbers) -> str:
+    changed = max(m["predict_max_abs_diff"], m["evaluate_loss_diff"], m["evaluate_accuracy_diff"])
+    if changed > EXACT:
+        return "true"
+    return "false" if m["training_call_max_abs_diff"] > EXACT else "caveat"
+
+
+def explain_trainable(m: Numbers, n: Notes) -> str:
+    default = "already True by default" if m["trainable_by_default"] else "False by default"
+    return (
+        f"Dropout.trainable is {default}. After toggling it (False, then True) on the trained model, "
+        f"predict changed by at most {m['predict_max_abs_diff']:g}, evaluate's loss by {m['evaluate_loss_diff']:g} "
+        f"and accuracy by {m['evaluate_accuracy_diff']:g}. For comparison, model(x, training=True) differs from "
+        f"predict by up to {m['training_call_max_abs_diff']:.3g}. Dropout has no weights and its call never reads "
+        f"`trainable`; only the `training` call argument switches it, and evaluate/predict pass training=False."
+    )
+
+
+# 3. "model.evaluate(..., use_multiprocessing=True)."
+def verdict_multiprocessing(m: Numbers) -> str:
+    if m["raised"]:
+        return "false"
+    return "caveat" if m["warnings"] else "true"
+
+
+def explain_multiprocessing(m: Numbers, n: Notes) -> str:
+    if m["raised"]:
+        outcome = f"model.evaluate(..., use_multiprocessing=True) raised {n.get('error', 'an error')}"
+    elif m["warnings"]:
+        outcome = f"model.evaluate accepted use_multiprocessing=True with {int(m['warnings'])} warning(s)"
+    else:
+        outcome = "model.evaluate accepted use_multiprocessing=True"
+    if m["pydataset_has_workers"]:
+        where = ("workers and use_multiprocessing are now arguments of keras.utils.PyDataset "
+                 "(subclass it and pass them to super().__init__), not of fit/evaluate/predict")
+    elif m["pydataset_exists"]:
+        where = "keras.utils.PyDataset exists but takes no workers argument"
+    else:
+        where = "this Keras has no keras.utils.PyDataset"
+    return f"{outcome}. {where}. The option only ever concerned data loading, never dropout."
+
+
+# 4. "training=True at test time lowers accuracy and makes it vary."
+def verdict_test_time_dropout(m: Numbers) -> str:
+    return _grade(m["training_accuracy_mean"] < m["inference_accuracy"], m["training_accuracy_std"] > 0.0)
+
+
+def explain_test_time_dropout(m: Numbers, n: Notes) -> str:
+    return (
+        f"{int(m['repeats'])} passes over the {int(m['n_test'])} test samples with dropout on: accuracy "
+        f"{m['training_accuracy_mean']:.4f} +/- {m['training_accuracy_std']:.4f} "
+        f"(min {m['training_accuracy_min']:.4f}, max {m['training_accuracy_max']:.4f}), loss "
+        f"{m['training_loss_mean']:.4f} +/- {m['training_loss_std']:.4f}; inference (dropout off): accuracy "
+        f"{m['inference_accuracy']:.4f}, loss {m['inference_loss']:.4f}. Each pass drops a different random set of "
+        f"units, so every pass evaluates a different thinned sub-network."
+    )
+
+
+# 5. "The training loss is higher than the test loss because of dropout."
+def verdict_training_loss(m: Numbers) -> str:
+    if m["fit_last_epoch_loss"] <= m["test_loss_inference"]:
+        return "false"
+    return "true" if m["dropout_share_of_gap"] >= 0.9 else "caveat"
+
+
+def explain_training_loss(m: Numbers, n: Notes) -> str:
+    gap = m["fit_last_epoch_loss"] - m["train_loss_inference"]
+    premise = ("" if m["fit_last_epoch_loss"] > m["test_loss_inference"]
+               else "Here fit's training loss is NOT above the test loss. ")
+    return (
+        f"{premise}After {int(m['epochs'])} epochs, fit reported a last-epoch loss of {m['fit_last_epoch_loss']:.4f}; "
+        f"the test loss (inference) is {m['test_loss_inference']:.4f}; the same training set in inference mode "
+        f"gives {m['train_loss_inference']:.4f}, and with dropout on (final weights) {m['train_loss_dropout']:.4f}. "
+        f"Of the {gap:.4f} between fit's number and the clean training loss, dropout explains "
+        f"{m['dropout_share_of_gap']:.0%} and averaging over an epoch of improving weights "
+        f"{m['averaging_share_of_gap']:.0%}. The clean training loss vs test loss "
+        f"({m['train_loss_inference']:.4f} vs {m['test_loss_inference']:.4f}) is the real generalisation gap."
+    )
+
+
+# 6. "Calling the model with training=True during testing affects later training."
+def verdict_later_training(m: Numbers) -> str:
+    if m["weights_max_abs_diff_after_call"] > 0.0:
+        return "true"
+    indirect = m["final_weights_diff_training_call"] > 0.0 or m["bn_moving_stats_shift"] > 0.0
+    return "caveat" if indirect else "false"
+
+
+def explain_later_training(m: Numbers, n: Notes) -> str:
+    controls = max(m["final_weights_diff_predict"], m["final_weights_diff_evaluate"],
+                   m["final_weights_diff_inference_call"])
+    weights = m["weights_max_abs_diff_after_call"]
+    moved = f"changed the weights by up to {weights:.3g}" if weights > 0 else "changed no weight (difference 0)"
+    seed = "advanced" if m["seed_state_advanced"] else "did not advance"
+    return (
+        f"(a) One model(x, training=True) call {moved} and {seed} the dropout layer's seed generator. "
+        f"(b) Two seeded runs of fit, one with that call inserted between epochs: final weights differ by "
+        f"{m['final_weights_diff_training_call']:.3g}, because every later dropout mask is different; inserting "
+        f"predict, evaluate or training=False calls instead: largest difference {controls:g}. "
+        f"(c) BatchNormalization called with training=True moved its moving statistics by "
+        f"{m['bn_moving_stats_shift']:.3g} (relative) and changed later inference outputs by "
+        f"{m['bn_inference_max_abs_diff']:.3g}; with BN held in inference mode (dropout only) the shift is "
+        f"{m['bn_shift_dropout_only']:g}. Training is affected through the RNG stream and BN statistics, not through "
+        f"the call itself."
+    )
+
+
+# 7. "A functional Dropout(r)(x, training=True) keeps dropout on in predict."
+def verdict_functional_training(m: Numbers) -> str:
+    return "true" if m["predict_max_abs_diff"] > EXACT else "false"
+
+
+def explain_functional_training(m: Numbers, n: Notes) -> str:
+    return (
+        f"Functional model built with Dropout(0.5)(x, training=True): two predict calls differ by "
+        f"{m['predict_max_abs_diff']:g}, two evaluate losses by {m['evaluate_loss_diff']:g}; a plain model(x) call "
+        f"twice differs by {m['direct_call_max_abs_diff']:.3g}. A Dropout subclass whose call always passes "
+        f"training=True makes predict vary by {m['subclass_predict_max_abs_diff']:.3g}. In Keras 3 the functional "
+        f"model passes its own training value (False in predict/evaluate) to every layer, overriding the one baked "
+        f"in at construction; the subclass works in every version."
+    )
+
+
+# 8. "MC dropout gives predictions at least as good as inference, with an uncertainty estimate."
+def verdict_mc_dropout(m: Numbers) -> str:
+    as_good = m["mc_accuracy"] >= m["inference_accuracy"] and m["mc_nll"] <= m["inference_nll"]
+    informative = m["accuracy_most_uncertain"] < m["accuracy_rest"]
+    return _grade(as_good, informative)
+
+
+def explain_mc_dropout(m: Numbers, n: Notes) -> str:
+    finds = ("the uncertainty points at the errors" if m["accuracy_most_uncertain"] < m["accuracy_rest"]
+             else "the uncertainty does not single out the errors here")
+    if m["mc_accuracy"] >= m["inference_accuracy"] and m["mc_nll"] <= m["inference_nll"]:
+        quality = "MC predictions are at least as good as inference here."
+    else:
+        quality = ("Better predictions are not guaranteed: averaging thinned networks softens every prediction, "
+                   "which helps an over-confident model and can hurt an under-confident one.")
+    return (
+        f"T={int(m['samples'])} vectorised dropout passes over the test set. Inference: accuracy "
+        f"{m['inference_accuracy']:.4f}, NLL {m['inference_nll']:.4f}, ECE {m['inference_ece']:.4f}; MC mean: "
+        f"accuracy {m['mc_accuracy']:.4f}, NLL {m['mc_nll']:.4f}, ECE {m['mc_ece']:.4f}. On the 10% of test samples "
+        f"with the highest mutual information the MC accuracy is {m['accuracy_most_uncertain']:.4f}, on the rest "
+        f"{m['accuracy_rest']:.4f} (mean MI {m['mean_mi_errors']:.3g} on errors, {m['mean_mi_correct']:.3g} on "
+        f"correct predictions): {finds}. {quality}"
+    )
+
+
+VERDICT_FUNCTIONS: tuple[Callable[[Numbers], str], ...] = (
+    verdict_scaling, verdict_trainable, verdict_multiprocessing, verdict_test_time_dropout,
+    verdict_training_loss, verdict_later_training, verdict_functional_training, verdict_mc_dropout,
+)
+EXPLANATION_FUNCTIONS: tuple[Callable[[Numbers, Notes], str], ...] = (
+    explain_scaling, explain_trainable, explain_multiprocessing, explain_test_time_dropout,
+    explain_training_loss, explain_later_training, explain_functional_training, explain_mc_dropout,
+)
+
+
+def judge(claim_id: int, measurement: Measurement) -> ClaimResult:
+    """The result for claim ``claim_id`` (1-based), decided by its numbers alone."""
+    index = claim_id - 1
+    return ClaimResult(
+        id=claim_id,
+        claim=CLAIM_TEXTS[index],
+        verdict=VERDICT_FUNCTIONS[index](measurement.measured),
+        measured=dict(measurement.measured),
+        explanation=EXPLANATION_FUNCTIONS[index](measurement.measured, measurement.notes),
+    )

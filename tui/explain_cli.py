@@ -1,0 +1,151 @@
+"""`dropout-tui explain`: run the claim experiments and print a table, plain text or one JSON object.
+
+stdout carries only the result: progress goes to stderr, and only when stderr
+is a terminal (a log file gets no progress noise).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import sys
+import time
+import warnings
+from typing import IO, Iterator
+
+from engine.config import ConfigError
+from engine.explain.report import CLAIM_TEXTS
+
+EXIT_FAILURE = 1
+VERDICT_STYLES = {"true": "bold green", "false": "bold red", "caveat": "bold yellow"}
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    try:
+        report = _measure(args.seed, debug=args.debug)
+    except (ConfigError, KeyboardInterrupt):
+        raise  # cli.main turns these into one line + exit 2, or 130
+    except Exception as error:
+        if args.debug:
+            raise
+        sys.stderr.write(f"dropout-tui: error: explain failed: {_one_line(error)}\n")
+        return EXIT_FAILURE
+    if args.json:
+        sys.stdout.write(report.to_json() + "\n")
+    elif sys.stdout.isatty() and not os.environ.get("NO_COLOR"):
+        _print_table(report)
+    else:
+        sys.stdout.write(plain_text(report))
+    sys.stdout.flush()
+    return 0
+
+
+def _measure(seed: int, *, debug: bool):
+    progress = _Progress(sys.stderr) if sys.stderr.isatty() else None
+    if not debug:
+        warnings.simplefilter("ignore")
+        logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    if progress:
+        progress.note("importing TensorFlow...")
+    with _native_stderr_silenced(not debug):
+        from engine.explain.runner import run_explain as run
+    if not debug:
+        import absl.logging
+
+        absl.logging.set_verbosity(absl.logging.ERROR)
+    # Anything a library prints must not end up inside the JSON on stdout.
+    with contextlib.redirect_stdout(sys.stderr):
+        return run(
+            seed,
+            on_start=progress.start if progress else None,
+            on_result=progress.done if progress else None,
+        )
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced(active: bool) -> Iterator[None]:
+    """TensorFlow 2.21's C++ start-up lines ignore TF_CPP_MIN_LOG_LEVEL and write straight to fd 2."""
+    if not active:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+class _Progress:
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+        self._began = time.perf_counter()
+
+    def note(self, text: str) -> None:
+        self._stream.write(text + "\n")
+        self._stream.flush()
+
+    def start(self, claim_id: int) -> None:
+        self._began = time.perf_counter()
+        self._stream.write(f"[{claim_id}/{len(CLAIM_TEXTS)}] {CLAIM_TEXTS[claim_id - 1]} ... ")
+        self._stream.flush()
+
+    def done(self, result) -> None:
+        self.note(f"{result.verdict} ({time.perf_counter() - self._began:.1f} s)")
+
+
+def format_number(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    if float(value).is_integer() and abs(value) < 1e9:
+        return str(int(value))
+    return f"{value:.4g}"
+
+
+def measured_lines(measured: dict) -> list[str]:
+    return [f"{name} = {format_number(value)}" for name, value in measured.items()]
+
+
+def plain_text(report) -> str:
+    lines = [f"Keras {report.keras}, TensorFlow {report.tensorflow}", ""]
+    for claim in report.claims:
+        lines.append(f"{claim.id}. {claim.claim}")
+        lines.append(f"   verdict: {claim.verdict.upper()}")
+        lines.append("   measured: " + ", ".join(measured_lines(claim.measured)))
+        lines.append(f"   {claim.explanation}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _print_table(report) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=f"Keras {report.keras}, TensorFlow {report.tensorflow}: claims about test-time dropout",
+                  show_lines=True, expand=True)
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("Claim", ratio=2)
+    table.add_column("Verdict", no_wrap=True)
+    table.add_column("Measured", ratio=2)
+    table.add_column("Explanation", ratio=4)
+    for claim in report.claims:
+        table.add_row(
+            str(claim.id),
+            Text(claim.claim),
+            Text(claim.verdict.upper(), style=VERDICT_STYLES.get(claim.verdict, "")),
+            Text("\n".join(measured_lines(claim.measured))),
+            Text(claim.explanation),
+        )
+    Console().print(table)
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
