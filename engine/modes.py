@@ -70,6 +70,15 @@ class Predictor:
         """One stochastic forward call on a prepared batch."""
         return self.to_probs(self.model(x, training=True))
 
+    def inference_probs(self, x: np.ndarray) -> np.ndarray:
+        """Dropout off, by direct calls: the per-epoch curves need no predict() overhead."""
+        rows = self.rows_per_call(x)
+        parts = []
+        for start in range(0, len(x), rows):
+            self.check_cancel()
+            parts.append(self.to_probs(self.model(x[start : start + rows], training=False)))
+        return np.concatenate(parts)
+
     def probs(self, x: np.ndarray, *, training: bool, dropout_only: bool = False, batch_size: int | None = None) -> np.ndarray:
         if not training:
             # What evaluate/predict do: the compiled predict step with training=False.
