@@ -1,0 +1,94 @@
+"""Pilot tests on a REAL short training run (embedded digits, real TensorFlow)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from textual.widgets import DataTable, Static
+
+from engine.config import RunConfig
+from tui.app import DropoutApp, create_app
+
+pytestmark = pytest.mark.timeout(120)
+
+
+async def _until(pilot, condition, timeout: float = 60.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or condition}")
+        await pilot.pause(0.05)
+
+
+def _text(app: DropoutApp, selector: str) -> str:
+    return str(app.query_one(selector, Static).render())
+
+
+async def test_three_epochs_fill_every_pane(tmp_path):
+    app = create_app(RunConfig(epochs=3, mc_samples=10, repeats=2), export_dir=tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert "loading" in _text(app, "#status-line")
+        await _until(pilot, lambda: app.state.finished is not None, what="the run to finish")
+        await pilot.pause(0.3)
+        state = app.state
+        assert [e.epoch for e in state.epochs] == [1, 2, 3]
+        assert len(state.batch_loss) == 3 * 45
+        table = app.query_one(DataTable)
+        rows = {key.value: [str(c) for c in table.get_row(key)] for key in table.rows}
+        assert set(rows) == {"inference", "training", "trainable_flag", "dropout_only", "mc"}
+        assert rows["trainable_flag"][-1] == "flag changed nothing"
+        assert "±" in rows["training"][1]
+        assert rows["mc"][0] == "mc (T=10)"
+        assert float(rows["inference"][1]) > 50  # digits: an MLP gets far above chance in 3 epochs
+        caption = _text(app, "#loss-caption")
+        assert caption.startswith("fit ") and "dropout off, end weights" in caption
+        assert "test #0" in app.query_one("#probe-pane").border_title
+        assert "votes" in _text(app, "#probe-detail")
+        status = _text(app, "#status-line")
+        assert status.startswith("finished") and "epoch 3/3" in status and "samples/s" in status
+        assert "CPU" in status or "GPU" in status
+        await pilot.press("n")
+        await _until(pilot, lambda: app.state.probe.index == 1, timeout=20, what="probe of sample 1")
+        assert "test #1" in app.query_one("#probe-pane").border_title
+        await pilot.press("q")
+
+
+async def test_pause_step_stop_and_quit_mid_run(tmp_path):
+    app = create_app(RunConfig(epochs=30, mc_samples=5, repeats=1), export_dir=tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _until(pilot, lambda: app.state.batch_loss, what="the first batch")
+        await pilot.press("space")
+        await _until(pilot, lambda: app.state.state == "paused", timeout=20, what="the engine to pause")
+        batches = len(app.state.batch_loss)
+        await pilot.pause(1.0)
+        assert len(app.state.batch_loss) == batches, "training went on while paused"
+        assert "paused" in _text(app, "#status-line")
+        epochs = len(app.state.epochs)
+        await pilot.press("s")
+        await _until(pilot, lambda: len(app.state.epochs) > epochs, timeout=30, what="the stepped epoch")
+        await _until(pilot, lambda: app.state.state == "paused", timeout=20, what="pause after the step")
+        assert len(app.state.epochs) == epochs + 1
+        await pilot.press("x")
+        await _until(pilot, lambda: app.state.finished is not None, timeout=30, what="the stop")
+        assert app.state.finished.stopped_by_user
+        assert app.state.finished.epochs_run < 30
+        assert app.is_running  # the panes stay after a stop
+        await pilot.press("space")  # training is over: a notification, no crash
+        await pilot.press("q")
+        started = time.monotonic()
+    assert time.monotonic() - started < 2.0
+    assert app.controls.cancelled
+
+
+async def test_quit_mid_epoch_returns_quickly(tmp_path):
+    app = create_app(RunConfig(epochs=30, mc_samples=5, repeats=1), export_dir=tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _until(pilot, lambda: len(app.state.batch_loss) > 10, what="training to run")
+        started = time.monotonic()
+        await pilot.press("q")
+    assert time.monotonic() - started < 2.0
+    worker = next(iter(app.workers), None)
+    if worker is not None:  # the engine sees the cancel at its next batch edge
+        await worker.wait()
+    assert time.monotonic() - started < 2.0
