@@ -178,8 +178,11 @@ def main(argv: list[str] | None = None) -> int:
             from tui.headless import run_headless
 
             return run_headless(config, output=args.output, debug=args.debug)
+        from engine.quiet import redirect_native_stderr
         from tui.app import create_app
 
+        # TensorFlow's C++ start-up lines go to fd 2, where Textual draws: move the UI off it first.
+        redirect_native_stderr()
         app = create_app(config, export_dir=args.export_dir)
         app.run()
         return app.return_code or 0
