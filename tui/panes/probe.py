@@ -56,7 +56,7 @@ def probe_facts(probe: SampleProbe, no_picture: bool) -> str:
         f"label {probe.label}",
         f"dropout off: {probe.predicted}",
         f"  p={num(confidence)} ({verdict})",
-        f"T={probe.samples} passes on",
+        f"T={probe.samples} dropout-on passes",
     ]
     if no_picture:
         lines.insert(0, f"(non-image input, {len(probe.image)} values)")

@@ -23,19 +23,24 @@ HELP_TEXT = """\
   l       show the log (narrow terminals) / back to the modes table
   d       light / dark theme
   ctrl+p  command palette (every action is there too)
-  ?       this help          q   quit
+  ?       this help
+  q       quit
 
-[b]Loss[/b]  fit = what Keras reports: dropout on, averaged over the epoch
-  while the weights improve. train/test = end-of-epoch weights with dropout
-  off. The gap between them is why training loss sits above test loss.
+[b]Loss[/b]
+  fit = what Keras reports: dropout on, averaged over the epoch while the
+  weights improve. train/test = end-of-epoch weights, dropout off. The gap
+  between them is why the training loss sits above the test loss.
 
-[b]Modes[/b]  inference: training=False (evaluate/predict). training: every
-  layer in training mode, mean±std over R repeats. trainable_flag: dropout
-  layers set trainable=True, then evaluate - it changes nothing. dropout_only:
-  dropout on, normalisation in inference mode. mc: mean of T such passes.
+[b]Modes[/b]
+  inference: training=False, what evaluate/predict do.
+  training: every layer in training mode, mean±std over R repeats.
+  trainable_flag: dropout layers set trainable=True, then evaluate; it
+  changes nothing. dropout_only: dropout on, normalisation in inference
+  mode. mc: mean of T dropout_only passes.
 
-[b]Probe[/b]  one test sample predicted T times with dropout on; the spread
-  of p(class) is what MC dropout measures. MI = mutual information (BALD).
+[b]Probe[/b]
+  One test sample predicted T times with dropout on; the spread of
+  p(class) is what MC dropout measures. MI = mutual information (BALD).
 
 Press escape, ? or q to close."""
 
