@@ -14,6 +14,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from engine import metrics
+from engine.cancel import Cancelled
 from engine.layers import (
     NormalizationState,
     normalization_in_inference,
@@ -25,10 +26,6 @@ from engine.layers import (
 PREDICT_BATCH = 1024
 # Input values per stochastic forward call; bounds peak memory for any T.
 MAX_CHUNK_ELEMENTS = 1 << 21
-
-
-class Cancelled(Exception):
-    """The user quit; raised from inside long loops so a run ends promptly."""
 
 
 class Predictor:

@@ -22,6 +22,7 @@ from typing import Callable
 import numpy as np
 
 from engine import quiet
+from engine.cancel import Cancelled
 from engine.config import ConfigError, RunConfig
 from engine.controls import Command, Controls
 from engine.events import (
@@ -96,8 +97,6 @@ class Session:
 
     # --- the run -------------------------------------------------------
     def run(self) -> Summary | None:
-        from engine.modes import Cancelled
-
         quiet.prepare_environment()
         try:
             with quiet.Capture(self._sink) as capture:
@@ -115,6 +114,16 @@ class Session:
         return None
 
     def _run(self, capture: quiet.Capture) -> Summary | None:
+        from engine.data import load_dataset
+
+        # Data first: a bad --data file is reported without waiting for TensorFlow.
+        self.emit(Status("loading", "loading data"))
+        inspect = self.config.command == "inspect"
+        dataset = load_dataset(
+            self.config, require_train=not inspect or self.config.fine_tune > 0, scale_uint8=not inspect
+        )
+        if self.probe_index >= dataset.n_test:
+            raise ConfigError(f"--probe-index {self.probe_index} is out of range: the test set has {dataset.n_test} samples")
         self.emit(Status("loading", "loading TensorFlow"))
         import keras
 
@@ -126,11 +135,9 @@ class Session:
         self._check_cancel()
         keras.utils.set_random_seed(self.config.seed)
 
-        self.emit(Status("loading", "loading data and model"))
-        prepared = self._prepare()
+        self.emit(Status("loading", "building the model" if not inspect else "loading the model"))
+        prepared = self._prepare(dataset)
         self.prepared = prepared
-        if self.probe_index >= len(prepared.x_test):
-            raise ConfigError(f"--probe-index {self.probe_index} is out of range: the test set has {len(prepared.x_test)} samples")
         model = prepared.model
         self.predictor = modes.Predictor(
             model,
@@ -190,15 +197,13 @@ class Session:
             self._serve_until_cancelled()
         return summary
 
-    def _prepare(self) -> _Prepared:
-        from engine.data import load_dataset
+    def _prepare(self, dataset) -> _Prepared:
         from engine.models import build_default_model, flatten
 
         config = self.config
         if config.command == "inspect":
             from engine.loading import prepare_inspect
 
-            dataset = load_dataset(config, require_train=config.fine_tune > 0, scale_uint8=False)
             target = prepare_inspect(config, dataset)
             notes = list(target.notes)
             if target.extra:
@@ -216,7 +221,6 @@ class Session:
                 epochs=config.fine_tune,
                 notes=notes,
             )
-        dataset = load_dataset(config)
         x_train, x_test = flatten(dataset.x_train), flatten(dataset.x_test)
         model = build_default_model(x_train.shape[1], dataset.classes, config.hidden, config.rate, config.lr, config.seed)
         return _Prepared(
@@ -302,8 +306,6 @@ class Session:
     def _batch_edge(self) -> None:
         controls = self.controls
         if controls.cancelled:
-            from engine.modes import Cancelled
-
             raise Cancelled()
         if controls.stop_requested:
             self.prepared.model.stop_training = True
@@ -371,8 +373,6 @@ class Session:
 
     def _hold(self) -> None:
         """Paused: serve commands until resume, step, stop or cancel."""
-        from engine.modes import Cancelled
-
         controls = self.controls
         began = time.perf_counter()
         self.emit(Status("paused", f"paused in epoch {self._epoch}"))
@@ -490,8 +490,6 @@ class Session:
         return float(self._rate_layers[0].rate) if self._rate_layers else float("nan")
 
     def _serve_until_cancelled(self) -> None:
-        from engine.modes import Cancelled
-
         controls = self.controls
         try:
             while not controls.cancelled:
@@ -506,6 +504,4 @@ class Session:
 
     def _check_cancel(self) -> None:
         if self.controls.cancelled:
-            from engine.modes import Cancelled
-
             raise Cancelled()
