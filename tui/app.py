@@ -16,7 +16,7 @@ from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.events import Print, Resize
+from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
@@ -25,7 +25,8 @@ from engine.config import RunConfig
 from engine.controls import Controls
 from engine.events import Event, Failed
 from tui import export as exporting
-from tui.bridge import EventBuffer, FdCapture
+from engine.quiet import drain_native_stderr, redirect_native_stderr
+from tui.bridge import EventBuffer
 from tui.panes.loss import LossPane
 from tui.panes.modes import ModesPane
 from tui.panes.probe import ProbePane
@@ -93,7 +94,7 @@ class DropoutApp(App[int]):
         self.state = RunState(config)
         self._buffer = EventBuffer()
         self._replay = None if replay is None else load_events(replay)
-        self._capture: FdCapture | None = None
+        self._native_captured = False  # fd 2 goes to a file only under run(), not run_test()
         self._started_at: float | None = None
         self._paused = False
         self._stopping = False
@@ -127,13 +128,11 @@ class DropoutApp(App[int]):
         self.screen.set_class(event.size.width < NARROW_WIDTH, "-narrow")
 
     def run(self, *args, **kwargs):  # type: ignore[override]
-        # Native TensorFlow logging writes to fd 2 and would tear the screen.
-        with FdCapture() as capture:
-            self._capture = capture
-            try:
-                return super().run(*args, **kwargs)
-            finally:
-                self._capture = None
+        # Native TensorFlow logging writes to fd 2 and would tear the screen; the
+        # CLI does this already, other callers (bench scripts) get it here. Idempotent.
+        redirect_native_stderr()
+        self._native_captured = True
+        return super().run(*args, **kwargs)
 
     # --- engine ------------------------------------------------------------
     @work(thread=True, exclusive=True, exit_on_error=False, name="engine")
@@ -156,8 +155,8 @@ class DropoutApp(App[int]):
         dirty: set[str] = set()
         for event in self._buffer.drain():
             dirty |= self.state.apply(event)
-        if self._capture is not None:
-            for line in self._capture.read_new():
+        if self._native_captured:
+            for line in drain_native_stderr():
                 self.state.pending_logs.append(("", line))
                 dirty.add(LOG)
         if self.state.failed is not None and LOG in dirty:
@@ -198,9 +197,6 @@ class DropoutApp(App[int]):
         if self._started_at is None:  # a replay: only what the events say, so frames are deterministic
             return sum(e.seconds for e in self.state.epochs)
         return time.monotonic() - self._started_at
-
-    def on_print(self, event: Print) -> None:
-        self.query_one(LogPane).add("", event.text.rstrip("\n"))
 
     # --- actions -----------------------------------------------------------
     @property

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 
@@ -11,7 +10,7 @@ from engine.config import RunConfig
 from engine.events import Failed, LogRecord, RateChanged
 import eventkit as ev
 from tui import export
-from tui.bridge import EventBuffer, FdCapture
+from tui.bridge import EventBuffer
 from tui.fmt import duration, num, sparkline
 from tui.panes.probe import probe_detail, render_image
 from tui.run_state import LOSS, RunState
@@ -93,15 +92,3 @@ def test_export_into_an_impossible_directory_raises_oserror(tmp_path):
     with pytest.raises(OSError):
         export.export(_state_mid_run(), "<svg/>", blocker / "sub")
     assert blocker.read_text() == "not a directory"
-
-
-def test_fd_capture_takes_native_writes_and_restores_fd2(tmp_path):
-    before = os.fstat(2)
-    with FdCapture(tmp_path / "native.log") as capture:
-        os.write(2, b"native warning from C++\npartial")
-        assert capture.read_new() == ["native warning from C++"]
-        os.write(2, b" line\n")
-        assert capture.read_new() == ["partial line"]
-    after = os.fstat(2)
-    assert (before.st_dev, before.st_ino) == (after.st_dev, after.st_ino)
-    assert not (tmp_path / "native.log").exists()

@@ -35,7 +35,7 @@ class ProbePane(Vertical):
         image, facts, detail = self.query_one("#probe-image", Static), self.query_one("#probe-facts", Static), \
             self.query_one("#probe-detail", Static)
         if probe is None:
-            image.update("")
+            image.display = False
             facts.update("waiting for the first probe")
             detail.update("n/p: next/previous sample\nu: most uncertain  r: redraw")
             return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.events import Print
 from textual.containers import Vertical
 from textual.widgets import RichLog, Static
 
@@ -43,9 +44,10 @@ def status_line(state: RunState, elapsed: float | None, paused: bool, stopping: 
     steps = state.started.steps_per_epoch if state.started else 0
     parts = [word]
     if state.total_epochs:
-        parts.append(f"epoch {state.epoch}/{state.total_epochs}")
-        parts.append(f"step {state.step}/{steps}" if steps else f"step {state.step}")
-    parts.append(f"rate {state.rate:.2f}")
+        step = f"step {state.step}/{steps}" if steps else f"step {state.step}"
+        parts.append(f"epoch {state.epoch}/{state.total_epochs} {step}")
+    if state.rate_changes:  # the starting rate is on the config line
+        parts.append(f"rate {state.rate:.2f}")
     if state.samples_per_second is not None:
         parts.append(f"{num(state.samples_per_second, ',.0f')} samples/s")
     parts.append(f"{duration(elapsed)} elapsed")
@@ -80,6 +82,11 @@ class LogPane(RichLog):
 
     def on_mount(self) -> None:
         self.border_title = "Log"
+
+    def on_print(self, event: Print) -> None:
+        # Stray print()s from any thread land here instead of on the screen.
+        if event.text.strip():
+            self.add("", event.text.rstrip("\n"))
 
     def add(self, level: str, text: str) -> None:
         prefix = "" if level.upper() in ("INFO", "") else f"{level.upper()}: "
