@@ -132,16 +132,19 @@ class NormalizationState:
     def max_relative_shift(self) -> float:
         """Largest change of any moving statistic, relative to that variable's scale.
 
-        Per variable: max|now - saved| / max(max|saved|, 1e-6). Scaling by the
-        variable's largest entry keeps a freshly initialised moving_mean (all
-        zeros) from giving an infinite ratio.
+        Per variable: max|now - saved| / max(max|saved|, max|now|). Taking the
+        larger of the two scales keeps a freshly initialised moving_mean (all
+        zeros) from giving an unbounded ratio: the result lies in [0, 2], and a
+        statistic that moved off zero reads as 1 (a 100% change).
         """
         worst = 0.0
         for variable, saved in zip(self._variables, self._saved):
             if saved.size == 0:
                 continue
-            scale = max(float(np.max(np.abs(saved))), 1e-6)
-            worst = max(worst, float(np.max(np.abs(variable.numpy() - saved))) / scale)
+            now = variable.numpy()
+            scale = max(float(np.max(np.abs(saved))), float(np.max(np.abs(now))))
+            if scale > 0.0:
+                worst = max(worst, float(np.max(np.abs(now - saved))) / scale)
         return worst
 
     def restore(self) -> None:
