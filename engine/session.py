@@ -281,8 +281,11 @@ class Session:
         self._flush_step = 0
 
     def batch_end(self, step: int, running_mean: float) -> None:
-        # Recover this batch's loss from successive running means of the epoch.
-        loss = step * running_mean - (step - 1) * self._prev_mean
+        # Keras 3 reports the epoch's running mean weighted by batch size; undo
+        # it to get this batch's loss (only the last batch of an epoch is short).
+        batch_size, n = self.config.batch_size, self._n_train
+        seen, seen_before = min(step * batch_size, n), min((step - 1) * batch_size, n)
+        loss = (seen * running_mean - seen_before * self._prev_mean) / max(seen - seen_before, 1)
         self._prev_mean = running_mean
         self._step = step
         self._global_step += 1
