@@ -13,10 +13,11 @@ import os
 import sys
 import time
 import warnings
-from typing import IO, Iterator
+from typing import IO, Iterator, Sequence
 
 from engine.config import ConfigError
 from engine.explain.report import CLAIM_TEXTS
+from tui.fmt import finite, num
 
 EXIT_FAILURE = 1
 VERDICT_STYLES = {"true": "bold green", "false": "bold red", "caveat": "bold yellow"}
@@ -101,11 +102,10 @@ class _Progress:
 
 
 def format_number(value: float | None) -> str:
-    if value is None:
-        return "n/a"
-    if float(value).is_integer() and abs(value) < 1e9:
-        return str(int(value))
-    return f"{value:.4g}"
+    number = finite(value)
+    if number is not None and number.is_integer() and abs(number) < 1e9:
+        return str(int(number))
+    return num(value, ".4g")
 
 
 def measured_lines(measured: dict) -> list[str]:
@@ -125,25 +125,36 @@ def plain_text(report) -> str:
 
 def _print_table(report) -> None:
     from rich.console import Console
+
+    Console().print(claims_table(report.claims, f"Keras {report.keras}, TensorFlow {report.tensorflow}"))
+
+
+def claims_table(results: Sequence, title: str, running: int | None = None):
+    """All eight claims as a Rich table; claims without a result yet show as pending (or running)."""
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=f"Keras {report.keras}, TensorFlow {report.tensorflow}: claims about test-time dropout",
-                  show_lines=True, expand=True)
+    by_id = {result.id: result for result in results}
+    table = Table(title=title, show_lines=True, expand=True)
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("Claim", ratio=2)
     table.add_column("Verdict", no_wrap=True)
     table.add_column("Measured", ratio=2)
     table.add_column("Explanation", ratio=4)
-    for claim in report.claims:
+    for claim_id, text in enumerate(CLAIM_TEXTS, start=1):
+        result = by_id.get(claim_id)
+        if result is None:
+            status = "running..." if claim_id == running else "pending"
+            table.add_row(str(claim_id), Text(text), Text(status, style="dim"), "", "")
+            continue
         table.add_row(
-            str(claim.id),
-            Text(claim.claim),
-            Text(claim.verdict.upper(), style=VERDICT_STYLES.get(claim.verdict, "")),
-            Text("\n".join(measured_lines(claim.measured))),
-            Text(claim.explanation),
+            str(claim_id),
+            Text(result.claim),
+            Text(result.verdict.upper(), style=VERDICT_STYLES.get(result.verdict, "")),
+            Text("\n".join(measured_lines(result.measured))),
+            Text(result.explanation),
         )
-    Console().print(table)
+    return table
 
 
 def _one_line(error: BaseException) -> str:
