@@ -13,10 +13,11 @@ import os
 import sys
 import time
 import warnings
-from typing import IO, Iterator, Sequence
+from typing import IO, Sequence
 
 from engine.config import ConfigError
 from engine.explain.report import CLAIM_TEXTS
+from engine.quiet import redirect_native_stderr
 from tui.fmt import finite, num
 
 EXIT_FAILURE = 1
@@ -44,14 +45,16 @@ def run_explain(args: argparse.Namespace) -> int:
 
 
 def _measure(seed: int, *, debug: bool):
-    progress = _Progress(sys.stderr) if sys.stderr.isatty() else None
     if not debug:
         warnings.simplefilter("ignore")
         logging.getLogger("tensorflow").setLevel(logging.ERROR)
+        # TensorFlow's C++ start-up lines ignore TF_CPP_MIN_LOG_LEVEL and write straight to fd 2.
+        redirect_native_stderr()
+    # After the redirect: sys.stderr is now the terminal's duplicate, fd 2 the capture file.
+    progress = _Progress(sys.stderr) if sys.stderr.isatty() else None
     if progress:
         progress.note("importing TensorFlow...")
-    with _native_stderr_silenced(not debug):
-        from engine.explain.runner import run_explain as run
+    from engine.explain.runner import run_explain as run
     if not debug:
         import absl.logging
 
@@ -63,24 +66,6 @@ def _measure(seed: int, *, debug: bool):
             on_start=progress.start if progress else None,
             on_result=progress.done if progress else None,
         )
-
-
-@contextlib.contextmanager
-def _native_stderr_silenced(active: bool) -> Iterator[None]:
-    """TensorFlow 2.21's C++ start-up lines ignore TF_CPP_MIN_LOG_LEVEL and write straight to fd 2."""
-    if not active:
-        yield
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
 
 
 class _Progress:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Callable
 
-import keras
-import tensorflow as tf
-
 from engine.explain import evaluation_claims, layer_claims, training_claims
 from engine.explain.lab import Lab
 from engine.explain.report import CLAIM_TEXTS, ClaimResult, ExplainReport, Measurement
 from engine.explain.verdicts import judge
+from engine.versions import versions
 
 # In the order of CLAIM_TEXTS.
 EXPERIMENTS: tuple[Callable[[Lab], Measurement], ...] = (
@@ -49,4 +47,5 @@ def run_explain(
         results.append(result)
         if on_result is not None:
             on_result(result)
-    return ExplainReport(keras=keras.__version__, tensorflow=tf.__version__, claims=tuple(results))
+    keras_version, tensorflow_version = versions()
+    return ExplainReport(keras=keras_version, tensorflow=tensorflow_version, claims=tuple(results))
