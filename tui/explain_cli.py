@@ -122,9 +122,9 @@ def claims_table(results: Sequence, title: str, running: int | None = None):
     by_id = {result.id: result for result in results}
     table = Table(title=title, show_lines=True, expand=True)
     table.add_column("#", justify="right", no_wrap=True)
-    table.add_column("Claim", ratio=2)
+    table.add_column("Claim", ratio=2, overflow="fold")
     table.add_column("Verdict", no_wrap=True)
-    table.add_column("Measured", ratio=2)
+    table.add_column("Measured", ratio=2, overflow="fold")
     table.add_column("Explanation", ratio=4)
     for claim_id, text in enumerate(CLAIM_TEXTS, start=1):
         result = by_id.get(claim_id)

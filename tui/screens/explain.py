@@ -54,7 +54,7 @@ class ExplainScreen(Screen[None]):
     DEFAULT_CSS = """
     ExplainScreen #explain-status { height: auto; padding: 0 1; }
     ExplainScreen #explain-progress { padding: 0 1; }
-    ExplainScreen #explain-scroll { height: 1fr; }
+    ExplainScreen #explain-scroll { height: 1fr; scrollbar-gutter: stable; }
     """
 
     def __init__(self, report: ExplainReport | None = None, seed: int = 0) -> None:
