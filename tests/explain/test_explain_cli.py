@@ -87,3 +87,11 @@ def test_failure_is_one_line_and_exit_1_unless_debug(monkeypatch):
     assert err.getvalue() == "dropout-tui: error: explain failed: the experiment broke second line\n"
     with pytest.raises(RuntimeError):
         explain_cli.run_explain(argparse.Namespace(json=True, seed=0, debug=True))
+
+
+def test_cli_and_screen_modules_do_not_import_tensorflow():
+    code = ("import sys, tui.explain_cli, tui.screens.explain, engine.explain.verdicts; "
+            "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
