@@ -41,10 +41,17 @@ def explain_scaling(m: Numbers, n: Notes) -> str:
         f"{m['inference_max_abs_diff_from_scaled']:g}. Training: {m['training_zero_fraction']:.1%} of units zeroed, "
         f"kept units multiplied by {m['training_kept_scale']:.4g} (1/(1-rate) = {1 / (1 - rate):.4g}), "
         f"{int(m['training_off_grid'])} outputs off that grid, mean output/mean input = "
-        f"{m['training_mean_ratio']:.4f}. Keras uses inverted dropout: the scaling happens during training, "
-        f"so inference is the identity; scaling by 1-rate at inference was the classic formulation "
-        f"(Srivastava et al. 2014) and Keras before 0.3."
+        f"{m['training_mean_ratio']:.4f}. {_SCALING_WHY[verdict_scaling(m)]}"
     )
+
+
+_SCALING_WHY = {
+    "false": "Keras uses inverted dropout: the scaling happens during training, so inference is the identity; "
+             "scaling by 1-rate at inference was the classic formulation (Srivastava et al. 2014) and Keras "
+             "before 0.3.",
+    "true": "This Keras scales at inference, the classic (non-inverted) formulation.",
+    "caveat": "This Keras follows neither the inverted nor the classic formulation exactly.",
+}
 
 
 # 2. "Setting layer.trainable = True on Dropout makes evaluate/predict use dropout."
@@ -61,9 +68,16 @@ def explain_trainable(m: Numbers, n: Notes) -> str:
         f"Dropout.trainable is {default}. After toggling it (False, then True) on the trained model, "
         f"predict changed by at most {m['predict_max_abs_diff']:g}, evaluate's loss by {m['evaluate_loss_diff']:g} "
         f"and accuracy by {m['evaluate_accuracy_diff']:g}. For comparison, model(x, training=True) differs from "
-        f"predict by up to {m['training_call_max_abs_diff']:.3g}. Dropout has no weights and its call never reads "
-        f"`trainable`; only the `training` call argument switches it, and evaluate/predict pass training=False."
+        f"predict by up to {m['training_call_max_abs_diff']:.3g}. {_TRAINABLE_WHY[verdict_trainable(m)]}"
     )
+
+
+_TRAINABLE_WHY = {
+    "false": "Dropout has no weights and its call never reads `trainable`; only the `training` call argument "
+             "switches it, and evaluate/predict pass training=False.",
+    "true": "This Keras lets the trainable flag change evaluate/predict.",
+    "caveat": "Dropout made no visible difference even with training=True, so this run cannot tell.",
+}
 
 
 # 3. "model.evaluate(..., use_multiprocessing=True)."
@@ -150,9 +164,15 @@ def explain_later_training(m: Numbers, n: Notes) -> str:
         f"(c) BatchNormalization called with training=True moved its moving statistics by "
         f"{m['bn_moving_stats_shift']:.3g} (relative) and changed later inference outputs by "
         f"{m['bn_inference_max_abs_diff']:.3g}; with BN held in inference mode (dropout only) the shift is "
-        f"{m['bn_shift_dropout_only']:g}. Training is affected through the RNG stream and BN statistics, not through "
-        f"the call itself."
+        f"{m['bn_shift_dropout_only']:g}. {_LATER_WHY[verdict_later_training(m)]}"
     )
+
+
+_LATER_WHY = {
+    "caveat": "Training is affected through the RNG stream and BN statistics, not through the call itself.",
+    "true": "The call itself changed the weights.",
+    "false": "Nothing carried over into later training.",
+}
 
 
 # 7. "A functional Dropout(r)(x, training=True) keeps dropout on in predict."
@@ -165,10 +185,16 @@ def explain_functional_training(m: Numbers, n: Notes) -> str:
         f"Functional model built with Dropout(0.5)(x, training=True): two predict calls differ by "
         f"{m['predict_max_abs_diff']:g}, two evaluate losses by {m['evaluate_loss_diff']:g}; a plain model(x) call "
         f"twice differs by {m['direct_call_max_abs_diff']:.3g}. A Dropout subclass whose call always passes "
-        f"training=True makes predict vary by {m['subclass_predict_max_abs_diff']:.3g}. In Keras 3 the functional "
-        f"model passes its own training value (False in predict/evaluate) to every layer, overriding the one baked "
-        f"in at construction; the subclass works in every version."
+        f"training=True makes predict vary by {m['subclass_predict_max_abs_diff']:.3g}. "
+        f"{_FUNCTIONAL_WHY[verdict_functional_training(m)]}"
     )
+
+
+_FUNCTIONAL_WHY = {
+    "false": "In Keras 3 the functional model passes its own training value (False in predict/evaluate) to every "
+             "layer, overriding the one baked in at construction; the subclass works in every version.",
+    "true": "This Keras keeps the baked-in training=True in predict.",
+}
 
 
 # 8. "MC dropout gives predictions at least as good as inference, with an uncertainty estimate."

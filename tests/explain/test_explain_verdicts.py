@@ -114,3 +114,16 @@ def test_report_json_is_strict_and_shaped_as_promised():
     assert list(data) == ["keras", "tensorflow", "claims"]
     assert data["claims"] == [{"id": 1, "claim": CLAIM_TEXTS[0], "verdict": "false",
                                "measured": {"a": 1.5, "b": None, "c": 3.0}, "explanation": "why"}]
+
+
+def test_explanations_follow_the_verdict():
+    assert "inverted dropout" in v.explain_scaling(SCALING, {})
+    assert "classic (non-inverted)" in v.explain_scaling(
+        _with(SCALING, inference_max_abs_diff_from_input=0.75, inference_max_abs_diff_from_scaled=0.0), {})
+    assert "never reads `trainable`" in v.explain_trainable(TRAINABLE, {})
+    assert "lets the trainable flag" in v.explain_trainable(_with(TRAINABLE, predict_max_abs_diff=0.3), {})
+    assert "not through the call itself" in v.explain_later_training(LATER, {})
+    assert "Nothing carried over" in v.explain_later_training(
+        _with(LATER, final_weights_diff_training_call=0.0, bn_moving_stats_shift=0.0), {})
+    assert "overriding the one baked" in v.explain_functional_training(FUNCTIONAL, {})
+    assert "keeps the baked-in" in v.explain_functional_training(_with(FUNCTIONAL, predict_max_abs_diff=0.4), {})
