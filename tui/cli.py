@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from importlib import metadata
 
@@ -15,6 +16,10 @@ from engine.config import ConfigError, RunConfig
 
 EXIT_USAGE = 2
 DATASETS = ("digits", "mnist", "fashion_mnist")
+# Keras seeds must fit in 32 bits and derived seeds add small offsets;
+# counts beyond int32 overflow TensorFlow's shapes before they mean anything.
+MAX_SEED = 2**31 - 1
+MAX_COUNT = 2**31 - 1
 
 
 def _version() -> str:
@@ -32,24 +37,42 @@ class _OneLineParser(argparse.ArgumentParser):
         sys.exit(EXIT_USAGE)
 
 
-def _positive_int(text: str) -> int:
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Every option's help ends with its default, said once and in words for flags."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.required:
+            return f"{text} (required)"
+        if "(default" in text or action.default is argparse.SUPPRESS:
+            return text
+        if action.nargs == 0 and action.default is False:  # a flag
+            return f"{text} (default: off)"
+        if action.default is None:
+            return text
+        return f"{text} (default: %(default)s)"
+
+
+def _bounded_int(text: str, low: int, high: int, expected: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
     return value
+
+
+def _positive_int(text: str) -> int:
+    return _bounded_int(text, 1, MAX_COUNT, f"a positive integer up to {MAX_COUNT}")
 
 
 def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
-    return value
+    return _bounded_int(text, 0, MAX_COUNT, f"an integer from 0 to {MAX_COUNT}")
+
+
+def _seed(text: str) -> int:
+    return _bounded_int(text, 0, MAX_SEED, f"an integer seed from 0 to {MAX_SEED}")
 
 
 def _finite_float(text: str) -> float:
@@ -62,20 +85,27 @@ def _finite_float(text: str) -> float:
     return value
 
 
+def _scale(text: str) -> float:
+    value = _finite_float(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("expected a non-zero number: a scale of 0 makes every input 0")
+    return value
+
+
 def _add_run_options(parser: argparse.ArgumentParser, command: str) -> None:
     defaults = RunConfig()
     data = parser.add_argument_group("data")
     data.add_argument("--dataset", choices=DATASETS, default=defaults.dataset,
                       help="built-in data set (default: %(default)s; mnist/fashion_mnist need the Keras cache)")
     data.add_argument("--data", metavar="FILE.npz", default=None,
-                      help="your own data: keys x_train, y_train, x_test, y_test (overrides --dataset)")
+                      help="your own data: keys x_train, y_train, x_test, y_test (default: none; overrides --dataset)")
     if command == "inspect":
         model = parser.add_argument_group("model")
         model.add_argument("--model", metavar="FILE.keras", required=True,
                            help="a saved Keras model (.keras or legacy .h5); never written to")
         model.add_argument("--unsafe", action="store_true",
                            help="allow unsafe deserialisation (e.g. Lambda layers): only for files you trust")
-        model.add_argument("--input-scale", type=_finite_float, default=None, metavar="F",
+        model.add_argument("--input-scale", type=_scale, default=None, metavar="F",
                            help="multiply inputs by F before feeding them (default: feed as stored)")
         model.add_argument("--fine-tune", type=_non_negative_int, default=0, metavar="N",
                            help="train N epochs before evaluating (default: %(default)s)")
@@ -91,7 +121,7 @@ def _add_run_options(parser: argparse.ArgumentParser, command: str) -> None:
                        help="batch size (default: %(default)s)")
     model.add_argument("--lr", type=_finite_float, default=defaults.lr,
                        help="Adam learning rate (default: %(default)s)")
-    model.add_argument("--seed", type=int, default=defaults.seed,
+    model.add_argument("--seed", type=_seed, default=defaults.seed,
                        help="random seed; equal seeds give equal numbers (default: %(default)s)")
     evaluation = parser.add_argument_group("evaluation")
     evaluation.add_argument("--eval-every", type=_positive_int, default=defaults.eval_every, metavar="N",
@@ -106,7 +136,7 @@ def _add_run_options(parser: argparse.ArgumentParser, command: str) -> None:
     output.add_argument("--headless", action="store_true",
                         help="no UI: print JSON lines on stdout (works under nohup, no TTY needed)")
     output.add_argument("--output", metavar="FILE.jsonl", default=None,
-                        help="headless: also write the JSON lines to this file")
+                        help="headless: also write the JSON lines to this file (default: stdout only)")
     output.add_argument("--export-dir", metavar="DIR", default="dropout-tui-export",
                         help="where the app's 'e' key writes results and a screenshot (default: %(default)s)")
     output.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
@@ -117,18 +147,20 @@ def build_parser() -> argparse.ArgumentParser:
         prog="dropout-tui",
         description="See, by measurement, what Keras Dropout does at evaluation time.",
         epilog="With no command, runs `train` in the terminal UI on the embedded digits data.",
+        formatter_class=_HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"dropout-tui {_version()}")
     commands = parser.add_subparsers(dest="command", parser_class=_OneLineParser)
     train = commands.add_parser("train", help="train the article's model and watch every dropout mode live",
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                formatter_class=_HelpFormatter)
     _add_run_options(train, "train")
     inspect = commands.add_parser("inspect", help="load your own .keras model and measure what dropout does to it",
-                                  formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                  formatter_class=_HelpFormatter)
     _add_run_options(inspect, "inspect")
-    explain = commands.add_parser("explain", help="test every common claim about test-time dropout, live")
+    explain = commands.add_parser("explain", help="test every common claim about test-time dropout, live",
+                                  formatter_class=_HelpFormatter)
     explain.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    explain.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    explain.add_argument("--seed", type=_seed, default=0, help="random seed (default: %(default)s)")
     explain.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
     return parser
 
@@ -155,6 +187,14 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     ).validate()
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl+C so the same quiet exit path runs."""
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise _Terminated()
+
+
 def _quiet_tensorflow() -> None:
     # Must happen before TensorFlow is imported anywhere, in any thread.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -172,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "explain":
             from tui.explain_cli import run_explain
 
+            signal.signal(signal.SIGTERM, _raise_terminated)
             return run_explain(args)
         config = config_from_args(args)
         if args.headless:
@@ -191,8 +232,8 @@ def main(argv: list[str] | None = None) -> int:
             raise
         sys.stderr.write(f"dropout-tui: error: {error}\n")
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        return 130
+    except KeyboardInterrupt as interrupt:
+        return 128 + (signal.SIGTERM if isinstance(interrupt, _Terminated) else signal.SIGINT)
 
 
 if __name__ == "__main__":
