@@ -124,6 +124,11 @@ class DropoutApp(App[int]):
             self._started_at = time.monotonic()
             self._run_engine()
 
+    def on_unmount(self) -> None:
+        # However the app ends (quit, crash, a test's teardown), the engine thread must not outlive it:
+        # a serving Session would keep the interpreter from exiting.
+        self.controls.cancel()
+
     def on_resize(self, event: Resize) -> None:
         self.screen.set_class(event.size.width < NARROW_WIDTH, "-narrow")
 

@@ -1,0 +1,85 @@
+"""Training speed under the UI vs headless, and key latency while training.
+
+    .venv/bin/python bench/bench_tui.py [--epochs N] [--rounds R]
+
+Headless: engine.Session with a sink that only collects events. UI: the real
+app (create_app) under Textual's headless driver, so every event still goes
+through the buffer, the 10 Hz drain and the pane redraws; only the terminal
+writes are skipped. Speed is the median of EpochEnd.samples_per_second over
+epochs 2.. (epoch 1 includes graph tracing). Rounds alternate headless/UI so
+load from other processes hits both alike. Target: UI/headless >= 0.9.
+Key latency: time from a key press to the action having run and the screen
+being idle again, pressed while training runs at full speed. Target: < 100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from engine.config import RunConfig  # noqa: E402
+from engine.events import EpochEnd  # noqa: E402
+
+
+def _speed(epochs: list[EpochEnd]) -> float:
+    return statistics.median(e.samples_per_second for e in epochs[1:] or epochs)
+
+
+def headless(config: RunConfig) -> float:
+    from engine.session import Session
+
+    events: list = []
+    Session(config, events.append).run()
+    return _speed([e for e in events if isinstance(e, EpochEnd)])
+
+
+async def under_ui(config: RunConfig, latencies: list[float]) -> float:
+    from tui.app import create_app
+
+    app = create_app(config, export_dir="/tmp/dropout-tui-bench-export")
+    async with app.run_test(size=(120, 40)) as pilot:
+        while len(app.state.epochs) < 1:
+            await pilot.pause(0.05)
+        while app.state.finished is None:
+            started = time.perf_counter()
+            await pilot.press("l")  # a layout change: a real redraw, no engine command
+            latencies.append(time.perf_counter() - started)
+            await pilot.pause(0.2)
+        speed = _speed(app.state.epochs)
+        await pilot.press("q")
+    return speed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    config = RunConfig(epochs=args.epochs, mc_samples=10, repeats=2, eval_every=args.epochs)
+    ratios, latencies = [], []
+    for round_ in range(1, args.rounds + 1):
+        base = headless(config)
+        ui = asyncio.run(under_ui(config, latencies))
+        ratios.append(ui / base)
+        print(f"round {round_}: headless {base:,.0f} samples/s, UI {ui:,.0f} samples/s, ratio {ui / base:.2f}")
+    latencies.sort()
+    p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
+    ratio = statistics.median(ratios)
+    print(f"UI/headless training speed: {ratio:.2f}x (target >= 0.9)")
+    print(f"key latency while training: median {1000 * statistics.median(latencies):.0f} ms, "
+          f"p95 {1000 * p95:.0f} ms, max {1000 * latencies[-1]:.0f} ms over {len(latencies)} presses "
+          "(target < 100 ms)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
