@@ -132,6 +132,7 @@ def _read_npz(path_text: str, require_train: bool) -> dict[str, np.ndarray]:
         raise DataError(f"--data {path_text}: no such file")
     if path.is_dir():
         raise DataError(f"--data {path_text}: is a directory, expected a .npz file")
+    _check_readable("--data", path_text)
     if not zipfile.is_zipfile(path):
         raise DataError(f"--data {path_text}: not a .npz archive (expected keys {', '.join(KEYS)})")
     try:
@@ -258,6 +259,15 @@ def _scaled(x: np.ndarray, scale_uint8: bool) -> np.ndarray:
     if x.dtype == np.uint8:
         return x.astype(np.float32) / np.float32(255.0)
     return x.astype(np.float32, copy=False)
+
+
+def _check_readable(option: str, path_text: str) -> None:
+    # zipfile.is_zipfile says False for a file it cannot open: name the real reason.
+    try:
+        with open(path_text, "rb"):
+            pass
+    except OSError as error:
+        raise DataError(f"{option} {path_text}: cannot read: {error.strerror or error}") from None
 
 
 def _one_line(error: BaseException) -> str:

@@ -115,6 +115,12 @@ def load_user_model(path_text: str | None, *, unsafe: bool):
         raise ModelFileError(f"--model {path_text}: no such file")
     if path.is_dir():
         raise ModelFileError(f"--model {path_text}: is a directory; expected a .keras or .h5 file")
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as error:
+        # The format checks below would mistake an unreadable file for a wrong format.
+        raise ModelFileError(f"--model {path_text}: cannot read: {error.strerror or error}") from None
     suffix = path.suffix.lower()
     if suffix in KERAS_SUFFIXES:
         if not zipfile.is_zipfile(path):

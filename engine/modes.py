@@ -78,6 +78,7 @@ class Predictor:
 
     def probs(self, x: np.ndarray, *, training: bool, dropout_only: bool = False, batch_size: int | None = None) -> np.ndarray:
         if not training:
+            self.check_cancel()
             # What evaluate/predict do: the compiled predict step with training=False.
             return self.to_probs(self.model.predict(x, batch_size=batch_size or PREDICT_BATCH, verbose=0))
         if batch_size is None:

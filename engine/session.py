@@ -174,6 +174,7 @@ class Session:
         if prepared.epochs:
             self._train(prepared)
         capture.drain_native()
+        self._check_cancel()
         stopped = self.controls.stop_requested
         if stopped:
             self.emit(Status("stopped", "stopped by user; evaluating the model as it is"))
@@ -234,7 +235,7 @@ class Session:
             dataset=dataset.name,
             classes=dataset.classes,
             epochs=config.epochs,
-            notes=[],
+            notes=["rate is 0: dropout never drops anything, so every mode must agree"] if config.rate == 0 else [],
         )
 
     # --- training ------------------------------------------------------
@@ -263,6 +264,7 @@ class Session:
         controls = self.controls
         self._stepping = False
         self._epoch = epoch
+        self._check_cancel()  # a quit is not a stop: no "evaluating the model as it is"
         if controls.take_step():
             self._stepping = True
         elif controls.paused:
