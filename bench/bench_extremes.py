@@ -1,0 +1,52 @@
+"""Peak memory of a whole headless run at T=30 vs T=10,000 MC passes over the full test set.
+
+Each T runs `dropout-tui train --headless` in its own process (1 epoch, every
+mode evaluated once over all 360 digits test samples, plus the probe), so
+the peak RSS of each is its own, not a high-water mark left by the other.
+The vectorised sampler chunks by rows x T, so T=10,000 should cost time, not memory.
+Run: .venv/bin/python bench/bench_extremes.py
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = (30, 10_000)
+
+
+def peak_rss(samples: int) -> tuple[float, float]:
+    """(peak RSS in MiB, seconds) of one headless run with T=samples."""
+    began = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tui.cli", "train", "--headless", "--epochs", "1", "--mc-samples", str(samples)],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - began
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        sys.exit(f"T={samples}: exit {code}: {process.stderr.read().decode()[-500:]}")
+    return usage.ru_maxrss / 1024, seconds  # Linux reports KiB
+
+
+def main() -> None:
+    results = {samples: peak_rss(samples) for samples in SAMPLES}
+    print("dropout-tui train --headless --epochs 1 on digits (360 test samples), one process per T")
+    for samples, (mib, seconds) in results.items():
+        print(f"  T={samples:>6,}: peak RSS {mib:6.0f} MiB, {seconds:5.1f} s wall "
+              f"({samples * 360:,} forward rows for the mc mode)")
+    low, high = results[SAMPLES[0]][0], results[SAMPLES[-1]][0]
+    # 64 input values and 10 probabilities per row, float32.
+    naive = SAMPLES[-1] * 360 * (64 + 10) * 4 / 2**20
+    print(f"  peak RSS ratio T={SAMPLES[-1]:,} / T={SAMPLES[0]}: {high / low:.2f}x "
+          f"(+{high - low:.0f} MiB; all T={SAMPLES[-1]:,} passes held at once would add ~{naive:.0f} MiB)")
+
+
+if __name__ == "__main__":
+    main()
