@@ -35,6 +35,9 @@ from tui.replay import Replay, load_events
 from tui.run_state import LOG, LOSS, MODES, PROBE, STATUS, RunState
 
 TICK_SECONDS = 0.1  # drain events and redraw at most 10 times a second
+# Rebuilding the chart is the costliest redraw and competes with training for the
+# GIL: per-batch points refresh at 2 Hz, epoch points as soon as they arrive.
+CHART_SECONDS = 0.5
 NARROW_WIDTH = 120  # below this the log pane shares the bottom row with the modes table
 RATE_STEP, RATE_MAX = 0.05, 0.95
 MAX_SAMPLES = 1024
@@ -100,6 +103,10 @@ class DropoutApp(App[int]):
         self._stopping = False
         self._requested_rate = config.rate
         self._last_status = 0.0
+        self._last_chart = 0.0
+        self._chart_epochs = -1
+        self._pending: set[str] = set()
+        self._status_text = ""
 
     # --- layout ------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -130,7 +137,7 @@ class DropoutApp(App[int]):
         self.controls.cancel()
 
     def on_resize(self, event: Resize) -> None:
-        self.screen.set_class(event.size.width < NARROW_WIDTH, "-narrow")
+        self.query_one("#bottom").set_class(event.size.width < NARROW_WIDTH, "-narrow")
 
     def run(self, *args, **kwargs):  # type: ignore[override]
         # Native TensorFlow logging writes to fd 2 and would tear the screen; the
@@ -170,6 +177,12 @@ class DropoutApp(App[int]):
         now = time.monotonic()
         if now - self._last_status >= 1.0:
             dirty.add(STATUS)
+        dirty |= self._pending
+        self._pending = set()
+        epoch_points = len(self.state.epochs) + len(self.state.rate_changes)
+        if LOSS in dirty and epoch_points == self._chart_epochs and now - self._last_chart < CHART_SECONDS:
+            self._pending.add(LOSS)
+            dirty.discard(LOSS)
         self._redraw(dirty)
 
     def _announce_failure(self, failed: Failed) -> None:
@@ -177,10 +190,12 @@ class DropoutApp(App[int]):
             return
         self._announced = failed
         self.notify(failed.message, title="Run failed (traceback in the log)", severity="error", timeout=10)
-        self.screen.add_class("-show-log")
+        self.query_one("#bottom").add_class("-show-log")
 
     def _redraw(self, dirty: set[str]) -> None:
         if LOSS in dirty:
+            self._last_chart = time.monotonic()
+            self._chart_epochs = len(self.state.epochs) + len(self.state.rate_changes)
             self.query_one(LossPane).update_from(self.state)
         if MODES in dirty:
             self.query_one(ModesPane).update_from(self.state)
@@ -193,8 +208,10 @@ class DropoutApp(App[int]):
             self.state.pending_logs.clear()
         if STATUS in dirty:
             self._last_status = time.monotonic()
-            self.query_one(StatusBar).show(
-                status_line(self.state, self._elapsed(), self._paused, self._stopping))
+            text = status_line(self.state, self._elapsed(), self._paused, self._stopping)
+            if text != self._status_text:
+                self._status_text = text
+                self.query_one(StatusBar).show(text)
 
     def _elapsed(self) -> float | None:
         if self.state.finished is not None:
@@ -272,7 +289,8 @@ class DropoutApp(App[int]):
         self.push_screen(ExplainScreen())
 
     def action_toggle_log(self) -> None:
-        self.screen.toggle_class("-show-log")
+        # Classes live on the bottom row so a toggle restyles two panes, not the screen.
+        self.query_one("#bottom").toggle_class("-show-log")
 
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"

@@ -24,7 +24,23 @@ EPOCH_SERIES = (
 
 
 class LossPlot(PlotWidget, can_focus=False):
-    """The chart never takes focus: its own +/-/r/arrow bindings would shadow the app's keys."""
+    """The chart never takes focus: its own +/-/r/arrow bindings would shadow the app's keys.
+
+    textual-plot (pinned 0.10.1) rebuilds its legend, a layout pass of the whole
+    screen, on every plot() call; a redraw makes five such calls. The legend is
+    rebuilt once per redraw instead, and only when its labels changed.
+    """
+
+    _legend_key: tuple | None = None
+
+    def _update_legend(self) -> None:
+        pass
+
+    def refresh_legend(self, force: bool = False) -> None:
+        key = (tuple(self._labels), tuple(self._v_lines_labels))
+        if force or key != self._legend_key:
+            self._legend_key = key
+            super()._update_legend()
 
 
 class LossPane(Vertical):
@@ -39,12 +55,14 @@ class LossPane(Vertical):
         plot.margin_top, plot.margin_bottom, plot.margin_left = 0, 2, 6
         plot.set_xlabel("epoch")
         plot.show_legend(LegendLocation.TOPRIGHT)
+        plot.refresh_legend(force=True)
 
     def on_resize(self, event: Resize) -> None:
         short = event.size.height < SHORT_HEIGHT
         self.set_class(short, "-short")
         plot = self.query_one(LossPlot)
         plot.show_legend(LegendLocation.TOPRIGHT, is_visible=not short)
+        plot.refresh_legend(force=True)
         # Short panes keep the tick labels but drop the axis label row.
         plot.margin_bottom = 1 if short else 2
 
@@ -71,7 +89,10 @@ class LossPane(Vertical):
         # A little room on the right so the last epoch's markers are not clipped by the frame.
         plot.set_xlimits(0, max(state.total_epochs, 1) * 1.03)
         plot.set_ylimits(0, None)
-        caption.update(loss_caption(state))
+        plot.refresh_legend()
+        text = loss_caption(state)
+        if text != str(caption.render()):  # an unchanged caption need not trigger a layout pass
+            caption.update(text)
 
 
 def _compact_legend() -> Text:

@@ -71,7 +71,8 @@ class StatusBar(Vertical):
         yield Static(STATE_WORDS["loading"], id="status-line")
 
     def show(self, text: str) -> None:
-        self.query_one("#status-line", Static).update(text)
+        # One fixed-height line: skip the layout pass a Static update would trigger (10 times a second).
+        self.query_one("#status-line", Static).update(text, layout=False)
 
 
 class LogPane(RichLog):
