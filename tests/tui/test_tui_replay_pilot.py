@@ -174,3 +174,13 @@ async def test_every_action_is_in_the_command_palette(tmp_path):
         titles = " ".join(c.title for c in app.get_system_commands(app.screen))
         for binding in DropoutApp.BINDINGS:
             assert binding.description in titles
+
+
+async def test_no_color_renders(tmp_path, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = _app(tmp_path, _stream())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        svg = app.export_screenshot()
+        assert "Loss by epoch" in svg.replace("&#160;", " ")
+        assert app.is_running

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.containers import Grid, Vertical
 from textual.events import Resize
-from textual.containers import Vertical
+from textual.strip import Strip
 from textual.widgets import Static
+from textual_hires_canvas import Canvas
 from textual_plot import HiResMode, LegendLocation, PlotWidget
+from textual_plot.plot_widget import Legend
 
 from tui.fmt import finite, num
 from tui.run_state import RunState
@@ -23,6 +28,17 @@ EPOCH_SERIES = (
 )
 
 
+class _Canvas(Canvas):
+    """A canvas whose empty lines carry a style: NO_COLOR's monochrome filter crashes on None."""
+
+    def render_line(self, y: int) -> Strip:
+        strip = super().render_line(y)
+        if all(segment.style is not None for segment in strip):
+            return strip
+        null = Style.null()
+        return Strip([Segment(seg.text, seg.style or null, seg.control) for seg in strip], strip.cell_length)
+
+
 class LossPlot(PlotWidget, can_focus=False):
     """The chart never takes focus: its own +/-/r/arrow bindings would shadow the app's keys.
 
@@ -32,6 +48,15 @@ class LossPlot(PlotWidget, can_focus=False):
     """
 
     _legend_key: tuple | None = None
+
+    def compose(self) -> ComposeResult:
+        # PlotWidget's own layout, with the NO_COLOR-safe canvas.
+        with Grid():
+            yield _Canvas(1, 1, id="margin-top")
+            yield _Canvas(1, 1, id="margin-left")
+            yield _Canvas(1, 1, id="plot")
+            yield _Canvas(1, 1, id="margin-bottom")
+        yield Legend(id="legend")
 
     def _update_legend(self) -> None:
         pass
