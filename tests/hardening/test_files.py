@@ -198,3 +198,12 @@ def test_unreadable_model_file_says_so(tmp_path, capsys, monkeypatch, saved_mode
     code, err = _run(["inspect", "--headless", "--model", str(model), "--data", str(data)], capsys)
     assert code == 2
     _one_line(err, f"--model {model}: cannot read: Permission denied")
+
+
+@pytest.mark.parametrize("index, expected", [("2", "--probe-index 2 is out of range: the test set has 2 samples"),
+                                             ("999999", "--probe-index 999999 is out of range")])
+def test_probe_index_beyond_the_test_set(tmp_path, capsys, index, expected):
+    data = _valid_npz(tmp_path / "data.npz")
+    code, err = _run(["train", "--headless", "--data", str(data), "--probe-index", index, *QUICK], capsys)
+    assert code == 2
+    _one_line(err, expected)
