@@ -25,7 +25,8 @@ def _text(app: DropoutApp, selector: str) -> str:
 
 
 def _log_text(app: DropoutApp) -> str:
-    return "\n".join(strip.text for strip in app.query_one(LogPane).lines)
+    """The log's words, with the pane's line wrapping undone."""
+    return " ".join(" ".join(strip.text for strip in app.query_one(LogPane).lines).split())
 
 
 def _stream():

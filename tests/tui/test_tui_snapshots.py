@@ -1,6 +1,6 @@
 """Snapshots of the app replaying a recorded run: no TensorFlow, same pixels every time.
 
-The stream in fixtures/run.jsonl was recorded by fixtures/record.py. Replay
+The stream in fixtures/run.jsonl is a real headless run (see fixtures/README.md). Replay
 frames take elapsed time from the events, never the clock, and animations are
 off, so a changed SVG means the UI changed.
 """

@@ -69,6 +69,9 @@ class LossPlot(PlotWidget, can_focus=False):
 
 
 class LossPane(Vertical):
+    _short = False
+    _has_data = False
+
     def compose(self) -> ComposeResult:
         yield LossPlot(id="loss-plot", allow_pan_and_zoom=False)
         yield Static(_compact_legend(), id="loss-legend")
@@ -79,24 +82,30 @@ class LossPane(Vertical):
         plot = self.query_one(LossPlot)
         plot.margin_top, plot.margin_bottom, plot.margin_left = 0, 2, 6
         plot.set_xlabel("epoch")
-        plot.show_legend(LegendLocation.TOPRIGHT)
-        plot.refresh_legend(force=True)
 
     def on_resize(self, event: Resize) -> None:
-        short = event.size.height < SHORT_HEIGHT
-        self.set_class(short, "-short")
+        self._short = event.size.height < SHORT_HEIGHT
+        self.set_class(self._short, "-short")
         plot = self.query_one(LossPlot)
-        plot.show_legend(LegendLocation.TOPRIGHT, is_visible=not short)
-        plot.refresh_legend(force=True)
+        self._show_legend(plot)
         # Short panes keep the tick labels but drop the axis label row.
-        plot.margin_bottom = 1 if short else 2
+        plot.margin_bottom = 1 if self._short else 2
+
+    def _show_legend(self, plot: "LossPlot") -> None:
+        # An empty boxed legend (before the first batch) is only noise.
+        visible = not self._short and self._has_data
+        if visible != plot.query_one(Legend).display:
+            plot.show_legend(LegendLocation.TOPRIGHT, is_visible=visible)
+            plot.refresh_legend(force=True)
 
     def update_from(self, state: RunState) -> None:
         plot = self.query_one(LossPlot)
         caption = self.query_one("#loss-caption", Static)
         if state.inspect and state.total_epochs == 0:
-            plot.clear()
-            caption.update("inspect mode: no training here (add --fine-tune N to train N epochs first)")
+            plot.display = False
+            self.query_one("#loss-legend").display = False
+            caption.update("inspect mode: no training here, so no losses to plot (add --fine-tune N to "
+                           "train N epochs first). The modes and the probe measure the model as loaded.")
             return
         plot.clear()
         x, y = _finite_pairs(state.batch_x, state.batch_loss)
@@ -115,6 +124,8 @@ class LossPane(Vertical):
         plot.set_xlimits(0, max(state.total_epochs, 1) * 1.03)
         plot.set_ylimits(0, None)
         plot.refresh_legend()
+        self._has_data = bool(x or state.epochs)
+        self._show_legend(plot)
         text = loss_caption(state)
         if text != str(caption.render()):  # an unchanged caption need not trigger a layout pass
             caption.update(text)

@@ -54,10 +54,10 @@ def status_line(state: RunState, elapsed: float | None, paused: bool, stopping: 
     eta = state.eta_seconds()
     if eta is not None:
         parts.append(f"ETA {duration(eta)}")
+    if state.warnings:  # before the device: on 80 columns the end of the line is cut
+        parts.append(f"{state.warnings} warning{'s' if state.warnings != 1 else ''} (l: log)")
     if state.started and state.started.devices:
         parts.append(", ".join(state.started.devices))
-    if state.warnings:
-        parts.append(f"{state.warnings} warning{'s' if state.warnings != 1 else ''} (log)")
     return " │ ".join(parts)
 
 
@@ -79,7 +79,7 @@ class LogPane(RichLog):
     """TensorFlow's native output, Python warnings and worker tracebacks."""
 
     def __init__(self, **kwargs) -> None:
-        super().__init__(wrap=True, markup=False, highlight=False, max_lines=2000, **kwargs)
+        super().__init__(wrap=True, markup=False, highlight=False, max_lines=2000, min_width=20, **kwargs)
 
     def on_mount(self) -> None:
         self.border_title = "Log"
