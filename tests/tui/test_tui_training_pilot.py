@@ -25,14 +25,16 @@ def _text(app: DropoutApp, selector: str) -> str:
     return str(app.query_one(selector, Static).render())
 
 
-async def test_three_epochs_fill_every_pane(tmp_path):
-    app = create_app(RunConfig(epochs=3, mc_samples=10, repeats=2), export_dir=tmp_path)
+async def test_four_epochs_fill_every_pane(tmp_path):
+    app = create_app(RunConfig(epochs=4, mc_samples=10, repeats=2), export_dir=tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
+        await _until(pilot, lambda: app.state.batch_loss, what="the first batch")
+        await pilot.press("plus")  # takes effect from the next epoch
         await _until(pilot, lambda: app.state.finished is not None, what="the run to finish")
         await pilot.pause(0.3)
         state = app.state
-        assert [e.epoch for e in state.epochs] == [1, 2, 3]
-        assert len(state.batch_loss) == 3 * 45
+        assert [e.epoch for e in state.epochs] == [1, 2, 3, 4]
+        assert len(state.batch_loss) == 4 * 45
         table = app.query_one(DataTable)
         rows = {key.value: [str(c) for c in table.get_row(key)] for key in table.rows}
         assert set(rows) == {"inference", "training", "trainable_flag", "dropout_only", "mc"}
@@ -45,7 +47,12 @@ async def test_three_epochs_fill_every_pane(tmp_path):
         assert "test #0" in app.query_one("#probe-pane").border_title
         assert "votes" in _text(app, "#probe-detail")
         status = _text(app, "#status-line")
-        assert status.startswith("finished") and "epoch 3/3" in status and "samples/s" in status
+        assert status.startswith("finished") and "epoch 4/4" in status and "samples/s" in status
+        (change,) = state.rate_changes  # the key may reach the engine in epoch 1 or 2 on a busy machine
+        assert change.rate == 0.25 and change.epoch in (2, 3, 4)
+        assert [e.rate for e in state.epochs] == [pytest.approx(0.2 if e.epoch < change.epoch else 0.25)
+                                                  for e in state.epochs]
+        assert "rate 0.25" in status
         assert "CPU" in status or "GPU" in status
         await pilot.press("n")
         await _until(pilot, lambda: app.state.probe.index == 1, timeout=20, what="probe of sample 1")
