@@ -36,7 +36,7 @@ from tui.run_state import LOG, LOSS, MODES, PROBE, STATUS, RunState
 
 TICK_SECONDS = 0.1  # drain events and redraw at most 10 times a second
 # Rebuilding the chart is the costliest redraw and competes with training for the
-# GIL: per-batch points refresh at 2 Hz, epoch points as soon as they arrive.
+# GIL (short epochs end several times a second): at most twice a second.
 CHART_SECONDS = 0.5
 NARROW_WIDTH = 120  # below this the log pane shares the bottom row with the modes table
 RATE_STEP, RATE_MAX = 0.05, 0.95
@@ -104,7 +104,6 @@ class DropoutApp(App[int]):
         self._requested_rate = config.rate
         self._last_status = 0.0
         self._last_chart = 0.0
-        self._chart_epochs = -1
         self._pending: set[str] = set()
         self._status_text = ""
 
@@ -179,8 +178,7 @@ class DropoutApp(App[int]):
             dirty.add(STATUS)
         dirty |= self._pending
         self._pending = set()
-        epoch_points = len(self.state.epochs) + len(self.state.rate_changes)
-        if LOSS in dirty and epoch_points == self._chart_epochs and now - self._last_chart < CHART_SECONDS:
+        if LOSS in dirty and now - self._last_chart < CHART_SECONDS:
             self._pending.add(LOSS)
             dirty.discard(LOSS)
         self._redraw(dirty)
@@ -195,7 +193,6 @@ class DropoutApp(App[int]):
     def _redraw(self, dirty: set[str]) -> None:
         if LOSS in dirty:
             self._last_chart = time.monotonic()
-            self._chart_epochs = len(self.state.epochs) + len(self.state.rate_changes)
             self.query_one(LossPane).update_from(self.state)
         if MODES in dirty:
             self.query_one(ModesPane).update_from(self.state)
