@@ -121,14 +121,15 @@ class DropoutApp(App[int]):
     def on_mount(self) -> None:
         self.begin_capture_print(self.query_one(LogPane), stdout=True, stderr=True)
         self.set_interval(TICK_SECONDS, self._tick)
-        self._redraw({LOSS, STATUS})
         if self._replay is not None:
             for event in self._replay:
                 self._buffer.put(event)
-            self._tick()
         else:
             self._started_at = time.monotonic()
             self._run_engine()
+        # The first frame: an empty chart and the status, or the whole replayed run at once.
+        self._pending = {LOSS, STATUS}
+        self._tick()
 
     def on_unmount(self) -> None:
         # However the app ends (quit, crash, a test's teardown), the engine thread must not outlive it:
