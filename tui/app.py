@@ -38,6 +38,7 @@ TICK_SECONDS = 0.1  # drain events and redraw at most 10 times a second
 # Rebuilding the chart is the costliest redraw and competes with training for the
 # GIL (short epochs end several times a second): at most twice a second.
 CHART_SECONDS = 0.5
+STATUS_SECONDS = 0.25  # a step counter that moves faster than this cannot be read anyway
 NARROW_WIDTH = 120  # below this the log pane shares the bottom row with the modes table
 RATE_STEP, RATE_MAX = 0.05, 0.95
 MAX_SAMPLES = 1024
@@ -106,6 +107,7 @@ class DropoutApp(App[int]):
         self._last_chart = 0.0
         self._pending: set[str] = set()
         self._status_text = ""
+        self._announced: Failed | None = None
 
     # --- layout ------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -179,13 +181,15 @@ class DropoutApp(App[int]):
             dirty.add(STATUS)
         dirty |= self._pending
         self._pending = set()
-        if LOSS in dirty and now - self._last_chart < CHART_SECONDS:
-            self._pending.add(LOSS)
-            dirty.discard(LOSS)
+        throttled = ((LOSS, self._last_chart, CHART_SECONDS), (STATUS, self._last_status, STATUS_SECONDS))
+        for pane, last, interval in throttled:
+            if pane in dirty and now - last < interval:
+                self._pending.add(pane)
+                dirty.discard(pane)
         self._redraw(dirty)
 
     def _announce_failure(self, failed: Failed) -> None:
-        if getattr(self, "_announced", None) is failed:
+        if self._announced is failed:
             return
         self._announced = failed
         self.notify(failed.message, title="Run failed (traceback in the log)", severity="error", timeout=10)
