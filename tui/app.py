@@ -108,6 +108,7 @@ class DropoutApp(App[int]):
         self._pending: set[str] = set()
         self._status_text = ""
         self._announced: Failed | None = None
+        self._shown_state: tuple[str, str] = ("", "")
 
     # --- layout ------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -181,7 +182,9 @@ class DropoutApp(App[int]):
             dirty.add(STATUS)
         dirty |= self._pending
         self._pending = set()
-        throttled = ((LOSS, self._last_chart, CHART_SECONDS), (STATUS, self._last_status, STATUS_SECONDS))
+        throttled = [(LOSS, self._last_chart, CHART_SECONDS)]
+        if (self.state.state, self.state.message) == self._shown_state:  # a new state shows at once
+            throttled.append((STATUS, self._last_status, STATUS_SECONDS))
         for pane, last, interval in throttled:
             if pane in dirty and now - last < interval:
                 self._pending.add(pane)
@@ -210,6 +213,7 @@ class DropoutApp(App[int]):
             self.state.pending_logs.clear()
         if STATUS in dirty:
             self._last_status = time.monotonic()
+            self._shown_state = (self.state.state, self.state.message)
             text = status_line(self.state, self._elapsed(), self._paused, self._stopping)
             if text != self._status_text:
                 self._status_text = text
