@@ -104,7 +104,19 @@ def _float_or_none(value) -> float | None:
 
 
 @contextlib.contextmanager
-def normalization_in_inference(model: keras.layers.Layer) -> Iterator[None]:
+def layer_attributes(layers: list[keras.layers.Layer], name: str, values: list) -> Iterator[None]:
+    """Set ``layer.<name>`` to the matching value on each layer; restore them all on exit."""
+    saved = [getattr(layer, name) for layer in layers]
+    try:
+        for layer, value in zip(layers, values):
+            setattr(layer, name, value)
+        yield
+    finally:
+        for layer, old in zip(layers, saved):
+            setattr(layer, name, old)
+
+
+def normalization_in_inference(model: keras.layers.Layer) -> contextlib.AbstractContextManager:
     """Inside this block, ``model(x, training=True)`` runs dropout but not BatchNorm.
 
     Keras documents that a BatchNormalization layer with ``trainable=False``
@@ -112,14 +124,13 @@ def normalization_in_inference(model: keras.layers.Layer) -> Iterator[None]:
     per-layer switch Keras offers. Flags are restored on exit.
     """
     layers = normalization_layers(model)
-    saved = [layer.trainable for layer in layers]
-    try:
-        for layer in layers:
-            layer.trainable = False
-        yield
-    finally:
-        for layer, flag in zip(layers, saved):
-            layer.trainable = flag
+    return layer_attributes(layers, "trainable", [False] * len(layers))
+
+
+def trainable_stochastic_layers(model: keras.layers.Layer) -> contextlib.AbstractContextManager:
+    """The article's remedy: trainable=True on every stochastic layer (restored after)."""
+    layers = stochastic_layers(model)
+    return layer_attributes(layers, "trainable", [True] * len(layers))
 
 
 class NormalizationState:
@@ -152,8 +163,7 @@ class NormalizationState:
             variable.assign(saved)
 
 
-@contextlib.contextmanager
-def per_sample_noise(model: keras.layers.Layer) -> Iterator[None]:
+def per_sample_noise(model: keras.layers.Layer) -> contextlib.AbstractContextManager:
     """Inside this block, no stochastic layer shares its mask across batch rows.
 
     A ``noise_shape`` whose batch axis is fixed (e.g. ``(1, 1, C)``) draws one
@@ -165,25 +175,10 @@ def per_sample_noise(model: keras.layers.Layer) -> Iterator[None]:
         layer for layer in stochastic_layers(model)
         if getattr(layer, "noise_shape", None) is not None and layer.noise_shape[0] is not None
     ]
-    saved = [layer.noise_shape for layer in layers]
-    try:
-        for layer, shape in zip(layers, saved):
-            layer.noise_shape = (None, *tuple(shape)[1:])
-        yield
-    finally:
-        for layer, shape in zip(layers, saved):
-            layer.noise_shape = shape
+    return layer_attributes(layers, "noise_shape", [(None, *tuple(layer.noise_shape)[1:]) for layer in layers])
 
 
-@contextlib.contextmanager
-def dropout_rate(model: keras.layers.Layer, rate: float) -> Iterator[None]:
+def dropout_rate(model: keras.layers.Layer, rate: float) -> contextlib.AbstractContextManager:
     """Temporarily set every Dropout-family layer's rate (explain/test helper)."""
     layers = [layer for layer in stochastic_layers(model) if hasattr(layer, "rate")]
-    saved = [layer.rate for layer in layers]
-    try:
-        for layer in layers:
-            layer.rate = rate
-        yield
-    finally:
-        for layer, old in zip(layers, saved):
-            layer.rate = old
+    return layer_attributes(layers, "rate", [rate] * len(layers))

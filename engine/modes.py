@@ -20,7 +20,7 @@ from engine.layers import (
     normalization_in_inference,
     normalization_layers,
     per_sample_noise,
-    stochastic_layers,
+    trainable_stochastic_layers,
 )
 
 PREDICT_BATCH = 1024
@@ -171,20 +171,6 @@ def _repeated(predictor: Predictor, x: np.ndarray, y: np.ndarray, repeats: int, 
         "loss_std": float(np.std(losses)),
         "repeats": repeats,
     }
-
-
-@contextlib.contextmanager
-def trainable_stochastic_layers(model) -> Iterator[None]:
-    """The article's remedy: trainable=True on every stochastic layer (restored after)."""
-    layers = stochastic_layers(model)
-    saved = [layer.trainable for layer in layers]
-    try:
-        for layer in layers:
-            layer.trainable = True
-        yield
-    finally:
-        for layer, flag in zip(layers, saved):
-            layer.trainable = flag
 
 
 def evaluate_modes(predictor: Predictor, x_test: np.ndarray, y_test: np.ndarray, *, mc_samples: int, repeats: int, seed: int | None = None) -> dict:
