@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from engine.config import RunConfig
-from engine.events import Failed, ModeEvaluation, RunStarted, SampleProbe, Summary
+from engine.events import Failed, ModeEvaluation, RunStarted, SampleProbe
 from engine.session import Session
 
 TINY = dict(hidden=16, batch_size=64, mc_samples=5, repeats=2, epochs=1, seed=0)
