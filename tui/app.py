@@ -7,6 +7,8 @@ layout and a "loading TensorFlow" status at once.
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import time
 import traceback
 from pathlib import Path
@@ -18,7 +20,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.events import Resize
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
 from engine.config import RunConfig
@@ -42,6 +44,8 @@ STATUS_SECONDS = 0.25  # a step counter that moves faster than this cannot be re
 NARROW_WIDTH = 120  # below this the log pane shares the bottom row with the modes table
 RATE_STEP, RATE_MAX = 0.05, 0.95
 MAX_SAMPLES = 1024
+MIN_WIDTH, MIN_HEIGHT = 80, 24  # below this the panes clip: say so instead of drawing them
+EXIT_INTERRUPTED = 128 + signal.SIGINT
 
 
 class DropoutApp(App[int]):
@@ -66,6 +70,9 @@ class DropoutApp(App[int]):
         Binding("d", "toggle_theme", "Theme"),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
+        # Textual 8 binds ctrl+c to a "press q to quit" hint; here it quits like a shell's Ctrl+C (exit 130),
+        # from every screen, the command palette included.
+        Binding("ctrl+c", f"quit({EXIT_INTERRUPTED})", "Quit", show=False, priority=True),
     ]
 
     # Descriptions for the command palette, in binding order.
@@ -109,6 +116,7 @@ class DropoutApp(App[int]):
         self._status_text = ""
         self._announced: Failed | None = None
         self._shown_state: tuple[str, str] = ("", "")
+        self._signalled: int | None = None
 
     # --- layout ------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -120,9 +128,14 @@ class DropoutApp(App[int]):
             yield ModesPane(id="modes-pane")
             yield LogPane(id="log-pane")
         yield Footer()
+        yield Static("", id="too-small")
 
     def on_mount(self) -> None:
         self.begin_capture_print(self.query_one(LogPane), stdout=True, stderr=True)
+        if self._native_captured:  # a real terminal (run(), not run_test()): own SIGINT/SIGTERM
+            loop = asyncio.get_running_loop()
+            for number in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(number, self._on_signal, number)
         self.set_interval(TICK_SECONDS, self._tick)
         if self._replay is not None:
             for event in self._replay:
@@ -140,7 +153,23 @@ class DropoutApp(App[int]):
         self.controls.cancel()
 
     def on_resize(self, event: Resize) -> None:
-        self.query_one("#bottom").set_class(event.size.width < NARROW_WIDTH, "-narrow")
+        width, height = event.size
+        self.query_one("#bottom").set_class(width < NARROW_WIDTH, "-narrow")
+        small = width < MIN_WIDTH or height < MIN_HEIGHT
+        if small:
+            self.query_one("#too-small", Static).update(
+                f"dropout-tui needs at least {MIN_WIDTH}x{MIN_HEIGHT}; this terminal is {width}x{height}.\n\n"
+                "Training goes on; enlarge the window to see it (q quits)."
+            )
+        # The class lives on the main screen so the panes come back as soon as the terminal is large enough.
+        self.screen_stack[0].set_class(small, "-too-small")
+
+    def _on_signal(self, signum: int) -> None:
+        # Runs on the event loop, so the normal exit path restores the terminal; tui.cli then
+        # leaves without TensorFlow's slow interpreter teardown.
+        self._signalled = signum
+        self.controls.cancel()
+        self.exit(128 + signum, return_code=128 + signum)
 
     def run(self, *args, **kwargs):  # type: ignore[override]
         # Native TensorFlow logging writes to fd 2 and would tear the screen; the
@@ -306,15 +335,17 @@ class DropoutApp(App[int]):
 
         self.push_screen(HelpScreen())
 
-    async def action_quit(self) -> None:
+    async def action_quit(self, code: int = 0) -> None:
         # Wake a paused or serving engine so the worker returns within a batch.
         self.controls.cancel()
-        self.exit(0)
+        self.exit(code, return_code=code)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         for binding in self.BINDINGS:
             assert isinstance(binding, Binding)
+            if not binding.show:
+                continue
             help_text = self.COMMANDS_HELP[binding.action]
             yield SystemCommand(f"{binding.description} [{binding.key}]", help_text,
                                 lambda action=binding.action: self.run_action(action))

@@ -11,6 +11,7 @@ import os
 import signal
 import sys
 from importlib import metadata
+from typing import NoReturn
 
 from engine.config import ConfigError, RunConfig
 
@@ -187,18 +188,26 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     ).validate()
 
 
-class _Terminated(KeyboardInterrupt):
-    """SIGTERM, handled like Ctrl+C so the same quiet exit path runs."""
-
-
-def _raise_terminated(signum, frame) -> None:
-    raise _Terminated()
-
-
 def _quiet_tensorflow() -> None:
     # Must happen before TensorFlow is imported anywhere, in any thread.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+
+def _leave_now(code: int) -> NoReturn:
+    """End the process without the interpreter's teardown.
+
+    Only once the app has returned: the terminal is restored and an export, written
+    synchronously on the UI thread, is complete. TensorFlow's teardown and joining
+    a worker thread still inside a TensorFlow call (the Explain screen's) would
+    otherwise keep a user who asked to quit waiting for seconds.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -212,8 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "explain":
             from tui.explain_cli import run_explain
 
-            signal.signal(signal.SIGTERM, _raise_terminated)
-            return run_explain(args)
+            return run_explain(args)  # ends the process itself on SIGINT/SIGTERM
         config = config_from_args(args)
         if args.headless:
             from tui.headless import run_headless
@@ -226,14 +234,14 @@ def main(argv: list[str] | None = None) -> int:
         redirect_native_stderr()
         app = create_app(config, export_dir=args.export_dir)
         app.run()
-        return app.return_code or 0
+        _leave_now(app.return_code or 0)
     except ConfigError as error:
         if getattr(args, "debug", False):
             raise
         sys.stderr.write(f"dropout-tui: error: {error}\n")
         return EXIT_USAGE
-    except KeyboardInterrupt as interrupt:
-        return 128 + (signal.SIGTERM if isinstance(interrupt, _Terminated) else signal.SIGINT)
+    except KeyboardInterrupt:  # Ctrl+C before the app or the run took the signal over
+        return 128 + signal.SIGINT
 
 
 if __name__ == "__main__":

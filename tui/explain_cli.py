@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import logging
 import os
+import signal
 import sys
 import time
 import warnings
@@ -25,23 +26,81 @@ VERDICT_STYLES = {"true": "bold green", "false": "bold red", "caveat": "bold yel
 
 
 def run_explain(args: argparse.Namespace) -> int:
+    with _exit_on_signals():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         report = _measure(args.seed, debug=args.debug)
-    except (ConfigError, KeyboardInterrupt):
-        raise  # cli.main turns these into one line + exit 2, or 130
+    except ConfigError:
+        raise  # cli.main turns it into one line + exit 2
     except Exception as error:
         if args.debug:
             raise
         sys.stderr.write(f"dropout-tui: error: explain failed: {_one_line(error)}\n")
         return EXIT_FAILURE
-    if args.json:
-        sys.stdout.write(report.to_json() + "\n")
-    elif sys.stdout.isatty() and not os.environ.get("NO_COLOR"):
-        _print_table(report)
-    else:
-        sys.stdout.write(plain_text(report))
-    sys.stdout.flush()
+    with _signals_deferred():
+        if args.json:
+            sys.stdout.write(report.to_json() + "\n")
+        elif sys.stdout.isatty() and not os.environ.get("NO_COLOR"):
+            _print_table(report)
+        else:
+            sys.stdout.write(plain_text(report))
+        sys.stdout.flush()
     return 0
+
+
+class _SignalExit:
+    """SIGINT/SIGTERM end explain at once (130/143): it saves nothing, so nothing needs finishing.
+
+    Unwinding instead would run TensorFlow's interpreter teardown (a second or
+    more on a busy machine). Only the result being written is waited for, so
+    stdout never ends in half a line.
+    """
+
+    writing = False
+    pending: int | None = None
+    progress: "_Progress | None" = None
+
+
+@contextlib.contextmanager
+def _exit_on_signals():
+    saved = {number: signal.signal(number, _on_signal) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in saved.items():
+            signal.signal(number, handler)
+
+
+def _on_signal(signum: int, frame) -> None:
+    if _SignalExit.writing:
+        _SignalExit.pending = signum
+        return
+    _exit_now(signum)
+
+
+@contextlib.contextmanager
+def _signals_deferred():
+    _SignalExit.writing = True
+    try:
+        yield
+    finally:
+        _SignalExit.writing = False
+        if _SignalExit.pending is not None:
+            _exit_now(_SignalExit.pending)
+
+
+def _exit_now(signum: int) -> None:
+    if _SignalExit.progress is not None:
+        _SignalExit.progress.note("interrupted")  # the prompt must not land after "claim ... "
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(128 + signum)
 
 
 def _measure(seed: int, *, debug: bool):
@@ -51,7 +110,7 @@ def _measure(seed: int, *, debug: bool):
         # TensorFlow's C++ start-up lines ignore TF_CPP_MIN_LOG_LEVEL and write straight to fd 2.
         redirect_native_stderr()
     # After the redirect: sys.stderr is now the terminal's duplicate, fd 2 the capture file.
-    progress = _Progress(sys.stderr) if sys.stderr.isatty() else None
+    progress = _SignalExit.progress = _Progress(sys.stderr) if sys.stderr.isatty() else None
     if progress:
         progress.note("importing TensorFlow...")
     from engine.explain.runner import run_explain as run

@@ -59,8 +59,25 @@ def export(state: RunState, svg: str, directory: Path, now: float | None = None)
     stem = _free_stem(directory, f"dropout-tui-{stamp}")
     text = json.dumps(results_dict(state), indent=2, allow_nan=False) + "\n"
     results = _atomic_write(directory / f"{stem}.json", text)
-    screenshot = _atomic_write(directory / f"{stem}.svg", svg)
+    try:
+        screenshot = _atomic_write(directory / f"{stem}.svg", svg)
+    except BaseException:
+        # An export is the pair: a lone JSON next to an "export failed" message would only mislead.
+        results.unlink(missing_ok=True)
+        raise
     return ExportResult(results, screenshot)
+
+
+def _file_mode() -> int:
+    """What open() would give a new file (0644 under the usual umask); mkstemp's 0600 is for secrets."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+# Read once at import, on the main thread before any worker starts: os.umask() can only be
+# read by setting it, which must not race a thread creating files.
+FILE_MODE = _file_mode()
 
 
 def _free_stem(directory: Path, stem: str) -> str:
@@ -74,6 +91,7 @@ def _atomic_write(path: Path, text: str) -> Path:
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            os.fchmod(stream.fileno(), FILE_MODE)
             stream.write(text)
             stream.flush()
             os.fsync(stream.fileno())

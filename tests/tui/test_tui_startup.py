@@ -46,5 +46,5 @@ def test_start_path_imports_no_tensorflow():
     assert seen["engine_session"] is False
     assert seen["status"].startswith("loading TensorFlow")
     assert "train digits" in seen["config"] and "epochs 1" in seen["config"]
-    # The 1 s target is for an idle machine; leave room for a busy shared CI box.
-    assert seen["first_frame_s"] < 3.0, seen
+    # The 1 s target is measured in bench/; here only a first frame stuck behind TensorFlow's import fails.
+    assert seen["first_frame_s"] < 10.0, seen

@@ -17,8 +17,8 @@ from textual_plot.plot_widget import Legend
 from tui.fmt import finite, num
 from tui.run_state import RunState
 
-MAX_BATCH_POINTS = 600
-SHORT_HEIGHT = 16  # below this the chart's boxed legend would hide the curves: use one text line  # more points than a terminal has columns only costs redraw time
+MAX_BATCH_POINTS = 600  # more points than a terminal has columns only costs redraw time
+SHORT_HEIGHT = 16  # below this the chart's boxed legend would hide the curves: use one text line
 
 # (attribute of EpochEnd, legend label, marker, colour); markers keep series apart under NO_COLOR.
 EPOCH_SERIES = (
@@ -43,7 +43,7 @@ class LossPlot(PlotWidget, can_focus=False):
     """The chart never takes focus: its own +/-/r/arrow bindings would shadow the app's keys.
 
     textual-plot (pinned 0.10.1) rebuilds its legend, a layout pass of the whole
-    screen, on every plot() call; a redraw makes five such calls. The legend is
+    screen, on every plot() call; a redraw makes eight such calls. The legend is
     rebuilt once per redraw instead, and only when its labels changed.
     """
 
@@ -113,8 +113,14 @@ class LossPane(Vertical):
         if x:
             plot.plot(x, y, line_style="grey50", hires_mode=HiResMode.BRAILLE, label="batch (dropout on)")
         epochs = [e.epoch for e in state.epochs]
-        for attribute, label, marker, colour in EPOCH_SERIES:
-            ex, ey = _finite_pairs(epochs, [getattr(e, attribute) for e in state.epochs])
+        series = [(_finite_pairs(epochs, [getattr(e, attribute) for e in state.epochs]), label, marker, colour)
+                  for attribute, label, marker, colour in EPOCH_SERIES]
+        # textual-plot has no line-with-markers style: every line first, then every marker, so no line
+        # covers another series' marker; the legend shows the marker (it also tells series apart under NO_COLOR).
+        for (ex, ey), _, _, colour in series:
+            if ex:
+                plot.plot(ex, ey, line_style=colour, hires_mode=HiResMode.BRAILLE)
+        for (ex, ey), label, marker, colour in series:
             if ex:
                 plot.scatter(ex, ey, marker=marker, marker_style=colour, label=label)
         for index, change in enumerate(state.rate_changes):

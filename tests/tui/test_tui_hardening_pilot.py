@@ -1,0 +1,153 @@
+"""Pilot tests for what users do to the app: tiny and resized terminals, failing exports, Ctrl+C. No TensorFlow."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import stat
+
+import eventkit as ev
+import pytest
+from textual.widgets import Static
+
+from engine.config import RunConfig
+from engine.events import Status
+from tui import export as exporting
+from tui.app import DropoutApp, create_app
+
+
+def _app(tmp_path, export_dir=None) -> DropoutApp:
+    events = [Status("loading", "loading TensorFlow"), ev.run_started(), *ev.epoch(1), *ev.epoch(2), ev.probe()]
+    app = create_app(RunConfig(epochs=5), export_dir=export_dir or tmp_path / "export", replay=events)
+    app.animation_level = "none"
+    return app
+
+
+def _too_small(app: DropoutApp) -> str | None:
+    notice = app.query_one("#too-small", Static)
+    return str(notice.render()) if notice.display else None
+
+
+def _messages(app: DropoutApp) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+@pytest.mark.parametrize("size", [(60, 20), (40, 12), (79, 24), (80, 23)])
+async def test_small_terminal_says_how_large_it_must_be_and_recovers(tmp_path, size):
+    app = _app(tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        width, height = size
+        notice = _too_small(app)
+        assert notice is not None and f"needs at least 80x24; this terminal is {width}x{height}" in notice
+        assert not app.query_one("#top").display and not app.query_one("#bottom").display
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert _too_small(app) is None
+        assert app.query_one("#top").display and app.query_one("#loss-pane").region.width > 0
+        assert "fit 0.800" in str(app.query_one("#loss-caption", Static).render())
+
+
+async def test_resize_while_running_keeps_every_pane(tmp_path):
+    app = _app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        for width, height in [(80, 24), (200, 60), (60, 20), (100, 30)]:
+            await pilot.resize_terminal(width, height)
+            await pilot.pause()
+        assert _too_small(app) is None
+        assert app.query_one("#bottom").has_class("-narrow")
+        for pane in ("#loss-pane", "#probe-pane", "#modes-pane"):
+            assert app.query_one(pane).region.area > 0, pane
+        await pilot.press("q")
+    assert app.return_code == 0
+
+
+async def test_ctrl_c_quits_from_any_screen_with_130(tmp_path):
+    app = _app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        assert type(app.screen).__name__ == "HelpScreen"
+        await pilot.press("ctrl+c")
+    assert app.return_code == 130 and app.controls.cancelled
+
+
+async def test_export_creates_a_missing_directory_with_normal_permissions(tmp_path):
+    target = tmp_path / "a" / "b" / "exports"
+    app = _app(tmp_path, export_dir=target)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("e")
+        await pilot.pause()
+        files = sorted(target.iterdir())
+        assert [f.suffix for f in files] == [".json", ".svg"]
+        umask = os.umask(0)
+        os.umask(umask)
+        for file in files:
+            assert stat.S_IMODE(file.stat().st_mode) == 0o666 & ~umask, file
+        assert any("wrote" in m for m in _messages(app))
+
+
+async def test_reexport_never_overwrites_an_earlier_one(tmp_path):
+    app = _app(tmp_path)
+    target = tmp_path / "export"
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("e")
+        await pilot.pause()
+        (first,) = target.glob("*.json")
+        before = first.read_bytes()
+        await pilot.press("e", "e")  # within the same second: the timestamps collide
+        await pilot.pause()
+        assert len(list(target.glob("*.json"))) == 3 and len(list(target.glob("*.svg"))) == 3
+        assert first.read_bytes() == before
+        assert len({p.stem for p in target.iterdir()}) == 3
+
+
+@pytest.mark.parametrize("where", ["under a regular file", "in /proc"])
+async def test_export_into_an_unwritable_place_is_a_message(tmp_path, where):
+    blocker = tmp_path / "file"
+    blocker.write_text("mine")
+    target = blocker / "exports" if where == "under a regular file" else "/proc/dropout-tui-export"
+    app = _app(tmp_path, export_dir=target)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("e")
+        await pilot.pause()
+        assert any(m.startswith("export failed: ") for m in _messages(app))
+        assert app.is_running
+        await pilot.press("n")  # still answering keys
+    assert blocker.read_text() == "mine"
+
+
+@pytest.mark.parametrize("failing", ["write", "replace"])
+async def test_full_disk_leaves_no_file_behind(tmp_path, monkeypatch, failing):
+    target = tmp_path / "export"
+    target.mkdir()
+    calls = {"n": 0}
+    real_replace = os.replace
+
+    def replace(src, dst):
+        calls["n"] += 1
+        if calls["n"] == 2:  # the SVG: the JSON already made it, and must be taken back
+            raise OSError(errno.ENOSPC, "No space left on device", str(dst))
+        return real_replace(src, dst)
+
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    if failing == "replace":
+        monkeypatch.setattr(exporting.os, "replace", replace)
+    else:
+        monkeypatch.setattr(exporting.os, "fsync", fsync)
+    app = _app(tmp_path, export_dir=target)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("e")
+        await pilot.pause()
+        assert any("export failed: No space left on device" in m for m in _messages(app))
+        assert list(target.iterdir()) == []  # no temp file, no lone JSON
+        monkeypatch.setattr(exporting.os, "replace", real_replace)
+        monkeypatch.setattr(exporting.os, "fsync", real_fsync)
+        await pilot.press("e")  # space again: the next export works
+        await pilot.pause()
+        assert sorted(p.suffix for p in target.iterdir()) == [".json", ".svg"]
+        assert json.loads(next(target.glob("*.json")).read_text())["epochs_run"] == 2
