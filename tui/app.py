@@ -52,24 +52,25 @@ class DropoutApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "dropout-tui"
 
+    # Footer order: 80 columns show only the first few, so how to quit and where the help is come first.
     BINDINGS = [
-        Binding("space", "pause", "Pause/resume"),
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help"),
+        Binding("space", "pause", "Pause"),
         Binding("s", "step", "Step"),
         Binding("x", "stop", "Stop"),
         Binding("plus", "rate(1)", "Rate+"),
         Binding("minus", "rate(-1)", "Rate-"),
         Binding("t", "samples(0.5)", "T/2"),
         Binding("T", "samples(2)", "T×2"),
+        Binding("e", "export", "Export"),
+        Binding("w", "explain", "Why?"),
         Binding("n", "probe('next')", "Next"),
         Binding("p", "probe('prev')", "Prev"),
         Binding("u", "probe('most_uncertain')", "Uncertain"),
         Binding("r", "probe('redraw')", "Redraw"),
-        Binding("e", "export", "Export"),
-        Binding("w", "explain", "Why?"),
         Binding("l", "toggle_log", "Log"),
         Binding("d", "toggle_theme", "Theme"),
-        Binding("question_mark", "help", "Help"),
-        Binding("q", "quit", "Quit"),
         # Textual 8 binds ctrl+c to a "press q to quit" hint; here it quits like a shell's Ctrl+C (exit 130),
         # from every screen, the command palette included.
         Binding("ctrl+c", f"quit({EXIT_INTERRUPTED})", "Quit", show=False, priority=True),
@@ -347,7 +348,8 @@ class DropoutApp(App[int]):
             if not binding.show:
                 continue
             help_text = self.COMMANDS_HELP[binding.action]
-            yield SystemCommand(f"{binding.description} [{binding.key}]", help_text,
+            # Parentheses, not brackets: the palette reads titles as markup and "[e]" would vanish.
+            yield SystemCommand(f"{binding.description} ({binding.key})", help_text,
                                 lambda action=binding.action: self.run_action(action))
 
 

@@ -151,3 +151,15 @@ async def test_full_disk_leaves_no_file_behind(tmp_path, monkeypatch, failing):
         await pilot.pause()
         assert sorted(p.suffix for p in target.iterdir()) == [".json", ".svg"]
         assert json.loads(next(target.glob("*.json")).read_text())["epochs_run"] == 2
+
+
+async def test_footer_palette_and_status_say_what_the_keys_do(tmp_path):
+    app = _app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Export (e)" in titles and "Quit (q)" in titles  # "[e]" would be eaten as markup
+        footer_keys = [b.key for b in DropoutApp.BINDINGS if b.show][:2]
+        assert footer_keys == ["q", "question_mark"], "80 columns show only the first footer keys"
+        await pilot.press("t")  # the replayed probe ran with T=4; the config line still says T=30
+        await pilot.pause()
+        assert "T=2" in str(app.query_one("#status-line", Static).render())

@@ -48,6 +48,8 @@ def status_line(state: RunState, elapsed: float | None, paused: bool, stopping: 
         parts.append(f"epoch {state.epoch}/{state.total_epochs} {step}")
     if state.rate_changes:  # the starting rate is on the config line
         parts.append(f"rate {state.rate:.2f}")
+    if state.samples != state.config.mc_samples:  # t/T changed it: the config line shows the start value
+        parts.append(f"T={state.samples}")
     if state.samples_per_second is not None:
         parts.append(f"{num(state.samples_per_second, ',.0f')} samples/s")
     parts.append(f"{duration(elapsed)} elapsed")

@@ -25,6 +25,7 @@ HELP_TEXT = """\
   ctrl+p  command palette (every action is there too)
   ?       this help
   q       quit
+  ctrl+c  quit from any screen (exit code 130, like a shell's Ctrl+C)
 
 [b]Loss[/b]
   fit = what Keras reports: dropout on, averaged over the epoch while the
