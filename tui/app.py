@@ -159,8 +159,9 @@ class DropoutApp(App[int]):
         small = width < MIN_WIDTH or height < MIN_HEIGHT
         if small:
             self.query_one("#too-small", Static).update(
-                f"dropout-tui needs at least {MIN_WIDTH}x{MIN_HEIGHT}; this terminal is {width}x{height}.\n\n"
-                "Training goes on; enlarge the window to see it (q quits)."
+                # Short lines: centred text that wraps on its own reads badly at 40 columns.
+                f"dropout-tui needs at least {MIN_WIDTH}x{MIN_HEIGHT};\nthis terminal is {width}x{height}.\n\n"
+                "Training goes on; enlarge the\nwindow to see it (q quits)."
             )
         # The class lives on the main screen so the panes come back as soon as the terminal is large enough.
         self.screen_stack[0].set_class(small, "-too-small")

@@ -26,7 +26,7 @@ def _app(tmp_path, export_dir=None) -> DropoutApp:
 
 def _too_small(app: DropoutApp) -> str | None:
     notice = app.query_one("#too-small", Static)
-    return str(notice.render()) if notice.display else None
+    return " ".join(str(notice.render()).split()) if notice.display else None
 
 
 def _messages(app: DropoutApp) -> list[str]:
