@@ -3,7 +3,9 @@
 Each T runs `dropout-tui train --headless` in its own process (1 epoch, every
 mode evaluated once over all 360 digits test samples, plus the probe), so
 the peak RSS of each is its own, not a high-water mark left by the other.
-The vectorised sampler chunks by rows x T, so T=10,000 should cost time, not memory.
+The vectorised sampler chunks by rows x T, so T=10,000 should cost time, not
+memory. Target: peak RSS at T=10,000 within 1.25x of T=30 (holding every
+pass at once would add ~1 GiB, about 2.3x).
 Run: .venv/bin/python bench/bench_extremes.py
 """
 
@@ -13,9 +15,10 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+import _common
+from _common import ROOT
+
 SAMPLES = (30, 10_000)
 
 
@@ -35,18 +38,20 @@ def peak_rss(samples: int) -> tuple[float, float]:
     return usage.ru_maxrss / 1024, seconds  # Linux reports KiB
 
 
-def main() -> None:
+def main() -> int:
+    _common.header("peak memory of whole headless runs by MC samples T")
     results = {samples: peak_rss(samples) for samples in SAMPLES}
-    print("dropout-tui train --headless --epochs 1 on digits (360 test samples), one process per T")
+    print("   dropout-tui train --headless --epochs 1 on digits (360 test samples), one process per T")
     for samples, (mib, seconds) in results.items():
-        print(f"  T={samples:>6,}: peak RSS {mib:6.0f} MiB, {seconds:5.1f} s wall "
+        print(f"   T={samples:>6,}: peak RSS {mib:6.0f} MiB, {seconds:5.1f} s wall "
               f"({samples * 360:,} forward rows for the mc mode)")
     low, high = results[SAMPLES[0]][0], results[SAMPLES[-1]][0]
     # 64 input values and 10 probabilities per row, float32.
     naive = SAMPLES[-1] * 360 * (64 + 10) * 4 / 2**20
-    print(f"  peak RSS ratio T={SAMPLES[-1]:,} / T={SAMPLES[0]}: {high / low:.2f}x "
-          f"(+{high - low:.0f} MiB; all T={SAMPLES[-1]:,} passes held at once would add ~{naive:.0f} MiB)")
+    print(f"   +{high - low:.0f} MiB at T={SAMPLES[-1]:,}; all its passes held at once would add ~{naive:.0f} MiB")
+    _common.verdict(f"peak RSS T={SAMPLES[-1]:,} / T={SAMPLES[0]}", high / low, 1.25, at_least=False)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

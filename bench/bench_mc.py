@@ -1,26 +1,30 @@
-"""MC-dropout throughput: the vectorised sampler vs one predict() per pass, same model and sample.
+"""The MC-dropout sampler's cost, two ratios from one trained model.
 
-Prints the speed-up at T=200 (target: at least 100x) and the peak memory of
-T=10,000 passes over the whole test set (bounded by chunking rows x T).
+1. One digits sample, T=200 passes: the vectorised sampler
+   (engine.modes.mc_sample_probs: one model(x, training=True) call on T
+   repeated rows) vs T calls of predict() on an always-on-dropout twin that
+   shares the trained weights. Target: at least 100x.
+2. The whole test set (360 samples), as the mc mode evaluates it
+   (engine.modes.mc_moments, streamed): its time / T, i.e. the cost of one
+   pass, vs one inference pass over the same 360 rows, by a direct
+   model(x, training=False) call (and, for scale, by predict()). Target:
+   within 1.5x per pass. Peak memory of huge T is bench_extremes.py's job.
 Run: .venv/bin/python bench/bench_mc.py
 """
 
 from __future__ import annotations
 
-import os
-import resource
 import statistics
+import sys
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+import numpy as np
+
+import _common
+from _common import timed
 
 T = 200
-HUGE_T = 10_000
-
-
-def _rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+EVAL_T = (30, 200)  # the CLI's default T, and a large one
 
 
 def _always_on_twin(model, rate: float):
@@ -36,60 +40,66 @@ def _always_on_twin(model, rate: float):
     return keras.Model(inputs, model.get_layer("probs")(AlwaysOnDropout(rate, seed=1)(hidden)))
 
 
-def main() -> None:
-    from engine.quiet import redirect_native_stderr
+def _median_time(fn, repeats: int) -> float:
+    fn()  # warm-up: the first eager call of a shape builds its kernels
+    return statistics.median(timed(fn) for _ in range(repeats))
 
-    redirect_native_stderr()  # TensorFlow's C++ start-up lines would interleave with the figures
-    import keras
 
-    from engine.data import load_digits
-    from engine.modes import Predictor, mc_moments, mc_sample_probs
-    from engine.models import build_default_model, flatten
+def one_sample(predictor, model, sample) -> None:
+    from engine.modes import mc_sample_probs
 
-    keras.utils.set_random_seed(0)
-    digits = load_digits()
-    x_train, x_test = flatten(digits.x_train), flatten(digits.x_test)
-    model = build_default_model(x_train.shape[1], digits.classes, 128, 0.2, 1e-3, 0)
-    model.fit(x_train, digits.y_train, batch_size=32, epochs=2, verbose=0)
-    predictor = Predictor(model)
-    sample = x_test[:1]
-
-    mc_sample_probs(predictor, sample, T)  # warm-up: first eager call builds kernels
-    vectorised = statistics.median(_timed(lambda: mc_sample_probs(predictor, sample, T)) for _ in range(5))
-
+    vectorised = _median_time(lambda: mc_sample_probs(predictor, sample, T), 5)
     twin = _always_on_twin(model, 0.2)
     twin.predict(sample, verbose=0)  # warm-up: trace the predict function once
     began = time.perf_counter()
     passes = [twin.predict(sample, verbose=0) for _ in range(T)]
     per_pass = time.perf_counter() - began
     assert len({p.tobytes() for p in passes}) > 1, "the per-pass baseline must really run dropout"
-
-    eager = _timed(lambda: [model(sample, training=True) for _ in range(T)])
-
-    print(f"T={T} passes of one digits sample, hidden=128, rate=0.2")
-    print(f"  vectorised sampler (one call on {T} repeated rows): {vectorised * 1e3:8.1f} ms")
-    print(f"  per-pass model.predict loop ({T} calls):           {per_pass * 1e3:8.1f} ms")
-    print(f"  per-pass eager model(x, training=True) loop:       {eager * 1e3:8.1f} ms")
-    print(f"  speed-up vs predict loop: {per_pass / vectorised:.0f}x (target >= 100x)")
-
-    rows = len(x_test) * HUGE_T
-    before = _rss_mib()
-    began = time.perf_counter()
-    mean, _ = mc_moments(predictor, x_test, HUGE_T)
-    seconds = time.perf_counter() - began
-    after = _rss_mib()
-    naive_mib = (rows * x_test.shape[1] * 4 + rows * digits.classes * 4) / 2**20
-    print(f"T={HUGE_T} over the full test set ({len(x_test)} samples, {rows:,} forward rows): {seconds:.1f} s")
-    print(f"  peak RSS {after:.0f} MiB (was {before:.0f} MiB before: +{after - before:.0f} MiB); "
-          f"all repeats at once would need ~{naive_mib:.0f} MiB more")
-    assert abs(float(mean.sum(axis=1).mean()) - 1.0) < 1e-4
+    eager = timed(lambda: [model(sample, training=True) for _ in range(T)])
+    print(f"   T={T} passes of one digits sample, hidden=128, rate=0.2")
+    print(f"     vectorised sampler (one call on {T} repeated rows): {vectorised * 1e3:8.1f} ms")
+    print(f"     per-pass model.predict loop ({T} calls):           {per_pass * 1e3:8.1f} ms")
+    print(f"     per-pass eager model(x, training=True) loop:       {eager * 1e3:8.1f} ms")
+    _common.verdict(f"MC sampler vs per-pass predict loop, T={T}", per_pass / vectorised, 100, at_least=True)
 
 
-def _timed(fn) -> float:
-    began = time.perf_counter()
-    fn()
-    return time.perf_counter() - began
+def whole_test_set(predictor, model, x_test) -> None:
+    from engine.modes import mc_moments
+
+    inference = _median_time(lambda: np.asarray(model(x_test, training=False)), 21)
+    predicted = _median_time(lambda: model.predict(x_test, batch_size=1024, verbose=0), 5)
+    print(f"   whole test set ({len(x_test)} samples): one inference pass {inference * 1e3:.2f} ms by "
+          f"model(x, training=False), {predicted * 1e3:.1f} ms by predict()")
+    worst = 0.0
+    for samples in EVAL_T:
+        per_pass = _median_time(lambda: mc_moments(predictor, x_test, samples), 5) / samples
+        worst = max(worst, per_pass / inference)
+        print(f"     mc_moments T={samples:>3}: {per_pass * samples * 1e3:7.1f} ms, {per_pass * 1e3:.3f} ms per pass "
+              f"= {per_pass / inference:.2f}x a direct inference pass, {per_pass / predicted:.3f}x a predict() pass")
+    _common.verdict("whole-test-set MC cost per pass / one inference pass (worst T)", worst, 1.5, at_least=False)
+
+
+def main() -> int:
+    from engine.quiet import redirect_native_stderr
+
+    redirect_native_stderr()  # TensorFlow's C++ start-up lines would interleave with the figures
+    import keras
+
+    from engine.data import load_digits
+    from engine.modes import Predictor
+    from engine.models import build_default_model, flatten
+
+    _common.header("MC-dropout sampler cost (digits, hidden 128, rate 0.2)")
+    keras.utils.set_random_seed(0)
+    digits = load_digits()
+    x_train, x_test = flatten(digits.x_train), flatten(digits.x_test)
+    model = build_default_model(x_train.shape[1], digits.classes, 128, 0.2, 1e-3, 0)
+    model.fit(x_train, digits.y_train, batch_size=32, epochs=2, verbose=0)
+    predictor = Predictor(model)
+    one_sample(predictor, model, x_test[:1])
+    whole_test_set(predictor, model, x_test)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

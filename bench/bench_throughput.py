@@ -1,0 +1,150 @@
+"""Training speed under the UI vs headless vs a bare model.fit(verbose=0), in one run.
+
+    .venv/bin/python bench/bench_throughput.py [--epochs N] [--rounds R]
+
+Three ways to train the same model on digits (hidden 128, rate 0.2, batch 32,
+seed 0), each in its own fresh process so all three pay the same start-up:
+- bare: `model.fit(verbose=0)` with a callback that only reads the clock at
+  epoch begin/end (Keras keeps its asynchronous batch dispatch for it);
+- headless: the real `dropout-tui train --headless --output FILE` (JSON lines);
+- UI: the real app (create_app, as the CLI builds it) on Textual's real
+  terminal driver inside a detached tmux pane at 120x40, so every redraw is
+  rendered and written to a terminal; it leaves when the run has finished.
+Headless and UI use the CLI's defaults (a mode evaluation and a probe after
+every epoch, T=30, R=5): the UI redraws that work while the next epoch
+trains. Speed of a run: samples/s over its epochs 2..N (epoch 1 includes
+graph tracing), each epoch timed from its begin to its end, so the time
+between epochs (evaluation, probe) is left out on every side.
+The three run interleaved, rotating order each round, so load from other
+processes hits all alike. Targets: UI/headless >= 0.9, headless/bare >= 0.95.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import _common
+from _common import BIN, Tmux, shell_command
+
+HIDDEN, RATE, LR, SEED, BATCH = 128, 0.2, 1e-3, 0, 32
+
+
+def _speed(per_epoch: list[float]) -> float:
+    # Every epoch holds the same samples, so the harmonic mean is samples over total seconds:
+    # a stall in one epoch counts, as it does for whoever waits for the run.
+    return statistics.harmonic_mean(per_epoch[1:] or per_epoch)
+
+
+def bare_worker(epochs: int) -> list[float]:
+    import keras
+
+    from engine.data import load_digits
+    from engine.models import build_default_model, flatten
+
+    class EpochClock(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.seconds: list[float] = []
+
+        def on_epoch_begin(self, epoch, logs=None) -> None:
+            self._began = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None) -> None:
+            self.seconds.append(time.perf_counter() - self._began)
+
+    keras.utils.set_random_seed(SEED)
+    digits = load_digits()
+    x = flatten(digits.x_train)
+    model = build_default_model(x.shape[1], digits.classes, HIDDEN, RATE, LR, SEED)
+    clock = EpochClock()
+    model.fit(x, digits.y_train, batch_size=BATCH, epochs=epochs, verbose=0, shuffle=True, callbacks=[clock])
+    return [len(x) / seconds for seconds in clock.seconds]
+
+
+def ui_worker(epochs: int) -> list[float]:
+    from engine.config import RunConfig
+    from tui.app import create_app
+
+    app = create_app(RunConfig(epochs=epochs, batch_size=BATCH, rate=RATE, hidden=HIDDEN, lr=LR, seed=SEED),
+                     export_dir=tempfile.mkdtemp(prefix="dropout-bench-"))
+
+    def leave_when_finished() -> None:
+        # Reads one attribute four times a second: nothing the UI or the engine would notice.
+        while app.state.finished is None and app.state.failed is None:
+            time.sleep(0.25)
+        app.call_from_thread(app.exit)
+
+    threading.Thread(target=leave_when_finished, daemon=True).start()
+    app.run()
+    if app.state.failed is not None:
+        raise SystemExit(f"UI run failed: {app.state.failed.message}")
+    return [epoch.samples_per_second for epoch in app.state.epochs]
+
+
+def headless_run(epochs: int, scratch: Path) -> list[float]:
+    output = scratch / "headless.jsonl"
+    output.unlink(missing_ok=True)
+    subprocess.run([BIN / "dropout-tui", "train", "--headless", "--epochs", str(epochs), "--output", output],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    events = [json.loads(line) for line in output.read_text().splitlines()]
+    return [event["samples_per_second"] for event in events if event["event"] == "epoch_end"]
+
+
+def worker_run(mode: str, epochs: int, scratch: Path) -> list[float]:
+    output = scratch / f"{mode}.json"
+    output.unlink(missing_ok=True)
+    command = [sys.executable, __file__, "--worker", mode, "--epochs", str(epochs), "--out", str(output)]
+    if mode == "bare":
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    else:
+        pane = Tmux("throughput", shell_command(*command), width=120, height=40)
+        try:
+            if pane.wait_for(pane.exited, timeout=600, interval=0.5) is None:
+                raise SystemExit("the UI run did not finish within 10 minutes")
+        finally:
+            pane.close()
+    if not output.exists():
+        raise SystemExit(f"the {mode} worker wrote no figures")
+    return json.loads(output.read_text())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--worker", choices=("bare", "ui"), help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        speeds = (bare_worker if args.worker == "bare" else ui_worker)(args.epochs)
+        Path(args.out).write_text(json.dumps(speeds))
+        return 0
+
+    _common.header(f"training speed on digits, {args.epochs} epochs, batch {BATCH}, {args.rounds} interleaved rounds")
+    runs = {"bare": [], "headless": [], "ui": []}
+    order = list(runs)
+    with tempfile.TemporaryDirectory(prefix="dropout-bench-") as scratch:
+        for round_ in range(args.rounds):
+            for mode in order[round_ % 3:] + order[:round_ % 3]:
+                per_epoch = headless_run(args.epochs, Path(scratch)) if mode == "headless" else \
+                    worker_run(mode, args.epochs, Path(scratch))
+                runs[mode].append(_speed(per_epoch))
+            print(f"   round {round_ + 1}: " + ", ".join(f"{mode} {runs[mode][-1]:,.0f}" for mode in order)
+                  + " samples/s")
+    bare, headless, ui = (statistics.median(runs[mode]) for mode in order)
+    print(f"   medians: bare model.fit {bare:,.0f}, headless {headless:,.0f}, UI {ui:,.0f} samples/s")
+    _common.verdict("training speed UI / headless", ui / headless, 0.9, at_least=True)
+    _common.verdict("training speed headless / bare fit", headless / bare, 0.95, at_least=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
