@@ -195,7 +195,8 @@ def claims_table(results: Sequence, title: str, running: int | None = None):
             str(claim_id),
             Text(result.claim),
             Text(result.verdict.upper(), style=VERDICT_STYLES.get(result.verdict, "")),
-            Text("\n".join(measured_lines(result.measured))),
+            # Spaces instead of underscores let narrow columns wrap between words, not mid-name.
+            Text("\n".join(line.replace("_", " ") for line in measured_lines(result.measured))),
             Text(result.explanation),
         )
     return table

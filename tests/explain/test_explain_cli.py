@@ -95,3 +95,16 @@ def test_cli_and_screen_modules_do_not_import_tensorflow():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_table_at_80_columns_wraps_measured_names_between_words(explain_report):
+    from rich.console import Console
+
+    console = Console(width=80, record=True, color_system=None)
+    console.print(explain_cli.claims_table(explain_report.claims, "t"))
+    cells = " ".join(line.split("│")[4] for line in console.export_text().splitlines() if line.count("│") >= 5)
+    words = set(cells.split())
+    for claim in explain_report.claims:
+        for name in claim.measured:
+            for word in name.split("_"):
+                assert word in words, f"{word!r} of {name!r} was cut in the Measured column"
