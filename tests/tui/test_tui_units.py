@@ -92,3 +92,19 @@ def test_export_into_an_impossible_directory_raises_oserror(tmp_path):
     with pytest.raises(OSError):
         export.export(_state_mid_run(), "<svg/>", blocker / "sub")
     assert blocker.read_text() == "not a directory"
+
+
+def test_loss_axis_is_logarithmic_with_readable_loss_labels():
+    import math
+
+    from tui.panes.loss import LogLossFormatter, to_log
+
+    formatter = LogLossFormatter()
+    ticks = formatter.get_ticks(math.log10(0.03), math.log10(2.5), 8)
+    assert formatter.get_labels_for_ticks(ticks) == ["0.05", "0.1", "0.2", "0.5", "1", "2"]
+    # A late-run gap of 0.05 vs 0.08 is a fifth of a decade apart: visible, unlike on a 0..2 linear axis.
+    train, test = to_log([0.05, 0.08])
+    assert test - train > 0.2
+    assert to_log([0.0]) == [math.log10(1e-4)]  # zero or negative never reaches log10
+    narrow = formatter.get_labels_for_ticks(formatter.get_ticks(math.log10(0.2), math.log10(0.25), 5))
+    assert len(narrow) >= 2

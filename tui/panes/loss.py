@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -12,11 +14,13 @@ from textual.strip import Strip
 from textual.widgets import Static
 from textual_hires_canvas import Canvas
 from textual_plot import HiResMode, LegendLocation, PlotWidget
+from textual_plot.axis_formatter import AxisFormatter, NumericAxisFormatter
 from textual_plot.plot_widget import Legend
 
 from tui.fmt import finite, num
 from tui.run_state import RunState
 
+LOSS_FLOOR = 1e-4  # log scale: losses at or below this sit on the floor
 MAX_BATCH_POINTS = 600  # more points than a terminal has columns only costs redraw time
 SHORT_HEIGHT = 16  # below this the chart's boxed legend would hide the curves: use one text line
 
@@ -37,6 +41,37 @@ class _Canvas(Canvas):
             return strip
         null = Style.null()
         return Strip([Segment(seg.text, seg.style or null, seg.control) for seg in strip], strip.cell_length)
+
+
+def to_log(values: list[float]) -> list[float]:
+    return [math.log10(max(value, LOSS_FLOOR)) for value in values]
+
+
+class LogLossFormatter(AxisFormatter):
+    """Ticks at 1-2-5 loss values for an axis that holds log10(loss).
+
+    Losses fall by orders of magnitude while fit, train and test end a few
+    hundredths apart; on a linear axis those three curves share one row of
+    cells by the end of a run. A log axis keeps the late gap visible.
+    """
+
+    def get_ticks(self, min_: float, max_: float, max_ticks: int = 8) -> list[float]:
+        if max_ - min_ < math.log10(5):  # under half a decade: evenly spaced loss values read better
+            linear = NumericAxisFormatter().get_ticks(10.0**min_, 10.0**max_, max_ticks)
+            return [math.log10(tick) for tick in linear if tick > 0]
+        for steps in ((1, 2, 5), (1, 3), (1,)):
+            ticks = [
+                math.log10(step * 10.0**decade)
+                for decade in range(math.floor(min_) - 1, math.ceil(max_) + 1)
+                for step in steps
+                if min_ <= math.log10(step * 10.0**decade) <= max_
+            ]
+            if len(ticks) <= max_ticks:
+                return ticks
+        return ticks[:: math.ceil(len(ticks) / max_ticks)]
+
+    def get_labels_for_ticks(self, ticks) -> list[str]:
+        return [f"{10.0**tick:.3g}" for tick in ticks]
 
 
 class LossPlot(PlotWidget, can_focus=False):
@@ -78,9 +113,10 @@ class LossPane(Vertical):
         yield Static("", id="loss-caption")
 
     def on_mount(self) -> None:
-        self.border_title = "Loss by epoch"
+        self.border_title = "Loss by epoch (log scale)"
         plot = self.query_one(LossPlot)
         plot.margin_top, plot.margin_bottom, plot.margin_left = 0, 2, 6
+        plot.set_y_formatter(LogLossFormatter())
         plot.set_xlabel("epoch")
 
     def on_resize(self, event: Resize) -> None:
@@ -109,11 +145,11 @@ class LossPane(Vertical):
             return
         plot.clear()
         x, y = _finite_pairs(state.batch_x, state.batch_loss)
-        x, y = _decimate(x, y, MAX_BATCH_POINTS)
+        x, y = _decimate(x, to_log(y), MAX_BATCH_POINTS)
         if x:
             plot.plot(x, y, line_style="grey50", hires_mode=HiResMode.BRAILLE, label="batch (dropout on)")
         epochs = [e.epoch for e in state.epochs]
-        series = [(_finite_pairs(epochs, [getattr(e, attribute) for e in state.epochs]), label, marker, colour)
+        series = [(_log_pairs(epochs, [getattr(e, attribute) for e in state.epochs]), label, marker, colour)
                   for attribute, label, marker, colour in EPOCH_SERIES]
         # textual-plot has no line-with-markers style: every line first, then every marker, so no line
         # covers another series' marker; the legend shows the marker (it also tells series apart under NO_COLOR).
@@ -128,7 +164,10 @@ class LossPane(Vertical):
             plot.add_v_line(change.epoch - 1, line_style="green", label=label)
         # A little room on the right so the last epoch's markers are not clipped by the frame.
         plot.set_xlimits(0, max(state.total_epochs, 1) * 1.03)
-        plot.set_ylimits(0, None)
+        plotted = y + [value for (_, ey), _, _, _ in series for value in ey]
+        if plotted:
+            # A tenth of a decade of room so markers at the extremes are not cut by the frame.
+            plot.set_ylimits(min(plotted) - 0.1, max(plotted) + 0.1)
         plot.refresh_legend()
         self._has_data = bool(x or state.epochs)
         self._show_legend(plot)
@@ -166,6 +205,11 @@ def _finite_pairs(xs: list, ys: list) -> tuple[list[float], list[float]]:
     pairs = [(finite(a), finite(b)) for a, b in zip(xs, ys)]
     kept = [(a, b) for a, b in pairs if a is not None and b is not None]
     return [a for a, _ in kept], [b for _, b in kept]
+
+
+def _log_pairs(xs: list, ys: list) -> tuple[list[float], list[float]]:
+    x, y = _finite_pairs(xs, ys)
+    return x, to_log(y)
 
 
 def _decimate(x: list[float], y: list[float], limit: int) -> tuple[list[float], list[float]]:
