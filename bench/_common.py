@@ -65,19 +65,27 @@ def timed(fn) -> float:
 
 
 class Tmux:
-    """One detached tmux session running a shell command, read back through capture-pane."""
+    """One detached tmux session running a shell command, read back through capture-pane.
+
+    Each session gets its own tmux server (-L): others on the box use the default
+    one, and a `tmux kill-server` of theirs must not end a measurement silently.
+    """
 
     def __init__(self, name: str, command: str, width: int = 80, height: int = 24) -> None:
         self.name = f"bench-{name}-{os.getpid()}"
         # The marker line appears only once the program has ended and the shell runs on.
         script = f"{command}; echo BENCH-EXITED-$?; sleep 30"
         self.launched = time.perf_counter()
-        subprocess.run(["tmux", "new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height),
-                        "-c", str(ROOT), script], check=True)
+        self._tmux("new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height), "-c", str(ROOT), script)
+
+    def _tmux(self, *args: str) -> str:
+        result = subprocess.run(["tmux", "-L", self.name, *args], capture_output=True, text=True)
+        if result.returncode != 0:
+            raise SystemExit(f"tmux {args[0]} failed: {result.stderr.strip()}")
+        return result.stdout
 
     def screen(self) -> str:
-        result = subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True)
-        return result.stdout
+        return self._tmux("capture-pane", "-p", "-t", self.name)
 
     def wait_for(self, ready, timeout: float, interval: float = 0.01) -> float | None:
         """Seconds (perf_counter) when ready(screen) first held, or None after timeout."""
@@ -92,12 +100,11 @@ class Tmux:
         return "BENCH-EXITED-" in screen
 
     def send_keys(self, *keys: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+        self._tmux("send-keys", "-t", self.name, *keys)
 
     def program_pid(self) -> int | None:
         """The program the pane's shell started (the shell itself is the pane's pid)."""
-        shell = subprocess.run(["tmux", "display-message", "-p", "-t", self.name, "#{pane_pid}"],
-                               capture_output=True, text=True).stdout.strip()
+        shell = self._tmux("display-message", "-p", "-t", self.name, "#{pane_pid}").strip()
         try:
             children = Path(f"/proc/{shell}/task/{shell}/children").read_text().split()
         except OSError:
@@ -105,7 +112,7 @@ class Tmux:
         return int(children[0]) if children else None
 
     def close(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+        subprocess.run(["tmux", "-L", self.name, "kill-server"], capture_output=True)
 
 
 def shell_command(*args: str | Path) -> str:

@@ -24,6 +24,7 @@ import statistics
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import _common
 
@@ -34,7 +35,7 @@ async def measure(presses: int) -> tuple[list[float], list[float], int]:
     from engine.config import RunConfig
     from tui.app import create_app
 
-    app = create_app(RunConfig(epochs=200), export_dir=tempfile.mkdtemp(prefix="dropout-bench-"))
+    app = create_app(RunConfig(epochs=200), export_dir=Path(tempfile.gettempdir()) / "dropout-bench-export")
     acted: list[float] = []
     frames: list[float] = []
     display = app._display
