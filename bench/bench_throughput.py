@@ -8,8 +8,9 @@ seed 0), each in its own fresh process so all three pay the same start-up:
   epoch begin/end (Keras keeps its asynchronous batch dispatch for it);
 - headless: the real `dropout-tui train --headless --output FILE` (JSON lines);
 - UI: the real app (create_app, as the CLI builds it) on Textual's real
-  terminal driver inside a detached tmux pane at 120x40, so every redraw is
-  rendered and written to a terminal; it leaves when the run has finished.
+  terminal driver inside a detached tmux pane at 80x24 (the target) and at
+  120x40 (all four panes, more cells to draw), so every redraw is rendered
+  and written to a terminal; it leaves when the run has finished.
 Headless and UI use the CLI's defaults (a mode evaluation and a probe after
 every epoch, T=30, R=5): the UI redraws that work while the next epoch
 trains. Speed of a run: samples/s over its epochs 2..N (epoch 1 includes
@@ -103,14 +104,14 @@ def headless_run(epochs: int, scratch: Path, eval_every: int = 1) -> list[float]
     return [event["samples_per_second"] for event in events if event["event"] == "epoch_end"]
 
 
-def worker_run(mode: str, epochs: int, scratch: Path) -> list[float]:
+def worker_run(mode: str, epochs: int, scratch: Path, size: tuple[int, int] | None = None) -> list[float]:
     output = scratch / f"{mode}.json"
     output.unlink(missing_ok=True)
     command = [sys.executable, __file__, "--worker", mode, "--epochs", str(epochs), "--out", str(output)]
-    if mode == "bare":
+    if size is None:
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     else:
-        pane = Tmux("throughput", shell_command(*command), width=120, height=40)
+        pane = Tmux("throughput", shell_command(*command), *size)
         try:
             if pane.wait_for(pane.exited, timeout=600, interval=0.5) is None:
                 raise SystemExit("the UI run did not finish within 10 minutes")
@@ -122,14 +123,18 @@ def worker_run(mode: str, epochs: int, scratch: Path) -> list[float]:
 
 
 def interleaved(epochs: int, rounds: int, scratch: Path) -> dict[str, list[float]]:
-    runs: dict[str, list[float]] = {"bare": [], "headless": [], "ui": [], "headless, eval at end": []}
+    runs: dict[str, list[float]] = {"bare": [], "headless": [], "UI 80x24": [], "UI 120x40": [],
+                                     "headless, eval at end": []}
     order = list(runs)
     for round_ in range(rounds):
         for mode in order[round_ % len(order):] + order[:round_ % len(order)]:
             if mode.startswith("headless"):
                 per_epoch = headless_run(epochs, scratch, epochs if "end" in mode else 1)
+            elif mode == "bare":
+                per_epoch = worker_run("bare", epochs, scratch)
             else:
-                per_epoch = worker_run(mode, epochs, scratch)
+                width, height = mode.split()[1].split("x")
+                per_epoch = worker_run("ui", epochs, scratch, (int(width), int(height)))
             runs[mode].append(_speed(per_epoch))
         print(f"   round {round_ + 1}: " + ", ".join(f"{mode} {runs[mode][-1]:,.0f}" for mode in order)
               + " samples/s")
@@ -152,10 +157,11 @@ def main() -> int:
     _common.header(f"training speed on digits, {args.epochs} epochs, batch {BATCH}, {args.rounds} interleaved rounds")
     with tempfile.TemporaryDirectory(prefix="dropout-bench-") as scratch:
         runs = interleaved(args.epochs, args.rounds, Path(scratch))
-    bare, headless, ui, headless_end = (statistics.median(values) for values in runs.values())
-    print(f"   medians (samples/s): bare model.fit {bare:,.0f}, headless {headless:,.0f}, UI {ui:,.0f}, "
-          f"headless with evaluation only at the end {headless_end:,.0f}")
-    _common.verdict("training speed UI / headless", ui / headless, 0.9, at_least=True)
+    bare, headless, ui, ui_large, headless_end = (statistics.median(values) for values in runs.values())
+    print(f"   medians (samples/s): bare model.fit {bare:,.0f}, headless {headless:,.0f}, UI 80x24 {ui:,.0f}, "
+          f"UI 120x40 {ui_large:,.0f}, headless with evaluation only at the end {headless_end:,.0f}")
+    _common.verdict("training speed UI (80x24) / headless", ui / headless, 0.9, at_least=True)
+    _common.verdict("training speed UI (120x40) / headless", ui_large / headless, 0.9, at_least=True)
     _common.verdict("training speed headless / bare fit", headless / bare, 0.95, at_least=True)
     _common.verdict("training speed headless (eval at end) / bare fit", headless_end / bare, 0.95, at_least=True)
     return 0
