@@ -25,9 +25,9 @@ from textual.worker import Worker, WorkerState
 
 from engine.config import RunConfig
 from engine.controls import Controls
-from engine.events import Event, Failed
-from tui import export as exporting
+from engine.events import Failed
 from engine.quiet import drain_native_stderr, redirect_native_stderr
+from tui import export as exporting
 from tui.bridge import EventBuffer
 from tui.panes.loss import LossPane
 from tui.panes.modes import ModesPane
