@@ -73,12 +73,12 @@ def prepare_inspect(config: RunConfig, dataset: Dataset) -> InspectTarget:
     stochastic = discovery.stochastic_layers(model)
     baked = baked_training_layers(model)
 
-    notes = [kind.note()]
+    # Most telling first: a narrow pane shows only the first few.
+    notes = [_predict_note(predict_deterministic, stochastic, baked), kind.note()]
     if config.input_scale is not None:
         notes.append(f"inputs multiplied by {config.input_scale:g} (--input-scale), then cast to {input_dtype}")
     notes.extend(_range_hint(model, x_test, config.input_scale))
     notes.extend(_stochastic_notes(stochastic, discovery.normalization_layers(model)))
-    notes.append(_predict_note(predict_deterministic, stochastic, baked))
 
     if config.fine_tune > 0:
         import keras

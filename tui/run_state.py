@@ -87,7 +87,9 @@ class RunState:
             self.started = event
             if self.state == "loading":
                 self.state, self.message = "running", ""
-            return {STATUS, LOSS, MODES, PROBE}
+            # What the engine found out about the model and data (logits, BatchNorm, predict()).
+            self.pending_logs.extend(("note", note) for note in event.notes)
+            return {STATUS, LOSS, MODES, PROBE, LOG}
         if isinstance(event, BatchLosses):
             return self._batches(event)
         if isinstance(event, EpochEnd):

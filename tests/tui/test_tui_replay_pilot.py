@@ -145,6 +145,30 @@ async def test_inspect_mode_and_models_without_dropout(tmp_path):
         assert app.controls.pending_commands() == []
 
 
+async def test_inspect_mode_shows_what_was_found_in_the_model(tmp_path):
+    import dataclasses
+
+    layers = [{"name": "sd", "class": "SpatialDropout2D", "rate": 0.2, "noise_shape": [None, 1, 1, None]},
+              {"name": "drop", "class": "Dropout", "rate": 0.3, "noise_shape": None}]
+    notes = ["predict() is deterministic: dropout is off in predict and evaluate",
+             "outputs are logits (final activation linear): softmax applied"]
+    started = dataclasses.replace(ev.run_started(stochastic=layers), command="inspect", notes=notes,
+                                  normalization_layers=[{"name": "bn", "class": "BatchNormalization"}])
+    app = _app(tmp_path, [started], command="inspect", model_path="m.keras")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        report = " ".join(_text(app, "#loss-caption").split())
+        assert "sd (SpatialDropout2D 0.2 noise_shape (None, 1, 1, None))" in report
+        assert "drop (Dropout 0.3)" in report
+        assert "BatchNormalization layers: 1" in report
+        assert "predict() is deterministic" in report and "softmax applied" in report
+        assert app.query_one("#loss-pane").border_title == "Model (inspect)"
+        await pilot.press("l")
+        await pilot.pause()
+        log = _log_text(app)
+        assert "softmax applied" in log
+
+
 async def test_help_theme_log_and_explain_keys(tmp_path):
     app = _app(tmp_path, [ev.run_started(), Finished(epochs_run=1, seconds=2.0, stopped_by_user=True)])
     async with app.run_test(size=(80, 24)) as pilot:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 
 from rich.segment import Segment
 from rich.style import Style
@@ -138,10 +139,10 @@ class LossPane(Vertical):
         plot = self.query_one(LossPlot)
         caption = self.query_one("#loss-caption", Static)
         if state.inspect and state.total_epochs == 0:
+            self.border_title = "Model (inspect)"
             plot.display = False
             self.query_one("#loss-legend").display = False
-            caption.update("inspect mode: no training here, so no losses to plot (add --fine-tune N to "
-                           "train N epochs first). The modes and the probe measure the model as loaded.")
+            caption.update(model_report(state))
             return
         plot.clear()
         x, y = _finite_pairs(state.batch_x, state.batch_loss)
@@ -185,6 +186,31 @@ def _compact_legend() -> Text:
     text.append(" │", style="green")
     text.append("rate")
     return text
+
+
+def model_report(state: RunState) -> str:
+    """Inspect mode has no losses to plot: the pane says what was found in the model instead."""
+    started = state.started
+    if started is None:
+        return "inspect: loading the model"
+    layers = started.stochastic_layers
+    if not layers:
+        lines = ["stochastic layers: none"]
+    elif len(layers) <= 3:
+        lines = [f"stochastic: {', '.join(_layer_text(layer) for layer in layers)}"]
+    else:
+        counts = Counter(layer["class"] for layer in layers)
+        lines = [f"stochastic: {len(layers)} layers ({', '.join(f'{n} {cls}' for cls, n in counts.items())})"]
+    lines.append(f"BatchNormalization layers: {len(started.normalization_layers)}")
+    lines.extend(f"- {note}" for note in started.notes if not note.startswith("model details:"))
+    lines.append("no training in inspect (--fine-tune N trains first); l: full log")
+    return "\n".join(lines)
+
+
+def _layer_text(layer: dict) -> str:
+    amount = f"{layer['rate']:g}" if layer.get("rate") is not None else f"stddev {layer.get('stddev', 0):g}"
+    shape = "" if layer.get("noise_shape") is None else f" noise_shape {tuple(layer['noise_shape'])}"
+    return f"{layer['name']} ({layer['class']} {amount}{shape})"
 
 
 def loss_caption(state: RunState) -> str:
