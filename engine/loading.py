@@ -108,6 +108,22 @@ def prepare_inspect(config: RunConfig, dataset: Dataset) -> InspectTarget:
 
 def load_user_model(path_text: str | None, *, unsafe: bool):
     """The model in ``path_text``, loaded uncompiled with safe_mode unless ``unsafe``."""
+    path = check_model_file(path_text)
+
+    import keras
+
+    try:
+        # compile=False: the file's optimizer and loss may need the user's own code.
+        model = keras.saving.load_model(path, compile=False, safe_mode=not unsafe)
+    except Exception as error:  # Keras surfaces a bad file as many exception types
+        raise _load_error(path_text, error) from error
+    if not isinstance(model, keras.Model):
+        raise ModelFileError(f"--model {path_text}: holds a {type(model).__name__}, not a Keras model")
+    return model
+
+
+def check_model_file(path_text: str | None) -> Path:
+    """Reject a missing, unreadable or wrong-format file without importing TensorFlow."""
     if not path_text:
         raise ModelFileError("inspect needs --model FILE.keras")
     path = Path(path_text)
@@ -130,17 +146,7 @@ def load_user_model(path_text: str | None, *, unsafe: bool):
             raise ModelFileError(f"--model {path_text}: not an HDF5 file (truncated or another format)")
     else:
         raise ModelFileError(f"--model {path_text}: expected a .keras or legacy .h5 file, got {suffix or 'no extension'!r}")
-
-    import keras
-
-    try:
-        # compile=False: the file's optimizer and loss may need the user's own code.
-        model = keras.saving.load_model(path, compile=False, safe_mode=not unsafe)
-    except Exception as error:  # Keras surfaces a bad file as many exception types
-        raise _load_error(path_text, error) from error
-    if not isinstance(model, keras.Model):
-        raise ModelFileError(f"--model {path_text}: holds a {type(model).__name__}, not a Keras model")
-    return model
+    return path
 
 
 def _is_hdf5(path: Path) -> bool:

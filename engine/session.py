@@ -122,6 +122,10 @@ class Session:
         dataset = load_dataset(
             self.config, require_train=not inspect or self.config.fine_tune > 0, scale_uint8=not inspect
         )
+        if inspect:
+            from engine.loading import check_model_file
+
+            check_model_file(self.config.model_path)
         if self.probe_index >= dataset.n_test:
             raise ConfigError(f"--probe-index {self.probe_index} is out of range: the test set has {dataset.n_test} samples")
         self.emit(Status("loading", "loading TensorFlow"))

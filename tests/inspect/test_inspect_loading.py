@@ -181,3 +181,22 @@ def test_zip_that_is_not_a_keras_archive(tmp_path):
     with pytest.raises(ModelFileError, match="could not load the model") as caught:
         load_user_model(str(tmp_path / "z.keras"), unsafe=False)
     assert "\n" not in str(caught.value)
+
+
+def test_a_bad_model_path_is_reported_before_tensorflow_loads(tmp_path):
+    import subprocess
+    import sys
+
+    not_a_model = tmp_path / "data.npz"
+    not_a_model.write_bytes(b"x")
+    script = (
+        "import sys\n"
+        "from engine.config import RunConfig\n"
+        "from engine.session import Session\n"
+        "events = []\n"
+        f"s = Session(RunConfig(command='inspect', model_path={str(not_a_model)!r}), events.append)\n"
+        "s.run()\n"
+        "print(type(s.user_error).__name__, 'tensorflow' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.stdout.split() == ["ModelFileError", "False"], result.stderr[-500:]
