@@ -18,16 +18,16 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 
-def _finite_or_none(value: Any) -> Any:
-    """Make a value strict-JSON safe: NaN/inf become None, tuples become lists."""
+def json_safe(value: Any) -> Any:
+    """Make a value strict-JSON safe: NaN/inf become None, tuples become lists, numpy scalars plain."""
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {str(k): _finite_or_none(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_finite_or_none(v) for v in value]
+        return [json_safe(v) for v in value]
     if hasattr(value, "item") and callable(value.item):  # numpy scalar
-        return _finite_or_none(value.item())
+        return json_safe(value.item())
     return value
 
 
@@ -39,7 +39,7 @@ class Event:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
     def to_dict(self) -> dict[str, Any]:
-        return {"event": self.EVENT, **_finite_or_none(self.payload())}
+        return {"event": self.EVENT, **json_safe(self.payload())}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), allow_nan=False, separators=(", ", ": "))
@@ -191,7 +191,7 @@ class Summary(Event):
         return data
 
     def to_export_dict(self) -> dict[str, Any]:
-        return {"event": self.EVENT, **_finite_or_none(self.payload())}
+        return {"event": self.EVENT, **json_safe(self.payload())}
 
 
 EVENT_TYPES: dict[str, type[Event]] = {

@@ -8,13 +8,13 @@ silently replaces the first.
 from __future__ import annotations
 
 import json
-import math
 import os
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.events import json_safe
 from tui.run_state import RunState
 
 
@@ -40,7 +40,7 @@ def results_dict(state: RunState) -> dict:
             "stochastic_layers": started.stochastic_layers if started else [],
             "modes": state.latest_modes,
         }
-    return _clean({
+    return json_safe({
         **summary,
         "complete": state.summary is not None,
         "state": state.state,
@@ -100,14 +100,3 @@ def _atomic_write(path: Path, text: str) -> Path:
         Path(temp).unlink(missing_ok=True)
         raise
     return path
-
-
-def _clean(value):
-    """Strict JSON: NaN/inf become null (a diverged loss must not break the file)."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    return value

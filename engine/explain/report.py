@@ -7,8 +7,9 @@ imported anything, and the CLI writes the report as JSON.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
+
+from engine.events import json_safe
 
 VERDICTS = ("true", "false", "caveat")
 
@@ -46,7 +47,7 @@ class ClaimResult:
             "id": self.id,
             "claim": self.claim,
             "verdict": self.verdict,
-            "measured": {name: _finite_or_none(value) for name, value in self.measured.items()},
+            "measured": {name: json_safe(float(value)) for name, value in self.measured.items()},
             "explanation": self.explanation,
         }
 
@@ -62,9 +63,3 @@ class ExplainReport:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), allow_nan=False)
-
-
-def _finite_or_none(value: float) -> float | None:
-    # A diverged loss must not make the JSON invalid (strict JSON has no NaN).
-    value = float(value)
-    return value if math.isfinite(value) else None
