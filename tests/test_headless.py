@@ -11,14 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-SUMMARY_KEYS = {"event", "dataset", "n_train", "n_test", "epochs_run", "seconds", "stochastic_layers", "modes"}
-MODE_KEYS = {
-    "inference": {"accuracy", "loss", "ece", "brier"},
-    "training": {"accuracy", "accuracy_std", "loss", "loss_std", "repeats", "bn_moving_stats_shift"},
-    "trainable_flag": {"accuracy", "loss", "max_abs_diff_vs_inference"},
-    "dropout_only": {"accuracy", "accuracy_std", "loss", "loss_std", "repeats"},
-    "mc": {"accuracy", "loss", "ece", "brier", "samples"},
-}
+from contract import MODE_KEYS, SUMMARY_KEYS
+
 TINY = ["--hidden", "16", "--batch-size", "64", "--mc-samples", "5", "--repeats", "2"]
 
 

@@ -7,13 +7,7 @@ from engine import layers as discovery
 from engine.modes import Predictor, evaluate_modes, mc_moments, mc_sample_probs
 from engine.rng import seed_state_variables
 
-MODE_KEYS = {
-    "inference": {"accuracy", "loss", "ece", "brier"},
-    "training": {"accuracy", "accuracy_std", "loss", "loss_std", "repeats", "bn_moving_stats_shift"},
-    "trainable_flag": {"accuracy", "loss", "max_abs_diff_vs_inference"},
-    "dropout_only": {"accuracy", "accuracy_std", "loss", "loss_std", "repeats"},
-    "mc": {"accuracy", "loss", "ece", "brier", "samples"},
-}
+from contract import MODE_KEYS
 
 
 @pytest.mark.parametrize("rate", [0.5, 0.2])
