@@ -41,6 +41,12 @@ TICK_SECONDS = 0.1  # drain events and redraw at most 10 times a second
 # GIL (short epochs end several times a second): at most twice a second.
 CHART_SECONDS = 0.5
 STATUS_SECONDS = 0.25  # a step counter that moves faster than this cannot be read anyway
+# While the engine trains, every millisecond the main thread holds the GIL is taken from it. The
+# chart, the modes table and the probe change mostly between epochs, while the engine evaluates:
+# they are drawn then, and during training only once their news is this old (a slow epoch's
+# batch curve still moves).
+TRAINING_DEFER_SECONDS = 2.0
+HEAVY_PANES = (LOSS, MODES, PROBE)
 NARROW_WIDTH = 120  # below this the log pane shares the bottom row with the modes table
 RATE_STEP, RATE_MAX = 0.05, 0.95
 MAX_SAMPLES = 1024
@@ -114,6 +120,9 @@ class DropoutApp(App[int]):
         self._last_status = 0.0
         self._last_chart = 0.0
         self._pending: set[str] = set()
+        self._pending_since: dict[str, float] = {}  # heavy panes held back while the engine trains
+        self._asked: set[str] = set()  # panes a key asked for: drawn as soon as their answer arrives
+        self._epochs_drawn = 0
         self._status_text = ""
         self._announced: Failed | None = None
         self._shown_state: tuple[str, str] = ("", "")
@@ -220,7 +229,24 @@ class DropoutApp(App[int]):
             if pane in dirty and now - last < interval:
                 self._pending.add(pane)
                 dirty.discard(pane)
+        if self._engine_training():
+            self._hold_heavy(dirty, now)
         self._redraw(dirty)
+
+    def _engine_training(self) -> bool:
+        return self._replay is None and self.state.state == "running" and not self._paused
+
+    def _hold_heavy(self, dirty: set[str], now: float) -> None:
+        urgent = set(self._asked)
+        if len(self.state.epochs) != self._epochs_drawn:  # a new epoch's losses: the chart shows each one
+            urgent.add(LOSS)
+        for pane in HEAVY_PANES:
+            if pane not in dirty or pane in urgent:
+                continue
+            since = self._pending_since.setdefault(pane, now)
+            if now - since < TRAINING_DEFER_SECONDS:
+                self._pending.add(pane)
+                dirty.discard(pane)
 
     def _announce_failure(self, failed: Failed) -> None:
         if self._announced is failed:
@@ -230,8 +256,12 @@ class DropoutApp(App[int]):
         self.query_one("#bottom").add_class("-show-log")
 
     def _redraw(self, dirty: set[str]) -> None:
+        for pane in dirty:
+            self._pending_since.pop(pane, None)
+        self._asked -= dirty
         if LOSS in dirty:
             self._last_chart = time.monotonic()
+            self._epochs_drawn = len(self.state.epochs)
             self.query_one(LossPane).update_from(self.state)
         if MODES in dirty:
             self.query_one(ModesPane).update_from(self.state)
@@ -301,11 +331,13 @@ class DropoutApp(App[int]):
             self.notify(f"T stays at {samples} (allowed: 1 to {MAX_SAMPLES})")
             return
         self.controls.set_samples(samples)
+        self._asked.add(MODES)
         self.state.samples = samples
         self.notify(f"MC samples T = {samples}")
         self._redraw({STATUS})
 
     def action_probe(self, which: str) -> None:
+        self._asked.add(PROBE)
         self.controls.probe(which)
 
     def action_export(self) -> None:

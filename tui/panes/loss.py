@@ -19,6 +19,7 @@ from textual_plot.axis_formatter import AxisFormatter, NumericAxisFormatter
 from textual_plot.plot_widget import Legend
 
 from tui.fmt import finite, num
+from tui.panes.lines import Lines
 from tui.run_state import RunState
 
 LOSS_FLOOR = 1e-4  # log scale: losses at or below this sit on the floor
@@ -111,7 +112,7 @@ class LossPane(Vertical):
     def compose(self) -> ComposeResult:
         yield LossPlot(id="loss-plot", allow_pan_and_zoom=False)
         yield Static(_compact_legend(), id="loss-legend")
-        yield Static("", id="loss-caption")
+        yield Lines("", id="loss-caption")
 
     def on_mount(self) -> None:
         self.border_title = "Loss by epoch (log scale)"
@@ -137,12 +138,12 @@ class LossPane(Vertical):
 
     def update_from(self, state: RunState) -> None:
         plot = self.query_one(LossPlot)
-        caption = self.query_one("#loss-caption", Static)
+        caption = self.query_one("#loss-caption", Lines)
         if state.inspect and state.total_epochs == 0:
             self.border_title = "Model (inspect)"
             plot.display = False
             self.query_one("#loss-legend").display = False
-            caption.update(model_report(state))
+            caption.show(model_report(state))
             return
         plot.clear()
         x, y = _finite_pairs(state.batch_x, state.batch_loss)
@@ -172,9 +173,7 @@ class LossPane(Vertical):
         plot.refresh_legend()
         self._has_data = bool(x or state.epochs)
         self._show_legend(plot)
-        text = loss_caption(state)
-        if text != str(caption.render()):  # an unchanged caption need not trigger a layout pass
-            caption.update(text)
+        caption.show(loss_caption(state))
 
 
 def _compact_legend() -> Text:

@@ -8,10 +8,10 @@ import os
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Static
 
 from engine.events import SampleProbe
 from tui.fmt import finite, num, sparkline
+from tui.panes.lines import Lines
 from tui.run_state import RunState
 
 MAX_IMAGE_COLS = 16
@@ -22,9 +22,9 @@ SHADES = " ░▒▓█"
 class ProbePane(Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal(id="probe-top"):
-            yield Static("", id="probe-image")
-            yield Static("", id="probe-facts")
-        yield Static("", id="probe-detail")
+            yield Lines("", id="probe-image")
+            yield Lines("", id="probe-facts")
+        yield Lines("", id="probe-detail")
 
     def on_mount(self) -> None:
         self.border_title = "Sample probe"
@@ -32,20 +32,20 @@ class ProbePane(Vertical):
 
     def update_from(self, state: RunState | None) -> None:
         probe = state.probe if state else None
-        image, facts, detail = self.query_one("#probe-image", Static), self.query_one("#probe-facts", Static), \
-            self.query_one("#probe-detail", Static)
+        image, facts, detail = self.query_one("#probe-image", Lines), self.query_one("#probe-facts", Lines), \
+            self.query_one("#probe-detail", Lines)
         if probe is None:
             image.display = False
-            facts.update("waiting for the first probe")
-            detail.update("n/p: next/previous sample\nu: most uncertain  r: redraw")
+            facts.show("waiting for the first probe")
+            detail.show("n/p: next/previous sample\nu: most uncertain  r: redraw")
             return
         self.border_title = f"Sample probe: test #{probe.index}"
         picture = render_image(probe.image, probe.image_shape, no_color=bool(os.environ.get("NO_COLOR")))
         image.display = picture is not None
-        image.update(picture or "")
-        facts.update(probe_facts(probe, picture is None))
+        image.show(picture or "")
+        facts.show(probe_facts(probe, picture is None))
         width = max(10, self.content_size.width or 30)
-        detail.update(probe_detail(probe, state.stochastic if state else None, width))
+        detail.show(probe_detail(probe, state.stochastic if state else None, width))
 
 
 def probe_facts(probe: SampleProbe, no_picture: bool) -> str:

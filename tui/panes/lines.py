@@ -1,0 +1,34 @@
+"""A Static whose updates skip the screen's layout pass when the text keeps its shape.
+
+Static.update() lays the whole screen out again by default: with the probe and
+the caption changing after every epoch, that was the costliest part of a frame,
+paid on the main thread while the engine trains.
+"""
+
+from __future__ import annotations
+
+import math
+
+from rich.cells import cell_len
+from rich.text import Text
+from textual.widgets import Static
+
+
+class Lines(Static):
+    _shown: Text | str | None = None
+    _shape: tuple | None = None
+
+    def show(self, content: Text | str) -> None:
+        if self._shown is not None and content == self._shown:
+            return
+        shape = self._shape_of(content)
+        self.update(content, layout=shape != self._shape)
+        self._shown, self._shape = content, shape
+
+    def _shape_of(self, content: Text | str) -> tuple:
+        plain = content.plain if isinstance(content, Text) else content
+        widths = [cell_len(line) for line in plain.split("\n")]
+        columns = self.content_size.width
+        # Rows after wrapping decide an auto height; the widest line decides an auto width.
+        rows = sum(max(1, math.ceil(w / columns)) for w in widths) if columns else len(widths)
+        return rows, max(widths), columns
