@@ -41,11 +41,13 @@ TICK_SECONDS = 0.1  # drain events and redraw at most 10 times a second
 # GIL (short epochs end several times a second): at most twice a second.
 CHART_SECONDS = 0.5
 STATUS_SECONDS = 0.25  # a step counter that moves faster than this cannot be read anyway
+TRAINING_STATUS_SECONDS = 0.5  # while training, each frame (however small) takes GIL time from the engine
 # While the engine trains, every millisecond the main thread holds the GIL is taken from it. The
 # chart, the modes table and the probe change mostly between epochs, while the engine evaluates:
 # they are drawn then, and during training only once their news is this old (a slow epoch's
 # batch curve still moves).
 TRAINING_DEFER_SECONDS = 2.0
+EPOCH_DEFER_SECONDS = 1.0  # a new epoch's losses wait less: with rare evaluations there is no gap to wait for
 HEAVY_PANES = (LOSS, MODES, PROBE)
 NARROW_WIDTH = 120  # below this the log pane shares the bottom row with the modes table
 RATE_STEP, RATE_MAX = 0.05, 0.95
@@ -222,14 +224,15 @@ class DropoutApp(App[int]):
             dirty.add(STATUS)
         dirty |= self._pending
         self._pending = set()
+        training = self._engine_training()
         throttled = [(LOSS, self._last_chart, CHART_SECONDS)]
         if (self.state.state, self.state.message) == self._shown_state:  # a new state shows at once
-            throttled.append((STATUS, self._last_status, STATUS_SECONDS))
+            throttled.append((STATUS, self._last_status, TRAINING_STATUS_SECONDS if training else STATUS_SECONDS))
         for pane, last, interval in throttled:
             if pane in dirty and now - last < interval:
                 self._pending.add(pane)
                 dirty.discard(pane)
-        if self._engine_training():
+        if training:
             self._hold_heavy(dirty, now)
         self._redraw(dirty)
 
@@ -237,14 +240,12 @@ class DropoutApp(App[int]):
         return self._replay is None and self.state.state == "running" and not self._paused
 
     def _hold_heavy(self, dirty: set[str], now: float) -> None:
-        urgent = set(self._asked)
-        if len(self.state.epochs) != self._epochs_drawn:  # a new epoch's losses: the chart shows each one
-            urgent.add(LOSS)
         for pane in HEAVY_PANES:
-            if pane not in dirty or pane in urgent:
+            if pane not in dirty or pane in self._asked:
                 continue
             since = self._pending_since.setdefault(pane, now)
-            if now - since < TRAINING_DEFER_SECONDS:
+            new_epoch = pane == LOSS and len(self.state.epochs) != self._epochs_drawn
+            if now - since < (EPOCH_DEFER_SECONDS if new_epoch else TRAINING_DEFER_SECONDS):
                 self._pending.add(pane)
                 dirty.discard(pane)
 
