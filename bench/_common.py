@@ -75,8 +75,18 @@ class Tmux:
         self.name = f"bench-{name}-{os.getpid()}"
         # The marker line appears only once the program has ended and the shell runs on.
         script = f"{command}; echo BENCH-EXITED-$?; sleep 30"
-        self.launched = time.perf_counter()
-        self._tmux("new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height), "-c", str(ROOT), script)
+        for attempt in range(3):
+            # A new tmux server now and then dies while starting ("server exited unexpectedly"): try again.
+            self.launched = time.perf_counter()
+            try:
+                self._tmux("new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height), "-c", str(ROOT),
+                           script)
+                break
+            except SystemExit:
+                if attempt == 2:
+                    raise
+                self.close()
+                time.sleep(1)
 
     def _tmux(self, *args: str) -> str:
         result = subprocess.run(["tmux", "-L", self.name, *args], capture_output=True, text=True)
