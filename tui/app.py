@@ -115,7 +115,8 @@ class DropoutApp(App[int]):
         self._buffer = EventBuffer()
         self._replay = None if replay is None else load_events(replay)
         self._native_captured = False  # fd 2 goes to a file only under run(), not run_test()
-        self._started_at: float | None = None
+        self._live = False  # driven by a real engine, not a replay
+        self._started_at: float | None = None  # when RunStarted arrived: the engine's clock starts there too
         self._paused = False
         self._stopping = False
         self._requested_rate = config.rate
@@ -153,7 +154,7 @@ class DropoutApp(App[int]):
             for event in self._replay:
                 self._buffer.put(event)
         else:
-            self._started_at = time.monotonic()
+            self._live = True
             self._run_engine()
         # The first frame: an empty chart and the status, or the whole replayed run at once.
         self._pending = {LOSS, STATUS}
@@ -212,6 +213,8 @@ class DropoutApp(App[int]):
         dirty: set[str] = set()
         for event in self._buffer.drain():
             dirty |= self.state.apply(event)
+        if self._live and self._started_at is None and self.state.started is not None:
+            self._started_at = time.monotonic()
         if self._native_captured:
             for line in drain_native_stderr():
                 self.state.pending_logs.append(("", line))
@@ -284,9 +287,10 @@ class DropoutApp(App[int]):
     def _elapsed(self) -> float | None:
         if self.state.finished is not None:
             return self.state.finished.seconds
-        if self._started_at is None:  # a replay: only what the events say, so frames are deterministic
+        if not self._live:  # a replay: only what the events say, so frames are deterministic
             return sum(e.seconds for e in self.state.epochs)
-        return time.monotonic() - self._started_at
+        # Counted like Finished.seconds (from the run's start, loading excluded), so it never jumps back.
+        return 0.0 if self._started_at is None else time.monotonic() - self._started_at
 
     # --- actions -----------------------------------------------------------
     @property
