@@ -108,3 +108,13 @@ def test_loss_axis_is_logarithmic_with_readable_loss_labels():
     assert to_log([0.0]) == [math.log10(1e-4)]  # zero or negative never reaches log10
     narrow = formatter.get_labels_for_ticks(formatter.get_ticks(math.log10(0.2), math.log10(0.25), 5))
     assert len(narrow) >= 2
+
+
+def test_a_short_loss_chart_gets_fewer_labels_so_none_overprint():
+    import math
+
+    from tui.panes.loss import LogLossFormatter
+
+    short, tall = LogLossFormatter(rows=lambda: 4), LogLossFormatter(rows=lambda: 30)
+    assert len(short.get_ticks(math.log10(0.03), math.log10(2.5), 8)) <= 2
+    assert len(tall.get_ticks(math.log10(0.03), math.log10(2.5), 8)) == 6

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from typing import Callable
 
 from rich.segment import Segment
 from rich.style import Style
@@ -57,7 +58,16 @@ class LogLossFormatter(AxisFormatter):
     cells by the end of a run. A log axis keeps the late gap visible.
     """
 
+    def __init__(self, rows: Callable[[], int] = lambda: 0) -> None:
+        # textual-plot always asks for up to 8 ticks; on a short chart two would share a row and their
+        # right-aligned labels overprint ("0.05" under "0.1" reads "00.1"). ``rows`` is the chart's
+        # height when the ticks are drawn; a label every other row at most.
+        self._rows = rows
+
     def get_ticks(self, min_: float, max_: float, max_ticks: int = 8) -> list[float]:
+        rows = self._rows()
+        if rows > 0:
+            max_ticks = min(max_ticks, max(2, rows // 2))
         if max_ - min_ < math.log10(5):  # under half a decade: evenly spaced loss values read better
             linear = NumericAxisFormatter().get_ticks(10.0**min_, 10.0**max_, max_ticks)
             return [math.log10(tick) for tick in linear if tick > 0]
@@ -118,7 +128,7 @@ class LossPane(Vertical):
         self.border_title = "Loss by epoch (log scale)"
         plot = self.query_one(LossPlot)
         plot.margin_top, plot.margin_bottom, plot.margin_left = 0, 2, 6
-        plot.set_y_formatter(LogLossFormatter())
+        plot.set_y_formatter(LogLossFormatter(rows=lambda: plot.query_one("#plot").size.height))
         plot.set_xlabel("epoch")
 
     def on_resize(self, event: Resize) -> None:
