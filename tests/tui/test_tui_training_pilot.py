@@ -41,7 +41,7 @@ async def test_four_epochs_fill_every_pane(tmp_path):
         await _until(pilot, finished_while_sampling_elapsed, what="the run to finish")
         # Elapsed never jumps back at the end: live it counts from the run's start, as Finished.seconds does
         # (TensorFlow's import before it is not run time).
-        assert max(live_elapsed) <= app.state.finished.seconds + 0.5
+        assert max(live_elapsed) <= app.state.finished.seconds + 1.5  # a tick or two of lag, not the import
         await pilot.pause(0.3)
         state = app.state
         assert [e.epoch for e in state.epochs] == [1, 2, 3, 4]
