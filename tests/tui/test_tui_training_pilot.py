@@ -31,14 +31,16 @@ async def test_four_epochs_fill_every_pane(tmp_path):
     async with app.run_test(size=(120, 40)) as pilot:
         live_elapsed = []
 
-        def finished_while_sampling_elapsed() -> bool:
-            if app.state.finished is None:
-                live_elapsed.append(app._elapsed())
-            return app.state.finished is not None
+        def sampling_elapsed(condition):
+            def check() -> bool:
+                if app.state.finished is None:
+                    live_elapsed.append(app._elapsed())
+                return bool(condition())
+            return check
 
-        await _until(pilot, lambda: app.state.batch_loss, what="the first batch")
+        await _until(pilot, sampling_elapsed(lambda: app.state.batch_loss), what="the first batch")
         await pilot.press("plus")  # takes effect from the next epoch
-        await _until(pilot, finished_while_sampling_elapsed, what="the run to finish")
+        await _until(pilot, sampling_elapsed(lambda: app.state.finished is not None), what="the run to finish")
         # Elapsed never jumps back at the end: live it counts from the run's start, as Finished.seconds does
         # (TensorFlow's import before it is not run time).
         assert max(live_elapsed) <= app.state.finished.seconds + 1.5  # a tick or two of lag, not the import
