@@ -10,6 +10,12 @@ class ConfigError(ValueError):
     """Invalid user input; the message is one line meant for the user."""
 
 
+def one_line(error: BaseException, limit: int = 200) -> str:
+    """An exception's message on one line, cut to ``limit`` characters, for a user-facing message."""
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 @dataclass(frozen=True)
 class RunConfig:
     command: str = "train"  # "train" | "inspect"

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.config import ConfigError, RunConfig
+from engine.config import ConfigError, RunConfig, one_line
 
 DIGITS_SHA256 = "fbd65a4d87c161152f7eeb856cc5aaa769a87fc560d41211710540db6c8cf2bd"
 KEYS = ("x_train", "y_train", "x_test", "y_test")
@@ -123,7 +123,7 @@ def _read_keras_cache(name: str) -> dict[str, np.ndarray]:
             "y_test": y_test,
         }
     except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as error:
-        raise DataError(f"could not read {name} from the Keras cache in {cache}: {_one_line(error)}") from error
+        raise DataError(f"could not read {name} from the Keras cache in {cache}: {one_line(error)}") from error
 
 
 def _read_npz(path_text: str, require_train: bool) -> dict[str, np.ndarray]:
@@ -154,7 +154,7 @@ def _read_npz(path_text: str, require_train: bool) -> dict[str, np.ndarray]:
     except DataError:
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as error:
-        raise DataError(f"--data {path_text}: corrupt or unreadable .npz: {_one_line(error)}") from error
+        raise DataError(f"--data {path_text}: corrupt or unreadable .npz: {one_line(error)}") from error
     return arrays
 
 
@@ -268,8 +268,3 @@ def _check_readable(option: str, path_text: str) -> None:
             pass
     except OSError as error:
         raise DataError(f"{option} {path_text}: cannot read: {error.strerror or error}") from None
-
-
-def _one_line(error: BaseException) -> str:
-    text = " ".join(str(error).split()) or type(error).__name__
-    return text if len(text) <= 200 else text[:197] + "..."

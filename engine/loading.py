@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.config import ConfigError, RunConfig
+from engine.config import ConfigError, RunConfig, one_line
 from engine.data import Dataset
 
 KERAS_SUFFIXES = (".keras",)
@@ -156,7 +156,7 @@ def _is_hdf5(path: Path) -> bool:
 
 
 def _load_error(path_text: str, error: Exception) -> ConfigError:
-    text, full = _one_line(error), str(error)
+    text, full = one_line(error), str(error)
     if "safe_mode" in full or "arbitrary code execution" in full:
         return UnsafeModelError(
             f"--model {path_text}: loading it would run Python code stored in the file (a Lambda layer or lambda "
@@ -276,8 +276,3 @@ def baked_training_layers(model) -> list:
                 baked.append(layer)
                 break
     return baked
-
-
-def _one_line(error: BaseException) -> str:
-    text = " ".join(str(error).split()) or type(error).__name__
-    return text if len(text) <= 200 else text[:197] + "..."

@@ -16,7 +16,7 @@ import time
 import warnings
 from typing import IO, Sequence
 
-from engine.config import ConfigError
+from engine.config import ConfigError, one_line
 from engine.explain.report import CLAIM_TEXTS
 from engine.quiet import redirect_native_stderr
 from tui.fmt import finite, num
@@ -38,7 +38,7 @@ def _run(args: argparse.Namespace) -> int:
     except Exception as error:
         if args.debug:
             raise
-        sys.stderr.write(f"dropout-tui: error: explain failed: {_one_line(error)}\n")
+        sys.stderr.write(f"dropout-tui: error: explain failed: {one_line(error)}\n")
         return EXIT_FAILURE
     with _signals_deferred():
         if args.json:
@@ -200,8 +200,3 @@ def claims_table(results: Sequence, title: str, running: int | None = None):
             Text(result.explanation),
         )
     return table
-
-
-def _one_line(error: BaseException) -> str:
-    text = " ".join(str(error).split()) or type(error).__name__
-    return text if len(text) <= 200 else text[:197] + "..."

@@ -8,6 +8,7 @@ import warnings
 import keras
 import numpy as np
 
+from engine.config import one_line
 from engine.explain.lab import Lab
 from engine.explain.report import Measurement
 from engine.layers import stochastic_layers
@@ -83,7 +84,7 @@ def multiprocessing_flag(lab: Lab) -> Measurement:
         try:
             model.evaluate(lab.x_test, lab.y_test, use_multiprocessing=True, verbose=0)
         except Exception as exc:  # whatever this version raises is the finding
-            error = f"{type(exc).__name__}: {_one_line(exc)}"
+            error = f"{type(exc).__name__}: {one_line(exc, limit=160)}"
     about_it = [w for w in caught if "multiprocessing" in str(w.message)]
     pydataset = getattr(keras.utils, "PyDataset", None)
     parameters = inspect.signature(pydataset.__init__).parameters if pydataset is not None else {}
@@ -133,8 +134,3 @@ def _small_model(lab: Lab, dropout) -> keras.Model:
     model = keras.Model(inputs, outputs)
     model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
-
-
-def _one_line(error: BaseException) -> str:
-    text = " ".join(str(error).split()) or type(error).__name__
-    return text if len(text) <= 160 else text[:157] + "..."
