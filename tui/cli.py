@@ -13,6 +13,7 @@ import sys
 from importlib import metadata
 from typing import NoReturn
 
+from engine import quiet
 from engine.config import ConfigError, RunConfig
 
 EXIT_USAGE = 2
@@ -188,12 +189,6 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     ).validate()
 
 
-def _quiet_tensorflow() -> None:
-    # Must happen before TensorFlow is imported anywhere, in any thread.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-
-
 def _leave_now(code: int) -> NoReturn:
     """End the process without the interpreter's teardown.
 
@@ -211,7 +206,8 @@ def _leave_now(code: int) -> NoReturn:
 
 
 def main(argv: list[str] | None = None) -> int:
-    _quiet_tensorflow()
+    # Before TensorFlow is imported anywhere, in any thread.
+    quiet.prepare_environment()
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
         argv.insert(0, "train")
@@ -227,11 +223,10 @@ def main(argv: list[str] | None = None) -> int:
             from tui.headless import run_headless
 
             return run_headless(config, output=args.output, debug=args.debug)
-        from engine.quiet import redirect_native_stderr
         from tui.app import create_app
 
         # TensorFlow's C++ start-up lines go to fd 2, where Textual draws: move the UI off it first.
-        redirect_native_stderr()
+        quiet.redirect_native_stderr()
         app = create_app(config, export_dir=args.export_dir)
         app.run()
         _leave_now(app.return_code or 0)
