@@ -152,6 +152,7 @@ class Session:
         self._stream = rng.EvaluationStream(model)
         self._rate_layers = [layer for layer in layers.stochastic_layers(model) if hasattr(layer, "rate")]
         keras_version, tf_version = versions.versions()
+        stochastic = [layer.to_json() for layer in layers.describe_stochastic(model)]
         n_train = 0 if prepared.x_train is None else len(prepared.x_train)
         steps = math.ceil(n_train / self.config.batch_size) if prepared.epochs else 0
         self.emit(
@@ -163,7 +164,7 @@ class Session:
                 n_test=len(prepared.x_test),
                 input_shape=[int(d) for d in prepared.x_test.shape[1:]],
                 classes=prepared.classes,
-                stochastic_layers=[layer.to_json() for layer in layers.describe_stochastic(model)],
+                stochastic_layers=stochastic,
                 normalization_layers=layers.describe_normalization(model),
                 keras_version=keras_version,
                 tensorflow_version=tf_version,
@@ -193,7 +194,7 @@ class Session:
             n_test=len(prepared.x_test),
             epochs_run=self._epochs_run,
             seconds=seconds,
-            stochastic_layers=[layer.to_json() for layer in layers.describe_stochastic(model)],
+            stochastic_layers=stochastic,
             modes=self.history[-1]["modes"],
             history=list(self.history),
         )
