@@ -26,7 +26,7 @@ def peak_rss(samples: int) -> tuple[float, float]:
     """(peak RSS in MiB, seconds) of one headless run with T=samples."""
     began = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "tui.cli", "train", "--headless", "--epochs", "1", "--mc-samples", str(samples)],
+        [sys.executable, "-m", "dropout_tui.tui.cli", "train", "--headless", "--epochs", "1", "--mc-samples", str(samples)],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
     )

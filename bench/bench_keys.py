@@ -32,8 +32,8 @@ KEYS = ("l", "T", "l", "t")
 
 
 async def measure(presses: int) -> tuple[list[float], list[float], list[str], int]:
-    from engine.config import RunConfig
-    from tui.app import create_app
+    from dropout_tui.engine.config import RunConfig
+    from dropout_tui.tui.app import create_app
 
     app = create_app(RunConfig(epochs=1000), export_dir=Path(tempfile.gettempdir()) / "dropout-bench-export")
     acted: list[float] = []
@@ -86,7 +86,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--presses", type=int, default=60)
     args = parser.parse_args()
-    from engine.quiet import redirect_native_stderr
+    from dropout_tui.engine.quiet import redirect_native_stderr
 
     redirect_native_stderr()  # TensorFlow's C++ start-up lines would interleave with the figures
     _common.header("key latency while training (real engine worker, pilot at 80x24)")

@@ -1,11 +1,11 @@
 """The MC-dropout sampler's cost, two ratios from one trained model.
 
 1. One digits sample, T=200 passes: the vectorised sampler
-   (engine.modes.mc_sample_probs: one model(x, training=True) call on T
+   (dropout_tui.engine.evaluation.modes.mc_sample_probs: one model(x, training=True) call on T
    repeated rows) vs T calls of predict() on an always-on-dropout twin that
    shares the trained weights. Target: at least 100x.
 2. The whole test set (360 samples), as the mc mode evaluates it
-   (engine.modes.mc_moments, streamed): its time / T, i.e. the cost of one
+   (dropout_tui.engine.evaluation.modes.mc_moments, streamed): its time / T, i.e. the cost of one
    pass, vs one inference pass over the same 360 rows, by a direct
    model(x, training=False) call (and, for scale, by predict()). Target:
    within 1.5x per pass. Peak memory of huge T is bench_extremes.py's job.
@@ -46,7 +46,7 @@ def _median_time(fn, repeats: int) -> float:
 
 
 def one_sample(predictor, model, sample) -> None:
-    from engine.modes import mc_sample_probs
+    from dropout_tui.engine.evaluation.modes import mc_sample_probs
 
     vectorised = _median_time(lambda: mc_sample_probs(predictor, sample, T), 5)
     twin = _always_on_twin(model, 0.2)
@@ -64,7 +64,7 @@ def one_sample(predictor, model, sample) -> None:
 
 
 def whole_test_set(predictor, model, x_test) -> None:
-    from engine.modes import mc_moments
+    from dropout_tui.engine.evaluation.modes import mc_moments
 
     inference = _median_time(lambda: np.asarray(model(x_test, training=False)), 21)
     predicted = _median_time(lambda: model.predict(x_test, batch_size=1024, verbose=0), 5)
@@ -80,14 +80,14 @@ def whole_test_set(predictor, model, x_test) -> None:
 
 
 def main() -> int:
-    from engine.quiet import redirect_native_stderr
+    from dropout_tui.engine.quiet import redirect_native_stderr
 
     redirect_native_stderr()  # TensorFlow's C++ start-up lines would interleave with the figures
     import keras
 
-    from engine.data import load_digits
-    from engine.modes import Predictor
-    from engine.models import build_default_model, flatten
+    from dropout_tui.engine.data.datasets import load_digits
+    from dropout_tui.engine.evaluation.modes import Predictor
+    from dropout_tui.engine.model.default import build_default_model, flatten
 
     _common.header("MC-dropout sampler cost (digits, hidden 128, rate 0.2)")
     keras.utils.set_random_seed(0)

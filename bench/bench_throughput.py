@@ -52,8 +52,8 @@ def _speed(per_epoch: list[float]) -> float:
 def bare_worker(epochs: int) -> list[float]:
     import keras
 
-    from engine.data import load_digits
-    from engine.models import build_default_model, flatten
+    from dropout_tui.engine.data.datasets import load_digits
+    from dropout_tui.engine.model.default import build_default_model, flatten
 
     class EpochClock(keras.callbacks.Callback):
         def __init__(self) -> None:
@@ -76,8 +76,8 @@ def bare_worker(epochs: int) -> list[float]:
 
 
 def ui_worker(epochs: int, scratch: Path) -> list[float]:
-    from engine.config import RunConfig
-    from tui.app import create_app
+    from dropout_tui.engine.config import RunConfig
+    from dropout_tui.tui.app import create_app
 
     app = create_app(RunConfig(epochs=epochs, batch_size=BATCH, rate=RATE, hidden=HIDDEN, lr=LR, seed=SEED),
                      export_dir=scratch / "export")  # nothing is exported: no key is pressed

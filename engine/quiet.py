@@ -22,7 +22,7 @@ import threading
 import warnings
 from typing import Callable
 
-from engine.events import Event, LogRecord
+from dropout_tui.engine.events import Event, LogRecord
 
 CAPTURED_LOGGERS = ("", "tensorflow", "absl", "keras", "h5py")
 

@@ -23,18 +23,18 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
-from engine.config import RunConfig
-from engine.controls import Controls
-from engine.events import Failed
-from engine.quiet import drain_native_stderr, redirect_native_stderr
-from tui import export as exporting
-from tui.bridge import EventBuffer
-from tui.panes.loss import LossPane
-from tui.panes.modes import ModesPane
-from tui.panes.probe import ProbePane
-from tui.panes.status import LogPane, StatusBar, status_line
-from tui.replay import Replay, load_events
-from tui.run_state import LOG, LOSS, MODES, PROBE, STATUS, RunState
+from dropout_tui.engine.config import RunConfig
+from dropout_tui.engine.run.controls import Controls
+from dropout_tui.engine.events import Failed
+from dropout_tui.engine.quiet import drain_native_stderr, redirect_native_stderr
+from dropout_tui.tui import export as exporting
+from dropout_tui.tui.bridge import EventBuffer
+from dropout_tui.tui.panes.loss import LossPane
+from dropout_tui.tui.panes.modes import ModesPane
+from dropout_tui.tui.panes.probe import ProbePane
+from dropout_tui.tui.panes.status import LogPane, StatusBar, status_line
+from dropout_tui.tui.replay import Replay, load_events
+from dropout_tui.tui.run_state import LOG, LOSS, MODES, PROBE, STATUS, RunState
 
 TICK_SECONDS = 0.1  # drain events and redraw at most 10 times a second
 # Rebuilding the chart is the costliest redraw and competes with training for the
@@ -179,7 +179,7 @@ class DropoutApp(App[int]):
         self.screen_stack[0].set_class(small, "-too-small")
 
     def _on_signal(self, signum: int) -> None:
-        # Runs on the event loop, so the normal exit path restores the terminal; tui.cli then
+        # Runs on the event loop, so the normal exit path restores the terminal; dropout_tui.tui.cli then
         # leaves without TensorFlow's slow interpreter teardown.
         self._signalled = signum
         self.controls.cancel()
@@ -195,7 +195,7 @@ class DropoutApp(App[int]):
     # --- engine ------------------------------------------------------------
     @work(thread=True, exclusive=True, exit_on_error=False, name="engine")
     def _run_engine(self) -> None:
-        from engine.session import Session  # imports TensorFlow: never on the start path
+        from dropout_tui.engine.run.session import Session  # imports TensorFlow: never on the start path
 
         Session(self.config, self._buffer.put, self.controls, serve=True).run()
 
@@ -356,7 +356,7 @@ class DropoutApp(App[int]):
 
     def action_explain(self) -> None:
         try:
-            from tui.screens.explain import ExplainScreen
+            from dropout_tui.tui.screens.explain import ExplainScreen
         except ImportError:
             self.notify("the explain screen is not available in this build", severity="warning")
             return
@@ -370,7 +370,7 @@ class DropoutApp(App[int]):
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
 
     def action_help(self) -> None:
-        from tui.screens.help import HelpScreen
+        from dropout_tui.tui.screens.help import HelpScreen
 
         self.push_screen(HelpScreen())
 

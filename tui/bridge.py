@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 
-from engine.events import Event
+from dropout_tui.engine.events import Event
 
 
 class EventBuffer:

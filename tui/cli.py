@@ -13,8 +13,8 @@ import sys
 from importlib import metadata
 from typing import NoReturn
 
-from engine import quiet
-from engine.config import ConfigError, RunConfig
+from dropout_tui.engine import quiet
+from dropout_tui.engine.config import ConfigError, RunConfig
 
 EXIT_USAGE = 2
 DATASETS = ("digits", "mnist", "fashion_mnist")
@@ -215,15 +215,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "explain":
-            from tui.explain_cli import run_explain
+            from dropout_tui.tui.explain_cli import run_explain
 
             return run_explain(args)  # ends the process itself on SIGINT/SIGTERM
         config = config_from_args(args)
         if args.headless:
-            from tui.headless import run_headless
+            from dropout_tui.tui.headless import run_headless
 
             return run_headless(config, output=args.output, debug=args.debug)
-        from tui.app import create_app
+        from dropout_tui.tui.app import create_app
 
         # TensorFlow's C++ start-up lines go to fd 2, where Textual draws: move the UI off it first.
         quiet.redirect_native_stderr()

@@ -16,10 +16,10 @@ import time
 import warnings
 from typing import IO, Sequence
 
-from engine.config import ConfigError, one_line
-from engine.explain.report import CLAIM_TEXTS
-from engine.quiet import redirect_native_stderr
-from tui.fmt import finite, num
+from dropout_tui.engine.config import ConfigError, one_line
+from dropout_tui.engine.explain.report import CLAIM_TEXTS
+from dropout_tui.engine.quiet import redirect_native_stderr
+from dropout_tui.tui.fmt import finite, num
 
 EXIT_FAILURE = 1
 VERDICT_STYLES = {"true": "bold green", "false": "bold red", "caveat": "bold yellow"}
@@ -113,7 +113,7 @@ def _measure(seed: int, *, debug: bool):
     progress = _SignalExit.progress = _Progress(sys.stderr) if sys.stderr.isatty() else None
     if progress:
         progress.note("importing TensorFlow...")
-    from engine.explain.runner import run_explain as run
+    from dropout_tui.engine.explain.runner import run_explain as run
     if not debug:
         import absl.logging
 

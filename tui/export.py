@@ -14,8 +14,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.events import json_safe
-from tui.run_state import RunState
+from dropout_tui.engine.events import json_safe
+from dropout_tui.tui.run_state import RunState
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Nothing else reaches stdout (no ANSI, no TensorFlow chatter), so the stream can
 be piped, tailed under nohup, or replayed. Exit codes: 0 with a summary, 1 when
-the run failed, 2 for bad input (raised to tui.cli, which prints one line),
+the run failed, 2 for bad input (raised to dropout_tui.tui.cli, which prints one line),
 130 after SIGINT (Ctrl+C) and 143 after SIGTERM (while data and TensorFlow
 load, the signal's default action ends the process: shells report the same
 numbers). Only whole lines are ever written, to stdout and to --output.
@@ -17,9 +17,9 @@ import sys
 import threading
 from typing import TextIO
 
-from engine import quiet
-from engine.config import ConfigError, RunConfig
-from engine.events import Event, Failed, RunStarted
+from dropout_tui.engine import quiet
+from dropout_tui.engine.config import ConfigError, RunConfig
+from dropout_tui.engine.events import Event, Failed, RunStarted
 
 
 # After SIGINT/SIGTERM the run gets this long to end by itself (it checks at
@@ -174,7 +174,7 @@ def _ignore(signum, frame) -> None:
 def run_headless(config: RunConfig, output: str | None, debug: bool) -> int:
     quiet.prepare_environment()
     quiet.redirect_native_stderr()
-    from engine.controls import Controls
+    from dropout_tui.engine.run.controls import Controls
 
     file = _open_output(output, config) if output else None
     controls = Controls()
@@ -197,7 +197,7 @@ def run_headless(config: RunConfig, output: str | None, debug: bool) -> int:
 
     try:
         with watch:
-            from engine.session import Session
+            from dropout_tui.engine.run.session import Session
 
             session = Session(config, sink, controls)
             summary = session.run()
@@ -209,7 +209,7 @@ def run_headless(config: RunConfig, output: str | None, debug: bool) -> int:
         _flush_standard_streams()
         os._exit(128 + int(watch.signum))
     if session.user_error is not None:
-        raise session.user_error  # tui.cli prints it as one line and exits 2
+        raise session.user_error  # dropout_tui.tui.cli prints it as one line and exits 2
     if writer.write_error is not None:
         sys.stderr.write(f"dropout-tui: error: {writer.write_error}\n")
         return 1

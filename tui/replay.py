@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable
 
-from engine.events import Event, event_from_json
+from dropout_tui.engine.events import Event, event_from_json
 
 Replay = str | Path | Iterable[Event]
 

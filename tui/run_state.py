@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from engine.config import RunConfig
-from engine.events import (
+from dropout_tui.engine.config import RunConfig
+from dropout_tui.engine.events import (
     BatchLosses,
     EpochEnd,
     Event,
@@ -25,7 +25,7 @@ from engine.events import (
     Status,
     Summary,
 )
-from tui.fmt import finite
+from dropout_tui.tui.fmt import finite
 
 MODE_ORDER = ("inference", "training", "trainable_flag", "dropout_only", "mc")
 

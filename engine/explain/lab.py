@@ -13,9 +13,9 @@ from functools import cached_property
 import keras
 import numpy as np
 
-from engine.data import load_digits
-from engine.layers import normalization_in_inference
-from engine.models import build_default_model, flatten
+from dropout_tui.engine.data.datasets import load_digits
+from dropout_tui.engine.model.layers import normalization_in_inference
+from dropout_tui.engine.model.default import build_default_model, flatten
 
 HIDDEN = 128
 RATE = 0.2

@@ -8,10 +8,10 @@ import warnings
 import keras
 import numpy as np
 
-from engine.config import one_line
-from engine.explain.lab import Lab
-from engine.explain.report import Measurement
-from engine.layers import stochastic_layers
+from dropout_tui.engine.config import one_line
+from dropout_tui.engine.explain.lab import Lab
+from dropout_tui.engine.explain.report import Measurement
+from dropout_tui.engine.model.layers import stochastic_layers
 
 
 def scaling(lab: Lab) -> Measurement:

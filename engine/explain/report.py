@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from engine.events import json_safe
+from dropout_tui.engine.events import json_safe
 
 VERDICTS = ("true", "false", "caveat")
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Callable
 
-from engine.explain import evaluation_claims, layer_claims, training_claims
-from engine.explain.lab import Lab
-from engine.explain.report import CLAIM_TEXTS, ClaimResult, ExplainReport, Measurement
-from engine.explain.verdicts import judge
-from engine.versions import versions
+from dropout_tui.engine.explain import evaluation_claims, layer_claims, training_claims
+from dropout_tui.engine.explain.lab import Lab
+from dropout_tui.engine.explain.report import CLAIM_TEXTS, ClaimResult, ExplainReport, Measurement
+from dropout_tui.engine.explain.verdicts import judge
+from dropout_tui.engine.run.versions import versions
 
 # In the order of CLAIM_TEXTS.
 EXPERIMENTS: tuple[Callable[[Lab], Measurement], ...] = (

@@ -12,10 +12,10 @@ from typing import Callable
 import keras
 import numpy as np
 
-from engine.explain.lab import LR, Lab
-from engine.explain.report import Measurement
-from engine.layers import NormalizationState, normalization_in_inference, stochastic_layers
-from engine.models import build_default_model
+from dropout_tui.engine.explain.lab import LR, Lab
+from dropout_tui.engine.explain.report import Measurement
+from dropout_tui.engine.model.layers import NormalizationState, normalization_in_inference, stochastic_layers
+from dropout_tui.engine.model.default import build_default_model
 
 SUBSET = 256  # training samples per run: the effect does not need more, and five runs must be quick
 HIDDEN = 32

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Callable, Mapping
 
-from engine.explain.report import CLAIM_TEXTS, ClaimResult, Measurement
+from dropout_tui.engine.explain.report import CLAIM_TEXTS, ClaimResult, Measurement
 
 Numbers = Mapping[str, float]
 Notes = Mapping[str, str]

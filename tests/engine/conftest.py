@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.data import load_digits
-from engine.models import build_default_model, flatten
+from dropout_tui.engine.data.datasets import load_digits
+from dropout_tui.engine.model.default import build_default_model, flatten
 
 
 @pytest.fixture(scope="session")

@@ -7,14 +7,14 @@ import json
 import os
 import stat
 
-import eventkit as ev
+from tests.support import eventkit as ev
 import pytest
 from textual.widgets import Static
 
-from engine.config import RunConfig
-from engine.events import Status
-from tui import export as exporting
-from tui.app import DropoutApp, create_app
+from dropout_tui.engine.config import RunConfig
+from dropout_tui.engine.events import Status
+from dropout_tui.tui import export as exporting
+from dropout_tui.tui.app import DropoutApp, create_app
 
 
 def _app(tmp_path, export_dir=None) -> DropoutApp:

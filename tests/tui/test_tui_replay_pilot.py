@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 
-import eventkit as ev
+from tests.support import eventkit as ev
 from textual import work
 from textual.widgets import DataTable, Static
 
-from engine.config import RunConfig
-from engine.events import Failed, Finished, LogRecord, Status
-from tui.app import DropoutApp, create_app
-from tui.panes.status import LogPane
+from dropout_tui.engine.config import RunConfig
+from dropout_tui.engine.events import Failed, Finished, LogRecord, Status
+from dropout_tui.tui.app import DropoutApp, create_app
+from dropout_tui.tui.panes.status import LogPane
 
 
 def _app(tmp_path, events, **config) -> DropoutApp:
@@ -186,7 +186,7 @@ async def test_help_theme_log_and_explain_keys(tmp_path):
         await pilot.press("w")
         await pilot.pause()
         try:
-            import tui.screens.explain  # noqa: F401
+            import dropout_tui.tui.screens.explain  # noqa: F401
         except ImportError:
             assert any("explain screen" in n.message for n in app._notifications)
         else:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.config import RunConfig
-from tui.app import create_app
+from dropout_tui.engine.config import RunConfig
+from dropout_tui.tui.app import create_app
 
 RUN = Path(__file__).parent / "fixtures" / "run.jsonl"
 

@@ -10,14 +10,14 @@ import textwrap
 SCRIPT = textwrap.dedent("""
     import asyncio, json, sys, time
     start = time.perf_counter()
-    from engine.config import RunConfig
-    from tui.app import DropoutApp, create_app
+    from dropout_tui.engine.config import RunConfig
+    from dropout_tui.tui.app import DropoutApp, create_app
     from textual.widgets import Static
 
     seen = {}
 
     def fake_engine(self):
-        # Where the real worker would import engine.session (and TensorFlow).
+        # Where the real worker would import dropout_tui.engine.run.session (and TensorFlow).
         seen["at_worker_start"] = sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras"))
 
     DropoutApp._run_engine = fake_engine
@@ -30,7 +30,7 @@ SCRIPT = textwrap.dedent("""
             seen["status"] = str(app.query_one("#status-line", Static).render())
             seen["config"] = str(app.query_one("#config-line", Static).render())
             seen["after_frame"] = sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras"))
-            seen["engine_session"] = "engine.session" in sys.modules
+            seen["engine_session"] = "dropout_tui.engine.run.session" in sys.modules
 
     asyncio.run(main())
     print(json.dumps(seen))

@@ -7,8 +7,8 @@ import time
 import pytest
 from textual.widgets import DataTable, Static
 
-from engine.config import RunConfig
-from tui.app import DropoutApp, create_app
+from dropout_tui.engine.config import RunConfig
+from dropout_tui.tui.app import DropoutApp, create_app
 
 pytestmark = pytest.mark.timeout(120)
 NO_HANG_SECONDS = 10.0  # the 2 s quit target is measured in bench/; a test only catches a hang

@@ -6,14 +6,14 @@ import json
 
 import pytest
 
-from engine.config import RunConfig
-from engine.events import Failed, LogRecord, RateChanged
-import eventkit as ev
-from tui import export
-from tui.bridge import EventBuffer
-from tui.fmt import duration, num, sparkline
-from tui.panes.probe import probe_detail, render_image
-from tui.run_state import LOSS, RunState
+from dropout_tui.engine.config import RunConfig
+from dropout_tui.engine.events import Failed, LogRecord, RateChanged
+from tests.support import eventkit as ev
+from dropout_tui.tui import export
+from dropout_tui.tui.bridge import EventBuffer
+from dropout_tui.tui.fmt import duration, num, sparkline
+from dropout_tui.tui.panes.probe import probe_detail, render_image
+from dropout_tui.tui.run_state import LOSS, RunState
 
 
 def test_numbers_never_leak_nan_or_inf():
@@ -97,7 +97,7 @@ def test_export_into_an_impossible_directory_raises_oserror(tmp_path):
 def test_loss_axis_is_logarithmic_with_readable_loss_labels():
     import math
 
-    from tui.panes.loss import LogLossFormatter, to_log
+    from dropout_tui.tui.panes.loss import LogLossFormatter, to_log
 
     formatter = LogLossFormatter()
     ticks = formatter.get_ticks(math.log10(0.03), math.log10(2.5), 8)
@@ -113,7 +113,7 @@ def test_loss_axis_is_logarithmic_with_readable_loss_labels():
 def test_a_short_loss_chart_gets_fewer_labels_so_none_overprint():
     import math
 
-    from tui.panes.loss import LogLossFormatter
+    from dropout_tui.tui.panes.loss import LogLossFormatter
 
     short, tall = LogLossFormatter(rows=lambda: 4), LogLossFormatter(rows=lambda: 30)
     assert len(short.get_ticks(math.log10(0.03), math.log10(2.5), 8)) <= 2

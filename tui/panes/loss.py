@@ -19,9 +19,9 @@ from textual_plot import HiResMode, LegendLocation, PlotWidget
 from textual_plot.axis_formatter import AxisFormatter, NumericAxisFormatter
 from textual_plot.plot_widget import Legend
 
-from tui.fmt import finite, num
-from tui.panes.lines import Lines
-from tui.run_state import RunState
+from dropout_tui.tui.fmt import finite, num
+from dropout_tui.tui.panes.lines import Lines
+from dropout_tui.tui.run_state import RunState
 
 LOSS_FLOOR = 1e-4  # log scale: losses at or below this sit on the floor
 MAX_BATCH_POINTS = 600  # more points than a terminal has columns only costs redraw time

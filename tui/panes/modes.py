@@ -6,8 +6,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable
 
-from tui.fmt import finite, num, sparkline
-from tui.run_state import MODE_ORDER, RunState
+from dropout_tui.tui.fmt import finite, num, sparkline
+from dropout_tui.tui.run_state import MODE_ORDER, RunState
 
 COLUMNS = ("mode", "acc %", "loss", "ECE", "Δacc", "trend", "note")
 TREND_WIDTH = 6

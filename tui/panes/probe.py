@@ -9,10 +9,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 
-from engine.events import SampleProbe
-from tui.fmt import finite, num, sparkline
-from tui.panes.lines import Lines
-from tui.run_state import RunState
+from dropout_tui.engine.events import SampleProbe
+from dropout_tui.tui.fmt import finite, num, sparkline
+from dropout_tui.tui.panes.lines import Lines
+from dropout_tui.tui.run_state import RunState
 
 MAX_IMAGE_COLS = 16
 MAX_IMAGE_ROWS = 8  # terminal rows; each holds two pixel rows

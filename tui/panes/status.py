@@ -7,9 +7,9 @@ from textual.events import Print
 from textual.containers import Vertical
 from textual.widgets import RichLog, Static
 
-from engine.config import RunConfig
-from tui.fmt import duration, num
-from tui.run_state import RunState
+from dropout_tui.engine.config import RunConfig
+from dropout_tui.tui.fmt import duration, num
+from dropout_tui.tui.run_state import RunState
 
 STATE_WORDS = {
     "loading": "loading TensorFlow",

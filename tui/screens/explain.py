@@ -19,8 +19,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, ProgressBar, Static
 from textual.worker import get_current_worker
 
-from engine.explain.report import CLAIM_TEXTS, ClaimResult, ExplainReport
-from tui.explain_cli import claims_table
+from dropout_tui.engine.explain.report import CLAIM_TEXTS, ClaimResult, ExplainReport
+from dropout_tui.tui.explain_cli import claims_table
 
 TITLE = "Claims about test-time dropout, measured on your installed Keras"
 
@@ -84,7 +84,7 @@ class ExplainScreen(Screen[None]):
     def _measure(self) -> None:
         worker = get_current_worker()
         try:
-            from engine.explain.runner import ExplainCancelled, run_explain
+            from dropout_tui.engine.explain.runner import ExplainCancelled, run_explain
 
             report = run_explain(
                 self._seed,

@@ -1,0 +1,270 @@
+"""Data sets: the embedded digits, Keras's cached MNIST/Fashion-MNIST, or a user's .npz.
+
+Everything that can be wrong with user data becomes one ``DataError`` line
+(the CLI prints it and exits 2). Labels always come out as int64 class indices.
+Nothing here imports TensorFlow. MNIST and Fashion-MNIST are read from the
+files keras.datasets caches, directly: Keras's loaders would try a download
+when a file is missing or differs, which hangs or fails slowly offline.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import os
+import zipfile
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from dropout_tui.engine.config import ConfigError, RunConfig, one_line
+
+DIGITS_SHA256 = "fbd65a4d87c161152f7eeb856cc5aaa769a87fc560d41211710540db6c8cf2bd"
+KEYS = ("x_train", "y_train", "x_test", "y_test")
+MAX_CLASSES = 10_000  # a label beyond this is a data error, not a 10^6-unit output layer
+
+# keras.datasets name -> files it caches, relative to <keras home>/datasets
+KERAS_CACHE = {
+    "mnist": ("mnist.npz",),
+    "fashion_mnist": tuple(
+        f"fashion-mnist/{name}"
+        for name in (
+            "train-labels-idx1-ubyte.gz",
+            "train-images-idx3-ubyte.gz",
+            "t10k-labels-idx1-ubyte.gz",
+            "t10k-images-idx3-ubyte.gz",
+        )
+    ),
+}
+
+
+class DataError(ConfigError):
+    """The data could not be loaded or is invalid; one line for the user."""
+
+
+@dataclass
+class Dataset:
+    name: str
+    x_train: np.ndarray | None
+    y_train: np.ndarray | None
+    x_test: np.ndarray
+    y_test: np.ndarray
+    classes: int
+    image_shape: tuple
+
+    @property
+    def n_train(self) -> int:
+        return 0 if self.x_train is None else len(self.x_train)
+
+    @property
+    def n_test(self) -> int:
+        return len(self.x_test)
+
+
+def load_dataset(config: RunConfig, *, require_train: bool = True, scale_uint8: bool = True) -> Dataset:
+    """The data a run asks for. ``scale_uint8=False`` keeps pixels exactly as stored (inspect)."""
+    if config.data_path:
+        arrays = _read_npz(config.data_path, require_train)
+        name = Path(config.data_path).name
+    elif config.dataset == "digits":
+        return load_digits()
+    elif config.dataset in KERAS_CACHE:
+        arrays = _read_keras_cache(config.dataset)
+        name = config.dataset
+    else:
+        raise DataError(f"unknown dataset {config.dataset!r}: use digits, mnist, fashion_mnist or --data FILE.npz")
+    return _validated(name, arrays, require_train=require_train, scale_uint8=scale_uint8)
+
+
+def load_digits() -> Dataset:
+    """The embedded UCI digits (8x8, pixels already in [0, 1]); checksum verified."""
+    raw = (resources.files("dropout_tui.assets") / "digits.npz").read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
+    if digest != DIGITS_SHA256:
+        raise DataError(f"embedded digits.npz is corrupt: sha256 {digest[:12]}... expected {DIGITS_SHA256[:12]}...")
+    with np.load(io.BytesIO(raw), allow_pickle=False) as archive:
+        arrays = {key: archive[key] for key in KEYS}
+    return _validated("digits", arrays, require_train=True, scale_uint8=False)
+
+
+def keras_cache_dir() -> Path:
+    # Where keras.utils.get_file caches: $KERAS_HOME or ~/.keras, /tmp/.keras if unwritable.
+    base = Path(os.path.expanduser(os.environ.get("KERAS_HOME", os.path.join("~", ".keras"))))
+    if base.exists() and not os.access(base, os.W_OK):
+        base = Path("/tmp/.keras")
+    return base / "datasets"
+
+
+def _read_keras_cache(name: str) -> dict[str, np.ndarray]:
+    """Read the files keras.datasets caches, the way its loaders do, never downloading."""
+    cache = keras_cache_dir()
+    paths = [cache / file for file in KERAS_CACHE[name]]
+    missing = [path for path in paths if not path.is_file()]
+    if missing:
+        raise DataError(
+            f"{name} is not in the Keras cache (expected {missing[0]}); no download is attempted: "
+            f"copy the file there or use --data FILE.npz"
+        )
+    try:
+        if name == "mnist":
+            with np.load(paths[0], allow_pickle=False) as archive:
+                return {key: archive[key] for key in KEYS}
+        # fashion-mnist: gzipped idx files (8-byte label header, 16-byte image header)
+        labels_train, images_train, labels_test, images_test = (gzip.decompress(path.read_bytes()) for path in paths)
+        y_train = np.frombuffer(labels_train, np.uint8, offset=8)
+        y_test = np.frombuffer(labels_test, np.uint8, offset=8)
+        return {
+            "x_train": np.frombuffer(images_train, np.uint8, offset=16).reshape(len(y_train), 28, 28),
+            "y_train": y_train,
+            "x_test": np.frombuffer(images_test, np.uint8, offset=16).reshape(len(y_test), 28, 28),
+            "y_test": y_test,
+        }
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as error:
+        raise DataError(f"could not read {name} from the Keras cache in {cache}: {one_line(error)}") from error
+
+
+def _read_npz(path_text: str, require_train: bool) -> dict[str, np.ndarray]:
+    path = Path(path_text)
+    if not path.exists():
+        raise DataError(f"--data {path_text}: no such file")
+    if path.is_dir():
+        raise DataError(f"--data {path_text}: is a directory, expected a .npz file")
+    _check_readable("--data", path_text)
+    if not zipfile.is_zipfile(path):
+        raise DataError(f"--data {path_text}: not a .npz archive (expected keys {', '.join(KEYS)})")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            present = set(archive.files)
+            needed = KEYS if require_train or "x_train" in present or "y_train" in present else KEYS[2:]
+            missing = [key for key in needed if key not in present]
+            if missing:
+                found = ", ".join(sorted(present)) or "none"
+                raise DataError(f"--data {path_text}: missing key(s) {', '.join(missing)} (found: {found})")
+            arrays = {}
+            for key in needed:
+                try:
+                    arrays[key] = archive[key]
+                except ValueError as error:
+                    if "allow_pickle" in str(error):
+                        raise DataError(f"--data {path_text}: {key} is an object array; only numeric arrays are accepted") from None
+                    raise
+    except DataError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as error:
+        raise DataError(f"--data {path_text}: corrupt or unreadable .npz: {one_line(error)}") from error
+    return arrays
+
+
+def _validated(name: str, arrays: dict[str, np.ndarray], *, require_train: bool, scale_uint8: bool) -> Dataset:
+    splits = ("train", "test") if "x_train" in arrays else ("test",)
+    if require_train and splits == ("test",):
+        raise DataError(f"{name}: training needs x_train and y_train")
+    for split in splits:
+        _check_inputs(name, f"x_{split}", arrays[f"x_{split}"])
+        _check_label_array(name, f"y_{split}", arrays[f"y_{split}"])
+        x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
+        if len(x) != len(y):
+            raise DataError(f"{name}: x_{split} has {len(x)} samples but y_{split} has {len(y)}")
+    if "x_train" in arrays and arrays["x_train"].shape[1:] != arrays["x_test"].shape[1:]:
+        raise DataError(
+            f"{name}: x_train samples have shape {arrays['x_train'].shape[1:]} "
+            f"but x_test samples have shape {arrays['x_test'].shape[1:]}"
+        )
+    classes = _class_count(name, {f"y_{s}": arrays[f"y_{s}"] for s in splits})
+    labels = {split: _as_indices(arrays[f"y_{split}"]) for split in splits}
+    for split in splits:
+        if labels[split].max(initial=0) >= classes:
+            raise DataError(
+                f"{name}: y_{split} has label {labels[split].max()} but one-hot labels have only {classes} classes"
+            )
+    inputs = {split: _scaled(arrays[f"x_{split}"], scale_uint8) for split in splits}
+    return Dataset(
+        name=name,
+        x_train=inputs.get("train"),
+        y_train=labels.get("train"),
+        x_test=inputs["test"],
+        y_test=labels["test"],
+        classes=classes,
+        image_shape=tuple(int(d) for d in arrays["x_test"].shape[1:]),
+    )
+
+
+def _check_inputs(name: str, key: str, x: np.ndarray) -> None:
+    if x.dtype == object:
+        raise DataError(f"{name}: {key} is an object array; only numeric arrays are accepted")
+    if not (np.issubdtype(x.dtype, np.number) or x.dtype == np.bool_) or np.issubdtype(x.dtype, np.complexfloating):
+        raise DataError(f"{name}: {key} has dtype {x.dtype}; expected numbers")
+    if x.ndim < 2:
+        raise DataError(f"{name}: {key} has shape {x.shape}; expected (samples, features...)")
+    if len(x) == 0:
+        raise DataError(f"{name}: {key} is empty")
+    if np.issubdtype(x.dtype, np.floating) and not np.all(np.isfinite(x)):
+        bad = int(np.count_nonzero(~np.isfinite(x)))
+        raise DataError(f"{name}: {key} contains {bad} NaN/inf value(s)")
+
+
+def _check_label_array(name: str, key: str, y: np.ndarray) -> None:
+    if y.dtype == object:
+        raise DataError(f"{name}: {key} is an object array; labels must be integers or one-hot")
+    if not (np.issubdtype(y.dtype, np.integer) or np.issubdtype(y.dtype, np.floating) or y.dtype == np.bool_):
+        raise DataError(f"{name}: {key} has dtype {y.dtype}; labels must be integers or one-hot")
+    if len(y) == 0:
+        raise DataError(f"{name}: {key} is empty")
+    if np.issubdtype(y.dtype, np.floating) and not np.all(np.isfinite(y)):
+        raise DataError(f"{name}: {key} contains NaN/inf")
+    if y.ndim == 2 and y.shape[1] > 1:
+        if not np.all((y == 0) | (y == 1)) or not np.all(y.sum(axis=1) == 1):
+            raise DataError(f"{name}: {key} looks one-hot (shape {y.shape}) but rows are not a single 1 among 0s")
+        return
+    flat = y.reshape(len(y), -1)
+    if flat.shape[1] != 1:
+        raise DataError(f"{name}: {key} has shape {y.shape}; expected (samples,) class indices or (samples, classes) one-hot")
+    if np.issubdtype(y.dtype, np.floating) and not np.all(y == np.round(y)):
+        raise DataError(f"{name}: {key} has non-integer labels, e.g. {flat[flat != np.round(flat)][0]}")
+    if flat.min() < 0:
+        raise DataError(f"{name}: {key} has negative label {flat.min()}")
+    if flat.max() >= MAX_CLASSES:
+        raise DataError(f"{name}: {key} has label {flat.max()}, out of range (at most {MAX_CLASSES} classes)")
+
+
+def _is_one_hot(y: np.ndarray) -> bool:
+    return y.ndim == 2 and y.shape[1] > 1
+
+
+def _as_indices(y: np.ndarray) -> np.ndarray:
+    if _is_one_hot(y):
+        return np.argmax(y, axis=1).astype(np.int64)
+    return y.reshape(len(y)).astype(np.int64)
+
+
+def _class_count(name: str, labels: dict[str, np.ndarray]) -> int:
+    widths = {int(y.shape[1]) for y in labels.values() if _is_one_hot(y)}
+    if len(widths) > 1:
+        raise DataError(f"{name}: one-hot labels disagree on the number of classes ({sorted(widths)})")
+    if widths:
+        classes = widths.pop()
+    else:
+        classes = max(int(_as_indices(y).max()) for y in labels.values()) + 1
+    if classes < 2:
+        raise DataError(f"{name}: labels name only {classes} class; need at least 2")
+    return classes
+
+
+def _scaled(x: np.ndarray, scale_uint8: bool) -> np.ndarray:
+    if not scale_uint8:
+        return x
+    if x.dtype == np.uint8:
+        return x.astype(np.float32) / np.float32(255.0)
+    return x.astype(np.float32, copy=False)
+
+
+def _check_readable(option: str, path_text: str) -> None:
+    # zipfile.is_zipfile says False for a file it cannot open: name the real reason.
+    try:
+        with open(path_text, "rb"):
+            pass
+    except OSError as error:
+        raise DataError(f"{option} {path_text}: cannot read: {error.strerror or error}") from None

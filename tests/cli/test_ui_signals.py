@@ -1,0 +1,150 @@
+"""q, Ctrl+C and SIGTERM/SIGINT end the real TUI under a pseudo-terminal, with the terminal restored.
+
+Each case starts `dropout-tui train` on an 80x24 pty (all cases at once: each
+pays TensorFlow's import), waits for the phase it is about on the screen,
+sends the key or signal, and checks the exit code, that the process ended,
+that Textual's restore sequences (leave the alternate screen, show the
+cursor, mouse off) came after it, and that the tty is back in cooked mode.
+The 2 s target is measured in bench/; here a generous bound only catches a hang.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import select
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+NO_HANG_SECONDS = 10.0
+START_SECONDS = 90.0  # TensorFlow's import, several processes at once on a 2-core box
+ANSI = re.compile(rb"\x1b(\[[0-9;?<>=$]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[PX^_][^\x1b]*\x1b\\|[@-Z\\-_])")
+RESTORE = (b"\x1b[?1049l", b"\x1b[?25h", b"\x1b[?1000l")
+
+
+@dataclass
+class Case:
+    args: list
+    waits_for: list  # screen texts, in order; the key in `before` is sent between them
+    before: bytes | None
+    send: bytes | int  # bytes: keys typed; int: a signal
+    code: int
+
+
+LONG = ["train", "--epochs", "50", "--hidden", "16", "--mc-samples", "5", "--repeats", "1"]
+CASES = {
+    "SIGTERM while training, just after an export": Case(LONG, ["samples/s"], b"e", signal.SIGTERM, 143),
+    "SIGINT during the mode evaluation": Case([*LONG, "--repeats", "3000"], ["evaluating every mode"], None,
+                                              signal.SIGINT, 130),
+    "q during an MC-heavy evaluation": Case([*LONG, "--mc-samples", "20000"], ["evaluating every mode"], None,
+                                            b"q", 0),
+    "Ctrl+C key on the Explain screen": Case(LONG, ["samples/s", "Claim 1/"], b"w", b"\x03", 130),
+}
+
+
+def _screen_text(raw: bytes) -> str:
+    return ANSI.sub(b"", raw).decode("utf-8", "replace")
+
+
+def _run(case: Case, export_dir: Path) -> dict:
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "80", "LINES": "24"}
+    env.pop("NO_COLOR", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dropout_tui.tui.cli", *case.args, "--export-dir", str(export_dir)], cwd=ROOT, env=env,
+        stdin=slave, stdout=slave, stderr=slave, start_new_session=True, close_fds=True,
+    )
+    os.close(slave)
+    raw = bytearray()
+
+    def read(until) -> bool:
+        deadline = time.monotonic() + until
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.05)
+            if ready:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # EIO: every writer closed the pty
+                    return False
+                if not chunk:
+                    return False
+                raw.extend(chunk)
+            elif process.poll() is not None:
+                return False
+        return True
+
+    def wait_for(text: str) -> None:
+        deadline = time.monotonic() + START_SECONDS
+        while text not in _screen_text(bytes(raw)):
+            assert time.monotonic() < deadline and process.poll() is None, \
+                f"never showed {text!r}: {_screen_text(bytes(raw))[-600:]!r}"
+            read(0.2)
+
+    try:
+        for index, text in enumerate(case.waits_for):
+            wait_for(text)
+            if index == 0 and case.before is not None:
+                os.write(master, case.before)
+        read(0.3)
+        mark = len(raw)
+        sent = time.monotonic()
+        if isinstance(case.send, bytes):
+            os.write(master, case.send)
+        else:
+            process.send_signal(case.send)
+        try:
+            process.wait(timeout=NO_HANG_SECONDS)
+        except subprocess.TimeoutExpired:
+            pass
+        seconds = time.monotonic() - sent
+        read(0.5)
+        attrs = termios.tcgetattr(master)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(master)
+    return {"code": process.returncode, "seconds": seconds, "after": bytes(raw[mark:]), "lflag": attrs[3]}
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory):
+    root = tmp_path_factory.mktemp("ui-signals")
+    with ThreadPoolExecutor(len(CASES)) as pool:
+        futures = {name: pool.submit(_run, case, root / str(index)) for index, (name, case) in enumerate(CASES.items())}
+        return {name: (future.result(), root / str(index)) for index, (name, future) in enumerate(futures.items())}
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("name", list(CASES))
+def test_ui_ends_and_restores_the_terminal(outcomes, name):
+    result, export_dir = outcomes[name]
+    print(f"{name}: exit {result['code']} after {result['seconds']:.2f} s")
+    assert result["seconds"] < NO_HANG_SECONDS, "still running"
+    assert result["code"] == CASES[name].code
+    after = result["after"]
+    for sequence in RESTORE:
+        assert sequence in after, f"{sequence!r} missing after the {name}"
+    tail = after[after.rindex(b"\x1b[?1049l"):]
+    assert b"Traceback" not in after and _screen_text(tail).strip() == "", f"stray output: {tail[-300:]!r}"
+    assert result["lflag"] & termios.ICANON and result["lflag"] & termios.ECHO, "tty left in raw mode"
+    written = sorted(p.name for p in export_dir.iterdir()) if export_dir.exists() else []
+    assert not [n for n in written if n.endswith(".tmp")], written
+    for name_ in written:
+        if name_.endswith(".json"):
+            json.loads((export_dir / name_).read_text())
+    if CASES[name].before == b"e":
+        assert sorted(Path(n).suffix for n in written) == [".json", ".svg"]
