@@ -1,0 +1,262 @@
+"""How good the model's uncertainty is: calibration, error detection, selective prediction, OOD.
+
+Pure NumPy so the numbers can be checked against brute-force versions and reused headless.
+Every returned number is a plain Python ``float`` (or ``int`` for counts); a value the data
+cannot define (no samples, or one class missing) is ``None`` rather than NaN, so the report
+is strict-JSON-safe.
+
+Scores are oriented "higher = less sure", the convention of torch-uncertainty and of
+Hendrycks & Gimpel (2017), so one AUROC/AURC code path serves every score.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+RELIABILITY_BINS = 15  # Guo et al. (2017) and torch-uncertainty use 15 equal-width bins
+COVERAGES = (0.5, 0.8, 0.9)
+SCORES = ("max_prob", "mc_max_prob", "entropy", "mutual_information")
+OOD_RECALL = 0.95  # FPR at 95% TPR, Hendrycks & Gimpel (2017)
+
+
+def _float(value) -> float | None:
+    """Plain float for JSON; NaN/inf become None because strict JSON has no spelling for them."""
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def entropy(p: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Shannon entropy in nats; 0 log 0 = 0 (its limit) so one-hot rows give exactly 0, not NaN."""
+    p = np.asarray(p, dtype=np.float64)
+    safe = np.where(p > 0, p, 1.0)
+    return -np.sum(np.where(p > 0, p * np.log(safe), 0.0), axis=axis)
+
+
+# ---------------------------------------------------------------- calibration
+
+
+def _bin_index(confidence: np.ndarray, bins: int) -> np.ndarray:
+    """Bin k is (k/B, (k+1)/B], bin 0 also holds 0.
+
+    Membership is decided by comparing against the edges k/B rounded to the confidence's own
+    float type, not by ceil(c*B): a float32 softmax output equal to float32(1/15) is "exactly
+    1/15" for its producer and must land in bin 0, yet float64(float32(1/15)) * 15 > 1.
+    Values above the last edge (rounding) go to the last bin.
+    """
+    dtype = confidence.dtype if np.issubdtype(confidence.dtype, np.floating) else np.float64
+    edges = (np.arange(bins + 1, dtype=np.float64) / bins).astype(dtype)
+    index = np.searchsorted(edges, confidence.astype(dtype), side="left") - 1
+    return np.clip(index, 0, bins - 1)
+
+
+def _gap_weighted(groups: list[tuple[np.ndarray, np.ndarray]], n: int) -> float:
+    return sum(len(c) / n * abs(float(np.mean(r)) - float(np.mean(c))) for c, r in groups if len(c))
+
+
+def _adaptive_ece(confidence: np.ndarray, correct: np.ndarray, bins: int) -> float | None:
+    """ACE of Nixon et al. (2019): equal-count bins, so sparse high-confidence regions are not drowned out."""
+    if len(confidence) == 0:
+        return None
+    order = np.argsort(confidence, kind="stable")
+    groups = zip(np.array_split(confidence[order], bins), np.array_split(correct[order], bins), strict=True)
+    return _float(_gap_weighted(list(groups), len(confidence)))
+
+
+def reliability(confidence: np.ndarray, correct: np.ndarray, bins: int = RELIABILITY_BINS) -> dict:
+    """Reliability diagram plus ECE/MCE (Guo et al. 2017) and ACE (Nixon et al. 2019).
+
+    ECE weights each bin's |accuracy - confidence| by its share of samples; MCE is the worst
+    non-empty bin. An empty bin has no accuracy or confidence, hence None.
+    """
+    confidence = np.asarray(confidence)
+    correct = np.asarray(correct, dtype=bool)
+    n = len(confidence)
+    index = _bin_index(confidence, bins)
+    rows, gaps = [], []
+    for k in range(bins):
+        members = index == k
+        count = int(np.count_nonzero(members))
+        acc = float(np.mean(correct[members])) if count else None
+        conf = float(np.mean(confidence[members].astype(np.float64))) if count else None
+        rows.append({"lo": k / bins, "hi": (k + 1) / bins, "count": count, "accuracy": acc, "confidence": conf})
+        if count:
+            gaps.append((count, abs(acc - conf)))
+    ece = _float(sum(c / n * g for c, g in gaps)) if n else None
+    mce = _float(max(g for _, g in gaps)) if gaps else None
+    ace = _adaptive_ece(confidence.astype(np.float64), correct, bins)
+    return {"bins": rows, "ece": ece, "mce": mce, "ace": ace}
+
+
+# ---------------------------------------------------------------- ranking metrics
+
+
+def _average_ranks(values: np.ndarray) -> np.ndarray:
+    """1-based ranks with ties sharing their mean rank, as the Mann-Whitney U statistic requires."""
+    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+    first = np.cumsum(counts) - counts  # ranks taken by all smaller values
+    return (first + (counts + 1) / 2.0)[inverse.reshape(-1)]
+
+
+def auroc(scores: np.ndarray, positive: np.ndarray) -> float | None:
+    """P(score of a positive > score of a negative), ties counting 1/2 (Mann-Whitney U / (P*N)).
+
+    Threshold-free, so the same number is comparable across scores with different scales.
+    None when a class is empty: there is no pair to compare.
+    """
+    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+    positive = np.asarray(positive, dtype=bool).reshape(-1)
+    n_pos = int(np.count_nonzero(positive))
+    n_neg = len(positive) - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return None
+    rank_sum = float(np.sum(_average_ranks(scores)[positive]))
+    return _float((rank_sum - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
+
+
+def average_precision(scores: np.ndarray, positive: np.ndarray) -> float | None:
+    """AP = sum_n (R_n - R_{n-1}) P_n over thresholds at distinct scores (sklearn's definition).
+
+    No interpolation, so it is not the optimistic trapezoid area. None when either side is
+    empty: with no negatives AP is trivially 1 and says nothing about separation.
+    """
+    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+    positive = np.asarray(positive, dtype=bool).reshape(-1)
+    n_pos = int(np.count_nonzero(positive))
+    if n_pos == 0 or n_pos == len(positive):
+        return None
+    order = np.argsort(-scores, kind="stable")
+    s, y = scores[order], positive[order]
+    last = np.r_[np.flatnonzero(np.diff(s) != 0), len(s) - 1]  # end of each block of tied scores
+    tp = np.cumsum(y)[last]
+    precision = tp / (last + 1)
+    recall_gain = np.diff(np.r_[0, tp]) / n_pos
+    return _float(np.sum(recall_gain * precision))
+
+
+def fpr_at_recall(scores: np.ndarray, positive: np.ndarray, recall: float = OOD_RECALL) -> float | None:
+    """Negatives' false-positive rate at the highest threshold that still flags `recall` of the positives.
+
+    Threshold t = the largest score with mean(pos >= t) >= recall (that maximum is always a
+    positive's score); Hendrycks & Gimpel (2017) report this at 95% recall.
+    """
+    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+    positive = np.asarray(positive, dtype=bool).reshape(-1)
+    pos, neg = np.sort(scores[positive]), scores[~positive]
+    if len(pos) == 0 or len(neg) == 0:
+        return None
+    candidates = np.unique(pos)
+    flagged = (len(pos) - np.searchsorted(pos, candidates, side="left")) / len(pos)
+    reached = candidates[flagged >= recall]
+    if len(reached) == 0:  # only when recall > 1
+        return None
+    threshold = reached.max()
+    return _float(np.mean(neg >= threshold))
+
+
+# ---------------------------------------------------------------- selective prediction
+
+
+def _coverage_count(coverage: float, n: int) -> int:
+    """ceil(c*n), rounded first so float products like 0.9*n never step over an integer."""
+    return math.ceil(round(coverage * n, 9))
+
+
+def selective(scores: np.ndarray, correct: np.ndarray) -> dict:
+    """Risk-coverage summary of Geifman & El-Yaniv (2017): answer the surest first.
+
+    AURC = mean over k of the error rate among the k lowest scores; the stable sort keeps tied
+    samples in input order so the number is deterministic.
+    """
+    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+    correct = np.asarray(correct, dtype=bool).reshape(-1)
+    n = len(scores)
+    if n == 0:
+        return {"aurc": None, "accuracy_at_coverage": {str(c): None for c in COVERAGES}}
+    right = correct[np.argsort(scores, kind="stable")]
+    risk = np.cumsum(~right) / np.arange(1, n + 1)
+    at = {str(c): _float(np.mean(right[: _coverage_count(c, n)])) for c in COVERAGES}
+    return {"aurc": _float(np.mean(risk)), "accuracy_at_coverage": at}
+
+
+# ---------------------------------------------------------------- scores and report
+
+
+def uncertainty_scores(inference_probs: np.ndarray, mc_mean: np.ndarray, expected_entropy: np.ndarray) -> dict:
+    """Per-sample scores, higher = less sure.
+
+    Predictive entropy splits into expected entropy (aleatoric) plus mutual information
+    (epistemic, the disagreement between MC passes; Gal & Ghahramani 2016). MI >= 0 in exact
+    arithmetic; it is clipped at 0 because float rounding can push it to -1e-8.
+    """
+    predictive = entropy(mc_mean)
+    return {
+        "max_prob": 1.0 - np.max(np.asarray(inference_probs, dtype=np.float64), axis=-1),
+        "mc_max_prob": 1.0 - np.max(np.asarray(mc_mean, dtype=np.float64), axis=-1),
+        "entropy": predictive,
+        "mutual_information": np.maximum(predictive - np.asarray(expected_entropy, dtype=np.float64), 0.0),
+    }
+
+
+def _correct(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    return np.argmax(probs, axis=-1) == np.asarray(labels).reshape(-1)
+
+
+def score_table(inference_probs, mc_mean, expected_entropy, labels) -> dict:
+    """Each score judged against the prediction it accompanies: max_prob the deterministic one, the rest the MC mean."""
+    scores = uncertainty_scores(inference_probs, mc_mean, expected_entropy)
+    inference_right, mc_right = _correct(inference_probs, labels), _correct(mc_mean, labels)
+    table = {}
+    for name in SCORES:
+        correct = inference_right if name == "max_prob" else mc_right
+        table[name] = {"auroc_error": auroc(scores[name], ~correct), **selective(scores[name], correct)}
+    return table
+
+
+def decomposition(mc_mean: np.ndarray, expected_entropy: np.ndarray) -> dict:
+    """Test-set means of total = aleatoric + epistemic uncertainty (MI clipped as in uncertainty_scores)."""
+    predictive = entropy(mc_mean)
+    expected = np.asarray(expected_entropy, dtype=np.float64).reshape(-1)
+    if len(predictive) == 0:
+        return {"entropy": None, "expected_entropy": None, "mutual_information": None}
+    return {
+        "entropy": _float(np.mean(predictive)),
+        "expected_entropy": _float(np.mean(expected)),
+        "mutual_information": _float(np.mean(np.maximum(predictive - expected, 0.0))),
+    }
+
+
+def ood_table(in_scores: dict, ood_scores: dict) -> dict:
+    """Hendrycks & Gimpel (2017) detection metrics per score, OOD as the positive class."""
+    table = {}
+    for name, inside in in_scores.items():
+        if name not in ood_scores:
+            continue
+        inside = np.asarray(inside, dtype=np.float64).reshape(-1)
+        outside = np.asarray(ood_scores[name], dtype=np.float64).reshape(-1)
+        scores = np.r_[inside, outside]
+        positive = np.r_[np.zeros(len(inside), bool), np.ones(len(outside), bool)]
+        table[name] = {
+            "auroc": auroc(scores, positive),
+            "aupr": average_precision(scores, positive),
+            "fpr95": fpr_at_recall(scores, positive),
+        }
+    return table
+
+
+def uncertainty_report(inference_probs, mc_mean, expected_entropy, labels, ood: dict | None = None) -> dict:
+    """The headless contract: reliability of both predictions, the score table, the decomposition, OOD as given."""
+    inference_probs = np.asarray(inference_probs)
+    mc_mean = np.asarray(mc_mean)
+    return {
+        "reliability": {
+            "inference": reliability(np.max(inference_probs, axis=-1), _correct(inference_probs, labels)),
+            "mc": reliability(np.max(mc_mean, axis=-1), _correct(mc_mean, labels)),
+        },
+        "scores": score_table(inference_probs, mc_mean, expected_entropy, labels),
+        "decomposition": decomposition(mc_mean, expected_entropy),
+        "ood": ood,
+    }
