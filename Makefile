@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: run test install install-test bench headless clean
+.PHONY: run test lint install install-test bench headless clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,12 @@ run: install
 headless: install
 	$(BIN)/dropout-tui train --headless $(ARGS)
 
-test: install-test
+test: install-test lint
 	$(BIN)/python -m pytest -q $(ARGS)
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 bench: install
 	for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done

@@ -79,8 +79,9 @@ class Tmux:
             # A new tmux server now and then dies while starting ("server exited unexpectedly"): try again.
             self.launched = time.perf_counter()
             try:
-                self._tmux("new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height), "-c", str(ROOT),
-                           script)
+                self._tmux(
+                    "new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height), "-c", str(ROOT), script
+                )
                 break
             except SystemExit:
                 if attempt == 2:

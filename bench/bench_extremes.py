@@ -26,8 +26,21 @@ def peak_rss(samples: int) -> tuple[float, float]:
     """(peak RSS in MiB, seconds) of one headless run with T=samples."""
     began = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "dropout_tui.tui.cli", "train", "--headless", "--epochs", "1", "--mc-samples", str(samples)],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "dropout_tui.tui.cli",
+            "train",
+            "--headless",
+            "--epochs",
+            "1",
+            "--mc-samples",
+            str(samples),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
     )
     _, status, usage = os.wait4(process.pid, 0)
@@ -43,8 +56,10 @@ def main() -> int:
     results = {samples: peak_rss(samples) for samples in SAMPLES}
     print("   dropout-tui train --headless --epochs 1 on digits (360 test samples), one process per T")
     for samples, (mib, seconds) in results.items():
-        print(f"   T={samples:>6,}: peak RSS {mib:6.0f} MiB, {seconds:5.1f} s wall "
-              f"({samples * 360:,} forward rows for the mc mode)")
+        print(
+            f"   T={samples:>6,}: peak RSS {mib:6.0f} MiB, {seconds:5.1f} s wall "
+            f"({samples * 360:,} forward rows for the mc mode)"
+        )
     low, high = results[SAMPLES[0]][0], results[SAMPLES[-1]][0]
     # 64 input values and 10 probabilities per row, float32.
     naive = SAMPLES[-1] * 360 * (64 + 10) * 4 / 2**20

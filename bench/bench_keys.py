@@ -49,6 +49,7 @@ async def measure(presses: int) -> tuple[list[float], list[float], list[str], in
         def run(*args):
             acted.append(time.perf_counter())
             return action(*args)
+
         return run
 
     app._display = timed_display
@@ -94,15 +95,20 @@ def main() -> int:
     if len(visible) < 30:
         print(f"   only {len(visible)} presses before training ended: raise the run's epochs")
     for name, values in (("handled", handled), ("visible", visible)):
-        print(f"   {name}: median {statistics.median(values) * 1e3:.0f} ms, "
-              f"p95 {_common.percentile(values, 0.95) * 1e3:.0f} ms, max {max(values) * 1e3:.0f} ms "
-              f"over {len(values)} presses ({epochs} epochs trained meanwhile)")
+        print(
+            f"   {name}: median {statistics.median(values) * 1e3:.0f} ms, "
+            f"p95 {_common.percentile(values, 0.95) * 1e3:.0f} ms, max {max(values) * 1e3:.0f} ms "
+            f"over {len(values)} presses ({epochs} epochs trained meanwhile)"
+        )
     for key in sorted(set(keys)):
         mine = [value for value, pressed in zip(visible, keys) if pressed == key]
-        print(f"   visible after {key!r}: median {statistics.median(mine) * 1e3:.0f} ms, "
-              f"max {max(mine) * 1e3:.0f} ms over {len(mine)} presses")
-    _common.verdict("key press to visible change, p95", _common.percentile(visible, 0.95) * 1e3, 100,
-                    at_least=False, unit=" ms")
+        print(
+            f"   visible after {key!r}: median {statistics.median(mine) * 1e3:.0f} ms, "
+            f"max {max(mine) * 1e3:.0f} ms over {len(mine)} presses"
+        )
+    _common.verdict(
+        "key press to visible change, p95", _common.percentile(visible, 0.95) * 1e3, 100, at_least=False, unit=" ms"
+    )
     return 0
 
 

@@ -18,9 +18,8 @@ import statistics
 import sys
 import time
 
-import numpy as np
-
 import _common
+import numpy as np
 from _common import timed
 
 T = 200
@@ -68,14 +67,18 @@ def whole_test_set(predictor, model, x_test) -> None:
 
     inference = _median_time(lambda: np.asarray(model(x_test, training=False)), 21)
     predicted = _median_time(lambda: model.predict(x_test, batch_size=1024, verbose=0), 5)
-    print(f"   whole test set ({len(x_test)} samples): one inference pass {inference * 1e3:.2f} ms by "
-          f"model(x, training=False), {predicted * 1e3:.1f} ms by predict()")
+    print(
+        f"   whole test set ({len(x_test)} samples): one inference pass {inference * 1e3:.2f} ms by "
+        f"model(x, training=False), {predicted * 1e3:.1f} ms by predict()"
+    )
     worst = 0.0
     for samples in EVAL_T:
-        per_pass = _median_time(lambda: mc_moments(predictor, x_test, samples), 5) / samples
+        per_pass = _median_time(lambda t=samples: mc_moments(predictor, x_test, t), 5) / samples
         worst = max(worst, per_pass / inference)
-        print(f"     mc_moments T={samples:>3}: {per_pass * samples * 1e3:7.1f} ms, {per_pass * 1e3:.3f} ms per pass "
-              f"= {per_pass / inference:.2f}x a direct inference pass, {per_pass / predicted:.3f}x a predict() pass")
+        print(
+            f"     mc_moments T={samples:>3}: {per_pass * samples * 1e3:7.1f} ms, {per_pass * 1e3:.3f} ms per pass "
+            f"= {per_pass / inference:.2f}x a direct inference pass, {per_pass / predicted:.3f}x a predict() pass"
+        )
     _common.verdict("whole-test-set MC cost per pass / one inference pass (worst T)", worst, 1.5, at_least=False)
 
 

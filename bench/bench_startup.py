@@ -32,8 +32,14 @@ LAYOUT = ("Loss by epoch", "Sample probe", "Modes")
 
 
 def tf_import_seconds() -> float:
-    return _common.timed(lambda: subprocess.run([sys.executable, "-c", "import tensorflow"], check=True,
-                                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    return _common.timed(
+        lambda: subprocess.run(
+            [sys.executable, "-c", "import tensorflow"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    )
 
 
 def one_round(index: int, how: str) -> tuple[float | None, float | None, str]:
@@ -73,25 +79,32 @@ def main() -> int:
         how = "q" if index % 2 == 0 else "SIGTERM"
         first_frame, exit_seconds, outcome = one_round(index, how)
         shown = lambda value: "never" if value is None else f"{value * 1e3:.0f} ms"  # noqa: E731
-        print(f"   round {index + 1}: first frame {shown(first_frame)}; {how} mid-training -> exit "
-              f"{shown(exit_seconds)} ({outcome})")
+        print(
+            f"   round {index + 1}: first frame {shown(first_frame)}; {how} mid-training -> exit "
+            f"{shown(exit_seconds)} ({outcome})"
+        )
         if first_frame is not None:
             frames.append(first_frame)
         exits[how].append(float("inf") if exit_seconds is None else exit_seconds)
     tf_import = statistics.median(imports)
-    print(f"   python -c 'import tensorflow': median {tf_import:.2f} s "
-          f"(runs: {', '.join(f'{value:.2f}' for value in imports)})")
+    print(
+        f"   python -c 'import tensorflow': median {tf_import:.2f} s "
+        f"(runs: {', '.join(f'{value:.2f}' for value in imports)})"
+    )
     if not frames:
         print("RESULT first frame: never painted (target <= 1 s) MISS")
         return 0
     first = statistics.median(frames)
-    print(f"   first frame: median {first * 1e3:.0f} ms over {len(frames)} launches "
-          f"(max {max(frames) * 1e3:.0f} ms), {first / tf_import:.2f}x of the TensorFlow import")
+    print(
+        f"   first frame: median {first * 1e3:.0f} ms over {len(frames)} launches "
+        f"(max {max(frames) * 1e3:.0f} ms), {first / tf_import:.2f}x of the TensorFlow import"
+    )
     _common.verdict("time to first frame", first, 1.0, at_least=False, unit=" s")
     for how, values in exits.items():
         if values:
-            _common.verdict(f"exit after {how} mid-training (worst of {len(values)})", max(values), 2.0,
-                            at_least=False, unit=" s")
+            _common.verdict(
+                f"exit after {how} mid-training (worst of {len(values)})", max(values), 2.0, at_least=False, unit=" s"
+            )
     return 0
 
 

@@ -79,8 +79,10 @@ def ui_worker(epochs: int, scratch: Path) -> list[float]:
     from dropout_tui.engine.config import RunConfig
     from dropout_tui.tui.app import create_app
 
-    app = create_app(RunConfig(epochs=epochs, batch_size=BATCH, rate=RATE, hidden=HIDDEN, lr=LR, seed=SEED),
-                     export_dir=scratch / "export")  # nothing is exported: no key is pressed
+    app = create_app(
+        RunConfig(epochs=epochs, batch_size=BATCH, rate=RATE, hidden=HIDDEN, lr=LR, seed=SEED),
+        export_dir=scratch / "export",
+    )  # nothing is exported: no key is pressed
 
     def leave_when_finished() -> None:
         # Reads one attribute four times a second: nothing the UI or the engine would notice.
@@ -98,8 +100,22 @@ def ui_worker(epochs: int, scratch: Path) -> list[float]:
 def headless_run(epochs: int, scratch: Path, eval_every: int = 1) -> list[float]:
     output = scratch / "headless.jsonl"
     output.unlink(missing_ok=True)
-    subprocess.run([BIN / "dropout-tui", "train", "--headless", "--epochs", str(epochs), "--eval-every",
-                    str(eval_every), "--output", output], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            BIN / "dropout-tui",
+            "train",
+            "--headless",
+            "--epochs",
+            str(epochs),
+            "--eval-every",
+            str(eval_every),
+            "--output",
+            output,
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     events = [json.loads(line) for line in output.read_text().splitlines()]
     return [event["samples_per_second"] for event in events if event["event"] == "epoch_end"]
 
@@ -123,11 +139,16 @@ def worker_run(mode: str, epochs: int, scratch: Path, size: tuple[int, int] | No
 
 
 def interleaved(epochs: int, rounds: int, scratch: Path) -> dict[str, list[float]]:
-    runs: dict[str, list[float]] = {"bare": [], "headless": [], "UI 80x24": [], "UI 120x40": [],
-                                     "headless, eval at end": []}
+    runs: dict[str, list[float]] = {
+        "bare": [],
+        "headless": [],
+        "UI 80x24": [],
+        "UI 120x40": [],
+        "headless, eval at end": [],
+    }
     order = list(runs)
     for round_ in range(rounds):
-        for mode in order[round_ % len(order):] + order[:round_ % len(order)]:
+        for mode in order[round_ % len(order) :] + order[: round_ % len(order)]:
             if mode.startswith("headless"):
                 per_epoch = headless_run(epochs, scratch, epochs if "end" in mode else 1)
             elif mode == "bare":
@@ -136,8 +157,7 @@ def interleaved(epochs: int, rounds: int, scratch: Path) -> dict[str, list[float
                 width, height = mode.split()[1].split("x")
                 per_epoch = worker_run("ui", epochs, scratch, (int(width), int(height)))
             runs[mode].append(_speed(per_epoch))
-        print(f"   round {round_ + 1}: " + ", ".join(f"{mode} {runs[mode][-1]:,.0f}" for mode in order)
-              + " samples/s")
+        print(f"   round {round_ + 1}: " + ", ".join(f"{mode} {runs[mode][-1]:,.0f}" for mode in order) + " samples/s")
     return runs
 
 
@@ -158,8 +178,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="dropout-bench-") as scratch:
         runs = interleaved(args.epochs, args.rounds, Path(scratch))
     bare, headless, ui, ui_large, headless_end = (statistics.median(values) for values in runs.values())
-    print(f"   medians (samples/s): bare model.fit {bare:,.0f}, headless {headless:,.0f}, UI 80x24 {ui:,.0f}, "
-          f"UI 120x40 {ui_large:,.0f}, headless with evaluation only at the end {headless_end:,.0f}")
+    print(
+        f"   medians (samples/s): bare model.fit {bare:,.0f}, headless {headless:,.0f}, UI 80x24 {ui:,.0f}, "
+        f"UI 120x40 {ui_large:,.0f}, headless with evaluation only at the end {headless_end:,.0f}"
+    )
     _common.verdict("training speed UI (80x24) / headless", ui / headless, 0.9, at_least=True)
     _common.verdict("training speed UI (120x40) / headless", ui_large / headless, 0.9, at_least=True)
     _common.verdict("training speed headless / bare fit", headless / bare, 0.95, at_least=True)

@@ -36,7 +36,7 @@ class RunConfig:
     repeats: int = 5
     probe_index: int = 0
 
-    def validate(self) -> "RunConfig":
+    def validate(self) -> RunConfig:
         if not 0.0 <= self.rate < 1.0:
             raise ConfigError(f"--rate must be in [0, 1), got {self.rate}")
         for name in ("batch_size", "hidden", "eval_every", "mc_samples", "repeats"):
@@ -49,7 +49,9 @@ class RunConfig:
             raise ConfigError(f"--fine-tune must be 0 or more, got {self.fine_tune}")
         if not self.lr > 0 or self.lr != self.lr or self.lr == float("inf"):
             raise ConfigError(f"--lr must be a positive number, got {self.lr}")
-        if self.input_scale is not None and not (self.input_scale == self.input_scale and abs(self.input_scale) != float("inf")):
+        if self.input_scale is not None and not (
+            self.input_scale == self.input_scale and abs(self.input_scale) != float("inf")
+        ):
             raise ConfigError(f"--input-scale must be a finite number, got {self.input_scale}")
         if self.probe_index < 0:
             raise ConfigError(f"--probe-index must be 0 or more, got {self.probe_index}")

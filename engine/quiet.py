@@ -20,7 +20,7 @@ import sys
 import tempfile
 import threading
 import warnings
-from typing import Callable
+from collections.abc import Callable
 
 from dropout_tui.engine.events import Event, LogRecord
 
@@ -126,7 +126,7 @@ class Capture:
     def _showwarning(self, message, category, filename, lineno, file=None, line=None) -> None:
         self.emit("warning", f"{category.__name__}: {message} ({os.path.basename(filename)}:{lineno})")
 
-    def __enter__(self) -> "Capture":
+    def __enter__(self) -> Capture:
         self._saved_showwarning = warnings.showwarning
         warnings.showwarning = self._showwarning
         self.install_loggers()

@@ -11,8 +11,8 @@ import asyncio
 import signal
 import time
 import traceback
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -24,9 +24,9 @@ from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
 from dropout_tui.engine.config import RunConfig
-from dropout_tui.engine.run.controls import Controls
 from dropout_tui.engine.events import Failed
 from dropout_tui.engine.quiet import drain_native_stderr, redirect_native_stderr
+from dropout_tui.engine.run.controls import Controls
 from dropout_tui.tui import export as exporting
 from dropout_tui.tui.bridge import EventBuffer
 from dropout_tui.tui.panes.loss import LossPane
@@ -105,8 +105,9 @@ class DropoutApp(App[int]):
         "quit": "Quit (stops the engine cleanly)",
     }
 
-    def __init__(self, config: RunConfig, export_dir: str | Path = "dropout-tui-export",
-                 replay: Replay | None = None) -> None:
+    def __init__(
+        self, config: RunConfig, export_dir: str | Path = "dropout-tui-export", replay: Replay | None = None
+    ) -> None:
         super().__init__()
         self.config = config
         self.export_dir = Path(export_dir)
@@ -349,8 +350,12 @@ class DropoutApp(App[int]):
         try:
             result = exporting.export(self.state, self.export_screenshot(), self.export_dir)
         except OSError as error:
-            self.notify(f"export failed: {error.strerror or error} ({error.filename or self.export_dir})",
-                        title="Export", severity="error", timeout=8)
+            self.notify(
+                f"export failed: {error.strerror or error} ({error.filename or self.export_dir})",
+                title="Export",
+                severity="error",
+                timeout=8,
+            )
             return
         self.notify(f"wrote {result.results} and {result.screenshot.name}", title="Export")
 
@@ -387,11 +392,15 @@ class DropoutApp(App[int]):
                 continue
             help_text = self.COMMANDS_HELP[binding.action]
             # Parentheses, not brackets: the palette reads titles as markup and "[e]" would vanish.
-            yield SystemCommand(f"{binding.description} ({binding.key})", help_text,
-                                lambda action=binding.action: self.run_action(action))
+            yield SystemCommand(
+                f"{binding.description} ({binding.key})",
+                help_text,
+                lambda action=binding.action: self.run_action(action),
+            )
 
 
-def create_app(config: RunConfig, export_dir: str | Path = "dropout-tui-export",
-               replay: Replay | None = None) -> DropoutApp:
+def create_app(
+    config: RunConfig, export_dir: str | Path = "dropout-tui-export", replay: Replay | None = None
+) -> DropoutApp:
     """The one app factory, shared by the CLI and the tests."""
     return DropoutApp(config, export_dir=export_dir, replay=replay)

@@ -97,50 +97,116 @@ def _scale(text: str) -> float:
 def _add_run_options(parser: argparse.ArgumentParser, command: str) -> None:
     defaults = RunConfig()
     data = parser.add_argument_group("data")
-    data.add_argument("--dataset", choices=DATASETS, default=defaults.dataset,
-                      help="built-in data set (default: %(default)s; mnist/fashion_mnist need the Keras cache)")
-    data.add_argument("--data", metavar="FILE.npz", default=None,
-                      help="your own data: keys x_train, y_train, x_test, y_test (default: none; overrides --dataset)")
+    data.add_argument(
+        "--dataset",
+        choices=DATASETS,
+        default=defaults.dataset,
+        help="built-in data set (default: %(default)s; mnist/fashion_mnist need the Keras cache)",
+    )
+    data.add_argument(
+        "--data",
+        metavar="FILE.npz",
+        default=None,
+        help="your own data: keys x_train, y_train, x_test, y_test (default: none; overrides --dataset)",
+    )
     if command == "inspect":
         model = parser.add_argument_group("model")
-        model.add_argument("--model", metavar="FILE.keras", required=True,
-                           help="a saved Keras model (.keras or legacy .h5); never written to")
-        model.add_argument("--unsafe", action="store_true",
-                           help="allow unsafe deserialisation (e.g. Lambda layers): only for files you trust")
-        model.add_argument("--input-scale", type=_scale, default=None, metavar="F",
-                           help="multiply inputs by F before feeding them (default: feed as stored)")
-        model.add_argument("--fine-tune", type=_non_negative_int, default=0, metavar="N",
-                           help="train N epochs before evaluating (default: %(default)s)")
+        model.add_argument(
+            "--model",
+            metavar="FILE.keras",
+            required=True,
+            help="a saved Keras model (.keras or legacy .h5); never written to",
+        )
+        model.add_argument(
+            "--unsafe",
+            action="store_true",
+            help="allow unsafe deserialisation (e.g. Lambda layers): only for files you trust",
+        )
+        model.add_argument(
+            "--input-scale",
+            type=_scale,
+            default=None,
+            metavar="F",
+            help="multiply inputs by F before feeding them (default: feed as stored)",
+        )
+        model.add_argument(
+            "--fine-tune",
+            type=_non_negative_int,
+            default=0,
+            metavar="N",
+            help="train N epochs before evaluating (default: %(default)s)",
+        )
     else:
         model = parser.add_argument_group("model and training")
-        model.add_argument("--rate", type=_finite_float, default=defaults.rate,
-                           help="dropout rate in [0, 1) (default: %(default)s)")
-        model.add_argument("--hidden", type=_positive_int, default=defaults.hidden,
-                           help="hidden units of the default MLP (default: %(default)s)")
-        model.add_argument("--epochs", type=_positive_int, default=defaults.epochs,
-                           help="training epochs (default: %(default)s)")
-    model.add_argument("--batch-size", type=_positive_int, default=defaults.batch_size,
-                       help="batch size (default: %(default)s)")
-    model.add_argument("--lr", type=_finite_float, default=defaults.lr,
-                       help="Adam learning rate (default: %(default)s)")
-    model.add_argument("--seed", type=_seed, default=defaults.seed,
-                       help="random seed; equal seeds give equal numbers (default: %(default)s)")
+        model.add_argument(
+            "--rate", type=_finite_float, default=defaults.rate, help="dropout rate in [0, 1) (default: %(default)s)"
+        )
+        model.add_argument(
+            "--hidden",
+            type=_positive_int,
+            default=defaults.hidden,
+            help="hidden units of the default MLP (default: %(default)s)",
+        )
+        model.add_argument(
+            "--epochs", type=_positive_int, default=defaults.epochs, help="training epochs (default: %(default)s)"
+        )
+    model.add_argument(
+        "--batch-size", type=_positive_int, default=defaults.batch_size, help="batch size (default: %(default)s)"
+    )
+    model.add_argument(
+        "--lr", type=_finite_float, default=defaults.lr, help="Adam learning rate (default: %(default)s)"
+    )
+    model.add_argument(
+        "--seed",
+        type=_seed,
+        default=defaults.seed,
+        help="random seed; equal seeds give equal numbers (default: %(default)s)",
+    )
     evaluation = parser.add_argument_group("evaluation")
-    evaluation.add_argument("--eval-every", type=_positive_int, default=defaults.eval_every, metavar="N",
-                            help="epochs between mode evaluations (default: %(default)s)")
-    evaluation.add_argument("--mc-samples", type=_positive_int, default=defaults.mc_samples, metavar="T",
-                            help="stochastic passes for MC dropout and the probe (default: %(default)s)")
-    evaluation.add_argument("--repeats", type=_positive_int, default=defaults.repeats, metavar="R",
-                            help="repeats of the 'training' and 'dropout_only' modes (default: %(default)s)")
-    evaluation.add_argument("--probe-index", type=_non_negative_int, default=defaults.probe_index, metavar="I",
-                            help="test sample shown in the probe (default: %(default)s)")
+    evaluation.add_argument(
+        "--eval-every",
+        type=_positive_int,
+        default=defaults.eval_every,
+        metavar="N",
+        help="epochs between mode evaluations (default: %(default)s)",
+    )
+    evaluation.add_argument(
+        "--mc-samples",
+        type=_positive_int,
+        default=defaults.mc_samples,
+        metavar="T",
+        help="stochastic passes for MC dropout and the probe (default: %(default)s)",
+    )
+    evaluation.add_argument(
+        "--repeats",
+        type=_positive_int,
+        default=defaults.repeats,
+        metavar="R",
+        help="repeats of the 'training' and 'dropout_only' modes (default: %(default)s)",
+    )
+    evaluation.add_argument(
+        "--probe-index",
+        type=_non_negative_int,
+        default=defaults.probe_index,
+        metavar="I",
+        help="test sample shown in the probe (default: %(default)s)",
+    )
     output = parser.add_argument_group("output")
-    output.add_argument("--headless", action="store_true",
-                        help="no UI: print JSON lines on stdout (works under nohup, no TTY needed)")
-    output.add_argument("--output", metavar="FILE.jsonl", default=None,
-                        help="headless: also write the JSON lines to this file (default: stdout only)")
-    output.add_argument("--export-dir", metavar="DIR", default="dropout-tui-export",
-                        help="where the app's 'e' key writes results and a screenshot (default: %(default)s)")
+    output.add_argument(
+        "--headless", action="store_true", help="no UI: print JSON lines on stdout (works under nohup, no TTY needed)"
+    )
+    output.add_argument(
+        "--output",
+        metavar="FILE.jsonl",
+        default=None,
+        help="headless: also write the JSON lines to this file (default: stdout only)",
+    )
+    output.add_argument(
+        "--export-dir",
+        metavar="DIR",
+        default="dropout-tui-export",
+        help="where the app's 'e' key writes results and a screenshot (default: %(default)s)",
+    )
     output.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
 
 
@@ -153,14 +219,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"dropout-tui {_version()}")
     commands = parser.add_subparsers(dest="command", parser_class=_OneLineParser)
-    train = commands.add_parser("train", help="train the article's model and watch every dropout mode live",
-                                formatter_class=_HelpFormatter)
+    train = commands.add_parser(
+        "train", help="train the article's model and watch every dropout mode live", formatter_class=_HelpFormatter
+    )
     _add_run_options(train, "train")
-    inspect = commands.add_parser("inspect", help="load your own .keras model and measure what dropout does to it",
-                                  formatter_class=_HelpFormatter)
+    inspect = commands.add_parser(
+        "inspect", help="load your own .keras model and measure what dropout does to it", formatter_class=_HelpFormatter
+    )
     _add_run_options(inspect, "inspect")
-    explain = commands.add_parser("explain", help="test every common claim about test-time dropout, live",
-                                  formatter_class=_HelpFormatter)
+    explain = commands.add_parser(
+        "explain", help="test every common claim about test-time dropout, live", formatter_class=_HelpFormatter
+    )
     explain.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     explain.add_argument("--seed", type=_seed, default=0, help="random seed (default: %(default)s)")
     explain.add_argument("--debug", action="store_true", help="show full tracebacks on errors")

@@ -14,7 +14,8 @@ import signal
 import sys
 import time
 import warnings
-from typing import IO, Sequence
+from collections.abc import Sequence
+from typing import IO
 
 from dropout_tui.engine.config import ConfigError, one_line
 from dropout_tui.engine.explain.report import CLAIM_TEXTS
@@ -61,7 +62,7 @@ class _SignalExit:
 
     writing = False
     pending: int | None = None
-    progress: "_Progress | None" = None
+    progress: _Progress | None = None
 
 
 @contextlib.contextmanager
@@ -114,6 +115,7 @@ def _measure(seed: int, *, debug: bool):
     if progress:
         progress.note("importing TensorFlow...")
     from dropout_tui.engine.explain.runner import run_explain as run
+
     if not debug:
         import absl.logging
 

@@ -40,16 +40,18 @@ def results_dict(state: RunState) -> dict:
             "stochastic_layers": started.stochastic_layers if started else [],
             "modes": state.latest_modes,
         }
-    return json_safe({
-        **summary,
-        "complete": state.summary is not None,
-        "state": state.state,
-        "config": state.config.to_dict(),
-        "history": [{"epoch": ev.epoch, "modes": ev.modes} for ev in state.evaluations],
-        "epochs": [e.to_dict() for e in state.epochs],
-        "rate_changes": [r.to_dict() for r in state.rate_changes],
-        "probe": state.probe.to_dict() if state.probe else None,
-    })
+    return json_safe(
+        {
+            **summary,
+            "complete": state.summary is not None,
+            "state": state.state,
+            "config": state.config.to_dict(),
+            "history": [{"epoch": ev.epoch, "modes": ev.modes} for ev in state.evaluations],
+            "epochs": [e.to_dict() for e in state.epochs],
+            "rate_changes": [r.to_dict() for r in state.rate_changes],
+            "probe": state.probe.to_dict() if state.probe else None,
+        }
+    )
 
 
 def export(state: RunState, svg: str, directory: Path, now: float | None = None) -> ExportResult:

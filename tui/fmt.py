@@ -7,7 +7,7 @@ number shown in the UI goes through here and comes out as plain text.
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from collections.abc import Iterable
 
 SPARK_CHARS = "▁▂▃▄▅▆▇█"
 
@@ -53,8 +53,9 @@ def duration(seconds: object) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-def sparkline(values: Iterable[object], low: float | None = None, high: float | None = None,
-              width: int | None = None) -> str:
+def sparkline(
+    values: Iterable[object], low: float | None = None, high: float | None = None, width: int | None = None
+) -> str:
     """A one-line bar chart; non-finite values show as '·'.
 
     A fixed [low, high] keeps bars comparable between redraws (e.g. 0..1 for

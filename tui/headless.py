@@ -21,7 +21,6 @@ from dropout_tui.engine import quiet
 from dropout_tui.engine.config import ConfigError, RunConfig
 from dropout_tui.engine.events import Event, Failed, RunStarted
 
-
 # After SIGINT/SIGTERM the run gets this long to end by itself (it checks at
 # every batch and MC chunk); then the process ends anyway, between two lines.
 SIGNAL_GRACE_SECONDS = 1.0
@@ -59,7 +58,9 @@ class _JsonLines:
                     self._file.write(line)
                     self._file.flush()
                 except OSError as error:
-                    self.write_error = self.write_error or f"--output {self._output}: write failed: {error.strerror or error}"
+                    self.write_error = (
+                        self.write_error or f"--output {self._output}: write failed: {error.strerror or error}"
+                    )
                     self._abandon_file()
                     self._on_write_failed()
 
@@ -72,7 +73,9 @@ class _JsonLines:
             try:
                 self._file.close()
             except OSError as error:
-                self.write_error = self.write_error or f"--output {self._output}: write failed: {error.strerror or error}"
+                self.write_error = (
+                    self.write_error or f"--output {self._output}: write failed: {error.strerror or error}"
+                )
             self._file = None
 
     def _abandon_file(self) -> None:
@@ -114,7 +117,7 @@ class _SignalWatch:
         self._pipe: tuple[int, int] | None = None
         self.signum: int | None = None
 
-    def __enter__(self) -> "_SignalWatch":
+    def __enter__(self) -> _SignalWatch:
         if threading.current_thread() is threading.main_thread():
             self._saved_handlers = {number: signal.signal(number, signal.SIG_DFL) for number in SIGNALS}
         return self

@@ -149,7 +149,9 @@ def _read_npz(path_text: str, require_train: bool) -> dict[str, np.ndarray]:
                     arrays[key] = archive[key]
                 except ValueError as error:
                     if "allow_pickle" in str(error):
-                        raise DataError(f"--data {path_text}: {key} is an object array; only numeric arrays are accepted") from None
+                        raise DataError(
+                            f"--data {path_text}: {key} is an object array; only numeric arrays are accepted"
+                        ) from None
                     raise
     except DataError:
         raise
@@ -221,7 +223,9 @@ def _check_label_array(name: str, key: str, y: np.ndarray) -> None:
         return
     flat = y.reshape(len(y), -1)
     if flat.shape[1] != 1:
-        raise DataError(f"{name}: {key} has shape {y.shape}; expected (samples,) class indices or (samples, classes) one-hot")
+        raise DataError(
+            f"{name}: {key} has shape {y.shape}; expected (samples,) class indices or (samples, classes) one-hot"
+        )
     if np.issubdtype(y.dtype, np.floating) and not np.all(y == np.round(y)):
         raise DataError(f"{name}: {key} has non-integer labels, e.g. {flat[flat != np.round(flat)][0]}")
     if flat.min() < 0:

@@ -9,12 +9,12 @@ masks (masks are drawn per batch row, also with ``noise_shape``).
 from __future__ import annotations
 
 import contextlib
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from dropout_tui.engine.evaluation import metrics
 from dropout_tui.engine.cancel import Cancelled
+from dropout_tui.engine.evaluation import metrics
 from dropout_tui.engine.model.layers import (
     NormalizationState,
     normalization_in_inference,
@@ -76,7 +76,9 @@ class Predictor:
             parts.append(self.to_probs(self.model(x[start : start + rows], training=False)))
         return np.concatenate(parts)
 
-    def probs(self, x: np.ndarray, *, training: bool, dropout_only: bool = False, batch_size: int | None = None) -> np.ndarray:
+    def probs(
+        self, x: np.ndarray, *, training: bool, dropout_only: bool = False, batch_size: int | None = None
+    ) -> np.ndarray:
         if not training:
             self.check_cancel()
             # What evaluate/predict do: the compiled predict step with training=False.
@@ -94,7 +96,9 @@ class Predictor:
         return np.concatenate(parts)
 
 
-def _mc_chunks(predictor: Predictor, x: np.ndarray, samples: int, max_rows: int | None) -> Iterator[tuple[int, int, int, np.ndarray]]:
+def _mc_chunks(
+    predictor: Predictor, x: np.ndarray, samples: int, max_rows: int | None
+) -> Iterator[tuple[int, int, int, np.ndarray]]:
     """Yield (first sample, end sample, first pass, probs of shape (samples, passes, classes)).
 
     Inputs are repeated so that every call holds at most ``max_rows`` rows: many
@@ -128,7 +132,9 @@ def mc_sample_probs(predictor: Predictor, x: np.ndarray, samples: int, max_rows:
     return result
 
 
-def mc_moments(predictor: Predictor, x: np.ndarray, samples: int, max_rows: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def mc_moments(
+    predictor: Predictor, x: np.ndarray, samples: int, max_rows: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Streamed over passes: (mean probabilities (n, classes), mean per-pass entropy (n,)).
 
     Memory stays at one chunk plus the (n, classes) running sums for any T, and
@@ -173,7 +179,15 @@ def _repeated(predictor: Predictor, x: np.ndarray, y: np.ndarray, repeats: int, 
     }
 
 
-def evaluate_modes(predictor: Predictor, x_test: np.ndarray, y_test: np.ndarray, *, mc_samples: int, repeats: int, seed: int | None = None) -> dict:
+def evaluate_modes(
+    predictor: Predictor,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    *,
+    mc_samples: int,
+    repeats: int,
+    seed: int | None = None,
+) -> dict:
     """Every mode of design.md on the test set; the ``modes`` dict of the summary.
 
     With ``seed`` the stochastic passes draw from streams fixed by it and the

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from dropout_tui.engine.evaluation import metrics
-from dropout_tui.engine.events import SampleProbe
 from dropout_tui.engine.evaluation.modes import Predictor, mc_mutual_information, mc_sample_probs
+from dropout_tui.engine.events import SampleProbe
 
 
 def display_image(image: np.ndarray) -> tuple[list, list]:
@@ -20,7 +20,15 @@ def display_image(image: np.ndarray) -> tuple[list, list]:
     return np.round(image.reshape(-1), 4).tolist(), [int(d) for d in image.shape]
 
 
-def probe_sample(predictor: Predictor, x_one: np.ndarray, label: int, samples: int, *, index: int = 0, image: np.ndarray | None = None) -> SampleProbe:
+def probe_sample(
+    predictor: Predictor,
+    x_one: np.ndarray,
+    label: int,
+    samples: int,
+    *,
+    index: int = 0,
+    image: np.ndarray | None = None,
+) -> SampleProbe:
     """``x_one`` is the model input (one sample, no batch axis); ``image`` what to show."""
     batch = x_one[np.newaxis]
     inference = predictor.probs(batch, training=False)[0].astype(np.float64)

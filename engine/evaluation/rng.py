@@ -10,7 +10,7 @@ back afterwards: the run trains identically whatever is evaluated or probed.
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 

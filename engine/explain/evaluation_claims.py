@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from dropout_tui.engine.evaluation.metrics import accuracy, brier, ece, mutual_information, nll
 from dropout_tui.engine.explain.lab import EPOCHS, Lab
 from dropout_tui.engine.explain.report import Measurement
-from dropout_tui.engine.evaluation.metrics import accuracy, brier, ece, mutual_information, nll
 
 REPEATS = 20  # claim 4: stochastic passes over the test set
 TRAIN_PASSES = 10  # claim 5: dropout-on passes over the training set

@@ -14,8 +14,8 @@ import keras
 import numpy as np
 
 from dropout_tui.engine.data.datasets import load_digits
-from dropout_tui.engine.model.layers import normalization_in_inference
 from dropout_tui.engine.model.default import build_default_model, flatten
+from dropout_tui.engine.model.layers import normalization_in_inference
 
 HIDDEN = 128
 RATE = 0.2

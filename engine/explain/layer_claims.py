@@ -127,10 +127,12 @@ def functional_training(lab: Lab) -> Measurement:
 
 def _small_model(lab: Lab, dropout) -> keras.Model:
     inputs = keras.Input(shape=(lab.x_train.shape[1],))
-    hidden = keras.layers.Dense(32, activation="relu",
-                                kernel_initializer=keras.initializers.GlorotUniform(seed=lab.seed))(inputs)
-    outputs = keras.layers.Dense(lab.classes, activation="softmax",
-                                 kernel_initializer=keras.initializers.GlorotUniform(seed=lab.seed + 1))(dropout(hidden))
+    hidden = keras.layers.Dense(
+        32, activation="relu", kernel_initializer=keras.initializers.GlorotUniform(seed=lab.seed)
+    )(inputs)
+    outputs = keras.layers.Dense(
+        lab.classes, activation="softmax", kernel_initializer=keras.initializers.GlorotUniform(seed=lab.seed + 1)
+    )(dropout(hidden))
     model = keras.Model(inputs, outputs)
     model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model

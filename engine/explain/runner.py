@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from dropout_tui.engine.explain import evaluation_claims, layer_claims, training_claims
 from dropout_tui.engine.explain.lab import Lab

@@ -7,15 +7,15 @@ BatchNormalization's moving statistics.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import keras
 import numpy as np
 
 from dropout_tui.engine.explain.lab import LR, Lab
 from dropout_tui.engine.explain.report import Measurement
-from dropout_tui.engine.model.layers import NormalizationState, normalization_in_inference, stochastic_layers
 from dropout_tui.engine.model.default import build_default_model
+from dropout_tui.engine.model.layers import NormalizationState, normalization_in_inference, stochastic_layers
 
 SUBSET = 256  # training samples per run: the effect does not need more, and five runs must be quick
 HIDDEN = 32
@@ -23,6 +23,7 @@ RATE = 0.5
 BATCH = 32
 
 Insertion = Callable[[keras.Model, np.ndarray, np.ndarray], object]
+
 
 def _training_call(model: keras.Model, x: np.ndarray, y: np.ndarray) -> object:
     return model(x, training=True)
@@ -43,8 +44,10 @@ def later_training(lab: Lab) -> Measurement:
         "weights_max_abs_diff_after_call": weights_diff,
         "seed_state_advanced": float(seed_advanced),
         "final_weights_diff_training_call": _max_diff(baseline, called),
-        **{f"final_weights_diff_{name}": _max_diff(baseline, _seeded_run(lab, control)[0])
-           for name, control in CONTROLS.items()},
+        **{
+            f"final_weights_diff_{name}": _max_diff(baseline, _seeded_run(lab, control)[0])
+            for name, control in CONTROLS.items()
+        },
         **_batch_norm_shift(lab),
     }
     return Measurement(measured, {})
@@ -73,12 +76,14 @@ def _batch_norm_shift(lab: Lab) -> dict[str, float]:
     """A trained BN model: does a training=True call move the moving statistics and change inference?"""
     lab.reseed(60)
     inputs = keras.Input(shape=(lab.x_train.shape[1],))
-    hidden = keras.layers.Dense(HIDDEN, activation="relu",
-                                kernel_initializer=keras.initializers.GlorotUniform(seed=lab.seed))(inputs)
+    hidden = keras.layers.Dense(
+        HIDDEN, activation="relu", kernel_initializer=keras.initializers.GlorotUniform(seed=lab.seed)
+    )(inputs)
     hidden = keras.layers.BatchNormalization()(hidden)
     hidden = keras.layers.Dropout(RATE, seed=lab.seed)(hidden)
-    outputs = keras.layers.Dense(lab.classes, activation="softmax",
-                                 kernel_initializer=keras.initializers.GlorotUniform(seed=lab.seed + 1))(hidden)
+    outputs = keras.layers.Dense(
+        lab.classes, activation="softmax", kernel_initializer=keras.initializers.GlorotUniform(seed=lab.seed + 1)
+    )(hidden)
     model = keras.Model(inputs, outputs)
     model.compile(optimizer=keras.optimizers.Adam(LR), loss="sparse_categorical_crossentropy")
     model.fit(lab.x_train[:SUBSET], lab.y_train[:SUBSET], epochs=1, batch_size=BATCH, verbose=0)

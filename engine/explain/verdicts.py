@@ -7,7 +7,7 @@ tests feed contrived numbers to prove that it does).
 
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 from dropout_tui.engine.explain.report import CLAIM_TEXTS, ClaimResult, Measurement
 
@@ -47,8 +47,8 @@ def explain_scaling(m: Numbers, n: Notes) -> str:
 
 _SCALING_WHY = {
     "false": "Keras uses inverted dropout: the scaling happens during training, so inference is the identity; "
-             "scaling by 1-rate at inference was the classic formulation (Srivastava et al. 2014) and Keras "
-             "before 0.3.",
+    "scaling by 1-rate at inference was the classic formulation (Srivastava et al. 2014) and Keras "
+    "before 0.3.",
     "true": "This Keras scales at inference, the classic (non-inverted) formulation.",
     "caveat": "This Keras follows neither the inverted nor the classic formulation exactly.",
 }
@@ -74,7 +74,7 @@ def explain_trainable(m: Numbers, n: Notes) -> str:
 
 _TRAINABLE_WHY = {
     "false": "Dropout has no weights and its call never reads `trainable`; only the `training` call argument "
-             "switches it, and evaluate/predict pass training=False.",
+    "switches it, and evaluate/predict pass training=False.",
     "true": "This Keras lets the trainable flag change evaluate/predict.",
     "caveat": "Dropout made no visible difference even with training=True, so this run cannot tell.",
 }
@@ -95,8 +95,10 @@ def explain_multiprocessing(m: Numbers, n: Notes) -> str:
     else:
         outcome = "model.evaluate accepted use_multiprocessing=True"
     if m["pydataset_has_workers"]:
-        where = ("workers and use_multiprocessing are now arguments of keras.utils.PyDataset "
-                 "(subclass it and pass them to super().__init__), not of fit/evaluate/predict")
+        where = (
+            "workers and use_multiprocessing are now arguments of keras.utils.PyDataset "
+            "(subclass it and pass them to super().__init__), not of fit/evaluate/predict"
+        )
     elif m["pydataset_exists"]:
         where = "keras.utils.PyDataset exists but takes no workers argument"
     else:
@@ -129,8 +131,11 @@ def verdict_training_loss(m: Numbers) -> str:
 
 def explain_training_loss(m: Numbers, n: Notes) -> str:
     gap = m["fit_last_epoch_loss"] - m["train_loss_inference"]
-    premise = ("" if m["fit_last_epoch_loss"] > m["test_loss_inference"]
-               else "Here fit's training loss is NOT above the test loss. ")
+    premise = (
+        ""
+        if m["fit_last_epoch_loss"] > m["test_loss_inference"]
+        else "Here fit's training loss is NOT above the test loss. "
+    )
     return (
         f"{premise}After {int(m['epochs'])} epochs, fit reported a last-epoch loss of {m['fit_last_epoch_loss']:.4f}; "
         f"the test loss (inference) is {m['test_loss_inference']:.4f}; the same training set in inference mode "
@@ -151,8 +156,9 @@ def verdict_later_training(m: Numbers) -> str:
 
 
 def explain_later_training(m: Numbers, n: Notes) -> str:
-    controls = max(m["final_weights_diff_predict"], m["final_weights_diff_evaluate"],
-                   m["final_weights_diff_inference_call"])
+    controls = max(
+        m["final_weights_diff_predict"], m["final_weights_diff_evaluate"], m["final_weights_diff_inference_call"]
+    )
     weights = m["weights_max_abs_diff_after_call"]
     moved = f"changed the weights by up to {weights:.3g}" if weights > 0 else "changed no weight (difference 0)"
     seed = "advanced" if m["seed_state_advanced"] else "did not advance"
@@ -192,7 +198,7 @@ def explain_functional_training(m: Numbers, n: Notes) -> str:
 
 _FUNCTIONAL_WHY = {
     "false": "In Keras 3 the functional model passes its own training value (False in predict/evaluate) to every "
-             "layer, overriding the one baked in at construction; the subclass works in every version.",
+    "layer, overriding the one baked in at construction; the subclass works in every version.",
     "true": "This Keras keeps the baked-in training=True in predict.",
 }
 
@@ -205,13 +211,18 @@ def verdict_mc_dropout(m: Numbers) -> str:
 
 
 def explain_mc_dropout(m: Numbers, n: Notes) -> str:
-    finds = ("the uncertainty points at the errors" if m["accuracy_most_uncertain"] < m["accuracy_rest"]
-             else "the uncertainty does not single out the errors here")
+    finds = (
+        "the uncertainty points at the errors"
+        if m["accuracy_most_uncertain"] < m["accuracy_rest"]
+        else "the uncertainty does not single out the errors here"
+    )
     if m["mc_accuracy"] >= m["inference_accuracy"] and m["mc_nll"] <= m["inference_nll"]:
         quality = "MC predictions are at least as good as inference here."
     else:
-        quality = ("Better predictions are not guaranteed: averaging thinned networks softens every prediction, "
-                   "which helps an over-confident model and can hurt an under-confident one.")
+        quality = (
+            "Better predictions are not guaranteed: averaging thinned networks softens every prediction, "
+            "which helps an over-confident model and can hurt an under-confident one."
+        )
     return (
         f"T={int(m['samples'])} vectorised dropout passes over the test set. Inference: accuracy "
         f"{m['inference_accuracy']:.4f}, NLL {m['inference_nll']:.4f}, ECE {m['inference_ece']:.4f}; MC mean: "
@@ -223,12 +234,24 @@ def explain_mc_dropout(m: Numbers, n: Notes) -> str:
 
 
 VERDICT_FUNCTIONS: tuple[Callable[[Numbers], str], ...] = (
-    verdict_scaling, verdict_trainable, verdict_multiprocessing, verdict_test_time_dropout,
-    verdict_training_loss, verdict_later_training, verdict_functional_training, verdict_mc_dropout,
+    verdict_scaling,
+    verdict_trainable,
+    verdict_multiprocessing,
+    verdict_test_time_dropout,
+    verdict_training_loss,
+    verdict_later_training,
+    verdict_functional_training,
+    verdict_mc_dropout,
 )
 EXPLANATION_FUNCTIONS: tuple[Callable[[Numbers, Notes], str], ...] = (
-    explain_scaling, explain_trainable, explain_multiprocessing, explain_test_time_dropout,
-    explain_training_loss, explain_later_training, explain_functional_training, explain_mc_dropout,
+    explain_scaling,
+    explain_trainable,
+    explain_multiprocessing,
+    explain_test_time_dropout,
+    explain_training_loss,
+    explain_later_training,
+    explain_functional_training,
+    explain_mc_dropout,
 )
 
 

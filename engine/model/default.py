@@ -20,12 +20,16 @@ def build_default_model(input_dim: int, classes: int, hidden: int, rate: float, 
 
     inputs = keras.Input(shape=(input_dim,), name="pixels")
     hidden_out = keras.layers.Dense(
-        hidden, activation="relu", name="hidden",
+        hidden,
+        activation="relu",
+        name="hidden",
         kernel_initializer=keras.initializers.GlorotUniform(seed=seed),
     )(inputs)
     dropped = keras.layers.Dropout(rate, seed=seed + 1, name="dropout")(hidden_out)
     outputs = keras.layers.Dense(
-        classes, activation="softmax", name="probs",
+        classes,
+        activation="softmax",
+        name="probs",
         kernel_initializer=keras.initializers.GlorotUniform(seed=seed + 2),
     )(dropped)
     model = keras.Model(inputs, outputs, name="article_mlp")

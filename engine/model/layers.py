@@ -8,8 +8,8 @@ moving statistics. Discovery walks nested models and layers inside layers.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import keras
 import numpy as np
@@ -86,7 +86,11 @@ def describe_stochastic(model: keras.layers.Layer) -> list[StochasticLayer]:
 def _noise_shape(layer: keras.layers.Layer) -> tuple | None:
     # Spatial dropout keeps noise_shape=None and builds its mask shape inside call();
     # report that effective shape (None = the input's size along that axis).
-    spatial_rank = {keras.layers.SpatialDropout1D: 1, keras.layers.SpatialDropout2D: 2, keras.layers.SpatialDropout3D: 3}
+    spatial_rank = {
+        keras.layers.SpatialDropout1D: 1,
+        keras.layers.SpatialDropout2D: 2,
+        keras.layers.SpatialDropout3D: 3,
+    }
     for cls, rank in spatial_rank.items():
         if isinstance(layer, cls):
             if getattr(layer, "data_format", "channels_last") == "channels_first":
@@ -172,7 +176,8 @@ def per_sample_noise(model: keras.layers.Layer) -> contextlib.AbstractContextMan
     draws its own; sharing along the other axes of size 1 is kept.
     """
     layers = [
-        layer for layer in stochastic_layers(model)
+        layer
+        for layer in stochastic_layers(model)
         if getattr(layer, "noise_shape", None) is not None and layer.noise_shape[0] is not None
     ]
     return layer_attributes(layers, "noise_shape", [(None, *tuple(layer.noise_shape)[1:]) for layer in layers])

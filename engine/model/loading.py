@@ -140,12 +140,16 @@ def check_model_file(path_text: str | None) -> Path:
     suffix = path.suffix.lower()
     if suffix in KERAS_SUFFIXES:
         if not zipfile.is_zipfile(path):
-            raise ModelFileError(f"--model {path_text}: not a Keras archive (not a zip file: truncated or another format)")
+            raise ModelFileError(
+                f"--model {path_text}: not a Keras archive (not a zip file: truncated or another format)"
+            )
     elif suffix in H5_SUFFIXES:
         if not _is_hdf5(path):
             raise ModelFileError(f"--model {path_text}: not an HDF5 file (truncated or another format)")
     else:
-        raise ModelFileError(f"--model {path_text}: expected a .keras or legacy .h5 file, got {suffix or 'no extension'!r}")
+        raise ModelFileError(
+            f"--model {path_text}: expected a .keras or legacy .h5 file, got {suffix or 'no extension'!r}"
+        )
     return path
 
 
@@ -224,7 +228,9 @@ def _range_hint(model, x: np.ndarray, scale: float | None) -> list[str]:
     if scale is not None or not np.issubdtype(x.dtype, np.number) or x.size == 0:
         return []
     low, high = float(np.min(x)), float(np.max(x))
-    rescales = any(isinstance(layer, (keras.layers.Rescaling, keras.layers.Normalization)) for layer in iter_layers(model))
+    rescales = any(
+        isinstance(layer, (keras.layers.Rescaling, keras.layers.Normalization)) for layer in iter_layers(model)
+    )
     if low >= 0.0 and 2.0 < high <= 255.0 and not rescales:
         return [
             f"inputs range from {low:g} to {high:g} and the model has no Rescaling layer: fed as stored; "

@@ -72,5 +72,6 @@ def classify_outputs(model, probe_outputs: np.ndarray) -> OutputKind:
     activation = final_activation(model)
     distributions = rows_are_distributions(probe_outputs)
     known_other = activation is not None and activation not in PROBABILITY_ACTIVATIONS
-    return OutputKind(logits=known_other or not distributions, final_activation=activation,
-                      rows_are_distributions=distributions)
+    return OutputKind(
+        logits=known_other or not distributions, final_activation=activation, rows_are_distributions=distributions
+    )

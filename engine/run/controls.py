@@ -32,7 +32,7 @@ class Controls:
         self._steps_allowed = 0  # epochs to run while paused ("step")
         self._stop = False
         self.cancel_event = threading.Event()
-        self._commands: "queue.Queue[Command]" = queue.Queue()
+        self._commands: queue.Queue[Command] = queue.Queue()
 
     # --- called from the UI thread -------------------------------------
     def pause(self) -> None:

@@ -16,15 +16,14 @@ from __future__ import annotations
 import math
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
 from dropout_tui.engine import quiet
 from dropout_tui.engine.cancel import Cancelled
 from dropout_tui.engine.config import ConfigError, RunConfig
-from dropout_tui.engine.run.controls import Command, Controls
 from dropout_tui.engine.events import (
     BatchLosses,
     EpochEnd,
@@ -39,6 +38,7 @@ from dropout_tui.engine.events import (
     Status,
     Summary,
 )
+from dropout_tui.engine.run.controls import Command, Controls
 
 BATCH_EVENT_INTERVAL = 0.05  # seconds: at most ~20 BatchLosses events per second
 
@@ -127,13 +127,14 @@ class Session:
 
             check_model_file(self.config.model_path)
         if self.probe_index >= dataset.n_test:
-            raise ConfigError(f"--probe-index {self.probe_index} is out of range: the test set has {dataset.n_test} samples")
+            raise ConfigError(
+                f"--probe-index {self.probe_index} is out of range: the test set has {dataset.n_test} samples"
+            )
         self.emit(Status("loading", "loading TensorFlow"))
         import keras
 
+        from dropout_tui.engine.evaluation import modes, rng
         from dropout_tui.engine.model import layers
-        from dropout_tui.engine.evaluation import modes
-        from dropout_tui.engine.evaluation import rng
         from dropout_tui.engine.run import versions
 
         capture.install_loggers()
@@ -231,7 +232,9 @@ class Session:
                 notes=notes,
             )
         x_train, x_test = flatten(dataset.x_train), flatten(dataset.x_test)
-        model = build_default_model(x_train.shape[1], dataset.classes, config.hidden, config.rate, config.lr, config.seed)
+        model = build_default_model(
+            x_train.shape[1], dataset.classes, config.hidden, config.rate, config.lr, config.seed
+        )
         return _Prepared(
             model=model,
             outputs_are_logits=False,

@@ -55,8 +55,11 @@ BAD_VALUES = {
     ],
 }
 CASES = [
-    pytest.param([command, option, value] + (["--model", "m.keras"] if command == "inspect" else []), expected,
-                 id=f"{command} {option} {value}")
+    pytest.param(
+        [command, option, value] + (["--model", "m.keras"] if command == "inspect" else []),
+        expected,
+        id=f"{command} {option} {value}",
+    )
     for command, values in BAD_VALUES.items()
     for option, value, expected in values
 ]
@@ -158,8 +161,14 @@ def test_help_shows_the_real_defaults(capsys):
     from dropout_tui.engine.config import RunConfig
 
     defaults = RunConfig()
-    for option, value in {"--rate": defaults.rate, "--epochs": defaults.epochs, "--batch-size": defaults.batch_size,
-                          "--mc-samples": defaults.mc_samples, "--repeats": defaults.repeats, "--lr": defaults.lr}.items():
+    for option, value in {
+        "--rate": defaults.rate,
+        "--epochs": defaults.epochs,
+        "--batch-size": defaults.batch_size,
+        "--mc-samples": defaults.mc_samples,
+        "--repeats": defaults.repeats,
+        "--lr": defaults.lr,
+    }.items():
         assert f"(default: {value})" in entries[option], entries[option]
     assert "(default: off)" in entries["--headless"]
 

@@ -1,4 +1,6 @@
-"""Bad --data, --model and --output paths: one stderr line, exit 2 (exit 1 for a disk that fills mid-run); user files untouched.
+"""Bad --data, --model and --output paths: one stderr line, exit 2; user files untouched.
+
+A disk that fills mid-run is exit 1.
 
 In-process through dropout_tui.tui.cli.main. Data and path problems are found before
 TensorFlow loads; model-file problems right after it (imported once here).
@@ -45,8 +47,13 @@ def _one_line(err: str, expected: str) -> None:
 
 def _valid_npz(path: Path) -> Path:
     rng = np.random.default_rng(0)
-    np.savez(path, x_train=rng.random((6, 4), dtype=np.float32), y_train=np.array([0, 1] * 3),
-             x_test=rng.random((2, 4), dtype=np.float32), y_test=np.array([0, 1]))
+    np.savez(
+        path,
+        x_train=rng.random((6, 4), dtype=np.float32),
+        y_train=np.array([0, 1] * 3),
+        x_test=rng.random((2, 4), dtype=np.float32),
+        y_test=np.array([0, 1]),
+    )
     return path
 
 
@@ -75,8 +82,17 @@ def _data_files(tmp: Path) -> dict[str, tuple[str, str]]:
     }
 
 
-DATA_CASES = ["missing", "empty", "random bytes", "text", "npy, not npz", "truncated", "directory",
-              "path under a file", "zip without arrays"]
+DATA_CASES = [
+    "missing",
+    "empty",
+    "random bytes",
+    "text",
+    "npy, not npz",
+    "truncated",
+    "directory",
+    "path under a file",
+    "zip without arrays",
+]
 
 
 @pytest.mark.parametrize("case", DATA_CASES)
@@ -92,7 +108,9 @@ def saved_model(tmp_path_factory):
     import keras
 
     root = tmp_path_factory.mktemp("model")
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dropout(0.5), keras.layers.Dense(2, activation="softmax")])
+    model = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dropout(0.5), keras.layers.Dense(2, activation="softmax")]
+    )
     model.save(root / "good.keras")
     return root / "good.keras"
 
@@ -121,23 +139,39 @@ def _model_files(tmp: Path, good: Path) -> dict[str, tuple[str, str]]:
     }
 
 
-@pytest.mark.parametrize("case", ["missing", "truncated", "empty", "text", "bad h5", "wrong extension", "directory",
-                                  "path under a file", "zip, not keras"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "missing",
+        "truncated",
+        "empty",
+        "text",
+        "bad h5",
+        "wrong extension",
+        "directory",
+        "path under a file",
+        "zip, not keras",
+    ],
+)
 def test_bad_model_file(tmp_path, capsys, saved_model, case):
     path, expected = _model_files(tmp_path, saved_model)[case]
     data = _valid_npz(tmp_path / "data.npz")
-    code, err = _run(["inspect", "--headless", "--model", path, "--data", str(data), "--mc-samples", "2", "--repeats", "1"],
-                     capsys)
+    code, err = _run(
+        ["inspect", "--headless", "--model", path, "--data", str(data), "--mc-samples", "2", "--repeats", "1"], capsys
+    )
     assert code == 2
     _one_line(err, expected)
 
 
-@pytest.mark.parametrize("case, expected", [
-    ("missing folder", "cannot write: No such file or directory"),
-    ("a directory", "cannot write: Is a directory"),
-    ("under a file", "cannot write: Not a directory"),
-    ("the --data file", "is the --data file; it would be overwritten"),
-])
+@pytest.mark.parametrize(
+    "case, expected",
+    [
+        ("missing folder", "cannot write: No such file or directory"),
+        ("a directory", "cannot write: Is a directory"),
+        ("under a file", "cannot write: Not a directory"),
+        ("the --data file", "is the --data file; it would be overwritten"),
+    ],
+)
 def test_bad_output_path(tmp_path, capsys, case, expected):
     data = _valid_npz(tmp_path / "data.npz")
     (tmp_path / "file.txt").write_text("keep me")
@@ -200,8 +234,13 @@ def test_unreadable_model_file_says_so(tmp_path, capsys, monkeypatch, saved_mode
     _one_line(err, f"--model {model}: cannot read: Permission denied")
 
 
-@pytest.mark.parametrize("index, expected", [("2", "--probe-index 2 is out of range: the test set has 2 samples"),
-                                             ("999999", "--probe-index 999999 is out of range")])
+@pytest.mark.parametrize(
+    "index, expected",
+    [
+        ("2", "--probe-index 2 is out of range: the test set has 2 samples"),
+        ("999999", "--probe-index 999999 is out of range"),
+    ],
+)
 def test_probe_index_beyond_the_test_set(tmp_path, capsys, index, expected):
     data = _valid_npz(tmp_path / "data.npz")
     code, err = _run(["train", "--headless", "--data", str(data), "--probe-index", index, *QUICK], capsys)

@@ -21,8 +21,12 @@ def _cli(*args: str, cwd=None, shell_suffix: str = "") -> subprocess.CompletedPr
     env = {**os.environ, "TERM": "xterm-256color"}
     if shell_suffix:
         line = " ".join(f"'{part}'" for part in command) + shell_suffix
-        return subprocess.run(["bash", "-c", line], capture_output=True, text=True, timeout=180, env=env, stdin=subprocess.DEVNULL)
-    return subprocess.run(command, capture_output=True, text=True, timeout=180, env=env, stdin=subprocess.DEVNULL, cwd=cwd)
+        return subprocess.run(
+            ["bash", "-c", line], capture_output=True, text=True, timeout=180, env=env, stdin=subprocess.DEVNULL
+        )
+    return subprocess.run(
+        command, capture_output=True, text=True, timeout=180, env=env, stdin=subprocess.DEVNULL, cwd=cwd
+    )
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ from pathlib import Path
 import keras
 import pytest
 
-from tests.support import inspect_models as models
 from dropout_tui.engine.data.datasets import load_digits
+from tests.support import inspect_models as models
 
 CLI = [sys.executable, "-m", "dropout_tui.tui.cli"]
 
@@ -40,9 +40,25 @@ def test_headless_inspect_prints_the_contract_and_matches_evaluate(trained):
     model_path, npz, evaluate_accuracy = trained
     before = _fingerprint(model_path)
     result = subprocess.run(
-        [*CLI, "inspect", "--headless", "--model", str(model_path), "--data", npz,
-         "--mc-samples", "5", "--repeats", "2", "--batch-size", "64"],
-        capture_output=True, text=True, timeout=110, cwd=Path(__file__).parents[2],
+        [
+            *CLI,
+            "inspect",
+            "--headless",
+            "--model",
+            str(model_path),
+            "--data",
+            npz,
+            "--mc-samples",
+            "5",
+            "--repeats",
+            "2",
+            "--batch-size",
+            "64",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=110,
+        cwd=Path(__file__).parents[2],
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
     )
     assert result.returncode == 0, result.stderr[-2000:]
@@ -77,14 +93,26 @@ def test_bad_inputs_exit_2_with_one_line_and_no_traceback(trained, tmp_path):
         "nope.keras: no such file": ["--model", str(tmp_path / "nope.keras"), "--data", npz],
         "pass --unsafe only if you trust": ["--model", str(tmp_path / "lambda.keras"), "--data", npz],
         "not a Keras archive": ["--model", str(tmp_path / "text.keras"), "--data", npz],
-        "the data has 12 classes (labels 0..11) but the model outputs only 10": ["--model", str(model_path), "--data", twelve],
-        "input shape mismatch: the model expects (None, 8, 8, 1) but the data's samples have shape (None, 64)":
-            ["--model", str(model_path), "--data", flat],
+        "the data has 12 classes (labels 0..11) but the model outputs only 10": [
+            "--model",
+            str(model_path),
+            "--data",
+            twelve,
+        ],
+        "input shape mismatch: the model expects (None, 8, 8, 1) but the data's samples have shape (None, 64)": [
+            "--model",
+            str(model_path),
+            "--data",
+            flat,
+        ],
     }
     # Each case imports TensorFlow in its own process: start them together.
     running = {
         expected: subprocess.Popen(
-            [*CLI, "inspect", "--headless", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [*CLI, "inspect", "--headless", *argv],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
             cwd=Path(__file__).parents[2],
         )
         for expected, argv in cases.items()

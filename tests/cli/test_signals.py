@@ -39,12 +39,18 @@ CASES = {
     # TensorFlow's import is one long native stretch: the grace period ends it.
     "tensorflow import": Case(["train", "--headless", *LONG], '"loading TensorFlow"', 0.3, (signal.SIGTERM,)),
     "training": Case(["train", "--headless", *LONG, "--batch-size", "8"], '"batch_losses"', 0.2, (signal.SIGINT,)),
-    "mode evaluation": Case(["train", "--headless", *LONG, "--repeats", "2000", "--mc-samples", "5"],
-                            '"evaluating"', 0.3, (signal.SIGTERM,)),
-    "MC-heavy phase": Case(["train", "--headless", *LONG, "--repeats", "1", "--mc-samples", "50000"],
-                           '"evaluating"', 0.6, (signal.SIGINT,)),
-    "Ctrl+C twice": Case(["train", "--headless", *LONG, "--repeats", "1", "--mc-samples", "50000"],
-                         '"evaluating"', 0.3, (signal.SIGINT, signal.SIGINT)),
+    "mode evaluation": Case(
+        ["train", "--headless", *LONG, "--repeats", "2000", "--mc-samples", "5"], '"evaluating"', 0.3, (signal.SIGTERM,)
+    ),
+    "MC-heavy phase": Case(
+        ["train", "--headless", *LONG, "--repeats", "1", "--mc-samples", "50000"], '"evaluating"', 0.6, (signal.SIGINT,)
+    ),
+    "Ctrl+C twice": Case(
+        ["train", "--headless", *LONG, "--repeats", "1", "--mc-samples", "50000"],
+        '"evaluating"',
+        0.3,
+        (signal.SIGINT, signal.SIGINT),
+    ),
     "explain": Case(["explain", "--json"], None, 5.0, (signal.SIGINT,)),
 }
 
@@ -52,8 +58,13 @@ CASES = {
 def _interrupt(name: str, case: Case, output: Path) -> dict:
     args = [*case.args, "--output", str(output)] if case.args[0] == "train" else case.args
     process = subprocess.Popen(
-        [sys.executable, "-m", "dropout_tui.tui.cli", *args], cwd=ROOT, stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "TERM": "dumb"},
+        [sys.executable, "-m", "dropout_tui.tui.cli", *args],
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TERM": "dumb"},
     )
     lines = []
     try:
@@ -83,9 +94,13 @@ def _interrupt(name: str, case: Case, output: Path) -> dict:
 def outcomes(tmp_path_factory):
     root = tmp_path_factory.mktemp("signals")
     with ThreadPoolExecutor(len(CASES)) as pool:
-        futures = {name: pool.submit(_interrupt, name, case, root / f"{index}.jsonl")
-                   for index, (name, case) in enumerate(CASES.items())}
-        return {name: (future.result(), root / f"{index}.jsonl") for index, (name, future) in enumerate(futures.items())}
+        futures = {
+            name: pool.submit(_interrupt, name, case, root / f"{index}.jsonl")
+            for index, (name, case) in enumerate(CASES.items())
+        }
+        return {
+            name: (future.result(), root / f"{index}.jsonl") for index, (name, future) in enumerate(futures.items())
+        }
 
 
 def _whole_json_lines(text: str) -> list[dict]:
@@ -117,10 +132,13 @@ def test_signal_ends_the_run_quietly(outcomes, name):
 def test_closed_stdout_with_output_file_finishes_the_run(tmp_path):
     """`| head -1` with --output: the file still gets the whole run, and the exit is clean."""
     output = tmp_path / "run.jsonl"
-    command = (f"'{sys.executable}' -m dropout_tui.tui.cli train --headless --epochs 2 --hidden 8 --mc-samples 3 --repeats 1 "
-               f"--output '{output}' | head -1; exit ${{PIPESTATUS[0]}}")
-    result = subprocess.run(["bash", "-c", command], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                            stdin=subprocess.DEVNULL)
+    command = (
+        f"'{sys.executable}' -m dropout_tui.tui.cli train --headless --epochs 2 --hidden 8 --mc-samples 3 --repeats 1 "
+        f"--output '{output}' | head -1; exit ${{PIPESTATUS[0]}}"
+    )
+    result = subprocess.run(
+        ["bash", "-c", command], cwd=ROOT, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL
+    )
     assert result.returncode == 0 and result.stderr == ""
     assert json.loads(result.stdout)["event"] == "status"
     assert _whole_json_lines(output.read_text())[-1]["event"] == "summary"

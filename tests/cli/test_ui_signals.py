@@ -46,10 +46,10 @@ class Case:
 LONG = ["train", "--epochs", "50", "--hidden", "16", "--mc-samples", "5", "--repeats", "1"]
 CASES = {
     "SIGTERM while training, just after an export": Case(LONG, ["samples/s"], b"e", signal.SIGTERM, 143),
-    "SIGINT during the mode evaluation": Case([*LONG, "--repeats", "3000"], ["evaluating every mode"], None,
-                                              signal.SIGINT, 130),
-    "q during an MC-heavy evaluation": Case([*LONG, "--mc-samples", "20000"], ["evaluating every mode"], None,
-                                            b"q", 0),
+    "SIGINT during the mode evaluation": Case(
+        [*LONG, "--repeats", "3000"], ["evaluating every mode"], None, signal.SIGINT, 130
+    ),
+    "q during an MC-heavy evaluation": Case([*LONG, "--mc-samples", "20000"], ["evaluating every mode"], None, b"q", 0),
     "Ctrl+C key on the Explain screen": Case(LONG, ["samples/s", "Claim 1/"], b"w", b"\x03", 130),
 }
 
@@ -64,8 +64,14 @@ def _run(case: Case, export_dir: Path) -> dict:
     env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "80", "LINES": "24"}
     env.pop("NO_COLOR", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "dropout_tui.tui.cli", *case.args, "--export-dir", str(export_dir)], cwd=ROOT, env=env,
-        stdin=slave, stdout=slave, stderr=slave, start_new_session=True, close_fds=True,
+        [sys.executable, "-m", "dropout_tui.tui.cli", *case.args, "--export-dir", str(export_dir)],
+        cwd=ROOT,
+        env=env,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
+        close_fds=True,
     )
     os.close(slave)
     raw = bytearray()
@@ -89,8 +95,9 @@ def _run(case: Case, export_dir: Path) -> dict:
     def wait_for(text: str) -> None:
         deadline = time.monotonic() + START_SECONDS
         while text not in _screen_text(bytes(raw)):
-            assert time.monotonic() < deadline and process.poll() is None, \
+            assert time.monotonic() < deadline and process.poll() is None, (
                 f"never showed {text!r}: {_screen_text(bytes(raw))[-600:]!r}"
+            )
             read(0.2)
 
     try:
@@ -138,7 +145,7 @@ def test_ui_ends_and_restores_the_terminal(outcomes, name):
     after = result["after"]
     for sequence in RESTORE:
         assert sequence in after, f"{sequence!r} missing after the {name}"
-    tail = after[after.rindex(b"\x1b[?1049l"):]
+    tail = after[after.rindex(b"\x1b[?1049l") :]
     assert b"Traceback" not in after and _screen_text(tail).strip() == "", f"stray output: {tail[-300:]!r}"
     assert result["lflag"] & termios.ICANON and result["lflag"] & termios.ECHO, "tty left in raw mode"
     written = sorted(p.name for p in export_dir.iterdir()) if export_dir.exists() else []

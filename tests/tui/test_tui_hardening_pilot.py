@@ -7,7 +7,6 @@ import json
 import os
 import stat
 
-from tests.support import eventkit as ev
 import pytest
 from textual.widgets import Static
 
@@ -15,6 +14,7 @@ from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.events import Status
 from dropout_tui.tui import export as exporting
 from dropout_tui.tui.app import DropoutApp, create_app
+from tests.support import eventkit as ev
 
 
 def _app(tmp_path, export_dir=None) -> DropoutApp:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-from tests.support import eventkit as ev
 from textual import work
 from textual.widgets import DataTable, Static
 
@@ -12,6 +11,7 @@ from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.events import Failed, Finished, LogRecord, Status
 from dropout_tui.tui.app import DropoutApp, create_app
 from dropout_tui.tui.panes.status import LogPane
+from tests.support import eventkit as ev
 
 
 def _app(tmp_path, events, **config) -> DropoutApp:
@@ -58,9 +58,18 @@ async def test_controls_reach_the_engine(tmp_path):
         assert not app.controls.paused  # one step credit lets an epoch run
         await pilot.press("plus", "plus", "minus", "t", "T", "T", "n", "p", "u", "r")
         commands = [(c.name, c.value) for c in app.controls.pending_commands()]
-        assert commands == [("set_rate", 0.25), ("set_rate", 0.3), ("set_rate", 0.25), ("set_samples", 2),
-                            ("set_samples", 4), ("set_samples", 8), ("probe", "next"), ("probe", "prev"),
-                            ("probe", "most_uncertain"), ("probe", "redraw")]
+        assert commands == [
+            ("set_rate", 0.25),
+            ("set_rate", 0.3),
+            ("set_rate", 0.25),
+            ("set_samples", 2),
+            ("set_samples", 4),
+            ("set_samples", 8),
+            ("probe", "next"),
+            ("probe", "prev"),
+            ("probe", "most_uncertain"),
+            ("probe", "redraw"),
+        ]
         await pilot.press("x")
         assert app.controls.stop_requested and not app.controls.cancelled
         await pilot.press("q")
@@ -133,8 +142,12 @@ async def test_nan_everywhere_never_crashes(tmp_path):
 
 
 async def test_inspect_mode_and_models_without_dropout(tmp_path):
-    app = _app(tmp_path, [ev.run_started(stochastic=[]), ev.probe(image=[0.1] * 10, shape=[10])],
-               command="inspect", model_path="m.keras")
+    app = _app(
+        tmp_path,
+        [ev.run_started(stochastic=[]), ev.probe(image=[0.1] * 10, shape=[10])],
+        command="inspect",
+        model_path="m.keras",
+    )
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         assert "no training" in _text(app, "#loss-caption")
@@ -148,12 +161,20 @@ async def test_inspect_mode_and_models_without_dropout(tmp_path):
 async def test_inspect_mode_shows_what_was_found_in_the_model(tmp_path):
     import dataclasses
 
-    layers = [{"name": "sd", "class": "SpatialDropout2D", "rate": 0.2, "noise_shape": [None, 1, 1, None]},
-              {"name": "drop", "class": "Dropout", "rate": 0.3, "noise_shape": None}]
-    notes = ["predict() is deterministic: dropout is off in predict and evaluate",
-             "outputs are logits (final activation linear): softmax applied"]
-    started = dataclasses.replace(ev.run_started(stochastic=layers), command="inspect", notes=notes,
-                                  normalization_layers=[{"name": "bn", "class": "BatchNormalization"}])
+    layers = [
+        {"name": "sd", "class": "SpatialDropout2D", "rate": 0.2, "noise_shape": [None, 1, 1, None]},
+        {"name": "drop", "class": "Dropout", "rate": 0.3, "noise_shape": None},
+    ]
+    notes = [
+        "predict() is deterministic: dropout is off in predict and evaluate",
+        "outputs are logits (final activation linear): softmax applied",
+    ]
+    started = dataclasses.replace(
+        ev.run_started(stochastic=layers),
+        command="inspect",
+        notes=notes,
+        normalization_layers=[{"name": "bn", "class": "BatchNormalization"}],
+    )
     app = _app(tmp_path, [started], command="inspect", model_path="m.keras")
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()

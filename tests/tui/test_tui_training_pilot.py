@@ -36,6 +36,7 @@ async def test_four_epochs_fill_every_pane(tmp_path):
                 if app.state.finished is None:
                     live_elapsed.append(app._elapsed())
                 return bool(condition())
+
             return check
 
         await _until(pilot, sampling_elapsed(lambda: app.state.batch_loss), what="the first batch")
@@ -63,8 +64,9 @@ async def test_four_epochs_fill_every_pane(tmp_path):
         assert status.startswith("finished") and "epoch 4/4" in status and "samples/s" in status
         (change,) = state.rate_changes  # the key may reach the engine in epoch 1 or 2 on a busy machine
         assert change.rate == 0.25 and change.epoch in (2, 3, 4)
-        assert [e.rate for e in state.epochs] == [pytest.approx(0.2 if e.epoch < change.epoch else 0.25)
-                                                  for e in state.epochs]
+        assert [e.rate for e in state.epochs] == [
+            pytest.approx(0.2 if e.epoch < change.epoch else 0.25) for e in state.epochs
+        ]
         assert "rate 0.25" in status
         assert "CPU" in status or "GPU" in status
         await pilot.press("n")

@@ -8,12 +8,12 @@ import pytest
 
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.events import Failed, LogRecord, RateChanged
-from tests.support import eventkit as ev
 from dropout_tui.tui import export
 from dropout_tui.tui.bridge import EventBuffer
 from dropout_tui.tui.fmt import duration, num, sparkline
 from dropout_tui.tui.panes.probe import probe_detail, render_image
 from dropout_tui.tui.run_state import LOSS, RunState
+from tests.support import eventkit as ev
 
 
 def test_numbers_never_leak_nan_or_inf():

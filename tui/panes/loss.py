@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from typing import Callable
+from collections.abc import Callable
 
 from rich.segment import Segment
 from rich.style import Style
@@ -139,7 +139,7 @@ class LossPane(Vertical):
         # Short panes keep the tick labels but drop the axis label row.
         plot.margin_bottom = 1 if self._short else 2
 
-    def _show_legend(self, plot: "LossPlot") -> None:
+    def _show_legend(self, plot: LossPlot) -> None:
         # An empty boxed legend (before the first batch) is only noise.
         visible = not self._short and self._has_data
         if visible != plot.query_one(Legend).display:
@@ -161,8 +161,10 @@ class LossPane(Vertical):
         if x:
             plot.plot(x, y, line_style="grey50", hires_mode=HiResMode.BRAILLE, label="batch (dropout on)")
         epochs = [e.epoch for e in state.epochs]
-        series = [(_log_pairs(epochs, [getattr(e, attribute) for e in state.epochs]), label, marker, colour)
-                  for attribute, label, marker, colour in EPOCH_SERIES]
+        series = [
+            (_log_pairs(epochs, [getattr(e, attribute) for e in state.epochs]), label, marker, colour)
+            for attribute, label, marker, colour in EPOCH_SERIES
+        ]
         # textual-plot has no line-with-markers style: every line first, then every marker, so no line
         # covers another series' marker; the legend shows the marker (it also tells series apart under NO_COLOR).
         for (ex, ey), _, _, colour in series:

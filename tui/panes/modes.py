@@ -35,8 +35,9 @@ class ModesPane(Vertical):
         self.border_subtitle = _note(state)
 
 
-def mode_row(mode: str, metrics: dict | None, reference: float | None, trend: str,
-             state: RunState | None) -> tuple[str, ...]:
+def mode_row(
+    mode: str, metrics: dict | None, reference: float | None, trend: str, state: RunState | None
+) -> tuple[str, ...]:
     samples = state.samples if state else 0
     label = f"mc (T={metrics.get('samples', samples)})" if mode == "mc" and metrics else mode
     if not metrics:
@@ -48,8 +49,15 @@ def mode_row(mode: str, metrics: dict | None, reference: float | None, trend: st
         acc_text += f"±{100 * spread:.1f}"
     delta = None if accuracy is None or reference is None else 100 * (accuracy - reference)
     delta_text = "" if mode == "inference" else num(delta, "+.1f")
-    return (label, acc_text, num(metrics.get("loss")), num(metrics.get("ece")),
-            delta_text, trend, _row_note(mode, metrics))
+    return (
+        label,
+        acc_text,
+        num(metrics.get("loss")),
+        num(metrics.get("ece")),
+        delta_text,
+        trend,
+        _row_note(mode, metrics),
+    )
 
 
 def _row_note(mode: str, metrics: dict) -> str:

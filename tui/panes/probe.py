@@ -32,8 +32,11 @@ class ProbePane(Vertical):
 
     def update_from(self, state: RunState | None) -> None:
         probe = state.probe if state else None
-        image, facts, detail = self.query_one("#probe-image", Lines), self.query_one("#probe-facts", Lines), \
-            self.query_one("#probe-detail", Lines)
+        image, facts, detail = (
+            self.query_one("#probe-image", Lines),
+            self.query_one("#probe-facts", Lines),
+            self.query_one("#probe-detail", Lines),
+        )
         if probe is None:
             image.display = False
             facts.show("waiting for the first probe")
@@ -91,8 +94,7 @@ def render_image(pixels: list, shape: list, no_color: bool = False) -> Text | No
     channels = int(math.prod(shape[2:])) if len(shape) > 2 else 1
     if height * width * channels != len(pixels):
         return None
-    grey = [[_mean_channel(pixels, (r * width + c) * channels, channels) for c in range(width)]
-            for r in range(height)]
+    grey = [[_mean_channel(pixels, (r * width + c) * channels, channels) for c in range(width)] for r in range(height)]
     factor = max(1, math.ceil(width / MAX_IMAGE_COLS), math.ceil(height / (2 * MAX_IMAGE_ROWS)))
     grey = _block_mean(grey, factor)
     if len(grey) % 2:
@@ -110,7 +112,7 @@ def render_image(pixels: list, shape: list, no_color: bool = False) -> Text | No
 
 
 def _mean_channel(pixels: list, start: int, channels: int) -> float:
-    values = [finite(v) for v in pixels[start:start + channels]]
+    values = [finite(v) for v in pixels[start : start + channels]]
     good = [min(1.0, max(0.0, v)) for v in values if v is not None]
     return sum(good) / len(good) if good else 0.0
 
@@ -119,8 +121,13 @@ def _block_mean(grey: list[list[float]], factor: int) -> list[list[float]]:
     if factor == 1:
         return grey
     rows, cols = len(grey) // factor, len(grey[0]) // factor
-    return [[sum(grey[r * factor + i][c * factor + j] for i in range(factor) for j in range(factor)) / factor ** 2
-             for c in range(cols)] for r in range(rows)]
+    return [
+        [
+            sum(grey[r * factor + i][c * factor + j] for i in range(factor) for j in range(factor)) / factor**2
+            for c in range(cols)
+        ]
+        for r in range(rows)
+    ]
 
 
 def _rgb(value: float) -> str:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.events import Print
 from textual.containers import Vertical
+from textual.events import Print
 from textual.widgets import RichLog, Static
 
 from dropout_tui.engine.config import RunConfig
@@ -24,11 +24,18 @@ STATE_WORDS = {
 
 def config_line(config: RunConfig) -> str:
     if config.command == "inspect":
-        parts = [f"inspect {config.model_path}", f"data {config.data_path or config.dataset}",
-                 f"fine-tune {config.fine_tune}"]
+        parts = [
+            f"inspect {config.model_path}",
+            f"data {config.data_path or config.dataset}",
+            f"fine-tune {config.fine_tune}",
+        ]
     else:
-        parts = [f"train {config.data_path or config.dataset}", f"rate {config.rate:.2f}",
-                 f"hidden {config.hidden}", f"epochs {config.epochs}"]
+        parts = [
+            f"train {config.data_path or config.dataset}",
+            f"rate {config.rate:.2f}",
+            f"hidden {config.hidden}",
+            f"epochs {config.epochs}",
+        ]
     parts += [f"batch {config.batch_size}", f"T={config.mc_samples}", f"R={config.repeats}", f"seed {config.seed}"]
     return " · ".join(parts)
 

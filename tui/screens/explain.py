@@ -122,11 +122,10 @@ class ExplainScreen(Screen[None]):
         self._running_claim = None
         self.query_one(ProgressBar).update(progress=len(self._results))
         took = f" in {seconds:.1f} s" if seconds is not None else ""
-        counts = ", ".join(
-            f"{sum(c.verdict == v for c in report.claims)} {v}" for v in ("true", "false", "caveat")
+        counts = ", ".join(f"{sum(c.verdict == v for c in report.claims)} {v}" for v in ("true", "false", "caveat"))
+        self._status(
+            f"Done{took} on Keras {report.keras}, TensorFlow {report.tensorflow}: {counts}. Escape or q closes."
         )
-        self._status(f"Done{took} on Keras {report.keras}, TensorFlow {report.tensorflow}: {counts}. "
-                     f"Escape or q closes.")
         self._redraw()
 
     def _status(self, text: str | Text) -> None:

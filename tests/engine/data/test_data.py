@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from dropout_tui.engine.data import datasets as data
 from dropout_tui.engine.config import ConfigError, RunConfig
+from dropout_tui.engine.data import datasets as data
 from dropout_tui.engine.data.datasets import DataError, load_dataset, load_digits
 
 
@@ -194,7 +194,9 @@ def test_user_file_is_not_modified(tmp_path):
     assert (tmp_path / "d.npz").read_bytes() == before
 
 
-@pytest.mark.parametrize("name, expected", [("mnist", "mnist.npz"), ("fashion_mnist", "fashion-mnist/train-labels-idx1-ubyte.gz")])
+@pytest.mark.parametrize(
+    "name, expected", [("mnist", "mnist.npz"), ("fashion_mnist", "fashion-mnist/train-labels-idx1-ubyte.gz")]
+)
 def test_keras_dataset_missing_from_cache_names_the_file(tmp_path, monkeypatch, name, expected):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     with pytest.raises(DataError) as info:

@@ -26,12 +26,14 @@ def test_nll_clips_zero_probability():
 
 
 def test_brier_sums_squares_over_classes():
-    expected = np.mean([
-        0.3**2 + 0.2**2 + 0.1**2,
-        0.1**2 + 0.6**2 + 0.7**2,
-        0.25**2 + 0.25**2 + 0.5**2,
-        0.9**2 + 0.95**2 + 0.05**2,
-    ])
+    expected = np.mean(
+        [
+            0.3**2 + 0.2**2 + 0.1**2,
+            0.1**2 + 0.6**2 + 0.7**2,
+            0.25**2 + 0.25**2 + 0.5**2,
+            0.9**2 + 0.95**2 + 0.05**2,
+        ]
+    )
     assert metrics.brier(PROBS, LABELS) == pytest.approx(expected)
 
 
@@ -72,7 +74,10 @@ def test_mutual_information_agreeing_passes_is_zero():
 
 def test_mutual_information_hand_computed_mixture():
     passes = np.array([[0.9, 0.1], [0.5, 0.5]])
-    h = lambda p: -sum(q * math.log(q) for q in p)
+
+    def h(p):
+        return -sum(q * math.log(q) for q in p)
+
     expected = h([0.7, 0.3]) - (h([0.9, 0.1]) + h([0.5, 0.5])) / 2
     assert metrics.mutual_information(passes) == pytest.approx(expected)
 

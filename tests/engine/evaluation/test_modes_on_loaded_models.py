@@ -4,10 +4,10 @@ import keras
 import numpy as np
 import pytest
 
-from tests.support import inspect_models as models
+from dropout_tui.engine.evaluation.modes import Predictor, evaluate_modes, mc_sample_probs
 from dropout_tui.engine.model.layers import normalization_in_inference, normalization_layers
 from dropout_tui.engine.model.loading import load_user_model
-from dropout_tui.engine.evaluation.modes import Predictor, evaluate_modes, mc_sample_probs
+from tests.support import inspect_models as models
 
 
 def _all_variables(model):
@@ -15,7 +15,9 @@ def _all_variables(model):
 
 
 def _moving_stats(model):
-    return [np.array(v.numpy(), copy=True) for layer in normalization_layers(model) for v in layer.non_trainable_variables]
+    return [
+        np.array(v.numpy(), copy=True) for layer in normalization_layers(model) for v in layer.non_trainable_variables
+    ]
 
 
 @pytest.fixture(scope="module")

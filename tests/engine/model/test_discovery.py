@@ -5,9 +5,9 @@ import time
 import keras
 import pytest
 
-from tests.support import inspect_models as models
 from dropout_tui.engine.model.layers import describe_normalization, describe_stochastic
 from dropout_tui.engine.model.loading import load_user_model
+from tests.support import inspect_models as models
 
 
 def _round_trip(model, tmp_path, name="m.keras"):
@@ -67,6 +67,8 @@ def test_efficientnet_b0_discovery():
     assert all(layer.cls == "Dropout" for layer in found)
     block_drops = [layer for layer in found if layer.name.endswith("_drop")]
     assert len(block_drops) == 9 and all(layer.noise_shape == [None, 1, 1, 1] for layer in block_drops)
-    assert {"name": "top_dropout", "class": "Dropout", "rate": 0.2, "noise_shape": None} in [l.to_json() for l in found]
+    assert {"name": "top_dropout", "class": "Dropout", "rate": 0.2, "noise_shape": None} in [
+        layer.to_json() for layer in found
+    ]
     assert len(describe_normalization(model)) == 49
     assert time.perf_counter() - start < 15

@@ -4,10 +4,16 @@ import keras
 import numpy as np
 import pytest
 
-from tests.support import inspect_models as models
 from dropout_tui.engine.config import ConfigError, RunConfig
 from dropout_tui.engine.data.datasets import load_dataset
-from dropout_tui.engine.model.loading import ModelDataMismatch, ModelFileError, UnsafeModelError, load_user_model, prepare_inspect
+from dropout_tui.engine.model.loading import (
+    ModelDataMismatch,
+    ModelFileError,
+    UnsafeModelError,
+    load_user_model,
+    prepare_inspect,
+)
+from tests.support import inspect_models as models
 
 
 def _inspect(model_path, npz_path, **options):
@@ -22,8 +28,12 @@ def saved(tmp_path_factory):
     x, y = models.random_data((6,), 3)
     npz = models.save_npz(root / "d.npz", x, y)
     paths = {}
-    for name, build in [("logits", models.logits_model), ("plain", models.plain_model),
-                        ("baked", models.baked_training_model), ("lambda", models.lambda_model)]:
+    for name, build in [
+        ("logits", models.logits_model),
+        ("plain", models.plain_model),
+        ("baked", models.baked_training_model),
+        ("lambda", models.lambda_model),
+    ]:
         path = root / f"{name}.keras"
         build().save(path)
         paths[name] = (path, npz)
@@ -126,14 +136,19 @@ def test_fine_tune_compiles_with_logits_aware_loss(saved, tmp_path):
 def test_more_classes_in_data_than_model_outputs(saved, tmp_path):
     x, _ = models.random_data((6,), 3)
     npz = models.save_npz(tmp_path / "five.npz", x, np.arange(40) % 5)
-    with pytest.raises(ModelDataMismatch, match=r"^the data has 5 classes \(labels 0\.\.4\) but the model outputs only 3$"):
+    with pytest.raises(
+        ModelDataMismatch, match=r"^the data has 5 classes \(labels 0\.\.4\) but the model outputs only 3$"
+    ):
         _inspect(saved["plain"][0], npz)
 
 
 def test_input_shape_mismatch_names_both_shapes(saved, tmp_path):
     x, y = models.random_data((2, 3), 3)
     npz = models.save_npz(tmp_path / "shape.npz", x, y)
-    with pytest.raises(ModelDataMismatch, match=r"^input shape mismatch: the model expects \(None, 6\) but the data's samples have shape \(None, 2, 3\)$"):
+    with pytest.raises(
+        ModelDataMismatch,
+        match=r"^input shape mismatch: the model expects \(None, 6\) but the data's samples have shape \(None, 2, 3\)$",
+    ):
         _inspect(saved["plain"][0], npz)
 
 
@@ -158,8 +173,14 @@ def _corrupt(tmp_path, source):
     [
         (lambda tmp, src: tmp / "absent.keras", r"absent\.keras: no such file$"),
         (lambda tmp, src: tmp, r": is a directory; expected a \.keras or \.h5 file$"),
-        (lambda tmp, src: (tmp / "m.onnx").write_bytes(b"x") and tmp / "m.onnx", r"expected a \.keras or legacy \.h5 file, got '\.onnx'$"),
-        (lambda tmp, src: (tmp / "t.keras").write_text("hello") and tmp / "t.keras", r"not a Keras archive \(not a zip file"),
+        (
+            lambda tmp, src: (tmp / "m.onnx").write_bytes(b"x") and tmp / "m.onnx",
+            r"expected a \.keras or legacy \.h5 file, got '\.onnx'$",
+        ),
+        (
+            lambda tmp, src: (tmp / "t.keras").write_text("hello") and tmp / "t.keras",
+            r"not a Keras archive \(not a zip file",
+        ),
         (lambda tmp, src: (tmp / "t.h5").write_text("hello") and tmp / "t.h5", r"not an HDF5 file"),
         (_truncated, r"not a Keras archive \(not a zip file: truncated"),
         (_corrupt, r"could not load the model \(corrupt or not a Keras model\)"),

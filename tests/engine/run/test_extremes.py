@@ -41,8 +41,13 @@ def _all_finite(value) -> bool:
 
 
 def _npz(path: Path, x_train, y_train, x_test, y_test) -> str:
-    np.savez(path, x_train=np.asarray(x_train, np.float32), y_train=y_train, x_test=np.asarray(x_test, np.float32),
-             y_test=y_test)
+    np.savez(
+        path,
+        x_train=np.asarray(x_train, np.float32),
+        y_train=y_train,
+        x_test=np.asarray(x_test, np.float32),
+        y_test=y_test,
+    )
     return str(path)
 
 
@@ -89,8 +94,13 @@ def test_huge_t_over_a_small_test_set_stays_in_bounded_chunks(tmp_path, monkeypa
 
     monkeypatch.setattr(Predictor, "call", counting_call)
     rng = np.random.default_rng(0)
-    data = _npz(tmp_path / "odd.npz", rng.random((40, 5, 7, 3)), np.arange(40) % 3,
-                rng.random((3, 5, 7, 3)), np.array([0, 1, 2]))
+    data = _npz(
+        tmp_path / "odd.npz",
+        rng.random((40, 5, 7, 3)),
+        np.arange(40) % 3,
+        rng.random((3, 5, 7, 3)),
+        np.array([0, 1, 2]),
+    )
     session, summary, events = _run(data_path=data, mc_samples=10_000, repeats=1)
     assert summary is not None
     started = _of(events, RunStarted)[0]
@@ -122,8 +132,9 @@ def test_one_class_data_is_a_clear_user_error(tmp_path):
 def test_one_hot_labels_train(tmp_path):
     rng = np.random.default_rng(1)
     eye = np.eye(4, dtype=np.float32)
-    data = _npz(tmp_path / "onehot.npz", rng.random((20, 6)), eye[np.arange(20) % 4], rng.random((8, 6)),
-                eye[np.arange(8) % 4])
+    data = _npz(
+        tmp_path / "onehot.npz", rng.random((20, 6)), eye[np.arange(20) % 4], rng.random((8, 6)), eye[np.arange(8) % 4]
+    )
     _, summary, events = _run(data_path=data)
     assert _of(events, RunStarted)[0].classes == 4
     probe = _of(events, SampleProbe)[-1]
@@ -137,8 +148,16 @@ def test_non_finite_numbers_become_null_in_json():
     modes = {"mc": {"accuracy": float("nan"), "loss": np.float32("inf"), "ece": np.float64("-inf"), "samples": 3}}
     line = ModeEvaluation(epoch=1, modes=modes).to_json()
     assert json.loads(line)["modes"]["mc"] == {"accuracy": None, "loss": None, "ece": None, "samples": 3}
-    end = EpochEnd(epoch=1, train_loss_keras=float("nan"), train_loss_inference=1.0, test_loss_inference=1.0,
-                   train_accuracy_inference=0.5, test_accuracy_inference=0.5, seconds=1.0,
-                   samples_per_second=float("inf"), rate=float("nan"))
+    end = EpochEnd(
+        epoch=1,
+        train_loss_keras=float("nan"),
+        train_loss_inference=1.0,
+        test_loss_inference=1.0,
+        train_accuracy_inference=0.5,
+        test_accuracy_inference=0.5,
+        seconds=1.0,
+        samples_per_second=float("inf"),
+        rate=float("nan"),
+    )
     payload = json.loads(end.to_json())
     assert payload["train_loss_keras"] is None and payload["samples_per_second"] is None and payload["rate"] is None

@@ -11,7 +11,7 @@ def test_capture_routes_warnings_and_logging_to_the_sink(capsys):
     events = []
     before = warnings.showwarning
     with Capture(events.append):
-        warnings.warn("careful", UserWarning)
+        warnings.warn("careful", UserWarning, stacklevel=1)
         logging.getLogger("tensorflow").warning("tf says %s", "hi")
         logging.getLogger("absl").error("absl says")
     assert warnings.showwarning is before

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 from dropout_tui.engine.config import RunConfig
-from dropout_tui.engine.run.controls import Command, Controls
 from dropout_tui.engine.events import (
     BatchLosses,
     EpochEnd,
@@ -25,6 +24,7 @@ from dropout_tui.engine.events import (
     Status,
     Summary,
 )
+from dropout_tui.engine.run.controls import Command, Controls
 from dropout_tui.engine.run.session import Session
 
 TINY = dict(hidden=16, batch_size=64, mc_samples=5, repeats=1, seed=0)
@@ -50,7 +50,7 @@ class Driver:
     def _run(self) -> None:
         self.result = self.session.run()
 
-    def start(self) -> "Driver":
+    def start(self) -> Driver:
         self.thread.start()
         return self
 
@@ -128,7 +128,10 @@ def test_two_seeded_runs_are_identical(two_epochs):
     assert [e.losses for e in again.of(BatchLosses)] != [] and [
         loss for e in again.of(BatchLosses) for loss in e.losses
     ] == [loss for e in two_epochs.of(BatchLosses) for loss in e.losses]
-    probes = lambda d: [(e.index, e.pass_probs) for e in d.of(SampleProbe)]
+
+    def probes(driver):
+        return [(e.index, e.pass_probs) for e in driver.of(SampleProbe)]
+
     assert probes(again) == probes(two_epochs)
 
 
