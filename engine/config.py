@@ -5,19 +5,14 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-
-class ConfigError(ValueError):
-    """Invalid user input; the message is one line meant for the user."""
-
-
-def one_line(error: BaseException, limit: int = 200) -> str:
-    """An exception's message on one line, cut to ``limit`` characters, for a user-facing message."""
-    text = " ".join(str(error).split()) or type(error).__name__
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+from dropout_tui.engine.errors import ConfigError
+from dropout_tui.engine.limits import LIMITS
 
 
 @dataclass(frozen=True)
 class RunConfig:
+    """Everything a run was asked to do; the engine never changes it (live changes arrive as commands)."""
+
     command: str = "train"  # "train" | "inspect"
     dataset: str = "digits"  # "digits" | "mnist" | "fashion_mnist"
     data_path: str | None = None  # a .npz file; overrides dataset
@@ -37,24 +32,14 @@ class RunConfig:
     probe_index: int = 0
 
     def validate(self) -> RunConfig:
-        if not 0.0 <= self.rate < 1.0:
-            raise ConfigError(f"--rate must be in [0, 1), got {self.rate}")
-        for name in ("batch_size", "hidden", "eval_every", "mc_samples", "repeats"):
-            value = getattr(self, name)
-            if value <= 0:
-                raise ConfigError(f"--{name.replace('_', '-')} must be a positive integer, got {value}")
-        if self.command == "train" and self.epochs <= 0:
-            raise ConfigError(f"--epochs must be a positive integer, got {self.epochs}")
-        if self.fine_tune < 0:
-            raise ConfigError(f"--fine-tune must be 0 or more, got {self.fine_tune}")
-        if not self.lr > 0 or self.lr != self.lr or self.lr == float("inf"):
-            raise ConfigError(f"--lr must be a positive number, got {self.lr}")
+        """Re-checks what argparse checks, for callers that build a RunConfig themselves."""
+        for name, limit in LIMITS.items():
+            if hasattr(self, name):
+                limit.check(getattr(self, name))
         if self.input_scale is not None and not (
-            self.input_scale == self.input_scale and abs(self.input_scale) != float("inf")
+            self.input_scale == self.input_scale and abs(self.input_scale) not in (0.0, float("inf"))
         ):
-            raise ConfigError(f"--input-scale must be a finite number, got {self.input_scale}")
-        if self.probe_index < 0:
-            raise ConfigError(f"--probe-index must be 0 or more, got {self.probe_index}")
+            raise ConfigError(f"--input-scale must be a finite non-zero number, got {self.input_scale}")
         if self.command == "inspect" and not self.model_path:
             raise ConfigError("inspect needs --model FILE.keras")
         return self

@@ -133,10 +133,32 @@ class SampleProbe(Event):
 
 @dataclass(frozen=True)
 class RateChanged(Event):
+    """Stochastic layers' rates from now on: from the next epoch while training, at once otherwise."""
+
     EVENT = "rate_changed"
-    epoch: int  # first epoch that trains with the new rate
+    epoch: int  # first epoch that trains with the new rates (after training: the epoch evaluated with them)
     global_step: int
+    rate: float  # the first layer's rate (the default model has one layer)
+    rates: dict = field(default_factory=dict)  # rate handle ("dropout", "lstm.recurrent_dropout") -> rate
+
+
+@dataclass(frozen=True)
+class RateScheduled(Event):
+    """A rate change waiting for the next epoch; ``withdrawn`` when more keys brought it back to the rates in use."""
+
+    EVENT = "rate_scheduled"
+    epoch: int  # the epoch it applies from
     rate: float
+    rates: dict
+    withdrawn: bool = False
+
+
+@dataclass(frozen=True)
+class Notice(Event):
+    """The engine's answer to a user's command that changed nothing (a rate at its limit, a bad index)."""
+
+    EVENT = "notice"
+    message: str
 
 
 @dataclass(frozen=True)
@@ -205,6 +227,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ModeEvaluation,
         SampleProbe,
         RateChanged,
+        RateScheduled,
+        Notice,
         SamplesChanged,
         LogRecord,
         Finished,

@@ -17,7 +17,7 @@ import warnings
 from collections.abc import Sequence
 from typing import IO
 
-from dropout_tui.engine.config import ConfigError, one_line
+from dropout_tui.engine.errors import ConfigError, one_line
 from dropout_tui.engine.explain.report import CLAIM_TEXTS
 from dropout_tui.engine.quiet import redirect_native_stderr
 from dropout_tui.tui.fmt import finite, num

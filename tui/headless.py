@@ -18,7 +18,8 @@ import threading
 from typing import TextIO
 
 from dropout_tui.engine import quiet
-from dropout_tui.engine.config import ConfigError, RunConfig
+from dropout_tui.engine.config import RunConfig
+from dropout_tui.engine.errors import ConfigError
 from dropout_tui.engine.events import Event, Failed, RunStarted
 
 # After SIGINT/SIGTERM the run gets this long to end by itself (it checks at

@@ -20,10 +20,12 @@ from pathlib import Path
 
 import numpy as np
 
-from dropout_tui.engine.config import ConfigError, RunConfig, one_line
+from dropout_tui.engine.config import RunConfig
+from dropout_tui.engine.errors import ConfigError, one_line
 
 DIGITS_SHA256 = "fbd65a4d87c161152f7eeb856cc5aaa769a87fc560d41211710540db6c8cf2bd"
 KEYS = ("x_train", "y_train", "x_test", "y_test")
+DATASETS = ("digits", "mnist", "fashion_mnist")  # --dataset choices: the embedded set, then the Keras-cache ones
 MAX_CLASSES = 10_000  # a label beyond this is a data error, not a 10^6-unit output layer
 
 # keras.datasets name -> files it caches, relative to <keras home>/datasets

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from dropout_tui.engine.evaluation import metrics
-from dropout_tui.engine.evaluation.modes import Predictor, mc_mutual_information, mc_sample_probs
+from dropout_tui.engine.evaluation.predictor import Predictor, mc_mutual_information, mc_sample_probs
 from dropout_tui.engine.events import SampleProbe
 
 

@@ -8,7 +8,7 @@ import warnings
 import keras
 import numpy as np
 
-from dropout_tui.engine.config import one_line
+from dropout_tui.engine.errors import one_line
 from dropout_tui.engine.explain.lab import Lab
 from dropout_tui.engine.explain.report import Measurement
 from dropout_tui.engine.model.layers import stochastic_layers

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from dropout_tui.engine.config import ConfigError, RunConfig, one_line
+from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.data.datasets import Dataset
+from dropout_tui.engine.errors import ConfigError, one_line
 
 KERAS_SUFFIXES = (".keras",)
 H5_SUFFIXES = (".h5", ".hdf5")

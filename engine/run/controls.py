@@ -15,9 +15,11 @@ from dataclasses import dataclass
 class Command:
     """A request the Session serves between batches, or while paused/finished.
 
-    name: "set_rate" | "set_samples" | "probe" | "evaluate"
-    value: the new rate / T; for "probe": a test index, or one of
-           "next", "prev", "most_uncertain", "redraw".
+    name: "shift_rate" | "set_samples" | "probe" | "evaluate"
+    value: for "shift_rate" +1 or -1 (every stochastic layer's own rate moves
+           one step of engine.limits.RATE_STEP); the new T for "set_samples";
+           for "probe" a test index, or one of "next", "prev", "most_uncertain",
+           "redraw".
     """
 
     name: str
@@ -25,6 +27,8 @@ class Command:
 
 
 class Controls:
+    """The UI thread steers a running Session through this; the Session reads it at batch edges."""
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
@@ -75,8 +79,8 @@ class Controls:
             self._commands.put(command)
             self._wake.notify_all()
 
-    def set_rate(self, rate: float) -> None:
-        self.submit(Command("set_rate", rate))
+    def shift_rate(self, direction: int) -> None:
+        self.submit(Command("shift_rate", direction))
 
     def set_samples(self, samples: int) -> None:
         self.submit(Command("set_samples", samples))

@@ -23,7 +23,8 @@ import numpy as np
 
 from dropout_tui.engine import quiet
 from dropout_tui.engine.cancel import Cancelled
-from dropout_tui.engine.config import ConfigError, RunConfig
+from dropout_tui.engine.config import RunConfig
+from dropout_tui.engine.errors import ConfigError
 from dropout_tui.engine.events import (
     BatchLosses,
     EpochEnd,
@@ -414,7 +415,7 @@ class Session:
 
     # --- evaluation, probing, commands ---------------------------------
     def _evaluate_round(self) -> None:
-        from dropout_tui.engine.evaluation.modes import evaluate_modes
+        from dropout_tui.engine.evaluation.predictor import evaluate_modes
 
         epoch = self._epochs_run
         self.emit(Status("evaluating", f"evaluating every mode after epoch {epoch}"))

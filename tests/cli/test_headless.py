@@ -90,7 +90,7 @@ def _bad_npz(tmp_path: Path) -> str:
     "args, expected",
     [
         (["--rate", "1.5"], "--rate must be in [0, 1)"),
-        (["--epochs", "0"], "expected a positive integer"),
+        (["--epochs", "0"], "--epochs must be a positive integer"),
         (["--data", "{tmp}/missing.npz"], "no such file"),
         (["--data", "{tmp}"], "is a directory"),
         (["--data", "{bad}"], "x_train has 4 samples but y_train has 5"),

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from dropout_tui.engine.config import ConfigError, RunConfig
+from dropout_tui.engine.config import RunConfig
+from dropout_tui.engine.errors import ConfigError
 from dropout_tui.engine.data import datasets as data
 from dropout_tui.engine.data.datasets import DataError, load_dataset, load_digits
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from dropout_tui.engine.evaluation.modes import Predictor, evaluate_modes, mc_moments, mc_sample_probs
+from dropout_tui.engine.evaluation.predictor import Predictor, evaluate_modes, mc_moments, mc_sample_probs
 from dropout_tui.engine.evaluation.rng import seed_state_variables
 from dropout_tui.engine.model import layers as discovery
 from tests.support.contract import MODE_KEYS

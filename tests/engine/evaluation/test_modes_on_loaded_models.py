@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from dropout_tui.engine.evaluation.modes import Predictor, evaluate_modes, mc_sample_probs
+from dropout_tui.engine.evaluation.predictor import Predictor, evaluate_modes, mc_sample_probs
 from dropout_tui.engine.model.layers import normalization_in_inference, normalization_layers
 from dropout_tui.engine.model.loading import load_user_model
 from tests.support import inspect_models as models

@@ -5,7 +5,7 @@ import math
 import numpy as np
 
 from dropout_tui.engine.evaluation import rng
-from dropout_tui.engine.evaluation.modes import Predictor, mc_mutual_information
+from dropout_tui.engine.evaluation.predictor import Predictor, mc_mutual_information
 from dropout_tui.engine.evaluation.probe import display_image, most_uncertain_index, probe_sample
 from dropout_tui.engine.model import layers as discovery
 

@@ -83,7 +83,7 @@ def test_one_pass_gives_zero_spread_not_nan():
 
 def test_huge_t_over_a_small_test_set_stays_in_bounded_chunks(tmp_path, monkeypatch):
     """T=10,000 on odd-shaped images (n, 5, 7, 3): flattened for the MLP, each call bounded in rows."""
-    from dropout_tui.engine.evaluation.modes import Predictor
+    from dropout_tui.engine.evaluation.predictor import Predictor
 
     rows_seen: list[int] = []
     real_call = Predictor.call

@@ -281,12 +281,12 @@ def test_bad_input_becomes_a_user_error_event(tmp_path):
 
 
 def test_unexpected_exception_becomes_failed_with_traceback(monkeypatch):
-    import dropout_tui.engine.evaluation.modes
+    import dropout_tui.engine.evaluation.predictor
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom\nsecond line")
 
-    monkeypatch.setattr(dropout_tui.engine.evaluation.modes, "evaluate_modes", broken)
+    monkeypatch.setattr(dropout_tui.engine.evaluation.predictor, "evaluate_modes", broken)
     driver = _run(epochs=1)
     failed = driver.of(Failed)[0]
     assert failed.message == "RuntimeError: boom second line" and "Traceback" in failed.traceback

@@ -1,0 +1,251 @@
+"""Every command-line option, once: the table argparse is built from, and what README's option table is checked against.
+
+Ranges come from the engine's limits, defaults from ``RunConfig``, so the help,
+the parser and the engine's validation cannot disagree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from dataclasses import dataclass, fields
+
+from dropout_tui.engine.config import RunConfig
+from dropout_tui.engine.data.datasets import DATASETS
+from dropout_tui.engine.limits import LIMITS
+
+RUNS = frozenset({"train", "inspect"})  # commands that start a run and accept the run options
+TRAIN = frozenset({"train"})
+INSPECT = frozenset({"inspect"})
+EXPLAIN = frozenset({"explain"})
+FROM_CONFIG = object()  # the default is RunConfig's
+
+
+def _limited(name: str):
+    """An argparse type that accepts exactly what the engine's limit for ``name`` accepts."""
+    limit = LIMITS[name]
+
+    def parse(text: str):
+        try:
+            return limit.parse(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    parse.__name__ = name  # argparse names the type in some of its messages
+    return parse
+
+
+def _scale(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    if value == 0:
+        raise argparse.ArgumentTypeError("expected a non-zero number: a scale of 0 makes every input 0")
+    return value
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option: where it applies, how it parses, which RunConfig field it fills."""
+
+    flag: str
+    help: str
+    commands: frozenset[str]
+    group: str
+    field: str | None = None  # the RunConfig field; None for options of the front end (output, debug)
+    type: object = None  # an argparse type; a limit name is turned into one
+    metavar: str | None = None
+    choices: tuple | None = None
+    switch: bool = False  # store_true
+    required: bool = False
+    default: object = FROM_CONFIG
+
+    @property
+    def dest(self) -> str:
+        return self.flag.lstrip("-").replace("-", "_")
+
+    def default_value(self):
+        if self.default is not FROM_CONFIG:
+            return self.default
+        return getattr(RunConfig(), self.field) if self.field else None
+
+    def add_to(self, group: argparse._ArgumentGroup) -> None:
+        kwargs: dict = {"help": self.help, "dest": self.dest}
+        if self.switch:
+            kwargs["action"] = "store_true"
+        else:
+            kwargs["default"] = self.default_value()
+            kind = _limited(self.type) if isinstance(self.type, str) else self.type
+            if kind is not None:
+                kwargs["type"] = kind
+            if self.metavar:
+                kwargs["metavar"] = self.metavar
+            if self.choices:
+                kwargs["choices"] = self.choices
+        if self.required:
+            kwargs["required"] = True
+        group.add_argument(self.flag, **kwargs)
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option(
+        "--dataset",
+        "built-in data set; mnist/fashion_mnist are read from the Keras cache",
+        RUNS,
+        "data",
+        field="dataset",
+        choices=DATASETS,
+    ),
+    Option(
+        "--data",
+        "your own data: keys x_train, y_train, x_test, y_test (default: none; overrides --dataset)",
+        RUNS,
+        "data",
+        field="data_path",
+        metavar="FILE.npz",
+    ),
+    Option(
+        "--model",
+        "a saved Keras model (.keras or legacy .h5); never written to",
+        INSPECT,
+        "model",
+        field="model_path",
+        metavar="FILE.keras",
+        required=True,
+    ),
+    Option(
+        "--unsafe",
+        "allow unsafe deserialisation (e.g. Lambda layers): only for files you trust",
+        INSPECT,
+        "model",
+        field="unsafe",
+        switch=True,
+    ),
+    Option(
+        "--input-scale",
+        "multiply inputs by F before feeding them (default: fed as stored)",
+        INSPECT,
+        "model",
+        field="input_scale",
+        type=_scale,
+        metavar="F",
+    ),
+    Option(
+        "--fine-tune",
+        "train N epochs before evaluating",
+        INSPECT,
+        "model",
+        field="fine_tune",
+        type="fine_tune",
+        metavar="N",
+    ),
+    Option("--rate", "dropout rate in [0, 1)", TRAIN, "model and training", field="rate", type="rate", metavar="R"),
+    Option(
+        "--hidden",
+        "hidden units of the default MLP",
+        TRAIN,
+        "model and training",
+        field="hidden",
+        type="hidden",
+        metavar="H",
+    ),
+    Option("--epochs", "training epochs", TRAIN, "model and training", field="epochs", type="epochs", metavar="N"),
+    Option(
+        "--batch-size", "batch size", RUNS, "model and training", field="batch_size", type="batch_size", metavar="B"
+    ),
+    Option("--lr", "Adam learning rate", RUNS, "model and training", field="lr", type="lr", metavar="LR"),
+    Option(
+        "--seed",
+        "random seed; equal seeds give equal numbers",
+        RUNS | EXPLAIN,
+        "model and training",
+        field="seed",
+        type="seed",
+        metavar="S",
+    ),
+    Option(
+        "--eval-every",
+        "epochs between evaluations of every mode",
+        RUNS,
+        "evaluation",
+        field="eval_every",
+        type="eval_every",
+        metavar="N",
+    ),
+    Option(
+        "--mc-samples",
+        "stochastic passes for MC dropout and the probe",
+        RUNS,
+        "evaluation",
+        field="mc_samples",
+        type="mc_samples",
+        metavar="T",
+    ),
+    Option(
+        "--repeats",
+        "repeats of the 'training' and 'dropout_only' modes",
+        RUNS,
+        "evaluation",
+        field="repeats",
+        type="repeats",
+        metavar="R",
+    ),
+    Option(
+        "--probe-index",
+        "test sample shown in the probe",
+        RUNS,
+        "evaluation",
+        field="probe_index",
+        type="probe_index",
+        metavar="I",
+    ),
+    Option(
+        "--headless",
+        "no UI: print JSON lines on stdout (works under nohup, no TTY needed)",
+        RUNS,
+        "output",
+        switch=True,
+    ),
+    Option(
+        "--output",
+        "headless: also write the JSON lines to this file (default: stdout only)",
+        RUNS,
+        "output",
+        metavar="FILE.jsonl",
+        default=None,
+    ),
+    Option(
+        "--export-dir",
+        "where the app's 'e' key writes results and a screenshot",
+        RUNS,
+        "output",
+        metavar="DIR",
+        default="dropout-tui-export",
+    ),
+    Option("--json", "print one JSON object instead of a table", EXPLAIN, "output", switch=True),
+    Option("--debug", "show full tracebacks on errors", RUNS | EXPLAIN, "output", switch=True),
+)
+_CONFIG_FIELDS = {f.name for f in fields(RunConfig)}
+assert all(option.field in _CONFIG_FIELDS for option in OPTIONS if option.field), "an option names no RunConfig field"
+
+
+def add_options(parser: argparse.ArgumentParser, command: str) -> None:
+    groups: dict[str, argparse._ArgumentGroup] = {}
+    for option in OPTIONS:
+        if command in option.commands:
+            if option.group not in groups:
+                groups[option.group] = parser.add_argument_group(option.group)
+            option.add_to(groups[option.group])
+
+
+def config_from_args(args: argparse.Namespace) -> RunConfig:
+    """The RunConfig the parsed options ask for; options a command lacks keep RunConfig's defaults."""
+    values = {
+        option.field: getattr(args, option.dest)
+        for option in OPTIONS
+        if option.field and args.command in option.commands
+    }
+    return RunConfig(command=args.command, **values).validate()
