@@ -1,11 +1,11 @@
 """The MC-dropout sampler's cost, two ratios from one trained model.
 
 1. One digits sample, T=200 passes: the vectorised sampler
-   (dropout_tui.engine.evaluation.modes.mc_sample_probs: one model(x, training=True) call on T
+   (dropout_tui.engine.evaluation.predictor.mc_sample_probs: one model(x, training=True) call on T
    repeated rows) vs T calls of predict() on an always-on-dropout twin that
    shares the trained weights. Target: at least 100x.
 2. The whole test set (360 samples), as the mc mode evaluates it
-   (dropout_tui.engine.evaluation.modes.mc_moments, streamed): its time / T, i.e. the cost of one
+   (dropout_tui.engine.evaluation.predictor.mc_moments, streamed): its time / T, i.e. the cost of one
    pass, vs one inference pass over the same 360 rows, by a direct
    model(x, training=False) call (and, for scale, by predict()). Target:
    within 1.5x per pass. Peak memory of huge T is bench_extremes.py's job.
@@ -45,7 +45,7 @@ def _median_time(fn, repeats: int) -> float:
 
 
 def one_sample(predictor, model, sample) -> None:
-    from dropout_tui.engine.evaluation.modes import mc_sample_probs
+    from dropout_tui.engine.evaluation.predictor import mc_sample_probs
 
     vectorised = _median_time(lambda: mc_sample_probs(predictor, sample, T), 5)
     twin = _always_on_twin(model, 0.2)
@@ -63,7 +63,7 @@ def one_sample(predictor, model, sample) -> None:
 
 
 def whole_test_set(predictor, model, x_test) -> None:
-    from dropout_tui.engine.evaluation.modes import mc_moments
+    from dropout_tui.engine.evaluation.predictor import mc_moments
 
     inference = _median_time(lambda: np.asarray(model(x_test, training=False)), 21)
     predicted = _median_time(lambda: model.predict(x_test, batch_size=1024, verbose=0), 5)
@@ -89,7 +89,7 @@ def main() -> int:
     import keras
 
     from dropout_tui.engine.data.datasets import load_digits
-    from dropout_tui.engine.evaluation.modes import Predictor
+    from dropout_tui.engine.evaluation.predictor import Predictor
     from dropout_tui.engine.model.default import build_default_model, flatten
 
     _common.header("MC-dropout sampler cost (digits, hidden 128, rate 0.2)")
