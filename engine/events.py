@@ -109,6 +109,7 @@ class ModeEvaluation(Event):
     EVENT = "mode_evaluation"
     epoch: int
     modes: dict  # mode name -> metrics dict as in the summary contract
+    seconds: float | None = None  # wall time of this evaluation, the probe included
 
 
 @dataclass(frozen=True)

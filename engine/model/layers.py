@@ -187,3 +187,22 @@ def dropout_rate(model: keras.layers.Layer, rate: float) -> contextlib.AbstractC
     """Temporarily set every Dropout-family layer's rate (explain/test helper)."""
     layers = [layer for layer in stochastic_layers(model) if hasattr(layer, "rate")]
     return layer_attributes(layers, "rate", [rate] * len(layers))
+
+
+@dataclass(frozen=True)
+class RateHandle:
+    """One rate the user can shift with + and -: a Dropout-family layer's ``rate``."""
+
+    name: str  # how events and panes name it: the layer's name
+    owner: object  # the object that holds the attribute
+    attribute: str
+
+    def get(self) -> float:
+        return float(getattr(self.owner, self.attribute))
+
+    def set(self, value: float) -> None:
+        setattr(self.owner, self.attribute, value)
+
+
+def rate_handles(model: keras.layers.Layer) -> list[RateHandle]:
+    return [RateHandle(layer.name, layer, "rate") for layer in stochastic_layers(model) if hasattr(layer, "rate")]

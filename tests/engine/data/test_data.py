@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from dropout_tui.engine.config import RunConfig
-from dropout_tui.engine.errors import ConfigError
 from dropout_tui.engine.data import datasets as data
 from dropout_tui.engine.data.datasets import DataError, load_dataset, load_digits
+from dropout_tui.engine.errors import ConfigError
 
 
 def _npz(tmp_path, name="d.npz", **arrays):

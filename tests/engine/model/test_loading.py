@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from dropout_tui.engine.config import RunConfig
-from dropout_tui.engine.errors import ConfigError
 from dropout_tui.engine.data.datasets import load_dataset
+from dropout_tui.engine.errors import ConfigError
 from dropout_tui.engine.model.loading import (
     ModelDataMismatch,
     ModelFileError,

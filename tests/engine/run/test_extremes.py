@@ -107,7 +107,7 @@ def test_huge_t_over_a_small_test_set_stays_in_bounded_chunks(tmp_path, monkeypa
     assert started.input_shape == [105] and started.classes == 3
     probe = _of(events, SampleProbe)[-1]
     assert probe.samples == 10_000 and len(probe.pass_probs) == 10_000 and probe.image_shape == [5, 7]
-    limit = session.predictor.rows_per_call(np.zeros((1, 105)))
+    limit = Predictor(session.prepared.model).rows_per_call(np.zeros((1, 105)))
     assert 3 * 10_000 > limit  # so the sampler had to split the passes
     assert max(rows_seen) <= limit
     assert summary.modes["mc"]["samples"] == 10_000 and _all_finite(summary.to_dict())

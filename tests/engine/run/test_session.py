@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import threading
 import time
 
 import numpy as np
@@ -25,52 +24,9 @@ from dropout_tui.engine.events import (
     Summary,
 )
 from dropout_tui.engine.run.controls import Command, Controls
-from dropout_tui.engine.run.session import Session
+from tests.support.driver import Driver
 
 TINY = dict(hidden=16, batch_size=64, mc_samples=5, repeats=1, seed=0)
-
-
-class Driver:
-    """Runs a Session in a worker thread and lets the test wait for its events."""
-
-    def __init__(self, config: RunConfig, *, serve: bool = False, controls: Controls | None = None) -> None:
-        self.controls = controls or Controls()
-        self.events: list = []
-        self._changed = threading.Condition()
-        self.session = Session(config, self._sink, self.controls, serve=serve)
-        self.result = None
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _sink(self, event) -> None:
-        json.loads(event.to_json())  # every event must be strict JSON
-        with self._changed:
-            self.events.append(event)
-            self._changed.notify_all()
-
-    def _run(self) -> None:
-        self.result = self.session.run()
-
-    def start(self) -> Driver:
-        self.thread.start()
-        return self
-
-    def wait_for(self, predicate, timeout: float = 60.0, after: int = 0):
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while True:
-                for event in self.events[after:]:
-                    if predicate(event):
-                        return event
-                remaining = deadline - time.monotonic()
-                assert remaining > 0, f"timed out; last events: {[type(e).__name__ for e in self.events[-8:]]}"
-                self._changed.wait(remaining)
-
-    def join(self, timeout: float = 60.0) -> None:
-        self.thread.join(timeout)
-        assert not self.thread.is_alive(), "session did not end"
-
-    def of(self, cls) -> list:
-        return [event for event in self.events if isinstance(event, cls)]
 
 
 def _run(**overrides):
@@ -197,7 +153,8 @@ def test_rate_change_rebuilds_the_train_step():
     def change_rate_once(event):
         if isinstance(event, BatchLosses) and not submitted:
             submitted.append(True)
-            controls.set_rate(0.0)
+            for _ in range(10):  # 0.5 to 0 in steps of 0.05
+                controls.shift_rate(-1)
 
     sink = driver.session._sink
     driver.session._sink = lambda event: (sink(event), change_rate_once(event))
@@ -259,7 +216,7 @@ def test_serve_mode_keeps_answering_after_the_summary():
     assert driver.wait_for(lambda e: isinstance(e, ModeEvaluation), after=mark).epoch == 1
     mark = len(driver.events)
     controls.probe(10_000)  # out of range: a warning, not a crash
-    assert "ignored probe index" in driver.wait_for(lambda e: e.EVENT == "log", after=mark).message
+    assert "ignored probe index" in driver.wait_for(lambda e: e.EVENT == "notice", after=mark).message
     controls.cancel()
     driver.join(timeout=5)
     assert isinstance(driver.result, Summary)
