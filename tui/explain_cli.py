@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import logging
 import os
 import signal
 import sys
 import time
-import warnings
 from collections.abc import Sequence
 from typing import IO
 
 from dropout_tui.engine.errors import ConfigError, one_line
-from dropout_tui.engine.explain.report import CLAIM_TEXTS
-from dropout_tui.engine.quiet import redirect_native_stderr
+from dropout_tui.engine.explain.claims import CLAIMS
+from dropout_tui.engine.explain.report import ClaimResult, ExplainReport
+from dropout_tui.engine.explain.silence import silence_libraries
 from dropout_tui.tui.fmt import finite, num
+from dropout_tui.tui.process import flush_and_exit
 
 EXIT_FAILURE = 1
 VERDICT_STYLES = {"true": "bold green", "false": "bold red", "caveat": "bold yellow"}
@@ -96,30 +96,18 @@ def _signals_deferred():
 def _exit_now(signum: int) -> None:
     if _SignalExit.progress is not None:
         _SignalExit.progress.note("interrupted")  # the prompt must not land after "claim ... "
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):
-            pass
-    os._exit(128 + signum)
+    flush_and_exit(128 + signum)
 
 
-def _measure(seed: int, *, debug: bool):
+def _measure(seed: int, *, debug: bool) -> ExplainReport:
     if not debug:
-        warnings.simplefilter("ignore")
-        logging.getLogger("tensorflow").setLevel(logging.ERROR)
-        # TensorFlow's C++ start-up lines ignore TF_CPP_MIN_LOG_LEVEL and write straight to fd 2.
-        redirect_native_stderr()
-    # After the redirect: sys.stderr is now the terminal's duplicate, fd 2 the capture file.
+        silence_libraries()
+    # After silencing: sys.stderr is now the terminal's duplicate, fd 2 the capture file.
     progress = _SignalExit.progress = _Progress(sys.stderr) if sys.stderr.isatty() else None
     if progress:
         progress.note("importing TensorFlow...")
     from dropout_tui.engine.explain.runner import run_explain as run
 
-    if not debug:
-        import absl.logging
-
-        absl.logging.set_verbosity(absl.logging.ERROR)
     # Anything a library prints must not end up inside the JSON on stdout.
     with contextlib.redirect_stdout(sys.stderr):
         return run(
@@ -130,6 +118,8 @@ def _measure(seed: int, *, debug: bool):
 
 
 class _Progress:
+    """One stderr line per claim on a terminal: "[n/8] claim ... verdict (seconds)"."""
+
     def __init__(self, stream: IO[str]) -> None:
         self._stream = stream
         self._began = time.perf_counter()
@@ -140,10 +130,10 @@ class _Progress:
 
     def start(self, claim_id: int) -> None:
         self._began = time.perf_counter()
-        self._stream.write(f"[{claim_id}/{len(CLAIM_TEXTS)}] {CLAIM_TEXTS[claim_id - 1]} ... ")
+        self._stream.write(f"[{claim_id}/{len(CLAIMS)}] {CLAIMS[claim_id - 1].text} ... ")
         self._stream.flush()
 
-    def done(self, result) -> None:
+    def done(self, result: ClaimResult) -> None:
         self.note(f"{result.verdict} ({time.perf_counter() - self._began:.1f} s)")
 
 
@@ -158,7 +148,7 @@ def measured_lines(measured: dict) -> list[str]:
     return [f"{name} = {format_number(value)}" for name, value in measured.items()]
 
 
-def plain_text(report) -> str:
+def plain_text(report: ExplainReport) -> str:
     lines = [f"Keras {report.keras}, TensorFlow {report.tensorflow}", ""]
     for claim in report.claims:
         lines.append(f"{claim.id}. {claim.claim}")
@@ -169,13 +159,13 @@ def plain_text(report) -> str:
     return "\n".join(lines)
 
 
-def _print_table(report) -> None:
+def _print_table(report: ExplainReport) -> None:
     from rich.console import Console
 
     Console().print(claims_table(report.claims, f"Keras {report.keras}, TensorFlow {report.tensorflow}"))
 
 
-def claims_table(results: Sequence, title: str, running: int | None = None):
+def claims_table(results: Sequence[ClaimResult], title: str, running: int | None = None):
     """All eight claims as a Rich table; claims without a result yet show as pending (or running)."""
     from rich.table import Table
     from rich.text import Text
@@ -187,14 +177,14 @@ def claims_table(results: Sequence, title: str, running: int | None = None):
     table.add_column("Verdict", no_wrap=True)
     table.add_column("Measured", ratio=2, overflow="fold")
     table.add_column("Explanation", ratio=4)
-    for claim_id, text in enumerate(CLAIM_TEXTS, start=1):
-        result = by_id.get(claim_id)
+    for claim in CLAIMS:
+        result = by_id.get(claim.id)
         if result is None:
-            status = "running..." if claim_id == running else "pending"
-            table.add_row(str(claim_id), Text(text), Text(status, style="dim"), "", "")
+            status = "running..." if claim.id == running else "pending"
+            table.add_row(str(claim.id), Text(claim.text), Text(status, style="dim"), "", "")
             continue
         table.add_row(
-            str(claim_id),
+            str(claim.id),
             Text(result.claim),
             Text(result.verdict.upper(), style=VERDICT_STYLES.get(result.verdict, "")),
             # Spaces instead of underscores let narrow columns wrap between words, not mid-name.

@@ -28,11 +28,15 @@ EPOCHS = 10
 
 @dataclass
 class TrainedModel:
+    """The shared article model and fit's per-epoch training losses (claim 5 reads them)."""
+
     model: keras.Model
     fit_losses: list[float]
 
 
 class Lab:
+    """The material every experiment works on: the embedded digits, flattened, and the model trained on demand."""
+
     def __init__(self, seed: int) -> None:
         self.seed = seed
         data = load_digits()

@@ -1,7 +1,7 @@
 """What `explain` produces: one result per claim, and the report that holds them.
 
-No TensorFlow here: the Explain screen lists the claims before the worker has
-imported anything, and the CLI writes the report as JSON.
+No TensorFlow here: the claim registry, the Explain screen and the CLI's
+printing use these types before TensorFlow has loaded (or without it at all).
 """
 
 from __future__ import annotations
@@ -12,18 +12,6 @@ from dataclasses import dataclass
 from dropout_tui.engine.events import json_safe
 
 VERDICTS = ("true", "false", "caveat")
-
-CLAIM_TEXTS = (
-    "At inference, Dropout scales each output by 1-rate.",
-    "Setting `layer.trainable = True` on Dropout makes `evaluate`/`predict` use dropout.",
-    "`model.evaluate(..., use_multiprocessing=True)` evaluates in worker processes.",
-    "`training=True` at test time lowers accuracy and makes it vary.",
-    "The training loss is higher than the test loss because of dropout.",
-    "Calling the model with `training=True` during testing affects later training.",
-    "A functional `Dropout(r)(x, training=True)` keeps dropout on in `predict`.",
-    "Averaging many dropout passes (MC dropout) gives predictions at least as good as inference, "
-    "with an uncertainty estimate.",
-)
 
 
 @dataclass(frozen=True)
@@ -36,6 +24,8 @@ class Measurement:
 
 @dataclass(frozen=True)
 class ClaimResult:
+    """One claim as judged on this Keras: what the CLI prints and the Explain screen shows, row by row."""
+
     id: int
     claim: str
     verdict: str
@@ -54,6 +44,8 @@ class ClaimResult:
 
 @dataclass(frozen=True)
 class ExplainReport:
+    """Every claim's result, with the versions they were measured on (the `explain --json` object)."""
+
     keras: str
     tensorflow: str
     claims: tuple[ClaimResult, ...]

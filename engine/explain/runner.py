@@ -1,27 +1,13 @@
-"""Run the eight experiments in order and judge each one (imports TensorFlow)."""
+"""Run every claim's experiment in order and judge it (imports TensorFlow)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from dropout_tui.engine.explain import evaluation_claims, layer_claims, training_claims
+from dropout_tui.engine.explain.claims import CLAIMS, Claim
 from dropout_tui.engine.explain.lab import Lab
-from dropout_tui.engine.explain.report import CLAIM_TEXTS, ClaimResult, ExplainReport, Measurement
-from dropout_tui.engine.explain.verdicts import judge
+from dropout_tui.engine.explain.report import ClaimResult, ExplainReport
 from dropout_tui.engine.run.versions import versions
-
-# In the order of CLAIM_TEXTS.
-EXPERIMENTS: tuple[Callable[[Lab], Measurement], ...] = (
-    layer_claims.scaling,
-    layer_claims.trainable_flag,
-    layer_claims.multiprocessing_flag,
-    evaluation_claims.test_time_dropout,
-    evaluation_claims.training_loss,
-    training_claims.later_training,
-    layer_claims.functional_training,
-    evaluation_claims.mc_dropout,
-)
-assert len(EXPERIMENTS) == len(CLAIM_TEXTS)
 
 
 class ExplainCancelled(Exception):
@@ -37,15 +23,20 @@ def run_explain(
 ) -> ExplainReport:
     lab = Lab(seed)
     results = []
-    for claim_id, experiment in enumerate(EXPERIMENTS, start=1):
+    for claim in CLAIMS:
+        # Checked between claims only: an experiment cannot be interrupted halfway through TensorFlow.
         if should_stop is not None and should_stop():
             raise ExplainCancelled
         if on_start is not None:
-            on_start(claim_id)
-        lab.reseed(claim_id)
-        result = judge(claim_id, experiment(lab))
+            on_start(claim.id)
+        result = _run_claim(lab, claim)
         results.append(result)
         if on_result is not None:
             on_result(result)
     keras_version, tensorflow_version = versions()
     return ExplainReport(keras=keras_version, tensorflow=tensorflow_version, claims=tuple(results))
+
+
+def _run_claim(lab: Lab, claim: Claim) -> ClaimResult:
+    lab.reseed(claim.id)
+    return claim.judge(claim.experiment()(lab))

@@ -2,14 +2,17 @@
 
 A verdict is never written in advance: each function reads only the numbers,
 so if a future Keras changes behaviour the verdict changes with it (and the
-tests feed contrived numbers to prove that it does).
+tests feed contrived numbers to prove that it does). Each verdict is decided
+once; its explanation receives the ``Verdict`` and words what it says, so the
+two can never disagree.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-from dropout_tui.engine.explain.report import CLAIM_TEXTS, ClaimResult, Measurement
+from dropout_tui.engine.explain.report import VERDICTS
 
 Numbers = Mapping[str, float]
 Notes = Mapping[str, str]
@@ -17,23 +20,41 @@ Notes = Mapping[str, str]
 EXACT = 1e-6  # "no difference": float32 noise is far below this, any real effect far above
 
 
-def _grade(*conditions: bool) -> str:
+@dataclass(frozen=True)
+class Verdict:
+    """A verdict ("true", "false" or "caveat") and the named conditions it was decided on.
+
+    The conditions travel with the verdict because some explanations must say
+    which part of a compound claim failed, and the value alone ("caveat") does
+    not tell.
+    """
+
+    value: str
+    held: Mapping[str, bool] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.value not in VERDICTS:
+            raise ValueError(f"unknown verdict {self.value!r}")
+
+
+def _grade(**conditions: bool) -> Verdict:
     """All parts of a compound claim hold: true; some: caveat; none: false."""
-    held = sum(bool(c) for c in conditions)
-    return "true" if held == len(conditions) else "caveat" if held else "false"
+    held = sum(conditions.values())
+    value = "true" if held == len(conditions) else "caveat" if held else "false"
+    return Verdict(value, {name: bool(c) for name, c in conditions.items()})
 
 
 # 1. "At inference, Dropout scales each output by 1-rate."
-def verdict_scaling(m: Numbers) -> str:
+def verdict_scaling(m: Numbers) -> Verdict:
     if m["inference_max_abs_diff_from_scaled"] <= EXACT < m["inference_max_abs_diff_from_input"]:
-        return "true"
+        return Verdict("true")
     inverted = abs(m["training_kept_scale"] - 1.0 / (1.0 - m["rate"])) <= 1e-4
     if m["inference_max_abs_diff_from_input"] <= EXACT and inverted:
-        return "false"
-    return "caveat"
+        return Verdict("false")
+    return Verdict("caveat")
 
 
-def explain_scaling(m: Numbers, n: Notes) -> str:
+def explain_scaling(m: Numbers, n: Notes, verdict: Verdict) -> str:
     rate = m["rate"]
     return (
         f"Dropout({rate:g}) on {int(m['units'])} known inputs. Inference: largest |output - input| = "
@@ -41,7 +62,7 @@ def explain_scaling(m: Numbers, n: Notes) -> str:
         f"{m['inference_max_abs_diff_from_scaled']:g}. Training: {m['training_zero_fraction']:.1%} of units zeroed, "
         f"kept units multiplied by {m['training_kept_scale']:.4g} (1/(1-rate) = {1 / (1 - rate):.4g}), "
         f"{int(m['training_off_grid'])} outputs off that grid, mean output/mean input = "
-        f"{m['training_mean_ratio']:.4f}. {_SCALING_WHY[verdict_scaling(m)]}"
+        f"{m['training_mean_ratio']:.4f}. {_SCALING_WHY[verdict.value]}"
     )
 
 
@@ -55,20 +76,21 @@ _SCALING_WHY = {
 
 
 # 2. "Setting layer.trainable = True on Dropout makes evaluate/predict use dropout."
-def verdict_trainable(m: Numbers) -> str:
+def verdict_trainable(m: Numbers) -> Verdict:
     changed = max(m["predict_max_abs_diff"], m["evaluate_loss_diff"], m["evaluate_accuracy_diff"])
     if changed > EXACT:
-        return "true"
-    return "false" if m["training_call_max_abs_diff"] > EXACT else "caveat"
+        return Verdict("true")
+    return Verdict("false" if m["training_call_max_abs_diff"] > EXACT else "caveat")
 
 
-def explain_trainable(m: Numbers, n: Notes) -> str:
+def explain_trainable(m: Numbers, n: Notes, verdict: Verdict) -> str:
     default = "already True by default" if m["trainable_by_default"] else "False by default"
     return (
-        f"Dropout.trainable is {default}. After toggling it (False, then True) on the trained model, "
-        f"predict changed by at most {m['predict_max_abs_diff']:g}, evaluate's loss by {m['evaluate_loss_diff']:g} "
-        f"and accuracy by {m['evaluate_accuracy_diff']:g}. For comparison, model(x, training=True) differs from "
-        f"predict by up to {m['training_call_max_abs_diff']:.3g}. {_TRAINABLE_WHY[verdict_trainable(m)]}"
+        f"Dropout.trainable is {default}. With it set to True instead of False on the trained model (each time "
+        f"with freshly traced predict/evaluate functions), predict changed by at most {m['predict_max_abs_diff']:g}, "
+        f"evaluate's loss by {m['evaluate_loss_diff']:g} and accuracy by {m['evaluate_accuracy_diff']:g}. "
+        f"For comparison, model(x, training=True) differs from predict by up to "
+        f"{m['training_call_max_abs_diff']:.3g}. {_TRAINABLE_WHY[verdict.value]}"
     )
 
 
@@ -81,37 +103,46 @@ _TRAINABLE_WHY = {
 
 
 # 3. "model.evaluate(..., use_multiprocessing=True)."
-def verdict_multiprocessing(m: Numbers) -> str:
+def verdict_multiprocessing(m: Numbers) -> Verdict:
     if m["raised"]:
-        return "false"
-    return "caveat" if m["warnings"] else "true"
+        return Verdict("false")
+    return Verdict("caveat" if m["warnings"] else "true")
 
 
-def explain_multiprocessing(m: Numbers, n: Notes) -> str:
-    if m["raised"]:
-        outcome = f"model.evaluate(..., use_multiprocessing=True) raised {n.get('error', 'an error')}"
-    elif m["warnings"]:
-        outcome = f"model.evaluate accepted use_multiprocessing=True with {int(m['warnings'])} warning(s)"
-    else:
-        outcome = "model.evaluate accepted use_multiprocessing=True"
+def explain_multiprocessing(m: Numbers, n: Notes, verdict: Verdict) -> str:
+    return f"{_multiprocessing_outcome(m, n, verdict)}. {_pydataset_status(m)}. " + (
+        "The option only ever concerned data loading, never dropout."
+    )
+
+
+def _multiprocessing_outcome(m: Numbers, n: Notes, verdict: Verdict) -> str:
+    if verdict.value == "false":
+        return f"model.evaluate(..., use_multiprocessing=True) raised {n.get('error', 'an error')}"
+    if verdict.value == "caveat":
+        return f"model.evaluate accepted use_multiprocessing=True with {int(m['warnings'])} warning(s)"
+    return "model.evaluate accepted use_multiprocessing=True"
+
+
+def _pydataset_status(m: Numbers) -> str:
     if m["pydataset_has_workers"]:
-        where = (
+        return (
             "workers and use_multiprocessing are now arguments of keras.utils.PyDataset "
             "(subclass it and pass them to super().__init__), not of fit/evaluate/predict"
         )
-    elif m["pydataset_exists"]:
-        where = "keras.utils.PyDataset exists but takes no workers argument"
-    else:
-        where = "this Keras has no keras.utils.PyDataset"
-    return f"{outcome}. {where}. The option only ever concerned data loading, never dropout."
+    if m["pydataset_exists"]:
+        return "keras.utils.PyDataset exists but takes no workers argument"
+    return "this Keras has no keras.utils.PyDataset"
 
 
 # 4. "training=True at test time lowers accuracy and makes it vary."
-def verdict_test_time_dropout(m: Numbers) -> str:
-    return _grade(m["training_accuracy_mean"] < m["inference_accuracy"], m["training_accuracy_std"] > 0.0)
+def verdict_test_time_dropout(m: Numbers) -> Verdict:
+    return _grade(
+        lowers=m["training_accuracy_mean"] < m["inference_accuracy"],
+        varies=m["training_accuracy_std"] > 0.0,
+    )
 
 
-def explain_test_time_dropout(m: Numbers, n: Notes) -> str:
+def explain_test_time_dropout(m: Numbers, n: Notes, verdict: Verdict) -> str:
     return (
         f"{int(m['repeats'])} passes over the {int(m['n_test'])} test samples with dropout on: accuracy "
         f"{m['training_accuracy_mean']:.4f} +/- {m['training_accuracy_std']:.4f} "
@@ -123,18 +154,17 @@ def explain_test_time_dropout(m: Numbers, n: Notes) -> str:
 
 
 # 5. "The training loss is higher than the test loss because of dropout."
-def verdict_training_loss(m: Numbers) -> str:
-    if m["fit_last_epoch_loss"] <= m["test_loss_inference"]:
-        return "false"
-    return "true" if m["dropout_share_of_gap"] >= 0.9 else "caveat"
+def verdict_training_loss(m: Numbers) -> Verdict:
+    above = m["fit_last_epoch_loss"] > m["test_loss_inference"]
+    mostly_dropout = m["dropout_share_of_gap"] >= 0.9
+    value = "true" if above and mostly_dropout else "caveat" if above else "false"
+    return Verdict(value, {"training_loss_above_test": above, "mostly_dropout": mostly_dropout})
 
 
-def explain_training_loss(m: Numbers, n: Notes) -> str:
+def explain_training_loss(m: Numbers, n: Notes, verdict: Verdict) -> str:
     gap = m["fit_last_epoch_loss"] - m["train_loss_inference"]
     premise = (
-        ""
-        if m["fit_last_epoch_loss"] > m["test_loss_inference"]
-        else "Here fit's training loss is NOT above the test loss. "
+        "" if verdict.held["training_loss_above_test"] else "Here fit's training loss is NOT above the test loss. "
     )
     return (
         f"{premise}After {int(m['epochs'])} epochs, fit reported a last-epoch loss of {m['fit_last_epoch_loss']:.4f}; "
@@ -148,19 +178,23 @@ def explain_training_loss(m: Numbers, n: Notes) -> str:
 
 
 # 6. "Calling the model with training=True during testing affects later training."
-def verdict_later_training(m: Numbers) -> str:
-    if m["weights_max_abs_diff_after_call"] > 0.0:
-        return "true"
+def verdict_later_training(m: Numbers) -> Verdict:
+    direct = m["weights_max_abs_diff_after_call"] > 0.0
     indirect = m["final_weights_diff_training_call"] > 0.0 or m["bn_moving_stats_shift"] > 0.0
-    return "caveat" if indirect else "false"
+    value = "true" if direct else "caveat" if indirect else "false"
+    return Verdict(value, {"call_changed_weights": direct, "later_training_changed": indirect})
 
 
-def explain_later_training(m: Numbers, n: Notes) -> str:
+def explain_later_training(m: Numbers, n: Notes, verdict: Verdict) -> str:
     controls = max(
         m["final_weights_diff_predict"], m["final_weights_diff_evaluate"], m["final_weights_diff_inference_call"]
     )
     weights = m["weights_max_abs_diff_after_call"]
-    moved = f"changed the weights by up to {weights:.3g}" if weights > 0 else "changed no weight (difference 0)"
+    moved = (
+        f"changed the weights by up to {weights:.3g}"
+        if verdict.held["call_changed_weights"]
+        else "changed no weight (difference 0)"
+    )
     seed = "advanced" if m["seed_state_advanced"] else "did not advance"
     return (
         f"(a) One model(x, training=True) call {moved} and {seed} the dropout layer's seed generator. "
@@ -170,7 +204,7 @@ def explain_later_training(m: Numbers, n: Notes) -> str:
         f"(c) BatchNormalization called with training=True moved its moving statistics by "
         f"{m['bn_moving_stats_shift']:.3g} (relative) and changed later inference outputs by "
         f"{m['bn_inference_max_abs_diff']:.3g}; with BN held in inference mode (dropout only) the shift is "
-        f"{m['bn_shift_dropout_only']:g}. {_LATER_WHY[verdict_later_training(m)]}"
+        f"{m['bn_shift_dropout_only']:g}. {_LATER_WHY[verdict.value]}"
     )
 
 
@@ -182,17 +216,17 @@ _LATER_WHY = {
 
 
 # 7. "A functional Dropout(r)(x, training=True) keeps dropout on in predict."
-def verdict_functional_training(m: Numbers) -> str:
-    return "true" if m["predict_max_abs_diff"] > EXACT else "false"
+def verdict_functional_training(m: Numbers) -> Verdict:
+    return Verdict("true" if m["predict_max_abs_diff"] > EXACT else "false")
 
 
-def explain_functional_training(m: Numbers, n: Notes) -> str:
+def explain_functional_training(m: Numbers, n: Notes, verdict: Verdict) -> str:
     return (
         f"Functional model built with Dropout(0.5)(x, training=True): two predict calls differ by "
         f"{m['predict_max_abs_diff']:g}, two evaluate losses by {m['evaluate_loss_diff']:g}; a plain model(x) call "
         f"twice differs by {m['direct_call_max_abs_diff']:.3g}. A Dropout subclass whose call always passes "
         f"training=True makes predict vary by {m['subclass_predict_max_abs_diff']:.3g}. "
-        f"{_FUNCTIONAL_WHY[verdict_functional_training(m)]}"
+        f"{_FUNCTIONAL_WHY[verdict.value]}"
     )
 
 
@@ -204,19 +238,20 @@ _FUNCTIONAL_WHY = {
 
 
 # 8. "MC dropout gives predictions at least as good as inference, with an uncertainty estimate."
-def verdict_mc_dropout(m: Numbers) -> str:
-    as_good = m["mc_accuracy"] >= m["inference_accuracy"] and m["mc_nll"] <= m["inference_nll"]
-    informative = m["accuracy_most_uncertain"] < m["accuracy_rest"]
-    return _grade(as_good, informative)
+def verdict_mc_dropout(m: Numbers) -> Verdict:
+    return _grade(
+        as_good=m["mc_accuracy"] >= m["inference_accuracy"] and m["mc_nll"] <= m["inference_nll"],
+        informative=m["accuracy_most_uncertain"] < m["accuracy_rest"],
+    )
 
 
-def explain_mc_dropout(m: Numbers, n: Notes) -> str:
+def explain_mc_dropout(m: Numbers, n: Notes, verdict: Verdict) -> str:
     finds = (
         "the uncertainty points at the errors"
-        if m["accuracy_most_uncertain"] < m["accuracy_rest"]
+        if verdict.held["informative"]
         else "the uncertainty does not single out the errors here"
     )
-    if m["mc_accuracy"] >= m["inference_accuracy"] and m["mc_nll"] <= m["inference_nll"]:
+    if verdict.held["as_good"]:
         quality = "MC predictions are at least as good as inference here."
     else:
         quality = (
@@ -230,38 +265,4 @@ def explain_mc_dropout(m: Numbers, n: Notes) -> str:
         f"with the highest mutual information the MC accuracy is {m['accuracy_most_uncertain']:.4f}, on the rest "
         f"{m['accuracy_rest']:.4f} (mean MI {m['mean_mi_errors']:.3g} on errors, {m['mean_mi_correct']:.3g} on "
         f"correct predictions): {finds}. {quality}"
-    )
-
-
-VERDICT_FUNCTIONS: tuple[Callable[[Numbers], str], ...] = (
-    verdict_scaling,
-    verdict_trainable,
-    verdict_multiprocessing,
-    verdict_test_time_dropout,
-    verdict_training_loss,
-    verdict_later_training,
-    verdict_functional_training,
-    verdict_mc_dropout,
-)
-EXPLANATION_FUNCTIONS: tuple[Callable[[Numbers, Notes], str], ...] = (
-    explain_scaling,
-    explain_trainable,
-    explain_multiprocessing,
-    explain_test_time_dropout,
-    explain_training_loss,
-    explain_later_training,
-    explain_functional_training,
-    explain_mc_dropout,
-)
-
-
-def judge(claim_id: int, measurement: Measurement) -> ClaimResult:
-    """The result for claim ``claim_id`` (1-based), decided by its numbers alone."""
-    index = claim_id - 1
-    return ClaimResult(
-        id=claim_id,
-        claim=CLAIM_TEXTS[index],
-        verdict=VERDICT_FUNCTIONS[index](measurement.measured),
-        measured=dict(measurement.measured),
-        explanation=EXPLANATION_FUNCTIONS[index](measurement.measured, measurement.notes),
     )

@@ -5,12 +5,13 @@ import io
 import json
 import subprocess
 import sys
+import textwrap
 from importlib import metadata
 from pathlib import Path
 
 import pytest
 
-from dropout_tui.engine.explain.report import CLAIM_TEXTS
+from dropout_tui.engine.explain.claims import CLAIMS
 from dropout_tui.tui import explain_cli
 
 CLI = Path(sys.executable).with_name("dropout-tui")
@@ -25,7 +26,7 @@ def test_json_is_one_object_with_eight_claims_in_order(explain_report):
     assert data["keras"] == metadata.version("keras")
     assert data["tensorflow"] == metadata.version("tensorflow")
     assert [c["id"] for c in data["claims"]] == list(range(1, 9))
-    assert [c["claim"] for c in data["claims"]] == list(CLAIM_TEXTS)
+    assert [c["claim"] for c in data["claims"]] == [claim.text for claim in CLAIMS]
     for claim in data["claims"]:
         assert list(claim) == ["id", "claim", "verdict", "measured", "explanation"]
         assert all(isinstance(value, (int, float)) for value in claim["measured"].values())
@@ -89,15 +90,63 @@ def test_failure_is_one_line_and_exit_1_unless_debug(monkeypatch):
         explain_cli.run_explain(argparse.Namespace(json=True, seed=0, debug=True))
 
 
-def test_cli_and_screen_modules_do_not_import_tensorflow():
-    code = (
-        "import sys, dropout_tui.tui.explain_cli, dropout_tui.tui.screens.explain; "
-        "import dropout_tui.engine.explain.verdicts; "
-        "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))"
-    )
+@pytest.mark.parametrize(
+    "modules",
+    [
+        "dropout_tui.tui.explain_cli, dropout_tui.engine.explain.claims, dropout_tui.engine.explain.verdicts",
+        "dropout_tui.tui.screens.explain",
+    ],
+    ids=["cli and claims", "screen"],
+)
+def test_cli_and_screen_modules_do_not_import_tensorflow(modules):
+    code = f"import sys, {modules}; print(sorted(m for m in ('tensorflow', 'keras', 'absl') if m in sys.modules))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+# Runs `explain` for real up to the engine call, with only the runner (the TensorFlow part) replaced, and
+# records which module imported each TensorFlow-family package.
+_IMPORTERS_PROBE = textwrap.dedent(
+    """
+    import argparse, builtins, json, sys, types
+
+    FAMILY = {"tensorflow", "keras", "absl"}
+    importers = {}
+    real_import = builtins.__import__
+
+    def recording_import(name, globals=None, locals=None, fromlist=(), level=0):
+        # Every import statement passes here, also for a module imported before, so nothing hides behind a cache.
+        package, importer = name.partition(".")[0], (globals or {}).get("__name__", "")
+        if level == 0 and package in FAMILY and importer.partition(".")[0] not in FAMILY:
+            importers.setdefault(package, set()).add(importer)
+        return real_import(name, globals, locals, fromlist, level)
+
+    builtins.__import__ = recording_import
+
+    from dropout_tui.engine.explain.report import ClaimResult, ExplainReport
+    from dropout_tui.tui import explain_cli
+
+    def run_explain(seed, *, on_start=None, on_result=None, should_stop=None):
+        return ExplainReport("k", "t", (ClaimResult(1, "c", "true", {"x": 1.0}, "e"),))
+
+    sys.modules["dropout_tui.engine.explain.runner"] = types.SimpleNamespace(run_explain=run_explain)
+    for as_json in (True, False):
+        assert explain_cli.run_explain(argparse.Namespace(json=as_json, seed=0, debug=False)) == 0
+    sys.stderr.write(json.dumps({name: sorted(who) for name, who in importers.items()}) + "\\n")
+    """
+)
+
+
+def test_the_cli_imports_no_tensorflow_family_module_itself():
+    done = subprocess.run([sys.executable, "-c", _IMPORTERS_PROBE], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert '"claim": "c"' in done.stdout and "1. c" in done.stdout
+    importers = json.loads(done.stderr.strip().splitlines()[-1])
+    # The CLI's quieting did need absl, and the engine imported it.
+    assert importers.get("absl") == ["dropout_tui.engine.explain.silence"]
+    assert "tensorflow" not in importers and "keras" not in importers
+    assert not [who for names in importers.values() for who in names if who.startswith("dropout_tui.tui")]
 
 
 def test_table_at_80_columns_wraps_measured_names_between_words(explain_report):

@@ -1,12 +1,14 @@
 """Verdicts follow the numbers: contrived numbers flip every claim's verdict (no TensorFlow)."""
 
+import dataclasses
 import json
 import math
 
 import pytest
 
 from dropout_tui.engine.explain import verdicts as v
-from dropout_tui.engine.explain.report import CLAIM_TEXTS, ClaimResult, ExplainReport, Measurement
+from dropout_tui.engine.explain.claims import CLAIMS
+from dropout_tui.engine.explain.report import VERDICTS, ClaimResult, ExplainReport, Measurement
 
 # Numbers shaped like a real Keras 3.15 run; each test changes only what it needs.
 SCALING = {
@@ -134,41 +136,86 @@ CASES = [
 
 @pytest.mark.parametrize("verdict_of, numbers, expected", CASES)
 def test_verdict_follows_the_numbers(verdict_of, numbers, expected):
-    assert verdict_of(numbers) == expected
+    assert verdict_of(numbers).value == expected
 
 
-def test_every_claim_has_a_verdict_and_explanation_in_order():
-    assert len(v.VERDICT_FUNCTIONS) == len(v.EXPLANATION_FUNCTIONS) == len(CLAIM_TEXTS) == len(BASES) == 8
-    for claim_id, numbers in enumerate(BASES, start=1):
-        result = v.judge(claim_id, Measurement(numbers, {}))
-        assert result.id == claim_id and result.claim == CLAIM_TEXTS[claim_id - 1]
-        assert result.verdict in ("true", "false", "caveat")
-        assert result.measured == numbers
+def _explain(claim_id: int, numbers: dict, notes: dict | None = None) -> str:
+    """The explanation the registry gives for these numbers (its verdict decided once, as in a real run)."""
+    return CLAIMS[claim_id - 1].judge(Measurement(numbers, notes or {})).explanation
+
+
+def test_every_claim_judges_its_numbers_in_order():
+    assert len(CLAIMS) == len(BASES) == 8
+    for claim, numbers in zip(CLAIMS, BASES):
+        result = claim.judge(Measurement(numbers, {}))
+        assert result.id == claim.id and result.claim == claim.text
+        assert result.verdict == claim.verdict(numbers).value
+        assert result.verdict in VERDICTS
+        assert result.measured == numbers and result.measured is not numbers
+
+
+@pytest.mark.parametrize("claim", CLAIMS, ids=lambda claim: f"claim {claim.id}")
+def test_each_verdict_is_computed_exactly_once(monkeypatch, claim):
+    calls = []
+
+    def counted(numbers):
+        calls.append(numbers)
+        return verdict_of(numbers)
+
+    verdict_of = claim.verdict
+    # Also replace the module-level name, so an explanation that called the verdict function itself would count.
+    monkeypatch.setattr(v, verdict_of.__name__, counted)
+    result = dataclasses.replace(claim, verdict=counted).judge(Measurement(BASES[claim.id - 1], {"error": "E: x"}))
+    assert len(calls) == 1
+    assert result.verdict == verdict_of(BASES[claim.id - 1]).value
+
+
+def test_explanations_word_the_verdict_they_are_given_not_the_numbers_again():
+    # MC numbers where MC is worse and the uncertainty informative, but a verdict that says the opposite:
+    # the explanation follows the verdict, proving it re-tests nothing.
+    opposite = v.Verdict("caveat", {"as_good": True, "informative": False})
+    text = v.explain_mc_dropout(MC, {}, opposite)
+    assert "at least as good as inference here" in text and "does not single out" in text
+    assert "NOT above" in v.explain_training_loss(
+        TRAINING_LOSS, {}, v.Verdict("false", {"training_loss_above_test": False, "mostly_dropout": False})
+    )
+    assert "raised" not in v.explain_multiprocessing(MULTIPROCESSING, {}, v.Verdict("true"))
+    assert "classic (non-inverted)" in v.explain_scaling(SCALING, {}, v.Verdict("true"))
+
+
+def test_a_verdict_is_one_of_three_words():
+    with pytest.raises(ValueError, match="unknown verdict"):
+        v.Verdict("maybe")
 
 
 def test_explanations_quote_the_numbers_and_follow_them():
-    assert "|output - (1-rate)*input| = 0.75" in v.explain_scaling(SCALING, {})
-    assert "ValueError: boom" in v.explain_multiprocessing(MULTIPROCESSING, {"error": "ValueError: boom"})
-    assert "accepted" in v.explain_multiprocessing(_with(MULTIPROCESSING, raised=0.0), {})
-    assert "73%" in v.explain_training_loss(TRAINING_LOSS, {})
-    assert "NOT above" in v.explain_training_loss(_with(TRAINING_LOSS, fit_last_epoch_loss=0.1), {})
-    assert "changed no weight" in v.explain_later_training(LATER, {})
-    assert "changed the weights by up to 0.001" in v.explain_later_training(
-        _with(LATER, weights_max_abs_diff_after_call=1e-3), {}
+    assert "|output - (1-rate)*input| = 0.75" in _explain(1, SCALING)
+    assert "ValueError: boom" in _explain(3, MULTIPROCESSING, {"error": "ValueError: boom"})
+    assert "accepted use_multiprocessing=True." in _explain(3, _with(MULTIPROCESSING, raised=0.0))
+    assert "with 2 warning(s)" in _explain(3, _with(MULTIPROCESSING, raised=0.0, warnings=2))
+    assert "no keras.utils.PyDataset" in _explain(
+        3, _with(MULTIPROCESSING, pydataset_exists=0.0, pydataset_has_workers=0.0)
     )
-    assert "points at the errors" in v.explain_mc_dropout(MC, {})
-    assert "does not single out" in v.explain_mc_dropout(_with(MC, accuracy_most_uncertain=0.99), {})
-    assert "0.7800" in v.explain_mc_dropout(MC, {})
+    assert "73%" in _explain(5, TRAINING_LOSS)
+    assert "NOT above" in _explain(5, _with(TRAINING_LOSS, fit_last_epoch_loss=0.1))
+    assert "NOT above" not in _explain(5, TRAINING_LOSS)
+    assert "changed no weight" in _explain(6, LATER)
+    assert "changed the weights by up to 0.001" in _explain(6, _with(LATER, weights_max_abs_diff_after_call=1e-3))
+    assert "points at the errors" in _explain(8, MC)
+    assert "does not single out" in _explain(8, _with(MC, accuracy_most_uncertain=0.99))
+    assert "Better predictions are not guaranteed" in _explain(8, MC)
+    assert "at least as good as inference here" in _explain(8, _with(MC, mc_nll=0.15, mc_accuracy=0.96))
+    assert "0.7800" in _explain(8, MC)
 
 
 def test_report_json_is_strict_and_shaped_as_promised():
-    claim = ClaimResult(1, CLAIM_TEXTS[0], "false", {"a": 1.5, "b": math.nan, "c": 3}, "why")
+    claim = ClaimResult(1, CLAIMS[0].text, "false", {"a": 1.5, "b": math.nan, "c": 3}, "why")
     data = json.loads(ExplainReport("3.x", "2.y", (claim,)).to_json())
     assert list(data) == ["keras", "tensorflow", "claims"]
     assert data["claims"] == [
         {
             "id": 1,
-            "claim": CLAIM_TEXTS[0],
+            "claim": CLAIMS[0].text,
             "verdict": "false",
             "measured": {"a": 1.5, "b": None, "c": 3.0},
             "explanation": "why",
@@ -177,15 +224,18 @@ def test_report_json_is_strict_and_shaped_as_promised():
 
 
 def test_explanations_follow_the_verdict():
-    assert "inverted dropout" in v.explain_scaling(SCALING, {})
-    assert "classic (non-inverted)" in v.explain_scaling(
-        _with(SCALING, inference_max_abs_diff_from_input=0.75, inference_max_abs_diff_from_scaled=0.0), {}
+    assert "inverted dropout" in _explain(1, SCALING)
+    assert "classic (non-inverted)" in _explain(
+        1, _with(SCALING, inference_max_abs_diff_from_input=0.75, inference_max_abs_diff_from_scaled=0.0)
     )
-    assert "never reads `trainable`" in v.explain_trainable(TRAINABLE, {})
-    assert "lets the trainable flag" in v.explain_trainable(_with(TRAINABLE, predict_max_abs_diff=0.3), {})
-    assert "not through the call itself" in v.explain_later_training(LATER, {})
-    assert "Nothing carried over" in v.explain_later_training(
-        _with(LATER, final_weights_diff_training_call=0.0, bn_moving_stats_shift=0.0), {}
+    assert "neither the inverted nor the classic" in _explain(1, _with(SCALING, training_kept_scale=1.0))
+    assert "never reads `trainable`" in _explain(2, TRAINABLE)
+    assert "lets the trainable flag" in _explain(2, _with(TRAINABLE, predict_max_abs_diff=0.3))
+    assert "cannot tell" in _explain(2, _with(TRAINABLE, training_call_max_abs_diff=0.0))
+    assert "not through the call itself" in _explain(6, LATER)
+    assert "The call itself changed the weights" in _explain(6, _with(LATER, weights_max_abs_diff_after_call=1e-3))
+    assert "Nothing carried over" in _explain(
+        6, _with(LATER, final_weights_diff_training_call=0.0, bn_moving_stats_shift=0.0)
     )
-    assert "overriding the one baked" in v.explain_functional_training(FUNCTIONAL, {})
-    assert "keeps the baked-in" in v.explain_functional_training(_with(FUNCTIONAL, predict_max_abs_diff=0.4), {})
+    assert "overriding the one baked" in _explain(7, FUNCTIONAL)
+    assert "keeps the baked-in" in _explain(7, _with(FUNCTIONAL, predict_max_abs_diff=0.4))
