@@ -21,6 +21,7 @@ from dropout_tui.engine import quiet
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.errors import ConfigError
 from dropout_tui.engine.events import Event, Failed, RunStarted
+from dropout_tui.tui.process import flush_and_exit
 
 # After SIGINT/SIGTERM the run gets this long to end by itself (it checks at
 # every batch and MC chunk); then the process ends anyway, between two lines.
@@ -165,7 +166,8 @@ class _SignalWatch:
 
     def _exit_now(self) -> None:
         # Holding the writer's lock means no line is half written; give up on
-        # it after a moment (a reader that stopped reading holds stdout).
+        # it after a moment (a reader that stopped reading holds stdout). No
+        # flush: stdout may be the very pipe nobody reads.
         if self._writer.lock.acquire(timeout=0.5):
             self._writer.close_unlocked()
         os._exit(128 + int(self.signum or signal.SIGINT))
@@ -210,8 +212,7 @@ def run_headless(config: RunConfig, output: str | None, debug: bool) -> int:
     if watch.signum is not None:
         # Every line is written and the file closed; TensorFlow's interpreter
         # teardown alone takes ~1 s, which a user who asked to stop should not wait for.
-        _flush_standard_streams()
-        os._exit(128 + int(watch.signum))
+        flush_and_exit(128 + int(watch.signum))
     if session.user_error is not None:
         raise session.user_error  # dropout_tui.tui.cli prints it as one line and exits 2
     if writer.write_error is not None:
@@ -228,14 +229,6 @@ def run_headless(config: RunConfig, output: str | None, debug: bool) -> int:
         sys.stderr.write(session_error.traceback)
     sys.stderr.write(f"dropout-tui: failed: {session_error.message}\n")
     return 1
-
-
-def _flush_standard_streams() -> None:
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):
-            pass
 
 
 def _open_output(output: str, config: RunConfig) -> TextIO:
