@@ -30,11 +30,15 @@ class RunConfig:
     mc_samples: int = 30
     repeats: int = 5
     probe_index: int = 0
+    task: str | None = None  # "classification" | "regression" | None: decided from the data and the model
+    ood: str | None = None  # "noise" or a .npz file (x_test or x): out-of-distribution inputs
+    custom_objects: str | None = None  # inspect: a .py file imported before loading (runs the user's code)
+    devices: int | str | None = None  # tf.distribute replicas: a count, "all", or None for TensorFlow's default
 
     def validate(self) -> RunConfig:
         """Re-checks what argparse checks, for callers that build a RunConfig themselves."""
         for name, limit in LIMITS.items():
-            if hasattr(self, name):
+            if hasattr(self, name) and not (name == "devices" and self.devices in (None, "all")):
                 limit.check(getattr(self, name))
         if self.input_scale is not None and not (
             self.input_scale == self.input_scale and abs(self.input_scale) not in (0.0, float("inf"))

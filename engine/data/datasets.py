@@ -1,10 +1,13 @@
 """Data sets: the embedded digits, Keras's cached MNIST/Fashion-MNIST, or a user's .npz.
 
 Everything that can be wrong with user data becomes one ``DataError`` line
-(the CLI prints it and exits 2). Labels always come out as int64 class indices.
-Nothing here imports TensorFlow. MNIST and Fashion-MNIST are read from the
-files keras.datasets caches, directly: Keras's loaders would try a download
-when a file is missing or differs, which hangs or fails slowly offline.
+(the CLI prints it and exits 2). Classification labels come out as int64
+class indices; regression targets (``--task regression``, or float labels that
+cannot be class labels) as float32 of shape (samples, outputs). Nothing here
+imports TensorFlow. MNIST and Fashion-MNIST are read from the files
+keras.datasets caches, directly; a missing file is downloaded from where
+keras.datasets gets it, with a short timeout (``download``), and offline the
+error says where to copy it.
 """
 
 from __future__ import annotations
@@ -21,12 +24,22 @@ from pathlib import Path
 import numpy as np
 
 from dropout_tui.engine.config import RunConfig
+from dropout_tui.engine.data.download import DownloadError, download
 from dropout_tui.engine.errors import ConfigError, one_line
 
 DIGITS_SHA256 = "fbd65a4d87c161152f7eeb856cc5aaa769a87fc560d41211710540db6c8cf2bd"
 KEYS = ("x_train", "y_train", "x_test", "y_test")
 DATASETS = ("digits", "mnist", "fashion_mnist")  # --dataset choices: the embedded set, then the Keras-cache ones
 MAX_CLASSES = 10_000  # a label beyond this is a data error, not a 10^6-unit output layer
+TASKS = ("classification", "regression")
+
+# Where keras.datasets downloads from (tests point it at a local server), and how long we wait.
+DOWNLOAD_BASE_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
+DOWNLOAD_TIMEOUT = 10.0  # seconds for the connection and for each read
+DOWNLOAD_DEADLINE = 300.0  # seconds for one whole file
+MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"  # what keras.datasets checks
+# Fashion-MNIST: keras.datasets checks no hash, so neither do we.
+KNOWN_SHA256 = {"mnist.npz": MNIST_SHA256}
 
 # keras.datasets name -> files it caches, relative to <keras home>/datasets
 KERAS_CACHE = {
@@ -54,8 +67,12 @@ class Dataset:
     y_train: np.ndarray | None
     x_test: np.ndarray
     y_test: np.ndarray
-    classes: int
+    classes: int  # regression: 0
     image_shape: tuple
+    task: str = "classification"  # or "regression": y_* are float32 (samples, outputs)
+    raw_y_train: np.ndarray | None = None  # the labels as stored (validated), for heads that read them
+    raw_y_test: np.ndarray | None = None
+    scale_uint8: bool = False  # uint8 inputs were divided by 255 (train), as OOD inputs must be
 
     @property
     def n_train(self) -> int:
@@ -68,20 +85,23 @@ class Dataset:
 
 def load_dataset(config: RunConfig, *, require_train: bool = True, scale_uint8: bool = True) -> Dataset:
     """The data a run asks for. ``scale_uint8=False`` keeps pixels exactly as stored (inspect)."""
+    task = getattr(config, "task", None)
+    if task is not None and task not in TASKS:
+        raise DataError(f"--task must be classification or regression, got {task!r}")
     if config.data_path:
         arrays = _read_npz(config.data_path, require_train)
         name = Path(config.data_path).name
     elif config.dataset == "digits":
-        return load_digits()
+        return load_digits(task=task)
     elif config.dataset in KERAS_CACHE:
         arrays = _read_keras_cache(config.dataset)
         name = config.dataset
     else:
         raise DataError(f"unknown dataset {config.dataset!r}: use digits, mnist, fashion_mnist or --data FILE.npz")
-    return _validated(name, arrays, require_train=require_train, scale_uint8=scale_uint8)
+    return _validated(name, arrays, require_train=require_train, scale_uint8=scale_uint8, task=task)
 
 
-def load_digits() -> Dataset:
+def load_digits(task: str | None = None) -> Dataset:
     """The embedded UCI digits (8x8, pixels already in [0, 1]); checksum verified."""
     raw = (resources.files("dropout_tui.assets") / "digits.npz").read_bytes()
     digest = hashlib.sha256(raw).hexdigest()
@@ -89,7 +109,7 @@ def load_digits() -> Dataset:
         raise DataError(f"embedded digits.npz is corrupt: sha256 {digest[:12]}... expected {DIGITS_SHA256[:12]}...")
     with np.load(io.BytesIO(raw), allow_pickle=False) as archive:
         arrays = {key: archive[key] for key in KEYS}
-    return _validated("digits", arrays, require_train=True, scale_uint8=False)
+    return _validated("digits", arrays, require_train=True, scale_uint8=False, task=task)
 
 
 def keras_cache_dir() -> Path:
@@ -101,15 +121,12 @@ def keras_cache_dir() -> Path:
 
 
 def _read_keras_cache(name: str) -> dict[str, np.ndarray]:
-    """Read the files keras.datasets caches, the way its loaders do, never downloading."""
+    """Read the files keras.datasets caches, the way its loaders do; download the missing ones first."""
     cache = keras_cache_dir()
     paths = [cache / file for file in KERAS_CACHE[name]]
-    missing = [path for path in paths if not path.is_file()]
-    if missing:
-        raise DataError(
-            f"{name} is not in the Keras cache (expected {missing[0]}); no download is attempted: "
-            f"copy the file there or use --data FILE.npz"
-        )
+    for file, path in zip(KERAS_CACHE[name], paths):
+        if not path.is_file():
+            _fetch(name, file, path)
     try:
         if name == "mnist":
             with np.load(paths[0], allow_pickle=False) as archive:
@@ -126,6 +143,17 @@ def _read_keras_cache(name: str) -> dict[str, np.ndarray]:
         }
     except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as error:
         raise DataError(f"could not read {name} from the Keras cache in {cache}: {one_line(error)}") from error
+
+
+def _fetch(name: str, file: str, path: Path) -> None:
+    url = DOWNLOAD_BASE_URL + Path(file).name
+    try:
+        download(url, path, sha256=KNOWN_SHA256.get(file), timeout=DOWNLOAD_TIMEOUT, deadline=DOWNLOAD_DEADLINE)
+    except DownloadError as error:
+        raise DataError(
+            f"{name} is not in the Keras cache and the download from {url} failed ({error}): "
+            f"copy the file to {path} or use --data FILE.npz"
+        ) from None
 
 
 def _read_npz(path_text: str, require_train: bool) -> dict[str, np.ndarray]:
@@ -162,13 +190,14 @@ def _read_npz(path_text: str, require_train: bool) -> dict[str, np.ndarray]:
     return arrays
 
 
-def _validated(name: str, arrays: dict[str, np.ndarray], *, require_train: bool, scale_uint8: bool) -> Dataset:
+def _validated(
+    name: str, arrays: dict[str, np.ndarray], *, require_train: bool, scale_uint8: bool, task: str | None = None
+) -> Dataset:
     splits = ("train", "test") if "x_train" in arrays else ("test",)
     if require_train and splits == ("test",):
         raise DataError(f"{name}: training needs x_train and y_train")
     for split in splits:
         _check_inputs(name, f"x_{split}", arrays[f"x_{split}"])
-        _check_label_array(name, f"y_{split}", arrays[f"y_{split}"])
         x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
         if len(x) != len(y):
             raise DataError(f"{name}: x_{split} has {len(x)} samples but y_{split} has {len(y)}")
@@ -177,13 +206,26 @@ def _validated(name: str, arrays: dict[str, np.ndarray], *, require_train: bool,
             f"{name}: x_train samples have shape {arrays['x_train'].shape[1:]} "
             f"but x_test samples have shape {arrays['x_test'].shape[1:]}"
         )
-    classes = _class_count(name, {f"y_{s}": arrays[f"y_{s}"] for s in splits})
-    labels = {split: _as_indices(arrays[f"y_{split}"]) for split in splits}
-    for split in splits:
-        if labels[split].max(initial=0) >= classes:
+    raw = {split: arrays[f"y_{split}"] for split in splits}
+    task = task or infer_task(list(raw.values()))
+    if task == "regression":
+        labels = {split: regression_targets(name, f"y_{split}", raw[split]) for split in splits}
+        widths = {split: labels[split].shape[1] for split in splits}
+        if len(set(widths.values())) > 1:
             raise DataError(
-                f"{name}: y_{split} has label {labels[split].max()} but one-hot labels have only {classes} classes"
+                f"{name}: y_train has {widths['train']} target(s) per sample but y_test has {widths['test']}"
             )
+        classes = 0
+    else:
+        for split in splits:
+            _check_label_array(name, f"y_{split}", raw[split])
+        classes = _class_count(name, {f"y_{s}": raw[s] for s in splits})
+        labels = {split: _as_indices(raw[split]) for split in splits}
+        for split in splits:
+            if labels[split].max(initial=0) >= classes:
+                raise DataError(
+                    f"{name}: y_{split} has label {labels[split].max()} but one-hot labels have only {classes} classes"
+                )
     inputs = {split: _scaled(arrays[f"x_{split}"], scale_uint8) for split in splits}
     return Dataset(
         name=name,
@@ -193,7 +235,44 @@ def _validated(name: str, arrays: dict[str, np.ndarray], *, require_train: bool,
         y_test=labels["test"],
         classes=classes,
         image_shape=tuple(int(d) for d in arrays["x_test"].shape[1:]),
+        task=task,
+        raw_y_train=raw.get("train"),
+        raw_y_test=raw["test"],
+        scale_uint8=scale_uint8,
     )
+
+
+def infer_task(labels: list[np.ndarray]) -> str:
+    """'regression' when float labels cannot be class labels (non-integer, negative, or 2-D but not one-hot)."""
+    for y in labels:
+        y = np.asarray(y)
+        if not np.issubdtype(y.dtype, np.floating) or y.size == 0 or not np.all(np.isfinite(y)) or y.ndim > 2:
+            continue  # not floats, or invalid anyway: the classification checks say what is wrong
+        if y.ndim == 2 and y.shape[1] > 1:
+            if not (np.all((y == 0) | (y == 1)) and np.all(y.sum(axis=1) == 1)):
+                return "regression"
+        elif not np.all(y == np.round(y)) or np.any(y < 0):
+            return "regression"
+    return "classification"
+
+
+def regression_targets(name: str, key: str, y: np.ndarray) -> np.ndarray:
+    """Float32 targets of shape (samples, outputs) from (samples,) or (samples, outputs) numbers."""
+    if y.dtype == object:
+        raise DataError(f"{name}: {key} is an object array; regression targets must be numbers")
+    if not (np.issubdtype(y.dtype, np.number) or y.dtype == np.bool_) or np.issubdtype(y.dtype, np.complexfloating):
+        raise DataError(f"{name}: {key} has dtype {y.dtype}; regression targets must be numbers")
+    if len(y) == 0:
+        raise DataError(f"{name}: {key} is empty")
+    if y.ndim not in (1, 2) or (y.ndim == 2 and y.shape[1] == 0):
+        raise DataError(
+            f"{name}: {key} has shape {y.shape}; regression targets must be (samples,) or (samples, outputs)"
+        )
+    targets = np.asarray(y, dtype=np.float32).reshape(len(y), -1)
+    if not np.all(np.isfinite(targets)):
+        bad = int(np.count_nonzero(~np.isfinite(targets)))
+        raise DataError(f"{name}: {key} contains {bad} NaN/inf value(s) (or values too large for float32)")
+    return targets
 
 
 def _check_inputs(name: str, key: str, x: np.ndarray) -> None:

@@ -1,8 +1,9 @@
 """Which layers behave differently under ``training``, and switching them safely.
 
-Stochastic layers draw random noise when called with ``training=True``;
-normalisation layers (BatchNormalization) use batch statistics and update their
-moving statistics. Discovery walks nested models and layers inside layers.
+Discovery lives in ``discovery`` (by class), ``recurrent``, ``augmentation`` and
+``empirical`` (by behaviour); this module re-exports it and holds the switches
+the evaluation modes enter (also while tracing a ``tf.function``: each switch
+changes what the next trace sees) and the rate handles the + and - keys move.
 """
 
 from __future__ import annotations
@@ -14,97 +15,39 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-STOCHASTIC_CLASSES = (
-    keras.layers.Dropout,
-    keras.layers.SpatialDropout1D,
-    keras.layers.SpatialDropout2D,
-    keras.layers.SpatialDropout3D,
-    keras.layers.GaussianDropout,
-    keras.layers.AlphaDropout,
-    keras.layers.GaussianNoise,
+from dropout_tui.engine.model.augmentation import augmentation_layers, augmentation_off, describe_augmentation
+from dropout_tui.engine.model.discovery import (
+    ATTENTION_CLASSES,
+    KINDS,
+    NORMALIZATION_CLASSES,
+    STOCHASTIC_CLASSES,
+    StochasticLayer,
+    Survey,
+    describe_normalization,
+    describe_stochastic,
+    normalization_layers,
+    stochastic_layers,
+    survey,
 )
-NORMALIZATION_CLASSES = (keras.layers.BatchNormalization,)
+from dropout_tui.engine.model.recurrent import RATES, as_recurrent, set_cell_rate
+from dropout_tui.engine.model.walk import iter_layers
 
-
-def iter_layers(model: keras.layers.Layer) -> Iterator[keras.layers.Layer]:
-    """Every layer reachable from ``model`` (depth first, each once), model excluded."""
-    seen: set[int] = {id(model)}
-    stack = list(reversed(_children(model)))
-    while stack:
-        layer = stack.pop()
-        if id(layer) in seen:
-            continue
-        seen.add(id(layer))
-        yield layer
-        stack.extend(reversed(_children(layer)))
-
-
-def _children(layer: keras.layers.Layer) -> list[keras.layers.Layer]:
-    # Keras 3 tracks sub-layers of models and of custom layers in `_layers`.
-    return [child for child in getattr(layer, "_layers", []) if isinstance(child, keras.layers.Layer)]
-
-
-@dataclass(frozen=True)
-class StochasticLayer:
-    name: str
-    cls: str
-    rate: float | None  # Dropout family
-    stddev: float | None  # GaussianNoise
-    noise_shape: list | None
-
-    def to_json(self) -> dict:
-        data = {"name": self.name, "class": self.cls, "rate": self.rate, "noise_shape": self.noise_shape}
-        if self.stddev is not None:
-            data["stddev"] = self.stddev
-        return data
-
-
-def stochastic_layers(model: keras.layers.Layer) -> list[keras.layers.Layer]:
-    return [layer for layer in iter_layers(model) if isinstance(layer, STOCHASTIC_CLASSES)]
-
-
-def normalization_layers(model: keras.layers.Layer) -> list[keras.layers.Layer]:
-    return [layer for layer in iter_layers(model) if isinstance(layer, NORMALIZATION_CLASSES)]
-
-
-def describe_stochastic(model: keras.layers.Layer) -> list[StochasticLayer]:
-    described = []
-    for layer in stochastic_layers(model):
-        noise_shape = _noise_shape(layer)
-        described.append(
-            StochasticLayer(
-                name=layer.name,
-                cls=type(layer).__name__,
-                rate=_float_or_none(getattr(layer, "rate", None)),
-                stddev=_float_or_none(getattr(layer, "stddev", None)),
-                noise_shape=None if noise_shape is None else [None if d is None else int(d) for d in noise_shape],
-            )
-        )
-    return described
-
-
-def _noise_shape(layer: keras.layers.Layer) -> tuple | None:
-    # Spatial dropout keeps noise_shape=None and builds its mask shape inside call();
-    # report that effective shape (None = the input's size along that axis).
-    spatial_rank = {
-        keras.layers.SpatialDropout1D: 1,
-        keras.layers.SpatialDropout2D: 2,
-        keras.layers.SpatialDropout3D: 3,
-    }
-    for cls, rank in spatial_rank.items():
-        if isinstance(layer, cls):
-            if getattr(layer, "data_format", "channels_last") == "channels_first":
-                return (None, None) + (1,) * rank
-            return (None,) + (1,) * rank + (None,)
-    return getattr(layer, "noise_shape", None)
-
-
-def describe_normalization(model: keras.layers.Layer) -> list[dict]:
-    return [{"name": layer.name, "class": type(layer).__name__} for layer in normalization_layers(model)]
-
-
-def _float_or_none(value) -> float | None:
-    return None if value is None else float(value)
+__all__ = [
+    "ATTENTION_CLASSES",
+    "KINDS",
+    "NORMALIZATION_CLASSES",
+    "STOCHASTIC_CLASSES",
+    "StochasticLayer",
+    "Survey",
+    "augmentation_layers",
+    "describe_augmentation",
+    "describe_normalization",
+    "describe_stochastic",
+    "iter_layers",
+    "normalization_layers",
+    "stochastic_layers",
+    "survey",
+]
 
 
 @contextlib.contextmanager
@@ -138,49 +81,20 @@ def trainable_stochastic_layers(model: keras.layers.Layer) -> contextlib.Abstrac
 
 
 class NormalizationState:
-    """A bit-exact copy of every normalisation layer's non-trainable variables."""
+    """A bit-exact copy of every normalisation layer's non-trainable variables (explain's claim 6 moves them)."""
 
     def __init__(self, model: keras.layers.Layer) -> None:
         self._variables = [v for layer in normalization_layers(model) for v in layer.non_trainable_variables]
         self._saved = [np.array(v.numpy(), copy=True) for v in self._variables]
 
     def max_relative_shift(self) -> float:
-        """Largest change of any moving statistic, relative to that variable's scale.
+        from dropout_tui.engine.evaluation.metrics import moving_stats_shift
 
-        Per variable: max|now - saved| / max(max|saved|, max|now|). Taking the
-        larger of the two scales keeps a freshly initialised moving_mean (all
-        zeros) from giving an unbounded ratio: the result lies in [0, 2], and a
-        statistic that moved off zero reads as 1 (a 100% change).
-        """
-        worst = 0.0
-        for variable, saved in zip(self._variables, self._saved):
-            if saved.size == 0:
-                continue
-            now = variable.numpy()
-            scale = max(float(np.max(np.abs(saved))), float(np.max(np.abs(now))))
-            if scale > 0.0:
-                worst = max(worst, float(np.max(np.abs(now - saved))) / scale)
-        return worst
+        return moving_stats_shift(self._saved, [v.numpy() for v in self._variables])
 
     def restore(self) -> None:
         for variable, saved in zip(self._variables, self._saved):
             variable.assign(saved)
-
-
-def per_sample_noise(model: keras.layers.Layer) -> contextlib.AbstractContextManager:
-    """Inside this block, no stochastic layer shares its mask across batch rows.
-
-    A ``noise_shape`` whose batch axis is fixed (e.g. ``(1, 1, C)``) draws one
-    mask for the whole batch, so the T copies of a sample in one vectorised MC
-    call would all get the same mask. With the batch axis set to None every row
-    draws its own; sharing along the other axes of size 1 is kept.
-    """
-    layers = [
-        layer
-        for layer in stochastic_layers(model)
-        if getattr(layer, "noise_shape", None) is not None and layer.noise_shape[0] is not None
-    ]
-    return layer_attributes(layers, "noise_shape", [(None, *tuple(layer.noise_shape)[1:]) for layer in layers])
 
 
 def dropout_rate(model: keras.layers.Layer, rate: float) -> contextlib.AbstractContextManager:
@@ -189,11 +103,26 @@ def dropout_rate(model: keras.layers.Layer, rate: float) -> contextlib.AbstractC
     return layer_attributes(layers, "rate", [rate] * len(layers))
 
 
+@contextlib.contextmanager
+def dropout_only_switches(model: keras.layers.Layer) -> Iterator[None]:
+    """The ``dropout_only`` (and MC) mode: stochastic layers on, nothing else that ``training`` changes.
+
+    Inside the block, ``model(x, training=True)`` keeps BatchNormalization in
+    inference mode (``trainable=False``) and every augmentation layer off (its
+    ``call`` forced to ``training=False``); Dropout-family, recurrent and custom
+    stochastic layers stay on. Enter it while calling eagerly or while tracing a
+    ``tf.function`` (a function traced outside the block keeps what it saw).
+    The ``training`` mode needs no switch: everything on, augmentation included.
+    """
+    with normalization_in_inference(model), augmentation_off(model):
+        yield
+
+
 @dataclass(frozen=True)
 class RateHandle:
     """One rate the user can shift with + and -: a Dropout-family layer's ``rate``."""
 
-    name: str  # how events and panes name it: the layer's name
+    name: str  # how events and panes name it: the layer's name (recurrent: "<layer>.dropout" / ".recurrent_dropout")
     owner: object  # the object that holds the attribute
     attribute: str
 
@@ -204,5 +133,47 @@ class RateHandle:
         setattr(self.owner, self.attribute, value)
 
 
+@dataclass(frozen=True)
+class CellRateHandle(RateHandle):
+    """A recurrent layer's ``dropout`` or ``recurrent_dropout``, held by its cell(s).
+
+    Bidirectional: both directions' cells move together. Raising
+    ``recurrent_dropout`` from 0 switches an LSTM/GRU cell off its fused
+    implementation (which ignores recurrent dropout) and back at 0 (see
+    ``recurrent.set_cell_rate``). Like any rate, a new value reaches compiled
+    functions only when they are traced again (``model.predict_function`` is
+    cached: set it to None after a change).
+    """
+
+    cells: tuple = ()
+
+    def set(self, value: float) -> None:
+        for cell in self.cells or (self.owner,):
+            set_cell_rate(cell, self.attribute, value)
+
+
 def rate_handles(model: keras.layers.Layer) -> list[RateHandle]:
-    return [RateHandle(layer.name, layer, "rate") for layer in stochastic_layers(model) if hasattr(layer, "rate")]
+    """Every rate the + and - keys move, in the model's layer order.
+
+    Dropout-family layers: their ``rate`` (named after the layer). Attention
+    layers with dropout: their ``dropout``. Recurrent layers with either rate
+    above 0: two handles, ``<layer>.dropout`` and ``<layer>.recurrent_dropout``.
+    """
+    handles: list[RateHandle] = []
+    settled: set[int] = set()
+    for layer in iter_layers(model):
+        if id(layer) in settled:
+            continue
+        recurrent = as_recurrent(layer)
+        if recurrent is not None:
+            settled |= recurrent.inner_ids()
+            if recurrent.active:
+                handles.extend(
+                    CellRateHandle(f"{layer.name}.{attribute}", recurrent.cells[0], attribute, cells=recurrent.cells)
+                    for attribute in RATES
+                )
+        elif isinstance(layer, STOCHASTIC_CLASSES) and hasattr(layer, "rate"):
+            handles.append(RateHandle(layer.name, layer, "rate"))
+        elif isinstance(layer, ATTENTION_CLASSES) and float(getattr(layer, "dropout", 0) or 0) > 0:
+            handles.append(RateHandle(layer.name, layer, "dropout"))
+    return handles

@@ -1,62 +1,77 @@
 """Load the user's saved model safely and fit their data to it (``dropout-tui inspect``).
 
-The user's file is only ever opened for reading, inputs are fed exactly as
-stored (cast to the model's dtype, scaled only on request), and every problem
-becomes one ``ConfigError`` line for the CLI.
+The user's file is only ever opened for reading (its sha256 does not change),
+loading stays in Keras's safe mode unless ``--unsafe``, the user's own Python
+is imported only when named with ``--custom-objects``, inputs are fed exactly
+as stored (cast to the model's dtype, scaled only on request), and every
+problem becomes one ``ConfigError`` line for the CLI.
 """
 
 from __future__ import annotations
 
-import zipfile
+import inspect
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from dropout_tui.engine.config import RunConfig
-from dropout_tui.engine.data.datasets import Dataset
-from dropout_tui.engine.errors import ConfigError, one_line
+from dropout_tui.engine.data.datasets import Dataset, regression_targets
+from dropout_tui.engine.model.files import (
+    H5_SUFFIXES,
+    KERAS_SUFFIXES,
+    ModelDataMismatch,
+    ModelFileError,
+    UnsafeModelError,
+    check_model_file,
+    load_user_model,
+    saved_compile_loss,
+)
+from dropout_tui.engine.model.heads import Head, final_activation
+from dropout_tui.engine.model.notes import discovery_notes, predict_note, range_hint, rescales, token_ids_reason
 
-KERAS_SUFFIXES = (".keras",)
-H5_SUFFIXES = (".h5", ".hdf5")
+__all__ = [
+    "H5_SUFFIXES",
+    "KERAS_SUFFIXES",
+    "ModelDataMismatch",
+    "ModelFileError",
+    "UnsafeModelError",
+    "check_model_file",
+    "load_user_model",
+    "saved_compile_loss",
+]
+
 PROBE_ROWS = 256
-
-
-class ModelFileError(ConfigError):
-    """The model file is missing, not a Keras model, or unreadable."""
-
-
-class UnsafeModelError(ModelFileError):
-    """Loading would run Python code stored in the file (e.g. a Lambda layer)."""
-
-
-class ModelDataMismatch(ConfigError):
-    """The data does not fit the model (input shape, number of classes)."""
 
 
 @dataclass
 class InspectTarget:
     model: object  # keras.Model
-    outputs_are_logits: bool
+    outputs_are_logits: bool  # head.activation == "logits" (kept for the evaluation code until it reads head)
     x_train: np.ndarray | None
     x_test: np.ndarray
-    classes: int  # the model's output units (the data may use fewer)
+    classes: int  # classification: probability columns (2 for a one-unit binary head); regression: 0
     notes: list[str] = field(default_factory=list)
     extra: dict = field(default_factory=dict)
+    head: Head | None = None
+    y_train: np.ndarray | None = None  # int64 class indices, or float32 (samples, outputs) regression targets
+    y_test: np.ndarray | None = None
+    augmentation: list[dict] = field(default_factory=list)  # [{"name", "class"}]
+    input_dtype: np.dtype | None = None
+    input_scale: float | None = None
+
+    def feed(self, x: np.ndarray) -> np.ndarray:
+        """Inputs as this model is fed (scaled on request, cast to its dtype): for OOD sets, like x_test."""
+        return _fed(x, self.input_dtype or x.dtype, self.input_scale)
 
 
 def prepare_inspect(config: RunConfig, dataset: Dataset) -> InspectTarget:
-    from dropout_tui.engine.model import layers as discovery
-    from dropout_tui.engine.model.outputs import classify_outputs
+    from dropout_tui.engine.model.augmentation import describe_augmentation
+    from dropout_tui.engine.model.discovery import survey
+    from dropout_tui.engine.model.heads import detect_head
 
-    model = load_user_model(config.model_path, unsafe=config.unsafe)
+    model = load_user_model(config.model_path, unsafe=config.unsafe, custom_objects=config.custom_objects)
     input_shape, input_dtype = _single_input(model)
-    classes = _output_units(model)
-    if dataset.classes > classes:
-        raise ModelDataMismatch(
-            f"the data has {dataset.classes} classes (labels 0..{dataset.classes - 1}) "
-            f"but the model outputs only {classes}"
-        )
+    _output_units(model)
     _check_shape(input_shape, dataset.x_test.shape[1:])
     if config.fine_tune > 0 and dataset.x_train is None:
         raise ModelDataMismatch("--fine-tune needs x_train and y_train in the data")
@@ -68,111 +83,86 @@ def prepare_inspect(config: RunConfig, dataset: Dataset) -> InspectTarget:
     first = np.asarray(model.predict(probe, verbose=0))
     second = np.asarray(model.predict(probe, verbose=0))
     if first.ndim != 2:
-        raise ModelDataMismatch(f"the model's output has shape {(None, *first.shape[1:])}; expected (None, classes)")
-    kind = classify_outputs(model, first)
+        raise ModelDataMismatch(f"the model's output has shape {(None, *first.shape[1:])}; expected (None, units)")
+    labels = dataset.raw_y_test if dataset.raw_y_test is not None else dataset.y_test
+    head = detect_head(model, first, labels, task=config.task, saved_loss=saved_compile_loss(config.model_path))
+    y_train, y_test = _targets(head, dataset)
     predict_deterministic = bool(np.array_equal(first, second))
-    stochastic = discovery.stochastic_layers(model)
+    found = survey(model)
     baked = baked_training_layers(model)
 
     # Most telling first: a narrow pane shows only the first few.
-    notes = [_predict_note(predict_deterministic, stochastic, baked), kind.note()]
+    notes = [predict_note(predict_deterministic, found, baked), head.note]
     if config.input_scale is not None:
         notes.append(f"inputs multiplied by {config.input_scale:g} (--input-scale), then cast to {input_dtype}")
-    notes.extend(_range_hint(model, x_test, config.input_scale))
-    notes.extend(_stochastic_notes(stochastic, discovery.normalization_layers(model)))
+    notes.extend(range_hint(x_test, config.input_scale, rescales=rescales(model), token_ids=token_ids_reason(model)))
+    notes.extend(discovery_notes(found))
 
     if config.fine_tune > 0:
-        import keras
-
-        model.compile(
-            optimizer=keras.optimizers.Adam(learning_rate=config.lr),
-            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=kind.logits),
-            metrics=["accuracy"],
-        )
+        _compile_for(model, head, config.lr)
     return InspectTarget(
         model=model,
-        outputs_are_logits=kind.logits,
+        outputs_are_logits=head.activation == "logits",
         x_train=x_train,
         x_test=x_test,
-        classes=classes,
+        classes=head.classes or 0,
         notes=notes,
         extra={
             "predict_deterministic": predict_deterministic,
-            "logits": kind.logits,
-            "final_activation": kind.final_activation,
+            "task": head.task,
+            "head": head.activation,
+            "logits": head.logits,
+            "final_activation": final_activation(model),
             "baked_training": [layer.name for layer in baked],
             "input_shape": [None if d is None else int(d) for d in input_shape],
             "input_dtype": str(input_dtype),
         },
+        head=head,
+        y_train=y_train,
+        y_test=y_test,
+        augmentation=describe_augmentation(model),
+        input_dtype=input_dtype,
+        input_scale=config.input_scale,
     )
 
 
-def load_user_model(path_text: str | None, *, unsafe: bool):
-    """The model in ``path_text``, loaded uncompiled with safe_mode unless ``unsafe``."""
-    path = check_model_file(path_text)
+def _targets(head: Head, dataset: Dataset) -> tuple[np.ndarray | None, np.ndarray]:
+    """The labels as the head needs them: class indices, or float32 (samples, outputs) targets."""
+    if head.task == "regression":
+        if dataset.task == "regression":
+            y_train, y_test = dataset.y_train, dataset.y_test
+        else:  # integer labels that the model reads as values (e.g. compiled with mse)
+            raw_train = dataset.raw_y_train if dataset.raw_y_train is not None else dataset.y_train
+            raw_test = dataset.raw_y_test if dataset.raw_y_test is not None else dataset.y_test
+            y_train = None if raw_train is None else regression_targets(dataset.name, "y_train", raw_train)
+            y_test = regression_targets(dataset.name, "y_test", raw_test)
+        if y_test.shape[1] != head.units:
+            raise ModelDataMismatch(
+                f"the data has {y_test.shape[1]} regression target(s) per sample but the model outputs {head.units}"
+            )
+        return y_train, y_test
+    if dataset.task == "regression":
+        raise ModelDataMismatch("the data's targets are regression values but the model's head is a classifier")
+    if dataset.classes > head.classes:
+        outputs = "only 1 (a binary classifier: labels 0 and 1)" if head.units == 1 else f"only {head.classes}"
+        raise ModelDataMismatch(
+            f"the data has {dataset.classes} classes (labels 0..{dataset.classes - 1}) but the model outputs {outputs}"
+        )
+    return dataset.y_train, dataset.y_test
 
+
+def _compile_for(model, head: Head, lr: float) -> None:
+    """Compile for --fine-tune with the loss that matches the head."""
     import keras
 
-    try:
-        # compile=False: the file's optimizer and loss may need the user's own code.
-        model = keras.saving.load_model(path, compile=False, safe_mode=not unsafe)
-    except Exception as error:  # Keras surfaces a bad file as many exception types
-        raise _load_error(path_text, error) from error
-    if not isinstance(model, keras.Model):
-        raise ModelFileError(f"--model {path_text}: holds a {type(model).__name__}, not a Keras model")
-    return model
-
-
-def check_model_file(path_text: str | None) -> Path:
-    """Reject a missing, unreadable or wrong-format file without importing TensorFlow."""
-    if not path_text:
-        raise ModelFileError("inspect needs --model FILE.keras")
-    path = Path(path_text)
-    if not path.exists():
-        raise ModelFileError(f"--model {path_text}: no such file")
-    if path.is_dir():
-        raise ModelFileError(f"--model {path_text}: is a directory; expected a .keras or .h5 file")
-    try:
-        with open(path, "rb"):
-            pass
-    except OSError as error:
-        # The format checks below would mistake an unreadable file for a wrong format.
-        raise ModelFileError(f"--model {path_text}: cannot read: {error.strerror or error}") from None
-    suffix = path.suffix.lower()
-    if suffix in KERAS_SUFFIXES:
-        if not zipfile.is_zipfile(path):
-            raise ModelFileError(
-                f"--model {path_text}: not a Keras archive (not a zip file: truncated or another format)"
-            )
-    elif suffix in H5_SUFFIXES:
-        if not _is_hdf5(path):
-            raise ModelFileError(f"--model {path_text}: not an HDF5 file (truncated or another format)")
+    if head.task == "regression":
+        loss, metrics = keras.losses.MeanSquaredError(), []
+    elif head.units == 1:
+        loss = keras.losses.BinaryCrossentropy(from_logits=head.activation == "binary_logits")
+        metrics = [keras.metrics.BinaryAccuracy(threshold=0.0 if head.activation == "binary_logits" else 0.5)]
     else:
-        raise ModelFileError(
-            f"--model {path_text}: expected a .keras or legacy .h5 file, got {suffix or 'no extension'!r}"
-        )
-    return path
-
-
-def _is_hdf5(path: Path) -> bool:
-    with path.open("rb") as handle:
-        # The HDF5 signature sits at offset 0 for files Keras writes.
-        return handle.read(8) == b"\x89HDF\r\n\x1a\n"
-
-
-def _load_error(path_text: str, error: Exception) -> ConfigError:
-    text, full = one_line(error), str(error)
-    if "safe_mode" in full or "arbitrary code execution" in full:
-        return UnsafeModelError(
-            f"--model {path_text}: loading it would run Python code stored in the file (a Lambda layer or lambda "
-            "function), which safe mode refuses; pass --unsafe only if you trust where the file came from"
-        )
-    if "Could not locate" in full or "Unknown layer" in full or "Unknown object" in full:
-        return ModelFileError(
-            f"--model {path_text}: uses a custom class Keras cannot find ({text}); "
-            "dropout-tui loads built-in Keras layers only"
-        )
-    return ModelFileError(f"--model {path_text}: could not load the model (corrupt or not a Keras model): {text}")
+        loss, metrics = keras.losses.SparseCategoricalCrossentropy(from_logits=head.logits), ["accuracy"]
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=lr), loss=loss, metrics=metrics)
 
 
 def _single_input(model) -> tuple[tuple, np.dtype]:
@@ -193,10 +183,8 @@ def _output_units(model) -> int:
         raise ModelDataMismatch(f"the model has {len(outputs)} outputs; dropout-tui needs exactly one")
     shape = tuple(outputs[0].shape)
     if len(shape) != 2 or shape[-1] is None:
-        raise ModelDataMismatch(f"the model's output has shape {shape}; expected (None, classes)")
-    if shape[-1] < 2:
         raise ModelDataMismatch(
-            f"the model's output has shape {shape}: one unit; dropout-tui needs one output per class (2 or more)"
+            f"the model's output has shape {shape}; expected (None, units): classes, one binary unit or values"
         )
     return int(shape[-1])
 
@@ -221,65 +209,30 @@ def _fed(x: np.ndarray, dtype: np.dtype, scale: float | None) -> np.ndarray:
     return np.asarray(x, dtype=dtype)
 
 
-def _range_hint(model, x: np.ndarray, scale: float | None) -> list[str]:
-    import keras
-
-    from dropout_tui.engine.model.layers import iter_layers
-
-    if scale is not None or not np.issubdtype(x.dtype, np.number) or x.size == 0:
-        return []
-    low, high = float(np.min(x)), float(np.max(x))
-    rescales = any(
-        isinstance(layer, (keras.layers.Rescaling, keras.layers.Normalization)) for layer in iter_layers(model)
-    )
-    if low >= 0.0 and 2.0 < high <= 255.0 and not rescales:
-        return [
-            f"inputs range from {low:g} to {high:g} and the model has no Rescaling layer: fed as stored; "
-            "if it was trained on [0, 1] inputs, pass --input-scale 0.00392156862745098 (1/255)"
-        ]
-    return [f"inputs fed as stored: values from {low:g} to {high:g}"]
-
-
-def _stochastic_notes(stochastic: list, normalization: list) -> list[str]:
-    notes = []
-    if not stochastic:
-        notes.append("no stochastic layers: every mode must agree with inference")
-    if normalization:
-        notes.append(
-            f"{len(normalization)} BatchNormalization layer(s): `training` mode normalises with batch statistics "
-            "and moves their moving statistics (measured, then restored exactly); `dropout_only` keeps them in "
-            "inference mode"
-        )
-    return notes
-
-
-def _predict_note(deterministic: bool, stochastic: list, baked: list) -> str:
-    if baked and deterministic:
-        names = ", ".join(repr(layer.name) for layer in baked)
-        return (
-            f"predict() is deterministic although the model was built with Dropout(...)(x, training=True) "
-            f"in {names}: "
-            "Keras 3 ignores a baked training=True in functional models (predict and evaluate pass training=False)"
-        )
-    if not deterministic:
-        return (
-            "predict() is NOT deterministic: a layer forces training=True inside its call (e.g. an MC-dropout "
-            "subclass), so even `inference` mode is stochastic for this model"
-        )
-    if stochastic:
-        return "predict() is deterministic: dropout is off in predict and evaluate, as Keras documents"
-    return "predict() is deterministic"
-
-
 def baked_training_layers(model) -> list:
-    """Layers wired into a functional graph with an explicit ``training=True`` call argument."""
-    from dropout_tui.engine.model.layers import iter_layers
+    """Layers wired into a functional graph with an explicit ``training=True`` call argument.
+
+    Keras records the call's default ``training`` in the node too, so a layer
+    whose ``call`` defaults to ``training=True`` (the augmentation layers) shows
+    True without anyone baking it in: such layers are not reported.
+    """
+    from dropout_tui.engine.model.walk import iter_layers
 
     baked = []
     for layer in iter_layers(model):
+        if _training_default(layer) is True:
+            continue
         for node in getattr(layer, "_inbound_nodes", []):
             arguments = getattr(node, "arguments", None)
             if arguments is not None and arguments.kwargs.get("training") is True:
                 baked.append(layer)
                 break
     return baked
+
+
+def _training_default(layer):
+    try:
+        parameter = inspect.signature(layer.call).parameters.get("training")
+    except (TypeError, ValueError):
+        return None
+    return None if parameter is None else parameter.default

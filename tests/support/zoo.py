@@ -17,7 +17,9 @@ save/load round trip works while they are registered:
 
 ``write_custom_objects_file`` writes the user's ``--custom-objects`` file with the
 very same class source; ``unregistered`` hides the registration, as in a fresh
-process that never imported this module. Nothing here imports the app.
+process that never imported this module. ``untrained`` builds the same models
+compiled but not fitted (discovery and head tests need no training: ~10x faster).
+Nothing here imports the app.
 """
 
 from __future__ import annotations
@@ -208,8 +210,24 @@ def _binary(rng: np.random.Generator, features: int = 6) -> dict[str, np.ndarray
 # ------------------------------------------------------------------------------------------- models
 
 
+_TRAINING = {"fit": True}
+
+
+@contextlib.contextmanager
+def untrained() -> Iterator[None]:
+    """Inside: builders compile their models (the loss is saved with them) but do not fit them."""
+    saved = _TRAINING["fit"]
+    _TRAINING["fit"] = False
+    try:
+        yield
+    finally:
+        _TRAINING["fit"] = saved
+
+
 def _fit(model: keras.Model, data: dict, loss, epochs: int = 2, lr: float = 0.01) -> None:
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=lr), loss=loss, jit_compile=False)
+    if not _TRAINING["fit"]:
+        return
     model.fit(data["x_train"], data["y_train"], epochs=epochs, batch_size=32, shuffle=True, verbose=0)
 
 

@@ -25,8 +25,8 @@ def _good(n_train=20, n_test=10, shape=(4, 4)):
     }
 
 
-def _load(path, **kwargs):
-    return load_dataset(RunConfig(data_path=path), **kwargs)
+def _load(path, task=None, **kwargs):
+    return load_dataset(RunConfig(data_path=path, task=task), **kwargs)
 
 
 def test_embedded_digits():
@@ -86,11 +86,11 @@ def test_test_split_only_for_inspect(tmp_path):
         _load(path)
 
 
-def _error(tmp_path, **changes):
+def _error(tmp_path, task=None, **changes):
     arrays = {**_good(), **changes}
     arrays = {k: v for k, v in arrays.items() if v is not None}
     with pytest.raises(DataError) as info:
-        _load(_npz(tmp_path, **arrays))
+        _load(_npz(tmp_path, **arrays), task=task)
     message = str(info.value)
     assert "\n" not in message
     return message
@@ -118,8 +118,9 @@ def test_negative_label(tmp_path):
     assert "negative label -1" in _error(tmp_path, y_test=np.array([0, 1, 2, -1, 0, 1, 2, 0, 1, 2]))
 
 
-def test_non_integer_label(tmp_path):
-    assert "non-integer" in _error(tmp_path, y_test=np.linspace(0, 2, 10))
+def test_non_integer_label_with_task_classification(tmp_path):
+    # Without --task, float labels that cannot be classes are regression targets (see test_regression_*).
+    assert "non-integer" in _error(tmp_path, task="classification", y_test=np.linspace(0, 2, 10))
 
 
 def test_label_out_of_range_of_one_hot_width(tmp_path):
@@ -198,8 +199,9 @@ def test_user_file_is_not_modified(tmp_path):
 @pytest.mark.parametrize(
     "name, expected", [("mnist", "mnist.npz"), ("fashion_mnist", "fashion-mnist/train-labels-idx1-ubyte.gz")]
 )
-def test_keras_dataset_missing_from_cache_names_the_file(tmp_path, monkeypatch, name, expected):
+def test_keras_dataset_missing_from_cache_names_the_file(tmp_path, monkeypatch, name, expected, refused_url):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.setattr(data, "DOWNLOAD_BASE_URL", refused_url)
     with pytest.raises(DataError) as info:
         load_dataset(RunConfig(dataset=name))
     message = str(info.value)
@@ -238,3 +240,67 @@ def test_keras_fashion_mnist_from_cache(tmp_path, monkeypatch):
     d = load_dataset(RunConfig(dataset="fashion_mnist"))
     assert d.name == "fashion_mnist" and d.x_train.shape == (12, 28, 28) and d.classes == 10
     assert d.x_train.dtype == np.float32 and d.x_train.max() <= 1.0
+
+
+def _regression_arrays(y_train, y_test):
+    rng = np.random.default_rng(0)
+    return {
+        "x_train": rng.normal(size=(len(y_train), 3)).astype(np.float32),
+        "y_train": y_train,
+        "x_test": rng.normal(size=(len(y_test), 3)).astype(np.float32),
+        "y_test": y_test,
+    }
+
+
+@pytest.mark.parametrize(
+    "y_train, y_test, width",
+    [
+        (np.linspace(-1, 1, 20), np.linspace(0, 2, 10), 1),  # non-integer values
+        (np.arange(20, dtype=np.float64) - 5, np.arange(10, dtype=np.float64), 1),  # negative floats
+        (np.random.default_rng(1).normal(size=(20, 3)), np.random.default_rng(2).normal(size=(10, 3)), 3),
+        (np.full((20, 1), 0.5), np.full((10, 1), 1.5), 1),
+    ],
+    ids=["non-integer", "negative", "2d-not-one-hot", "column"],
+)
+def test_regression_targets_are_detected(tmp_path, y_train, y_test, width):
+    d = _load(_npz(tmp_path, **_regression_arrays(y_train, y_test)))
+    assert d.task == "regression" and d.classes == 0
+    assert d.y_train.shape == (20, width) and d.y_test.shape == (10, width) and d.y_test.dtype == np.float32
+    np.testing.assert_allclose(d.y_test, np.asarray(y_test, np.float32).reshape(10, width))
+    assert d.raw_y_test is not None and d.raw_y_test.shape == np.shape(y_test)
+
+
+def test_task_regression_takes_integer_labels_as_values(tmp_path):
+    d = _load(_npz(tmp_path, **_good()), task="regression")
+    assert d.task == "regression" and d.y_test.dtype == np.float32 and d.y_test.shape == (10, 1)
+    np.testing.assert_array_equal(d.y_test[:, 0], np.arange(10) % 3)
+
+
+def test_integer_and_one_hot_float_labels_stay_classification(tmp_path):
+    arrays = _good()
+    arrays["y_test"] = np.eye(3, dtype=np.float32)[np.arange(10) % 3]
+    d = _load(_npz(tmp_path, **arrays))
+    assert d.task == "classification" and d.classes == 3 and d.y_test.dtype == np.int64
+
+
+@pytest.mark.parametrize(
+    "y_train, y_test, message",
+    [
+        (np.zeros((20, 2)) + 0.5, np.zeros((10, 3)) + 0.5, "y_train has 2 target(s) per sample but y_test has 3"),
+        (np.linspace(0, 1, 20), np.array([0.5] * 9 + [np.nan]), "y_test contains 1 NaN/inf"),
+        (
+            np.linspace(0, 1, 20),
+            np.zeros((10, 2, 2)) + 0.5,
+            "regression targets must be (samples,) or (samples, outputs)",
+        ),
+    ],
+)
+def test_bad_regression_targets(tmp_path, y_train, y_test, message):
+    with pytest.raises(DataError) as info:
+        _load(_npz(tmp_path, **_regression_arrays(y_train, y_test)), task="regression")
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_unknown_task(tmp_path):
+    with pytest.raises(DataError, match="--task must be classification or regression"):
+        _load(_npz(tmp_path, **_good()), task="ranking")

@@ -56,18 +56,6 @@ def test_logits_detected_and_said(saved):
     assert "outputs are logits (final activation linear): softmax applied" in target.notes
 
 
-def test_logits_detected_from_the_probe_when_the_activation_is_hidden(tmp_path):
-    from dropout_tui.engine.model.outputs import classify_outputs
-
-    inputs = keras.Input((4,))
-    hidden = keras.layers.Dense(3)(inputs)
-    model = keras.Model(inputs, keras.layers.Reshape((3,))(hidden))
-    probe = model.predict(np.ones((5, 4), np.float32), verbose=0)
-    kind = classify_outputs(model, probe)
-    assert kind.final_activation is None and kind.logits is True
-    assert classify_outputs(model, np.full((5, 3), 1 / 3)).logits is False
-
-
 def test_baked_training_true_is_ignored_by_predict_and_reported(saved):
     target = _inspect(*saved["baked"])
     assert target.extra["predict_deterministic"] is True
