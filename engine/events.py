@@ -1,9 +1,10 @@
 """Engine events: the only thing the engine says to the outside world.
 
 Every event is a small frozen dataclass with a JSON name (``EVENT``) and
-``to_json()``. Headless mode writes them as JSON lines; the TUI posts them to
-the App. Because the UI is a function of this stream, a recorded stream
-(``event_from_json``) replays a run without TensorFlow.
+``to_json()``. Headless mode writes them as JSON lines; the app's worker puts
+them in a buffer the UI thread drains. Everything the app knows about a run
+comes from this stream, so a recorded stream (``event_from_json``) replays a run
+without TensorFlow. docs/headless.md documents every field.
 
 Numbers that can be NaN/inf (a diverging loss) are written as ``null`` so the
 output is always strict JSON.
@@ -57,14 +58,21 @@ class RunStarted(Event):
     n_train: int
     n_test: int
     input_shape: list
-    classes: int
-    stochastic_layers: list  # [{"name", "class", "rate", "noise_shape"}]
+    classes: int  # probability columns (2 for a one-unit binary head); 0 for regression
+    # [{"name", "class", "kind", "rate", "noise_shape"} + "stddev" (noise), "dropout"/"recurrent_dropout"
+    # (recurrent), "always_on": true (random even with training=False)]
+    stochastic_layers: list
     normalization_layers: list  # [{"name", "class"}]
     keras_version: str
     tensorflow_version: str
     devices: list  # e.g. ["CPU"] or ["GPU: NVIDIA H100 80GB HBM3"]
     steps_per_epoch: int
     notes: list = field(default_factory=list)  # plain sentences, e.g. "outputs are logits: softmaxed"
+    task: str = "classification"  # or "regression"
+    augmentation_layers: list = field(default_factory=list)  # [{"name", "class"}]: random in training mode only
+    replicas: int = 1  # devices training and evaluation run on (tf.distribute)
+    device_names: list = field(default_factory=list)
+    rates: dict = field(default_factory=dict)  # what + and - move: rate handle -> rate (as rate_changed.rates)
 
 
 @dataclass(frozen=True)
@@ -100,16 +108,18 @@ class EpochEnd(Event):
     seconds: float
     samples_per_second: float
     rate: float  # dropout rate used during this epoch
+    train_loss_dropout: float | None = None  # training set, end-of-epoch weights, dropout on (one pass)
 
 
 @dataclass(frozen=True)
 class ModeEvaluation(Event):
-    """One round of every evaluation mode on the test set (names per design.md)."""
+    """One round of every evaluation mode on the test set (names and keys: engine/evaluation/modes.py)."""
 
     EVENT = "mode_evaluation"
     epoch: int
     modes: dict  # mode name -> metrics dict as in the summary contract
     seconds: float | None = None  # wall time of this evaluation, the probe included
+    uncertainty: dict | None = None  # classification: reliability, scores, decomposition, ood (docs/headless.md)
 
 
 @dataclass(frozen=True)
@@ -118,18 +128,22 @@ class SampleProbe(Event):
 
     EVENT = "sample_probe"
     index: int
-    label: int
+    label: int | None  # classification: the true class
     image: list  # pixel values in [0, 1] (rescaled for display only), row-major
     image_shape: list  # e.g. [8, 8]; [n] for non-image inputs
-    inference_probs: list
-    predicted: int  # argmax of inference_probs
-    pass_probs: list  # T values: p(predicted class) on each stochastic pass
+    inference_probs: list  # classification: dropout off; [] for regression
+    predicted: int | None  # argmax of inference_probs
+    pass_probs: list  # classification: T values of p(predicted class), one per stochastic pass
     votes: list  # per class: how many passes chose it
-    mean: float  # mean of pass_probs
+    mean: float  # mean of pass_probs (regression: of pass_values)
     std: float
-    predictive_entropy: float
-    mutual_information: float
+    predictive_entropy: float | None  # classification only
+    mutual_information: float | None
     samples: int  # T
+    task: str = "classification"
+    target: list | None = None  # regression: the sample's target values
+    inference_outputs: list | None = None  # regression: the dropout-off prediction
+    pass_values: list | None = None  # regression: T predictions of the first output
 
 
 @dataclass(frozen=True)
@@ -137,7 +151,7 @@ class RateChanged(Event):
     """Stochastic layers' rates from now on: from the next epoch while training, at once otherwise."""
 
     EVENT = "rate_changed"
-    epoch: int  # first epoch that trains with the new rates (after training: the epoch evaluated with them)
+    epoch: int  # first epoch that trains with the new rates (after training: epochs run + 1)
     global_step: int
     rate: float  # the first layer's rate (the default model has one layer)
     rates: dict = field(default_factory=dict)  # rate handle ("dropout", "lstm.recurrent_dropout") -> rate
@@ -196,7 +210,7 @@ class Failed(Event):
 
 @dataclass(frozen=True)
 class Summary(Event):
-    """The last line of a successful headless run (design.md's contract)."""
+    """The last line of a successful headless run (docs/headless.md)."""
 
     EVENT = "summary"
     dataset: str
@@ -206,11 +220,14 @@ class Summary(Event):
     seconds: float
     stochastic_layers: list
     modes: dict
+    task: str = "classification"
+    uncertainty: dict | None = None
+    augmentation_layers: list = field(default_factory=list)
     history: list = field(default_factory=list)  # per-evaluation rounds; exports keep it
 
     def to_dict(self) -> dict[str, Any]:
         data = super().to_dict()
-        # The headless summary line follows design.md exactly; history is for exports.
+        # history (every round) is for exports; the headless summary line holds the last round only.
         data.pop("history")
         return data
 

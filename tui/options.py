@@ -35,6 +35,11 @@ def _limited(name: str):
     return parse
 
 
+def _devices(text: str) -> int | str:
+    """--devices: 'all' or a count within the engine's limit."""
+    return "all" if text == "all" else _limited("devices")(text)
+
+
 def _scale(text: str) -> float:
     try:
         value = float(text)
@@ -108,6 +113,23 @@ OPTIONS: tuple[Option, ...] = (
         metavar="FILE.npz",
     ),
     Option(
+        "--task",
+        "classification or regression (default: decided from the labels and the model's head)",
+        RUNS,
+        "data",
+        field="task",
+        choices=("classification", "regression"),
+    ),
+    Option(
+        "--ood",
+        "out-of-distribution inputs: a .npz with x_test (or x) shaped like the inputs, or 'noise' "
+        "(the test inputs plus Gaussian noise of one standard deviation) (default: none)",
+        RUNS,
+        "data",
+        field="ood",
+        metavar="FILE.npz|noise",
+    ),
+    Option(
         "--model",
         "a saved Keras model (.keras or legacy .h5); never written to",
         INSPECT,
@@ -123,6 +145,15 @@ OPTIONS: tuple[Option, ...] = (
         "model",
         field="unsafe",
         switch=True,
+    ),
+    Option(
+        "--custom-objects",
+        "a Python file to import before loading --model, so that it registers your custom classes: "
+        "it runs as your code, only when given (default: none)",
+        INSPECT,
+        "model",
+        field="custom_objects",
+        metavar="FILE.py",
     ),
     Option(
         "--input-scale",
@@ -201,6 +232,16 @@ OPTIONS: tuple[Option, ...] = (
         field="probe_index",
         type="probe_index",
         metavar="I",
+    ),
+    Option(
+        "--devices",
+        "train and evaluate on N devices (or all GPUs) with tf.distribute.MirroredStrategy; "
+        "without GPUs the CPU is split into N logical devices (default: TensorFlow's single device)",
+        RUNS,
+        "evaluation",
+        field="devices",
+        type=_devices,
+        metavar="N|all",
     ),
     Option(
         "--headless",

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from dropout_tui.engine.evaluation.uncertainty import entropy, reliability
+
 EPS = 1e-12  # keeps log(0) finite: a confidently wrong prediction costs -log(1e-12) ~ 27.6
 
 
@@ -20,22 +22,10 @@ def nll(probs: np.ndarray, labels: np.ndarray) -> float:
     return float(np.mean(-np.log(np.clip(p_true, EPS, 1.0))))
 
 
-def ece(probs: np.ndarray, labels: np.ndarray, bins: int = 15) -> float:
-    """Expected calibration error over equal-width confidence bins.
-
-    Bins are (k/B, (k+1)/B]; a confidence of exactly 0 would go to the first bin,
-    but the top-class probability is always >= 1/classes anyway.
-    """
+def ece(probs: np.ndarray, labels: np.ndarray) -> float:
+    """Expected calibration error: the reliability diagram's, over its 15 equal-width confidence bins."""
     confidence = np.max(probs, axis=-1)
-    correct = np.argmax(probs, axis=-1) == labels
-    index = np.clip(np.ceil(confidence * bins).astype(np.int64) - 1, 0, bins - 1)
-    total = 0.0
-    for b in range(bins):
-        members = index == b
-        count = int(np.count_nonzero(members))
-        if count:
-            total += count * abs(float(np.mean(correct[members])) - float(np.mean(confidence[members])))
-    return total / len(labels)
+    return reliability(confidence, np.argmax(probs, axis=-1) == labels)["ece"]
 
 
 def brier(probs: np.ndarray, labels: np.ndarray) -> float:
@@ -43,12 +33,6 @@ def brier(probs: np.ndarray, labels: np.ndarray) -> float:
     target = np.zeros_like(probs, dtype=np.float64)
     target[np.arange(len(labels)), labels] = 1.0
     return float(np.mean(np.sum((probs - target) ** 2, axis=-1)))
-
-
-def entropy(p: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Shannon entropy in nats (0 log 0 = 0)."""
-    p = np.asarray(p, dtype=np.float64)
-    return -np.sum(np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0), axis=axis)
 
 
 def mutual_information(pass_probs: np.ndarray) -> np.ndarray | float:
@@ -59,3 +43,20 @@ def mutual_information(pass_probs: np.ndarray) -> np.ndarray | float:
     pass_probs = np.asarray(pass_probs, dtype=np.float64)
     value = entropy(pass_probs.mean(axis=0)) - entropy(pass_probs).mean(axis=0)
     return np.maximum(value, 0.0) if np.ndim(value) else max(float(value), 0.0)
+
+
+def moving_stats_shift(before: list[np.ndarray], after: list[np.ndarray]) -> float:
+    """How far statistics moved: per variable max|after - before| / scale, the largest of them, in [0, 2].
+
+    The scale is the larger of the two magnitudes, so a freshly initialised
+    moving_mean (all zeros) reads as a 100% change rather than an unbounded one.
+    """
+    worst = 0.0
+    for old, new in zip(before, after):
+        old, new = np.asarray(old, np.float64), np.asarray(new, np.float64)
+        if old.size == 0:
+            continue
+        scale = max(float(np.max(np.abs(old))), float(np.max(np.abs(new))))
+        if scale > 0.0:
+            worst = max(worst, float(np.max(np.abs(new - old))) / scale)
+    return worst

@@ -1,11 +1,10 @@
-"""One test sample predicted T times with dropout on, and once with it off."""
+"""One test sample predicted T times with dropout on, and once with it off: the probe pane's event."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from dropout_tui.engine.evaluation import metrics
-from dropout_tui.engine.evaluation.predictor import Predictor, mc_mutual_information, mc_sample_probs
 from dropout_tui.engine.events import SampleProbe
 
 
@@ -20,40 +19,44 @@ def display_image(image: np.ndarray) -> tuple[list, list]:
     return np.round(image.reshape(-1), 4).tolist(), [int(d) for d in image.shape]
 
 
-def probe_sample(
-    predictor: Predictor,
-    x_one: np.ndarray,
-    label: int,
-    samples: int,
-    *,
-    index: int = 0,
-    image: np.ndarray | None = None,
+def probe_event(
+    head, *, index: int, target, image: np.ndarray, inference: np.ndarray, passes: np.ndarray
 ) -> SampleProbe:
-    """``x_one`` is the model input (one sample, no batch axis); ``image`` what to show."""
-    batch = x_one[np.newaxis]
-    inference = predictor.probs(batch, training=False)[0].astype(np.float64)
-    passes = mc_sample_probs(predictor, batch, samples)[:, 0, :].astype(np.float64)  # (T, classes)
-    predicted = int(np.argmax(inference))
-    chosen = passes[:, predicted]
-    votes = np.bincount(np.argmax(passes, axis=1), minlength=passes.shape[1])
-    pixels, shape = display_image(x_one if image is None else image)
+    """``inference``: the sample's dropout-off outputs (units,); ``passes``: its T dropout_only outputs (T, units)."""
+    pixels, shape = display_image(image)
+    common = {"index": index, "image": pixels, "image_shape": shape, "samples": len(passes)}
+    if head.task == "regression":
+        values = np.asarray(passes, np.float64)[:, 0]
+        return SampleProbe(
+            **common,
+            label=None,
+            inference_probs=[],
+            predicted=None,
+            pass_probs=[],
+            votes=[],
+            mean=float(values.mean()),
+            std=float(values.std()),
+            predictive_entropy=None,
+            mutual_information=None,
+            task="regression",
+            target=np.asarray(target, np.float64).reshape(-1).tolist(),
+            inference_outputs=np.asarray(inference, np.float64).reshape(-1).tolist(),
+            pass_values=values.tolist(),
+        )
+    probs = head.probabilities_numpy(inference[np.newaxis])[0].astype(np.float64)
+    pass_probs = head.probabilities_numpy(passes).astype(np.float64)  # (T, classes)
+    predicted = int(np.argmax(probs))
+    chosen = pass_probs[:, predicted]
+    votes = np.bincount(np.argmax(pass_probs, axis=1), minlength=pass_probs.shape[1])
     return SampleProbe(
-        index=index,
-        label=int(label),
-        image=pixels,
-        image_shape=shape,
-        inference_probs=inference.tolist(),
+        **common,
+        label=int(target),
+        inference_probs=probs.tolist(),
         predicted=predicted,
         pass_probs=chosen.tolist(),
         votes=votes.astype(int).tolist(),
         mean=float(chosen.mean()),
         std=float(chosen.std()),
-        predictive_entropy=float(metrics.entropy(passes.mean(axis=0))),
-        mutual_information=float(metrics.mutual_information(passes)),
-        samples=samples,
+        predictive_entropy=float(metrics.entropy(pass_probs.mean(axis=0))),
+        mutual_information=float(metrics.mutual_information(pass_probs)),
     )
-
-
-def most_uncertain_index(predictor: Predictor, x_test: np.ndarray, samples: int) -> int:
-    """The test sample whose T passes disagree most (highest mutual information)."""
-    return int(np.argmax(mc_mutual_information(predictor, x_test, samples)))

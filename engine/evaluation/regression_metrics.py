@@ -81,8 +81,17 @@ def mc_regression(samples, y) -> dict:
 def repeated_regression(per_repeat_preds, y) -> dict:
     """Scores of R independent repeats: mean and spread show how much a single run's number can move."""
     preds = np.asarray(per_repeat_preds, dtype=np.float64)
-    per_rmse = [rmse(p, y) for p in preds]
-    per_mae = [mae(p, y) for p in preds]
+    return _repeats([rmse(p, y) for p in preds], [mae(p, y) for p in preds])
+
+
+def repeated_from_totals(squared: np.ndarray, absolute: np.ndarray, count: int) -> dict:
+    """The same scores from each repeat's summed squared and absolute errors over ``count`` values."""
+    if count == 0:
+        return _repeats([None] * len(squared), [None] * len(squared))
+    return _repeats([_float(np.sqrt(s / count)) for s in squared], [_float(a / count) for a in absolute])
+
+
+def _repeats(per_rmse: list, per_mae: list) -> dict:
     if not per_rmse or None in per_rmse:
         return {"rmse": None, "rmse_std": None, "mae": None, "repeats": len(per_rmse)}
     return {

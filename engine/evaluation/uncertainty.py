@@ -17,6 +17,7 @@ import numpy as np
 
 RELIABILITY_BINS = 15  # Guo et al. (2017) and torch-uncertainty use 15 equal-width bins
 COVERAGES = (0.5, 0.8, 0.9)
+CURVE_POINTS = 20  # the risk-coverage curve the app draws: coverage 0.05, 0.10, ..., 1.0
 SCORES = ("max_prob", "mc_max_prob", "entropy", "mutual_information")
 OOD_RECALL = 0.95  # FPR at 95% TPR, Hendrycks & Gimpel (2017)
 
@@ -169,17 +170,20 @@ def selective(scores: np.ndarray, correct: np.ndarray) -> dict:
     """Risk-coverage summary of Geifman & El-Yaniv (2017): answer the surest first.
 
     AURC = mean over k of the error rate among the k lowest scores; the stable sort keeps tied
-    samples in input order so the number is deterministic.
+    samples in input order so the number is deterministic. ``curve`` samples risk(k) at
+    coverages 0.05, 0.10, ..., 1.0 (k = ceil(c*n)) for the app's risk-coverage chart.
     """
     scores = np.asarray(scores, dtype=np.float64).reshape(-1)
     correct = np.asarray(correct, dtype=bool).reshape(-1)
     n = len(scores)
     if n == 0:
-        return {"aurc": None, "accuracy_at_coverage": {str(c): None for c in COVERAGES}}
+        return {"aurc": None, "accuracy_at_coverage": {str(c): None for c in COVERAGES}, "curve": []}
     right = correct[np.argsort(scores, kind="stable")]
     risk = np.cumsum(~right) / np.arange(1, n + 1)
     at = {str(c): _float(np.mean(right[: _coverage_count(c, n)])) for c in COVERAGES}
-    return {"aurc": _float(np.mean(risk)), "accuracy_at_coverage": at}
+    coverages = [round(step / CURVE_POINTS, 10) for step in range(1, CURVE_POINTS + 1)]
+    curve = [[c, _float(risk[_coverage_count(c, n) - 1])] for c in coverages]
+    return {"aurc": _float(np.mean(risk)), "accuracy_at_coverage": at, "curve": curve}
 
 
 # ---------------------------------------------------------------- scores and report

@@ -18,8 +18,7 @@ def test_time_dropout(lab: Lab) -> Measurement:
     """Claim 4: R dropout-on passes over the test set against one inference pass."""
     model = lab.trained.model
     inference = lab.probs(model, lab.x_test, training=False)
-    lab.reseed(4)
-    passes = lab.stochastic_passes(model, lab.x_test, REPEATS)
+    passes = lab.stochastic_passes(model, lab.x_test, REPEATS, stream=4)
     accuracies = np.array([accuracy(p, lab.y_test) for p in passes])
     losses = np.array([nll(p, lab.y_test) for p in passes])
     return Measurement(
@@ -52,8 +51,7 @@ def training_loss(lab: Lab) -> Measurement:
     fit_loss = trained.fit_losses[-1]
     train_clean = nll(lab.probs(trained.model, lab.x_train, training=False), lab.y_train)
     test_clean = nll(lab.probs(trained.model, lab.x_test, training=False), lab.y_test)
-    lab.reseed(5)
-    passes = lab.stochastic_passes(trained.model, lab.x_train, TRAIN_PASSES)
+    passes = lab.stochastic_passes(trained.model, lab.x_train, TRAIN_PASSES, stream=5)
     train_dropout = float(np.mean([nll(p, lab.y_train) for p in passes]))
     gap = fit_loss - train_clean
     dropout_share = float(np.clip((train_dropout - train_clean) / gap, 0.0, 1.0)) if gap > 0 else 0.0
@@ -76,8 +74,7 @@ def mc_dropout(lab: Lab) -> Measurement:
     model = lab.trained.model
     y = lab.y_test
     inference = lab.probs(model, lab.x_test, training=False)
-    lab.reseed(8)
-    passes = lab.stochastic_passes(model, lab.x_test, MC_SAMPLES)
+    passes = lab.stochastic_passes(model, lab.x_test, MC_SAMPLES, stream=8)
     mean = passes.mean(axis=0)
     information = mutual_information(passes)
     count = max(1, int(round(UNCERTAIN_FRACTION * len(y))))

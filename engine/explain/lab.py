@@ -15,7 +15,6 @@ import numpy as np
 
 from dropout_tui.engine.data.datasets import load_digits
 from dropout_tui.engine.model.default import build_default_model, flatten
-from dropout_tui.engine.model.layers import normalization_in_inference
 
 HIDDEN = 128
 RATE = 0.2
@@ -60,13 +59,14 @@ class Lab:
     def probs(self, model: keras.Model, x: np.ndarray, *, training: bool | None) -> np.ndarray:
         return keras.ops.convert_to_numpy(model(x, training=training)).astype(np.float64)
 
-    def stochastic_passes(self, model: keras.Model, x: np.ndarray, passes: int) -> np.ndarray:
-        """(passes, n, classes) from ONE training-mode call on `passes` stacked copies of x.
+    def stochastic_passes(self, model: keras.Model, x: np.ndarray, passes: int, stream: int) -> np.ndarray:
+        """(passes, n, classes): dropout_only passes from the app's own evaluator, drawn from stream ``stream``.
 
-        Masks are drawn per element, so every copy gets its own mask: this is
-        T independent passes at the cost of one forward call. Normalisation
-        layers stay in inference mode (MC dropout means dropout only).
+        The same compiled, tiled passes the app's MC mode uses (one implementation
+        of MC dropout), with BatchNorm in inference mode and every copy its own mask.
         """
-        stacked = np.tile(x, (passes, 1))
-        with normalization_in_inference(model):
-            return self.probs(model, stacked, training=True).reshape(passes, len(x), -1)
+        from dropout_tui.engine.evaluation.evaluator import Evaluator
+        from dropout_tui.engine.model.heads import softmax_head
+
+        evaluator = Evaluator(model, head=softmax_head(self.classes), batch_size=BATCH, seed=self.seed + stream)
+        return evaluator.passes(x, passes)[1].astype(np.float64)

@@ -128,6 +128,8 @@ class FitLoop:
             self.hold()
         if controls.stop_requested:
             raise StopBeforeEpoch()
+        # Keys pressed while the last epoch was evaluated belong to this epoch, not the next one.
+        self._commands.serve_pending()
         if self._commands.apply_pending_rates():
             self._model.make_train_function(force=True)  # the rate is baked into the traced train step
         self._meter.start(0)  # after any pause: paused time is not training time

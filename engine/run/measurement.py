@@ -5,16 +5,19 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import numpy as np
+
 from dropout_tui.engine.events import Event, ModeEvaluation, SampleProbe, Status
 from dropout_tui.engine.run.preparation import Prepared
 from dropout_tui.engine.run.progress import Progress
 
 
 class Measurer:
-    """Evaluates the model between epochs and on request, drawing from its own random stream.
+    """Evaluates the model between epochs and on request, through one compiled Evaluator.
 
-    Evaluation and probing use a separate seed stream (engine.evaluation.rng),
-    so a run trains identically whatever is evaluated, probed or re-drawn.
+    The evaluator draws from its own random stream and writes none of the
+    model's state, so a run trains identically whatever is evaluated, probed
+    or re-drawn, and two runs with one --seed give the same numbers.
     """
 
     def __init__(
@@ -25,83 +28,134 @@ class Measurer:
         repeats: int,
         probe_index: int,
         batch_size: int,
+        seed: int,
         emit: Callable[[Event], None],
         progress: Progress,
         should_cancel: Callable[[], bool],
+        backend=None,
     ) -> None:
-        from dropout_tui.engine.evaluation import rng
-        from dropout_tui.engine.evaluation.predictor import Predictor
+        from dropout_tui.engine.evaluation.evaluator import Evaluator
 
         self.prepared = prepared
+        self.head = prepared.head
         self.samples = samples
         self.repeats = repeats
         self.probe_index = probe_index
         self.history: list[dict] = []
         self._emit = emit
         self._progress = progress
-        self._predictor = Predictor(
+        self.evaluator = Evaluator(
             prepared.model,
-            outputs_are_logits=prepared.outputs_are_logits,
+            head=prepared.head,
             batch_size=batch_size,
+            seed=seed,
+            backend=backend,
             should_cancel=should_cancel,
         )
-        self._stream = rng.EvaluationStream(prepared.model)
 
     @property
     def n_test(self) -> int:
         return len(self.prepared.x_test)
 
+    @property
+    def regression(self) -> bool:
+        return self.head.task == "regression"
+
     def epoch_losses(self) -> dict:
-        """The training and test sets with dropout off, at the end-of-epoch weights (EpochEnd's fields)."""
+        """EpochEnd's fields: the training and test sets at the end-of-epoch weights, dropout off and on.
+
+        The loss is the one fit reports (cross-entropy as NLL for classifiers,
+        squared error for regressors), so fit's number decomposes into clean
+        training loss + dropout penalty + the drift of the weights over the epoch.
+        """
+        prepared, evaluator = self.prepared, self.evaluator
+        train_out, dropout_on = evaluator.training_pass(prepared.x_train, prepared.y_train)
+        test_out = evaluator.inference(prepared.x_test)
+        count = train_out.size if self.regression else len(train_out)
+        penalty_key = "squared" if self.regression else "nll"
+        return {
+            "train_loss_inference": self._loss(train_out, prepared.y_train),
+            "test_loss_inference": self._loss(test_out, prepared.y_test),
+            "train_accuracy_inference": self._accuracy(train_out, prepared.y_train),
+            "test_accuracy_inference": self._accuracy(test_out, prepared.y_test),
+            "train_loss_dropout": dropout_on[penalty_key] / max(count, 1),
+        }
+
+    def _loss(self, outputs: np.ndarray, targets: np.ndarray) -> float:
+        from dropout_tui.engine.evaluation import metrics, regression_metrics
+
+        if self.regression:
+            return regression_metrics.rmse(outputs, targets) ** 2
+        return metrics.nll(self.head.probabilities_numpy(outputs), targets)
+
+    def _accuracy(self, outputs: np.ndarray, targets: np.ndarray) -> float | None:
         from dropout_tui.engine.evaluation import metrics
 
-        prepared = self.prepared
-        train = self._predictor.inference_probs(prepared.x_train)
-        test = self._predictor.inference_probs(prepared.x_test)
-        return {
-            "train_loss_inference": metrics.nll(train, prepared.y_train),
-            "test_loss_inference": metrics.nll(test, prepared.y_test),
-            "train_accuracy_inference": metrics.accuracy(train, prepared.y_train),
-            "test_accuracy_inference": metrics.accuracy(test, prepared.y_test),
-        }
+        return None if self.regression else metrics.accuracy(self.head.probabilities_numpy(outputs), targets)
 
     def evaluate_round(self) -> None:
         """Every mode on the test set, then the probe; ModeEvaluation carries the wall time of both."""
-        from dropout_tui.engine.evaluation.predictor import evaluate_modes
+        from dropout_tui.engine.evaluation.scoring import score_round
 
         epoch = self._progress.epochs_run
         self._emit(Status("evaluating", f"evaluating every mode after epoch {epoch}"))
         began = time.perf_counter()
         prepared = self.prepared
-        with self._stream.active():
-            modes = evaluate_modes(
-                self._predictor, prepared.x_test, prepared.y_test, mc_samples=self.samples, repeats=self.repeats
-            )
+        passes = self.evaluator.evaluate(prepared.x_test, prepared.y_test, repeats=self.repeats, samples=self.samples)
+        modes = score_round(passes, prepared.y_test, self.head, repeats=self.repeats, samples=self.samples)
+        uncertainty = None if self.regression else self._uncertainty(passes)
         probe = self._probe_event()
         self._progress.evaluated_at_step = self._progress.global_step
-        self.history.append({"epoch": epoch, "modes": modes})
-        self._emit(ModeEvaluation(epoch=epoch, modes=modes, seconds=time.perf_counter() - began))
+        self.history.append({"epoch": epoch, "modes": modes, "uncertainty": uncertainty})
+        self._emit(
+            ModeEvaluation(epoch=epoch, modes=modes, seconds=time.perf_counter() - began, uncertainty=uncertainty)
+        )
         self._emit(probe)
+
+    def _uncertainty(self, passes) -> dict:
+        from dropout_tui.engine.evaluation.uncertainty import uncertainty_report
+
+        inference = self.head.probabilities_numpy(passes.inference)
+        ood = self._ood(inference, passes.mc.mean, passes.mc.expected_entropy)
+        return uncertainty_report(inference, passes.mc.mean, passes.mc.expected_entropy, self.prepared.y_test, ood)
+
+    def _ood(self, inference, mc_mean, expected_entropy) -> dict | None:
+        """The scores on the test set against the same scores on the OOD inputs (OOD = positive)."""
+        from dropout_tui.engine.evaluation.uncertainty import ood_table, uncertainty_scores
+
+        ood = getattr(self.prepared, "ood", None)
+        if ood is None:
+            return None
+        far = self.evaluator.monte_carlo(ood.x, self.samples)
+        far_inference = self.head.probabilities_numpy(self.evaluator.inference(ood.x))
+        table = ood_table(
+            uncertainty_scores(inference, mc_mean, expected_entropy),
+            uncertainty_scores(far_inference, far.mean, far.expected_entropy),
+        )
+        return {"source": ood.source, "n": len(ood.x), "scores": table}
 
     def probe(self) -> None:
         self._emit(self._probe_event())
 
     def most_uncertain_index(self) -> int:
-        from dropout_tui.engine.evaluation.probe import most_uncertain_index
+        """The test sample whose dropout passes disagree most: highest mutual information (regression: std)."""
+        from dropout_tui.engine.evaluation import metrics
 
-        with self._stream.active():
-            return most_uncertain_index(self._predictor, self.prepared.x_test, self.samples)
+        mc = self.evaluator.monte_carlo(self.prepared.x_test, self.samples)
+        if self.regression:
+            return int(np.argmax(mc.outputs.std(axis=0).mean(axis=-1)))
+        return int(np.argmax(np.maximum(metrics.entropy(mc.mean) - mc.expected_entropy, 0.0)))
 
     def _probe_event(self) -> SampleProbe:
-        from dropout_tui.engine.evaluation.probe import probe_sample
+        from dropout_tui.engine.evaluation.probe import probe_event
 
         prepared, index = self.prepared, self.probe_index
-        with self._stream.active():
-            return probe_sample(
-                self._predictor,
-                prepared.x_test[index],
-                prepared.y_test[index],
-                self.samples,
-                index=index,
-                image=prepared.images[index],
-            )
+        inference, passes = self.evaluator.passes(prepared.x_test[index : index + 1], self.samples)
+        return probe_event(
+            self.head,
+            index=index,
+            target=prepared.y_test[index],
+            image=prepared.images[index],
+            inference=inference[0],
+            passes=passes[:, 0],
+        )

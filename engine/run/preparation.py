@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.data.datasets import Dataset
+from dropout_tui.engine.data.ood import OodSet
+from dropout_tui.engine.model.heads import Head, regression_head, softmax_head
 
 
 @dataclass
@@ -15,56 +18,77 @@ class Prepared:
     """The model and the arrays it is trained and evaluated on, as the run uses them."""
 
     model: object  # keras.Model
-    outputs_are_logits: bool
+    outputs_are_logits: bool  # head.activation == "logits"; the head says more (binary, regression)
     x_train: np.ndarray | None
-    y_train: np.ndarray | None
+    y_train: np.ndarray | None  # int64 class indices, or float32 (samples, outputs) regression targets
     x_test: np.ndarray
     y_test: np.ndarray
     images: np.ndarray  # test samples as stored, for the probe's picture
     dataset: str
-    classes: int
+    classes: int  # classification: probability columns (2 for a one-unit binary head); regression: 0
     epochs: int
     notes: list
+    head: Head | None = None  # what the outputs are and how they become probabilities
+    augmentation: list = field(default_factory=list)  # [{"name", "class"}]: random only in `training` mode
+    ood: OodSet | None = None  # --ood inputs, fed like x_test (flattened / scaled / cast)
 
     @property
     def n_train(self) -> int:
         return 0 if self.x_train is None else len(self.x_train)
 
 
-def prepare(config: RunConfig, dataset: Dataset) -> Prepared:
-    """The article's model for `train`, the user's model for `inspect` (imports Keras)."""
+def prepare(config: RunConfig, dataset: Dataset, ood: OodSet | None = None) -> Prepared:
+    """The article's model for `train`, the user's model for `inspect` (imports Keras); ``ood`` from load_ood."""
     if config.command == "inspect":
-        return _inspect(config, dataset)
-    return _train(config, dataset)
+        return _inspect(config, dataset, ood)
+    return _train(config, dataset, ood)
 
 
-def _inspect(config: RunConfig, dataset: Dataset) -> Prepared:
+def _inspect(config: RunConfig, dataset: Dataset, ood: OodSet | None) -> Prepared:
     from dropout_tui.engine.model.loading import prepare_inspect
 
     target = prepare_inspect(config, dataset)
     notes = list(target.notes)
+    if ood is not None:
+        ood = dataclasses.replace(ood, x=target.feed(ood.x))
+        notes.append(ood.note)
     if target.extra:
         notes.append("model details: " + ", ".join(f"{k}={v}" for k, v in target.extra.items()))
     return Prepared(
         model=target.model,
         outputs_are_logits=target.outputs_are_logits,
         x_train=target.x_train,
-        y_train=dataset.y_train,
+        y_train=target.y_train,
         x_test=target.x_test,
-        y_test=dataset.y_test,
+        y_test=target.y_test,
         images=dataset.x_test,
         dataset=dataset.name,
         classes=target.classes,
         epochs=config.fine_tune,
         notes=notes,
+        head=target.head,
+        augmentation=target.augmentation,
+        ood=ood,
     )
 
 
-def _train(config: RunConfig, dataset: Dataset) -> Prepared:
+def _train(config: RunConfig, dataset: Dataset, ood: OodSet | None) -> Prepared:
     from dropout_tui.engine.model.default import build_default_model, flatten
 
     x_train, x_test = flatten(dataset.x_train), flatten(dataset.x_test)
-    model = build_default_model(x_train.shape[1], dataset.classes, config.hidden, config.rate, config.lr, config.seed)
+    regression = dataset.task == "regression"
+    outputs = dataset.y_test.shape[1] if regression else dataset.classes
+    model = build_default_model(
+        x_train.shape[1], outputs, config.hidden, config.rate, config.lr, config.seed, task=dataset.task
+    )
+    if regression:
+        head = regression_head(outputs, f"regression: Dense({outputs}) linear head trained with mean squared error")
+    else:
+        head = softmax_head(dataset.classes)
+    notes = ["rate is 0: dropout never drops anything, so every mode must agree"] if config.rate == 0 else []
+    if ood is not None:
+        ood = dataclasses.replace(ood, x=flatten(ood.x))
+        notes.append(ood.note)
     return Prepared(
         model=model,
         outputs_are_logits=False,
@@ -74,7 +98,10 @@ def _train(config: RunConfig, dataset: Dataset) -> Prepared:
         y_test=dataset.y_test,
         images=dataset.x_test,
         dataset=dataset.name,
-        classes=dataset.classes,
+        classes=0 if regression else dataset.classes,
         epochs=config.epochs,
-        notes=["rate is 0: dropout never drops anything, so every mode must agree"] if config.rate == 0 else [],
+        notes=notes,
+        head=head,
+        augmentation=[],
+        ood=ood,
     )

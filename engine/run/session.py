@@ -78,7 +78,7 @@ class Session:
         return None
 
     def _run(self, capture: quiet.Capture) -> Summary | None:
-        dataset = self._load_data()
+        dataset, ood = self._load_data()
         self.emit(Status("loading", "loading TensorFlow"))
         import keras
 
@@ -86,14 +86,22 @@ class Session:
         capture.drain_native()
         keras.config.disable_interactive_logging()  # Keras would otherwise print() to stdout
         self._check_cancel()
+        from dropout_tui.engine.run.devices import configure
+
+        devices = configure(self.config.devices)  # before anything runs on a device
         keras.utils.set_random_seed(self.config.seed)
 
         from dropout_tui.engine.run.preparation import prepare
 
         self.emit(Status("loading", "loading the model" if self.config.command == "inspect" else "building the model"))
-        prepared = self.prepared = prepare(self.config, dataset)
-        parts = self._assemble(prepared)
-        self.emit(self._run_started(prepared))
+        with devices.strategy.scope():  # variables made here are mirrored on every replica
+            prepared = self.prepared = prepare(self.config, dataset, ood)
+        if devices.replicas > 1:
+            from dropout_tui.engine.run.devices import replica_aware_seeds
+
+            replica_aware_seeds(prepared.model)
+        parts = self._assemble(prepared, devices)
+        self.emit(self._run_started(prepared, devices, parts.rates.current()))
         capture.drain_native()
 
         started = time.perf_counter()
@@ -119,6 +127,9 @@ class Session:
             seconds=seconds,
             stochastic_layers=self._stochastic_layers(),
             modes=measurer.history[-1]["modes"],
+            task=prepared.head.task,
+            uncertainty=measurer.history[-1]["uncertainty"],
+            augmentation_layers=prepared.augmentation,
             history=list(measurer.history),
         )
         self.emit(summary)
@@ -127,25 +138,31 @@ class Session:
         return summary
 
     def _load_data(self):
+        """The data, the OOD inputs and the files named on the command line, checked before TensorFlow loads."""
         from dropout_tui.engine.data.datasets import load_dataset
+        from dropout_tui.engine.data.ood import load_ood
 
-        # Data first: a bad --data file is reported without waiting for TensorFlow.
+        # Data first: a bad --data, --ood or --model file is reported without waiting for TensorFlow.
         config = self.config
         self.emit(Status("loading", "loading data"))
         inspect = config.command == "inspect"
         dataset = load_dataset(config, require_train=not inspect or config.fine_tune > 0, scale_uint8=not inspect)
         if inspect:
+            from dropout_tui.engine.model.custom_objects import check_custom_objects_file
             from dropout_tui.engine.model.loading import check_model_file
 
             check_model_file(config.model_path)
+            if config.custom_objects:
+                check_custom_objects_file(config.custom_objects)
         if config.probe_index >= dataset.n_test:
             raise ConfigError(
                 f"--probe-index {config.probe_index} is out of range: the test set has {dataset.n_test} samples"
             )
-        return dataset
+        return dataset, load_ood(config, dataset, config.seed)
 
-    def _assemble(self, prepared) -> _Parts:
+    def _assemble(self, prepared, devices) -> _Parts:
         """The parts that do the work, wired to this session's controls, progress and sink."""
+        from dropout_tui.engine.evaluation.backend import TensorFlowBackend
         from dropout_tui.engine.model.layers import rate_handles
         from dropout_tui.engine.run.commands import CommandServer
         from dropout_tui.engine.run.measurement import Measurer
@@ -158,9 +175,11 @@ class Session:
             repeats=config.repeats,
             probe_index=config.probe_index,
             batch_size=config.batch_size,
+            seed=config.seed,
             emit=self.emit,
             progress=self.progress,
             should_cancel=lambda: self.controls.cancelled,
+            backend=TensorFlowBackend(devices.strategy),
         )
         rates = RateControl(rate_handles(prepared.model))
         commands = CommandServer(
@@ -173,7 +192,7 @@ class Session:
 
         return [layer.to_json() for layer in describe_stochastic(self.prepared.model)]
 
-    def _run_started(self, prepared) -> RunStarted:
+    def _run_started(self, prepared, devices, rates: dict) -> RunStarted:
         from dropout_tui.engine.model.layers import describe_normalization
         from dropout_tui.engine.run import versions
 
@@ -193,6 +212,11 @@ class Session:
             devices=versions.devices(),
             steps_per_epoch=math.ceil(prepared.n_train / self.config.batch_size) if prepared.epochs else 0,
             notes=prepared.notes,
+            task=prepared.head.task,
+            augmentation_layers=prepared.augmentation,
+            replicas=devices.replicas,
+            device_names=devices.names,
+            rates=rates,
         )
 
     def _train(self, prepared, parts: _Parts) -> None:

@@ -109,7 +109,7 @@ def bf_ace(conf, correct, bins=15):
 def bf_selective(scores, correct):
     n = len(scores)
     if n == 0:
-        return None, {str(c): None for c in COVERAGES}
+        return None, {str(c): None for c in COVERAGES}, []
     order = sorted(range(n), key=lambda j: scores[j])
     risks = []
     for k in range(1, n + 1):
@@ -118,7 +118,11 @@ def bf_selective(scores, correct):
     for c in COVERAGES:
         m = math.ceil(Fraction(str(c)) * n)
         acc[str(c)] = sum(1 for j in order[:m] if correct[j]) / m
-    return sum(risks) / n, acc
+    curve = []
+    for step in range(1, 21):  # coverage 0.05 .. 1.0: the risk among the surest ceil(c*n)
+        m = math.ceil(Fraction(step, 20) * n)
+        curve.append([step / 20, sum(1 for j in order[:m] if not correct[j]) / m])
+    return sum(risks) / n, acc, curve
 
 
 def close(a, b, tol=1e-12):
@@ -289,8 +293,11 @@ def test_fpr95_threshold_with_twenty_positives():
 
 def check_selective(scores, correct):
     got = selective(np.array(scores, dtype=np.float64), np.array(correct, dtype=bool))
-    aurc, acc = bf_selective(list(map(float, scores)), list(map(bool, correct)))
+    aurc, acc, curve = bf_selective(list(map(float, scores)), list(map(bool, correct)))
     assert close(got["aurc"], aurc)
+    assert len(got["curve"]) == len(curve) == 20
+    for (coverage, risk), (want_coverage, want_risk) in zip(got["curve"], curve):
+        assert close(coverage, want_coverage) and close(risk, want_risk)
     assert list(got["accuracy_at_coverage"]) == ["0.5", "0.8", "0.9"]
     for key, value in acc.items():
         assert close(got["accuracy_at_coverage"][key], value)
@@ -310,7 +317,7 @@ def test_selective_all_right_all_wrong_single_empty():
     one = check_selective([0.4], [True])
     assert one["accuracy_at_coverage"] == {"0.5": 1.0, "0.8": 1.0, "0.9": 1.0}
     empty = selective(np.zeros(0), np.zeros(0, dtype=bool))
-    assert empty == {"aurc": None, "accuracy_at_coverage": {"0.5": None, "0.8": None, "0.9": None}}
+    assert empty == {"aurc": None, "accuracy_at_coverage": {"0.5": None, "0.8": None, "0.9": None}, "curve": []}
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 7, 10, 20, 30, 31, 100])
@@ -373,7 +380,7 @@ def test_score_table_judges_each_score_against_its_prediction():
         right = inference_right if name == "max_prob" else mc_right
         s = list(map(float, scores[name]))
         assert close(table[name]["auroc_error"], bf_auroc(s, [not r for r in right]))
-        aurc, acc = bf_selective(s, right)
+        aurc, acc, _ = bf_selective(s, right)
         assert close(table[name]["aurc"], aurc) and table[name]["accuracy_at_coverage"] == pytest.approx(acc)
     assert_plain(table)
 

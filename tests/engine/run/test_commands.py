@@ -139,3 +139,20 @@ def test_t_takes_any_value_the_command_line_takes():
     finally:
         driver.controls.cancel()
         driver.join()
+
+
+def test_a_key_pressed_while_an_epoch_is_evaluated_applies_to_the_next_epoch():
+    controls = Controls()
+    driver = Driver(RunConfig(epochs=2, **TINY), controls=controls)
+    sink = driver.session._sink
+
+    def press_plus_during_the_first_evaluation(event):
+        sink(event)
+        if isinstance(event, ModeEvaluation) and event.epoch == 1:
+            controls.shift_rate(+1)
+
+    driver.session._sink = press_plus_during_the_first_evaluation
+    driver.start().join()
+    assert [(e.epoch, e.rate) for e in driver.of(RateScheduled)] == [(2, 0.25)]
+    assert [(e.epoch, e.rate) for e in driver.of(RateChanged)] == [(2, 0.25)]
+    assert [e.rate for e in driver.of(EpochEnd)] == [0.2, 0.25]

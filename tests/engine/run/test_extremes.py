@@ -82,24 +82,24 @@ def test_one_pass_gives_zero_spread_not_nan():
 
 
 def test_huge_t_over_a_small_test_set_stays_in_bounded_chunks(tmp_path, monkeypatch):
-    """T=10,000 on odd-shaped images (n, 5, 7, 3): flattened for the MLP, each call bounded in rows."""
-    from dropout_tui.engine.evaluation.predictor import Predictor
+    """T=10,000 on odd-shaped images (n, 5, 7, 3): flattened for the MLP, every compiled call within the budget."""
+    from dropout_tui.engine.evaluation import evaluator
 
-    rows_seen: list[int] = []
-    real_call = Predictor.call
+    calls: list = []  # (rows, copies) of every tiled call
+    real_tiled = evaluator.Evaluator._tiled
 
-    def counting_call(self, x):
-        rows_seen.append(len(x))
-        return real_call(self, x)
+    def recording_tiled(self, mode, block, cut, rows, per_call, copies, consume, **kwargs):
+        calls.append((rows, min(per_call, copies)))
+        return real_tiled(self, mode, block, cut, rows, per_call, copies, consume, **kwargs)
 
-    monkeypatch.setattr(Predictor, "call", counting_call)
+    monkeypatch.setattr(evaluator.Evaluator, "_tiled", recording_tiled)
     rng = np.random.default_rng(0)
     data = _npz(
         tmp_path / "odd.npz",
         rng.random((40, 5, 7, 3)),
         np.arange(40) % 3,
-        rng.random((3, 5, 7, 3)),
-        np.array([0, 1, 2]),
+        rng.random((30, 5, 7, 3)),
+        np.arange(30) % 3,
     )
     session, summary, events = _run(data_path=data, mc_samples=10_000, repeats=1)
     assert summary is not None
@@ -107,9 +107,9 @@ def test_huge_t_over_a_small_test_set_stays_in_bounded_chunks(tmp_path, monkeypa
     assert started.input_shape == [105] and started.classes == 3
     probe = _of(events, SampleProbe)[-1]
     assert probe.samples == 10_000 and len(probe.pass_probs) == 10_000 and probe.image_shape == [5, 7]
-    limit = Predictor(session.prepared.model).rows_per_call(np.zeros((1, 105)))
-    assert 3 * 10_000 > limit  # so the sampler had to split the passes
-    assert max(rows_seen) <= limit
+    width = 16  # --hidden 16: the widest activation after the cut
+    assert 30 * 10_000 * width > evaluator.MAX_CHUNK_ELEMENTS  # so the passes had to be split into calls
+    assert calls and max(rows * copies * width for rows, copies in calls) <= evaluator.MAX_CHUNK_ELEMENTS
     assert summary.modes["mc"]["samples"] == 10_000 and _all_finite(summary.to_dict())
 
 

@@ -48,7 +48,9 @@ def test_event_stream_of_a_run(two_epochs):
     assert kinds[-2:] == [Finished, Summary]
     started = driver.of(RunStarted)[0]
     assert started.n_train == 1437 and started.n_test == 360 and started.input_shape == [64]
-    assert started.stochastic_layers == [{"name": "dropout", "class": "Dropout", "rate": 0.2, "noise_shape": None}]
+    assert started.stochastic_layers == [
+        {"name": "dropout", "class": "Dropout", "kind": "dropout", "rate": 0.2, "noise_shape": None}
+    ]
     assert started.devices and started.keras_version.startswith("3.") and started.steps_per_epoch == 23
     assert [e.epoch for e in driver.of(EpochEnd)] == [1, 2]
     assert [e.epoch for e in driver.of(ModeEvaluation)] == [1, 2]  # final round is epoch 2's, not repeated
@@ -238,12 +240,12 @@ def test_bad_input_becomes_a_user_error_event(tmp_path):
 
 
 def test_unexpected_exception_becomes_failed_with_traceback(monkeypatch):
-    import dropout_tui.engine.evaluation.predictor
+    from dropout_tui.engine.evaluation.evaluator import Evaluator
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom\nsecond line")
 
-    monkeypatch.setattr(dropout_tui.engine.evaluation.predictor, "evaluate_modes", broken)
+    monkeypatch.setattr(Evaluator, "evaluate", broken)
     driver = _run(epochs=1)
     failed = driver.of(Failed)[0]
     assert failed.message == "RuntimeError: boom second line" and "Traceback" in failed.traceback
