@@ -1,0 +1,305 @@
+"""docs/headless.schema.json is the headless contract: real runs validate against it line by line, and the schema
+and docs/headless.md agree with the engine's event classes and its mode registry (so an undocumented field fails)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import numpy as np
+import pytest
+
+from dropout_tui.engine.config import RunConfig
+from dropout_tui.engine.evaluation import uncertainty
+from dropout_tui.engine.evaluation.modes import MODE_NAMES, MODES, TASKS
+from dropout_tui.engine.events import EVENT_TYPES, EpochEnd, Notice, RateChanged, RateScheduled, SamplesChanged
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = json.loads((ROOT / "docs" / "headless.schema.json").read_text(encoding="utf-8"))
+DEFS = SCHEMA["$defs"]
+DOC = (ROOT / "docs" / "headless.md").read_text(encoding="utf-8")
+FIXTURE = ROOT / "tests" / "tui" / "fixtures" / "run.jsonl"
+VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
+TINY = ["--epochs", "2", "--hidden", "16", "--batch-size", "64", "--mc-samples", "5", "--repeats", "2"]
+
+# Fields added after tests/tui/fixtures/run.jsonl was recorded: the fixture may lack these, nothing else.
+FIXTURE_PREDATES = {
+    "run_started": {"task", "augmentation_layers", "replicas", "device_names", "rates"},
+    "run_started.config": {"task", "ood", "custom_objects", "devices"},
+    "stochastic_layers[]": {"kind"},
+    "epoch_end": {"train_loss_dropout"},
+    "mode_evaluation": {"seconds", "uncertainty"},
+    "sample_probe": {"task", "target", "inference_outputs", "pass_values"},
+    "summary": {"task", "uncertainty", "augmentation_layers"},
+}
+
+
+def _strict_json(line: str) -> dict:
+    def reject(constant: str):
+        raise ValueError(f"{constant} is not strict JSON")
+
+    return json.loads(line, parse_constant=reject)
+
+
+def _branch_errors(event: dict) -> list[jsonschema.ValidationError]:
+    """Errors against the event's own branch: precise, where the top-level oneOf only says that nothing matched."""
+    validator = jsonschema.Draft202012Validator({"$defs": DEFS, "$ref": f"#/$defs/{event.get('event')}"})
+    return list(validator.iter_errors(event))
+
+
+def _problems(lines: list[str]) -> list[str]:
+    problems = []
+    for number, line in enumerate(lines, 1):
+        event = _strict_json(line)
+        if VALIDATOR.is_valid(event):
+            continue
+        errors = _branch_errors(event) if event.get("event") in EVENT_TYPES else list(VALIDATOR.iter_errors(event))
+        for error in errors:
+            where = "/".join(str(part) for part in error.absolute_path)
+            problems.append(f"line {number} ({event.get('event')}) {where}: {error.message[:200]}")
+    return problems
+
+
+def _start(*args: str) -> subprocess.Popen:
+    command = [sys.executable, "-m", "dropout_tui.tui.cli", "train", "--headless", *args]
+    return subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "TERM": "xterm-256color"},
+    )
+
+
+def _regression_data(path: Path) -> Path:
+    rng = np.random.default_rng(0)
+    weights = rng.normal(size=(8, 1))
+    x = rng.normal(size=(250, 8)).astype(np.float32)
+    y = (x @ weights + 0.1 * rng.normal(size=(250, 1))).astype(np.float32)
+    np.savez(path, x_train=x[:200], y_train=y[:200], x_test=x[200:], y_test=y[200:])
+    return path
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict[str, tuple[int, str, str]]:
+    """One tiny classification run (with OOD) and one tiny regression run, side by side: name -> (exit, out, err)."""
+    data = _regression_data(tmp_path_factory.mktemp("regression") / "linear.npz")
+    processes = {
+        "classification": _start(*TINY, "--ood", "noise"),
+        "regression": _start(*TINY, "--data", str(data), "--task", "regression"),
+    }
+    results = {}
+    for name, process in processes.items():
+        try:
+            out, err = process.communicate(timeout=300)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            out, err = process.communicate()
+        results[name] = (process.returncode, out, err)
+    return results
+
+
+def test_the_schema_is_a_valid_draft_2020_12_schema():
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+
+
+# ---------------------------------------------------------------- real runs, every line
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_every_line_of_a_real_run_validates(runs, task):
+    code, out, err = runs[task]
+    assert code == 0, err
+    assert err == ""
+    assert "\x1b" not in out
+    lines = out.splitlines()
+    assert _problems(lines) == []
+    events = [json.loads(line) for line in lines]
+    names = {event["event"] for event in events}
+    assert {"status", "run_started", "batch_losses", "epoch_end", "mode_evaluation", "sample_probe"} <= names
+    summary = events[-1]
+    assert summary["event"] == "summary" and summary["task"] == task
+    assert all(event["task"] == task for event in events if event["event"] in ("run_started", "sample_probe"))
+
+
+def test_the_classification_run_exercises_the_uncertainty_and_ood_branches(runs):
+    summary = json.loads(runs["classification"][1].splitlines()[-1])
+    assert summary["uncertainty"]["ood"]["source"] == "noise"  # the schema's non-null OOD branch was checked
+
+
+def test_the_regression_run_reports_no_uncertainty_block(runs):
+    events = [json.loads(line) for line in runs["regression"][1].splitlines()]
+    assert all(event["uncertainty"] is None for event in events if event["event"] in ("mode_evaluation", "summary"))
+
+
+def test_events_a_headless_run_never_writes_validate_too():
+    """The app-only events and a NaN that json_safe writes as null, built by the engine's own classes."""
+    events = [
+        RateScheduled(epoch=3, rate=0.25, rates={"dropout": 0.25}),
+        RateChanged(epoch=3, global_step=47, rate=0.25, rates={"dropout": 0.25, "lstm.recurrent_dropout": 0.1}),
+        SamplesChanged(samples=60),
+        Notice("rate stays at 0.95: a step up would reach 1"),
+        EpochEnd(1, float("nan"), 0.5, 0.6, 0.8, 0.7, 1.0, 100.0, float("nan")),
+    ]
+    assert _problems([event.to_json() for event in events]) == []
+
+
+def test_an_undocumented_field_or_event_is_rejected():
+    line = Notice("x").to_dict()
+    assert VALIDATOR.is_valid(line)
+    assert not VALIDATOR.is_valid({**line, "extra": 1})
+    assert not VALIDATOR.is_valid({**line, "event": "no_such_event"})
+
+
+# ---------------------------------------------------------------- the recorded fixture
+
+
+def _missing_fields(error: jsonschema.ValidationError, event: dict) -> tuple[str, set[str]]:
+    path = [part for part in error.absolute_path if not isinstance(part, int)]
+    where = ".".join([event["event"], *map(str, path)]) if path != ["stochastic_layers"] else "stochastic_layers[]"
+    return where, set(error.validator_value) - set(error.instance)
+
+
+def test_the_recorded_fixture_contradicts_nothing_and_lacks_only_newer_fields():
+    """run.jsonl predates some fields (re-record it per tests/tui/fixtures/README.md to make it complete)."""
+    missing: dict[str, set[str]] = {}
+    contradictions = []
+    for number, line in enumerate(FIXTURE.read_text(encoding="utf-8").splitlines(), 1):
+        event = _strict_json(line)
+        for error in _branch_errors(event):
+            if error.validator == "required":
+                where, fields = _missing_fields(error, event)
+                missing.setdefault(where, set()).update(fields)
+            else:
+                contradictions.append(f"line {number} ({event['event']}): {error.message[:200]}")
+    assert contradictions == []
+    for where, fields in missing.items():
+        assert fields <= FIXTURE_PREDATES.get(where, set()), where
+
+
+# ---------------------------------------------------------------- one fact in one place
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_the_schema_mode_keys_are_the_registry(task):
+    modes = DEFS[f"modes_{task}"]
+    assert set(modes["properties"]) == set(modes["required"]) == set(MODE_NAMES)
+    assert modes["additionalProperties"] is False
+    for mode in MODES:
+        entry = modes["properties"][mode.name]
+        assert set(entry["properties"]) == set(entry["required"]) == set(mode.metrics[task]), mode.name
+        assert entry["additionalProperties"] is False
+
+
+def test_the_schema_tasks_are_the_registry():
+    assert DEFS["task"]["enum"] == list(TASKS)
+
+
+def _doc_mode_table() -> dict[str, dict[str, set[str]]]:
+    """docs/headless.md's modes table: mode -> task -> the keys its row lists."""
+    lines = DOC[DOC.index("## The modes") :].splitlines()
+    header = next(line for line in lines if line.startswith("| mode |"))
+    tasks = [cell.strip().removesuffix(" keys") for cell in header.strip("|").split("|")[2:]]
+    rows = {}
+    for line in lines[1:]:
+        if line.startswith("## "):
+            break
+        match = re.match(r"\| `(\w+)` \|", line)
+        if match:
+            cells = line.strip("|").split("|")[2:]
+            rows[match.group(1)] = {t: set(re.findall(r"`(\w+)`", cell)) for t, cell in zip(tasks, cells, strict=True)}
+    return rows
+
+
+def test_the_documented_mode_table_is_the_registry():
+    assert _doc_mode_table() == {mode.name: {task: set(mode.metrics[task]) for task in TASKS} for mode in MODES}
+
+
+def test_the_uncertainty_block_matches_the_engine():
+    """A real report (pure NumPy), with an OOD table, validates: its keys, scores, coverages and bin count."""
+    rng = np.random.default_rng(0)
+    probs = rng.dirichlet(np.ones(4), size=40)
+    mc_mean = (probs + rng.dirichlet(np.ones(4), size=40)) / 2
+    expected = uncertainty.entropy(mc_mean) * 0.9
+    labels = rng.integers(0, 4, size=40)
+    scores = uncertainty.uncertainty_scores(probs, mc_mean, expected)
+    ood = {"source": "noise", "n": 40, "scores": uncertainty.ood_table(scores, scores)}
+    report = json.loads(json.dumps(uncertainty.uncertainty_report(probs, mc_mean, expected, labels, ood)))
+    validator = jsonschema.Draft202012Validator({"$defs": DEFS, "$ref": "#/$defs/uncertainty"})
+    assert [error.message for error in validator.iter_errors(report)] == []
+    assert set(DEFS["uncertainty"]["properties"]["scores"]["required"]) == set(uncertainty.SCORES)
+    bins = DEFS["reliability"]["properties"]["bins"]
+    assert bins["minItems"] == bins["maxItems"] == uncertainty.RELIABILITY_BINS
+
+
+def _wire_keys(cls) -> set[str]:
+    """The keys cls.to_dict() writes (Summary drops history), from an instance with every field None."""
+    return set(cls(**{f.name: None for f in dataclasses.fields(cls)}).to_dict())
+
+
+def test_every_event_type_has_a_branch():
+    refs = [branch["$ref"] for branch in SCHEMA["oneOf"]]
+    assert sorted(refs) == sorted(f"#/$defs/{name}" for name in EVENT_TYPES)
+
+
+@pytest.mark.parametrize("name", list(EVENT_TYPES))
+def test_the_branch_lists_exactly_the_fields_of_the_event_class(name):
+    branch, keys = DEFS[name], _wire_keys(EVENT_TYPES[name])
+    assert branch["properties"]["event"] == {"const": name}
+    assert set(branch["properties"]) == set(branch["required"]) == keys
+    assert branch["additionalProperties"] is False
+
+
+def test_the_config_object_lists_exactly_the_run_config():
+    config = DEFS["config"]
+    assert set(config["properties"]) == set(config["required"]) == {f.name for f in dataclasses.fields(RunConfig)}
+
+
+def test_the_stochastic_layer_object_lists_every_key_discovery_writes():
+    from dropout_tui.engine.model.discovery import KINDS, StochasticLayer
+
+    layer = StochasticLayer("lstm", "LSTM", 0.1, 0.2, None, kind="recurrent", dropout=0.1, always_on=True)
+    schema = DEFS["stochastic_layer"]
+    assert set(schema["properties"]) == set(layer.to_json())
+    assert set(schema["required"]) == set(StochasticLayer("d", "Dropout", 0.2, None, None).to_json())
+    assert schema["properties"]["kind"]["enum"] == list(KINDS)
+
+
+# ---------------------------------------------------------------- docs/headless.md
+
+
+def _doc_section(name: str) -> str:
+    """From the event's `### name` heading to the next ## or ### heading."""
+    return re.search(rf"^### `{name}`.*?(?=^#{{2,3}} |\Z)", DOC, re.S | re.M).group(0)
+
+
+@pytest.mark.parametrize("name", list(EVENT_TYPES))
+def test_the_doc_has_a_row_for_every_field_of_every_event(name):
+    section = _doc_section(name)
+    missing = [key for key in sorted(_wire_keys(EVENT_TYPES[name]) - {"event"}) if f"| `{key}` |" not in section]
+    assert missing == []
+
+
+def _property_names(node) -> set[str]:
+    names = set()
+    if isinstance(node, dict):
+        names |= set(node.get("properties", {}))
+        for value in node.values():
+            names |= _property_names(value)
+    elif isinstance(node, list):
+        for value in node:
+            names |= _property_names(value)
+    return names
+
+
+def test_the_doc_names_every_key_of_the_schema_and_points_to_it():
+    missing = [key for key in sorted(_property_names(SCHEMA)) if not re.search(rf"(?<![\w.]){re.escape(key)}\b", DOC)]
+    assert missing == []
+    assert "headless.schema.json" in DOC
