@@ -1,28 +1,31 @@
-"""The boundary between the engine's thread and the UI thread.
+"""The one way worker results reach the UI: a buffer the workers append to and the app drains.
 
-The engine's sink runs on the worker thread and must not touch widgets, so it
-only appends to an EventBuffer; the App drains the buffer on its own timer.
+The engine's sink and the explain runner's callbacks run on worker threads and
+must not touch widgets, so they only append here (engine events, ExplainNews);
+the app drains the buffer on its own timer, folds everything into its states
+and redraws what changed.
 """
 
 from __future__ import annotations
 
 import threading
+from typing import Generic, TypeVar
 
-from dropout_tui.engine.events import Event
+Item = TypeVar("Item")
 
 
-class EventBuffer:
-    """A thread-safe list: the worker appends, the UI takes everything at once."""
+class EventBuffer(Generic[Item]):
+    """A thread-safe list: workers append, the UI takes everything at once, in order."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._items: list[Event] = []
+        self._items: list[Item] = []
 
-    def put(self, event: Event) -> None:
+    def put(self, item: Item) -> None:
         with self._lock:
-            self._items.append(event)
+            self._items.append(item)
 
-    def drain(self) -> list[Event]:
+    def drain(self) -> list[Item]:
         with self._lock:
             items, self._items = self._items, []
         return items

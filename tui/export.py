@@ -25,7 +25,7 @@ class ExportResult:
 
 
 def results_dict(state: RunState) -> dict:
-    """The headless summary's fields plus the per-epoch history of every mode."""
+    """The headless summary's fields, the rates and T in use, and the per-epoch history of every mode."""
     started = state.started
     if state.summary is not None:
         summary = state.summary.to_dict()
@@ -40,11 +40,18 @@ def results_dict(state: RunState) -> dict:
             "stochastic_layers": started.stochastic_layers if started else [],
             "modes": state.latest_modes,
         }
+    # The rates in use now (the keys move them), the same ones every pane shows.
+    summary["stochastic_layers"] = [
+        {**layer, "rate": state.rates[layer["name"]]} if layer.get("name") in state.rates else layer
+        for layer in summary.get("stochastic_layers") or []
+    ]
     return json_safe(
         {
             **summary,
             "complete": state.summary is not None,
             "state": state.state,
+            "rates": state.rates,
+            "samples": state.samples,
             "config": state.config.to_dict(),
             "history": [{"epoch": ev.epoch, "modes": ev.modes} for ev in state.evaluations],
             "epochs": [e.to_dict() for e in state.epochs],

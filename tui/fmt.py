@@ -7,6 +7,7 @@ number shown in the UI goes through here and comes out as plain text.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 
 SPARK_CHARS = "▁▂▃▄▅▆▇█"
@@ -40,6 +41,25 @@ def num(value: object, spec: str = ".3f") -> str:
 
 def signed(value: object, spec: str = "+.3f") -> str:
     return num(value, spec)
+
+
+def rate(value: float) -> str:
+    """A dropout rate: two decimals, more only where they matter (0.125)."""
+    return f"{value:.2f}" if abs(value - round(value, 2)) < 1e-9 else f"{value:.4g}"
+
+
+def rates_text(rates: dict[str, float], label: bool = True) -> str:
+    """Every layer's rate in one short phrase: "rate 0.20", "rates 0.50/0.30", "rates 0.10-0.50 (5 layers)"."""
+    values = list(dict.fromkeys(round(value, 6) for value in rates.values()))  # distinct, in layer order
+    if not values:
+        return "no dropout rate"
+    if len(values) <= 3:
+        text = "/".join(rate(value) for value in values)
+    else:
+        text = f"{rate(min(values))}-{rate(max(values))} ({len(rates)} layers)"
+    if not label:
+        return text
+    return f"{'rate' if len(values) == 1 else 'rates'} {text}"
 
 
 def duration(seconds: object) -> str:
@@ -88,3 +108,38 @@ def _bin_means(points: list[float | None], bins: int) -> list[float | None]:
         chunk = [p for p in points[start:stop] if p is not None]
         out.append(sum(chunk) / len(chunk) if chunk else None)
     return out
+
+
+# TensorFlow's C++ log prefix, absl ("I0000 00:00:1795.906204   16425 port.cc:153] ") or glog style
+# ("2024-05-01 12:00:00.123456: I tensorflow/core/util/port.cc:113] ").
+_NATIVE_PREFIX = re.compile(
+    r"^(?:[IWEF]\d{4} \d\d:\d\d:[\d.]+\s+\d+\s+|\d{4}-\d\d-\d\d \d\d:\d\d:[\d.]+: [IWEF] )\S+?:\d+\] "
+)
+# TensorFlow's start-up notices, said once in plain words (None: nothing a user can act on, not shown).
+STARTUP = "startup"  # the level of such a line
+_STARTUP_LINES: tuple[tuple[re.Pattern[str], str | None], ...] = tuple(
+    (re.compile(pattern), text)
+    for pattern, text in (
+        (r"All log messages before absl::InitializeLog", None),
+        (r"Unable to register cu(DNN|FFT|BLAS) factory|computation placer already registered", None),
+        (r"TF-TRT Warning: Could not find TensorRT", None),
+        (
+            r"oneDNN custom operations are on",
+            "TensorFlow uses oneDNN: numbers may differ in the last digits (TF_ENABLE_ONEDNN_OPTS=0 turns it off)",
+        ),
+        (r"Could not find cuda drivers|Cannot dlopen some GPU libraries", "TensorFlow found no GPU: it uses the CPU"),
+        (
+            r"binary is optimized to use available CPU instructions",
+            "TensorFlow could use more of this CPU's instructions if rebuilt (it runs, a little slower)",
+        ),
+    )
+)
+
+
+def tidy_log(level: str, text: str) -> tuple[str, str] | None:
+    """A log line as the log pane shows it: TensorFlow's start-up notices in plain words (level STARTUP),
+    its C++ prefix (time stamp, thread, source file) cut; None for start-up noise nobody can act on."""
+    for pattern, plain in _STARTUP_LINES:
+        if pattern.search(text):
+            return None if plain is None else (STARTUP, plain)
+    return level, _NATIVE_PREFIX.sub("", text, count=1)

@@ -1,8 +1,9 @@
-"""Everything the UI knows about a run, rebuilt from engine events alone.
+"""What the UI knows: the training run (RunState) and the explain run (ExplainState), both free of widgets.
 
-The App folds each event into one RunState on the main thread; panes render
-from it and the export writes it. Keeping this free of widgets lets a recorded
-stream, a live run and an export all share one source of truth.
+The app drains the engine's events and the explain worker's news from one
+buffer (tui/bridge.py) on the UI thread and folds them in here; panes draw from
+these states and the export writes them, so a recorded stream, a live run and
+an export share one source of truth.
 """
 
 from __future__ import annotations
@@ -18,23 +19,29 @@ from dropout_tui.engine.events import (
     Finished,
     LogRecord,
     ModeEvaluation,
+    Notice,
     RateChanged,
+    RateScheduled,
     RunStarted,
     SampleProbe,
     SamplesChanged,
     Status,
     Summary,
 )
-from dropout_tui.tui.fmt import finite
-
-MODE_ORDER = ("inference", "training", "trainable_flag", "dropout_only", "mc")
-
-# Which panes need a redraw after an event; the App redraws each at most once per tick.
-LOSS, MODES, PROBE, STATUS, LOG = "loss", "modes", "probe", "status", "log"
+from dropout_tui.engine.explain.report import ClaimResult, ExplainReport
+from dropout_tui.tui.fmt import STARTUP, finite, rates_text, tidy_log
+from dropout_tui.tui.redraw import EXPLAIN, LOG, LOSS, MODES, PROBE, STATUS
 
 
 @dataclass
 class RunState:
+    """Everything the panes and the export show about a run.
+
+    Mostly folded from engine events (``apply``); the app adds what only it
+    knows: whether the user paused or stopped the run, and when the run began on
+    the UI's clock (a live run's elapsed time).
+    """
+
     config: RunConfig
     state: str = "loading"
     message: str = "loading TensorFlow"
@@ -44,8 +51,10 @@ class RunState:
     epochs: list[EpochEnd] = field(default_factory=list)
     evaluations: list[ModeEvaluation] = field(default_factory=list)
     probe: SampleProbe | None = None
-    rate_changes: list[RateChanged] = field(default_factory=list)
-    rate: float = 0.0
+    rate_changes: list[RateChanged] = field(default_factory=list)  # changes that changed a rate, nothing else
+    rates: dict[str, float] = field(default_factory=dict)  # rate handle -> its rate now (per stochastic layer)
+    rate: float = 0.0  # the first layer's rate (the default model has one)
+    scheduled: RateScheduled | None = None  # a change waiting for the next epoch
     samples: int = 0
     epoch: int = 0
     step: int = 0
@@ -56,6 +65,13 @@ class RunState:
     summary: Summary | None = None
     warnings: int = 0
     pending_logs: list[tuple[str, str]] = field(default_factory=list)  # (level, text) not yet shown
+    notices: list[str] = field(default_factory=list)  # the engine's answers to keys, not yet shown
+    # Known only to the UI:
+    paused: bool = False
+    stopping: bool = False
+    live: bool = False  # driven by a real engine, not a replay
+    started_at: float | None = None  # when RunStarted arrived (live runs): the engine's clock starts there too
+    _startup_seen: set[tuple[str, str]] = field(default_factory=set, repr=False)
 
     def __post_init__(self) -> None:
         self.rate = self.config.rate
@@ -78,18 +94,17 @@ class RunState:
         """Whether the model has any stochastic layer; None before the run starts."""
         return None if self.started is None else bool(self.started.stochastic_layers)
 
+    @property
+    def training_over(self) -> bool:
+        return self.finished is not None or self.failed is not None
+
     def apply(self, event: Event) -> set[str]:
         """Fold one event in; returns the panes that changed."""
         if isinstance(event, Status):
             self.state, self.message = event.state, event.message
             return {STATUS}
         if isinstance(event, RunStarted):
-            self.started = event
-            if self.state == "loading":
-                self.state, self.message = "running", ""
-            # What the engine found out about the model and data (logits, BatchNorm, predict()).
-            self.pending_logs.extend(("note", note) for note in event.notes)
-            return {STATUS, LOSS, MODES, PROBE, LOG}
+            return self._run_started(event)
         if isinstance(event, BatchLosses):
             return self._batches(event)
         if isinstance(event, EpochEnd):
@@ -103,19 +118,14 @@ class RunState:
         if isinstance(event, SampleProbe):
             self.probe = event
             self.samples = event.samples
-            return {PROBE}
-        if isinstance(event, RateChanged):
-            self.rate_changes.append(event)
-            self.rate = event.rate
-            return {LOSS, STATUS}
+            return {PROBE, STATUS}
+        if isinstance(event, (RateChanged, RateScheduled, Notice)):
+            return self._rate(event)
         if isinstance(event, SamplesChanged):
             self.samples = event.samples
             return {STATUS, MODES}
         if isinstance(event, LogRecord):
-            if event.level.upper() in ("WARNING", "ERROR", "CRITICAL"):
-                self.warnings += 1
-            self.pending_logs.append((event.level, event.message))
-            return {LOG, STATUS}
+            return self.log(event.level, event.message)
         if isinstance(event, Finished):
             self.finished = event
             self.state = "stopped" if event.stopped_by_user else "finished"
@@ -128,8 +138,40 @@ class RunState:
             return {STATUS, LOG}
         if isinstance(event, Summary):
             self.summary = event
-            return set()
         return set()
+
+    def _run_started(self, event: RunStarted) -> set[str]:
+        self.started = event
+        if self.state == "loading":
+            self.state, self.message = "running", ""
+        layers = event.stochastic_layers
+        self.rates = {layer["name"]: layer["rate"] for layer in layers if layer.get("rate") is not None}
+        if self.rates:
+            self.rate = next(iter(self.rates.values()))
+        # What the engine found out about the model and data (logits, BatchNorm, predict()).
+        self.pending_logs.extend(("note", note) for note in event.notes)
+        return {STATUS, LOSS, MODES, PROBE, LOG}
+
+    def _rate(self, event: RateChanged | RateScheduled | Notice) -> set[str]:
+        if isinstance(event, Notice):
+            self.notices.append(event.message)
+            return set()
+        if isinstance(event, RateScheduled):
+            self.scheduled = None if event.withdrawn else event
+            what = "withdrawn: rates stay at" if event.withdrawn else f"from epoch {event.epoch}:"
+            self.notices.append(f"rate change {what} {rates_text(event.rates or {'': event.rate}, label=False)}")
+            return {STATUS}
+        rates = dict(event.rates) or dict.fromkeys(self.rates or ["dropout"], event.rate)
+        announced, self.scheduled = self.scheduled is not None, None
+        if rates == self.rates:  # nothing moved: nothing to record on the chart or in the export
+            return {STATUS}
+        self.rate_changes.append(event)
+        self.rates, self.rate = rates, event.rate
+        if not announced:  # applied at once when no training goes on: the engine evaluates every mode again
+            at_once = self.training_over or not self.total_epochs
+            when = "now: every mode is evaluated again" if at_once else f"from epoch {event.epoch}"
+            self.notices.append(f"dropout {rates_text(rates)} {when}")
+        return {STATUS, LOSS}
 
     def _batches(self, event: BatchLosses) -> set[str]:
         steps = self.started.steps_per_epoch if self.started else 0
@@ -144,9 +186,33 @@ class RunState:
         self.samples_per_second = finite(event.samples_per_second) or self.samples_per_second
         return {LOSS, STATUS}
 
+    def log(self, level: str, text: str) -> set[str]:
+        """A line for the log pane (a LogRecord, or fd 2 output the app caught); start-up notices once each."""
+        tidy = tidy_log(level, text)
+        if tidy is None or tidy in self._startup_seen:
+            return set()
+        if tidy[0] == STARTUP:
+            self._startup_seen.add(tidy)
+        elif tidy[0].upper() in ("WARNING", "ERROR", "CRITICAL"):
+            self.warnings += 1
+        self.pending_logs.append(tidy)
+        return {LOG, STATUS}
+
+    def take_notices(self) -> list[str]:
+        notices, self.notices = self.notices, []
+        return notices
+
     def mode_trend(self, mode: str) -> list[float | None]:
         """The accuracy of one mode at each evaluation so far."""
         return [finite(ev.modes.get(mode, {}).get("accuracy")) for ev in self.evaluations]
+
+    def elapsed(self, now: float) -> float | None:
+        """Run time, counted like Finished.seconds (from the run's start, loading excluded): it never jumps back."""
+        if self.finished is not None:
+            return self.finished.seconds
+        if not self.live:  # a replay: only what the events say, so frames are deterministic
+            return sum(e.seconds for e in self.epochs)
+        return 0.0 if self.started_at is None else now - self.started_at
 
     def eta_seconds(self) -> float | None:
         """Remaining training time from the mean epoch duration so far."""
@@ -155,3 +221,72 @@ class RunState:
         if not done or self.finished or self.total_epochs <= 0:
             return None
         return max(0, self.total_epochs - len(self.epochs)) * sum(done) / len(done)
+
+
+# --- the explain run -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExplainNews:
+    """What the explain worker says, through the same buffer as the engine's events; ``run`` numbers the run."""
+
+    run: int
+
+
+@dataclass(frozen=True)
+class ClaimStarted(ExplainNews):
+    claim_id: int
+
+
+@dataclass(frozen=True)
+class ClaimMeasured(ExplainNews):
+    result: ClaimResult
+
+
+@dataclass(frozen=True)
+class ExplainFinished(ExplainNews):
+    report: ExplainReport
+
+
+@dataclass(frozen=True)
+class ExplainFailed(ExplainNews):
+    error: str  # one line, for the user
+    traceback: str = ""
+
+
+@dataclass
+class ExplainState:
+    """The app's one explain run: kept after the Explain screen closes, shown again when it reopens."""
+
+    run: int = 0  # 0: never started; each rerun counts up, and news from an older run is ignored
+    results: list[ClaimResult] = field(default_factory=list)
+    running_claim: int | None = None
+    report: ExplainReport | None = None
+    error: str | None = None
+    began: float | None = None
+    seconds: float | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.run > 0 and self.report is None and self.error is None
+
+    def begin(self, now: float) -> int:
+        """Start a new run (forgetting the last one's results); returns its number."""
+        self.run += 1
+        self.results, self.running_claim, self.report, self.error = [], None, None, None
+        self.began, self.seconds = now, None
+        return self.run
+
+    def apply(self, news: ExplainNews, now: float) -> set[str]:
+        if news.run != self.run or not self.running:
+            return set()
+        if isinstance(news, ClaimStarted):
+            self.running_claim = news.claim_id
+        elif isinstance(news, ClaimMeasured):
+            self.results.append(news.result)
+        elif isinstance(news, ExplainFinished):
+            self.report, self.results, self.running_claim = news.report, list(news.report.claims), None
+            self.seconds = None if self.began is None else now - self.began
+        elif isinstance(news, ExplainFailed):
+            self.error, self.running_claim = news.error, None
+        return {EXPLAIN}

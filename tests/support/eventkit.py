@@ -81,3 +81,56 @@ def probe(index: int = 7, image: list | None = None, shape: list | None = None) 
         mutual_information=0.2,
         samples=4,
     )
+
+
+def screen_text(app) -> str:
+    """What the terminal shows now (the active screen, children and all), as plain lines."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+class FakeExplain:
+    """A stand-in for tui.screens.explain.measure: every claim "measured" at once, or held until ``release``.
+
+    Counts the runs and the most that were going on at once; ``fail`` makes each run raise it instead.
+    """
+
+    def __init__(self, hold: bool = False, fail: Exception | None = None) -> None:
+        import threading
+
+        self.gate = threading.Event()
+        if not hold:
+            self.gate.set()
+        self.fail = fail
+        self.runs = 0
+        self.running = 0
+        self.most_at_once = 0
+        self._lock = threading.Lock()
+
+    def release(self) -> None:
+        self.gate.set()
+
+    def __call__(self, seed, on_start, on_result, should_stop):
+        from dropout_tui.engine.explain.claims import CLAIMS
+        from dropout_tui.engine.explain.report import ClaimResult, ExplainReport
+
+        with self._lock:
+            self.runs += 1
+            self.running += 1
+            self.most_at_once = max(self.most_at_once, self.running)
+        try:
+            results = []
+            for claim in CLAIMS:
+                on_start(claim.id)
+                if claim.id == 2:  # one claim measured, the rest wait for the gate
+                    while not self.gate.wait(0.01):
+                        if should_stop():
+                            return None
+                if self.fail is not None:
+                    raise self.fail
+                result = ClaimResult(claim.id, claim.text, "false" if claim.id % 2 else "true", {"x": 1.0}, "because")
+                results.append(result)
+                on_result(result)
+            return ExplainReport(keras="3.test", tensorflow="2.test", claims=tuple(results))
+        finally:
+            with self._lock:
+                self.running -= 1

@@ -1,20 +1,25 @@
-"""The Explain screen in a tiny host app: a given report, a real run in the worker, closing early."""
+"""The Explain screen and the app's one explain run: one screen, one run, results kept, `r` reruns, a real run."""
+
+from __future__ import annotations
 
 import io
+import time
 
-from textual.app import App
 from textual.widgets import ProgressBar, Static
 
+from dropout_tui.engine.config import RunConfig
+from dropout_tui.engine.explain.report import ClaimResult, ExplainReport
+from dropout_tui.tui.app import DropoutApp, create_app
+from dropout_tui.tui.run_state import ClaimMeasured, ClaimStarted, ExplainFinished, ExplainState
+from dropout_tui.tui.screens import explain as explain_screen
 from dropout_tui.tui.screens.explain import ExplainScreen
+from tests.support import eventkit as ev
 
 
-class Host(App):
-    def __init__(self, screen: ExplainScreen) -> None:
-        super().__init__()
-        self._explain = screen
-
-    def on_mount(self) -> None:
-        self.push_screen(self._explain)
+def _app(tmp_path) -> DropoutApp:
+    app = create_app(RunConfig(epochs=5), export_dir=tmp_path, replay=[ev.run_started(), *ev.epoch(1)])
+    app.animation_level = "none"
+    return app
 
 
 def _table_text(screen: ExplainScreen) -> str:
@@ -25,54 +30,107 @@ def _table_text(screen: ExplainScreen) -> str:
     return out.getvalue()
 
 
-def _status(screen: ExplainScreen) -> str:
-    return str(screen.query_one("#explain-status", Static).content)
+def _status(app: DropoutApp) -> str:
+    return str(app.screen.query_one("#explain-status", Static).content)
 
 
-async def test_shows_a_measured_report_and_closes_with_escape(explain_report):
-    screen = ExplainScreen(report=explain_report)
-    app = Host(screen)
-    async with app.run_test(size=(160, 50)) as pilot:
-        await pilot.pause()
-        table = _table_text(screen)
-        for claim in explain_report.claims:
-            assert claim.verdict.upper() in table
-        assert table.count("FALSE") == 4 and "pending" not in table
-        assert _status(screen).startswith("Done on Keras 3.")
-        assert screen.query_one(ProgressBar).progress == 8
+async def _until(pilot, condition, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        await pilot.pause(0.05)
+
+
+async def test_one_screen_one_run_results_kept_after_closing(tmp_path, monkeypatch):
+    measure = ev.FakeExplain(hold=True)
+    monkeypatch.setattr(explain_screen, "measure", measure)
+    app = _app(tmp_path)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await pilot.press("w")
+        await _until(pilot, lambda: "Claim 2/8" in _status(app))
+        assert isinstance(app.screen, ExplainScreen) and app.screen.query_one(ProgressBar).progress == 1
+        assert "FALSE" in _table_text(app.screen) and "pending" in _table_text(app.screen)
+        await pilot.press("w")  # w on the Explain screen closes it: never a second screen
+        assert app.screen is app.screen_stack[0]
+        await pilot.press("w")  # reopened: the same run, where it got to
+        assert isinstance(app.screen, ExplainScreen) and len(app.screen_stack) == 2
+        assert "Claim 2/8" in _status(app) and measure.runs == 1
         await pilot.press("escape")
+        measure.release()  # the run ends while the screen is closed: the app says so
+        await _until(pilot, lambda: app.explain.state.report is not None)
+        await pilot.pause(0.1)
+        assert any("explain run is done: w shows it" in n.message for n in app._notifications)
+        await pilot.press("w")
         await pilot.pause()
-        assert app.screen is not screen
+        assert _status(app).startswith("Done in ") and "4 true, 4 false" in _status(app)
+        assert "pending" not in _table_text(app.screen) and measure.runs == 1
 
 
-async def test_runs_the_experiments_in_a_worker_claim_by_claim(explain_report):
-    screen = ExplainScreen()
-    app = Host(screen)
+async def test_r_reruns_once_the_run_is_done_and_only_then(tmp_path, monkeypatch):
+    measure = ev.FakeExplain(hold=True)
+    monkeypatch.setattr(explain_screen, "measure", measure)
+    app = _app(tmp_path)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await pilot.press("w")
+        await _until(pilot, lambda: "Claim 2/8" in _status(app))
+        await pilot.press("r", "r")
+        await pilot.pause()
+        assert measure.runs == 1 and "the experiments are running" in [n.message for n in app._notifications][-1]
+        measure.release()
+        await _until(pilot, lambda: _status(app).startswith("Done"))
+        first = app.explain.state.run
+        await pilot.press("r")
+        await _until(pilot, lambda: measure.runs == 2 and _status(app).startswith("Done"))
+        assert app.explain.state.run == first + 1 and measure.most_at_once == 1
+
+
+async def test_a_failing_run_is_shown_and_can_be_rerun(tmp_path, monkeypatch):
+    monkeypatch.setattr(explain_screen, "measure", ev.FakeExplain(fail=ValueError("no [bold]digits[/bold]")))
+    app = _app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("w")
+        await _until(pilot, lambda: "failed" in _status(app))
+        assert _status(app).startswith("Explain failed: ValueError: no [bold]digits[/bold]")  # as written, not markup
+        monkeypatch.setattr(explain_screen, "measure", ev.FakeExplain())
+        await pilot.press("r")
+        await _until(pilot, lambda: _status(app).startswith("Done"))
+
+
+async def test_quitting_mid_run_stops_the_run(tmp_path, monkeypatch):
+    measure = ev.FakeExplain(hold=True)
+    monkeypatch.setattr(explain_screen, "measure", measure)
+    app = _app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("w")
+        await _until(pilot, lambda: measure.running == 1)
+        await pilot.press("ctrl+c")
+    deadline = time.monotonic() + 5
+    while measure.running and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert measure.running == 0 and app.return_code == 130  # should_stop ended it at the next claim
+
+
+def test_news_from_an_older_run_is_ignored():
+    state = ExplainState()
+    old = state.begin(0.0)
+    new = state.begin(1.0)
+    result = ClaimResult(1, "claim", "true", {}, "because")
+    assert state.apply(ClaimStarted(old, 3), 2.0) == set() and state.running_claim is None
+    assert state.apply(ClaimMeasured(new, result), 2.0) == {"explain"} and state.results == [result]
+    state.apply(ExplainFinished(new, ExplainReport("3", "2", (result,))), 4.0)
+    assert not state.running and state.seconds == 3.0
+    assert state.apply(ClaimMeasured(new, result), 5.0) == set()  # nothing after the end
+
+
+async def test_a_real_run_measures_every_claim(tmp_path, explain_report):
+    app = _app(tmp_path)
     async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.press("w")
         await pilot.pause()
-        assert "pending" in _table_text(screen)  # the first frame does not wait for TensorFlow
-        for _ in range(1200):
-            if _status(screen).startswith("Done"):
-                break
-            await pilot.pause(0.1)
-        assert _status(screen).startswith("Done in ")
-        assert [c.verdict for c in screen._results] == [c.verdict for c in explain_report.claims]
-        table = _table_text(screen)
+        assert "pending" in _table_text(app.screen)  # the first frame does not wait for TensorFlow
+        await _until(pilot, lambda: _status(app).startswith("Done"), timeout=240)
+        assert [c.verdict for c in app.explain.state.results] == [c.verdict for c in explain_report.claims]
+        table = _table_text(app.screen)
         assert "pending" not in table and "running" not in table
         await pilot.press("q")
-        await pilot.pause()
-        assert app.screen is not screen
-
-
-async def test_closing_mid_run_cancels_the_worker():
-    screen = ExplainScreen()
-    app = Host(screen)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
-        worker = next(iter(app.workers))
-        await pilot.press("q")
-        await pilot.pause()
-        assert app.screen is not screen
-        # The thread itself stops at the next claim boundary (run_explain's should_stop).
-        assert worker.is_cancelled
-        assert len(screen._results) < 8
+        assert app.screen is app.screen_stack[0]

@@ -5,15 +5,23 @@ from __future__ import annotations
 import errno
 import json
 import os
+import random
 import stat
 
 import pytest
+from textual.events import Key
 from textual.widgets import Static
+from textual.widgets._footer import FooterKey
+from textual.widgets._toast import Toast
 
 from dropout_tui.engine.config import RunConfig
-from dropout_tui.engine.events import Status
+from dropout_tui.engine.events import LogRecord, SamplesChanged, Status
 from dropout_tui.tui import export as exporting
 from dropout_tui.tui.app import DropoutApp, create_app
+from dropout_tui.tui.keys import KEYS
+from dropout_tui.tui.panes.status import LogPane
+from dropout_tui.tui.screens import explain as explain_screen
+from dropout_tui.tui.screens.explain import ExplainScreen
 from tests.support import eventkit as ev
 
 
@@ -153,13 +161,90 @@ async def test_full_disk_leaves_no_file_behind(tmp_path, monkeypatch, failing):
         assert json.loads(next(target.glob("*.json")).read_text())["epochs_run"] == 2
 
 
-async def test_footer_palette_and_status_say_what_the_keys_do(tmp_path):
+async def test_footer_palette_and_config_line_say_what_the_keys_do(tmp_path):
     app = _app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert "Export (e)" in titles and "Quit (q)" in titles  # "[e]" would be eaten as markup
-        footer_keys = [b.key for b in DropoutApp.BINDINGS if b.show][:2]
-        assert footer_keys == ["q", "question_mark"], "80 columns show only the first footer keys"
-        await pilot.press("t")  # the replayed probe ran with T=4; the config line still says T=30
+        assert "Help (?)" in titles and not any("question_mark" in t for t in titles)
+        # Every footer key is on screen at 80 columns, left of the palette key.
+        for _ in range(50):  # the footer composes itself once the bindings are ready: on a busy box, later
+            keys = [key for key in app.screen.query(FooterKey) if "-command-palette" not in key.classes]
+            if keys and all(key.region.width for key in keys):
+                break
+            await pilot.pause(0.05)
+        palette = app.screen.query_one("FooterKey.-command-palette")
+        shown = [key.key for key in keys if key.region.right <= palette.region.x and key.region.width]
+        assert shown == [b.key for b in DropoutApp.BINDINGS if b.show]
+        assert shown[:3] == ["q", "question_mark", "space"]
+        await pilot.press("t")  # the replayed probe ran with T=4: t asks the engine for 2
+        assert [(c.name, c.value) for c in app.controls.pending_commands()] == [("set_samples", 2)]
+        app._buffer.put(SamplesChanged(samples=2))  # the engine's answer
+        await pilot.pause(0.3)
+        assert "T=2" in str(app.query_one("#config-line", Static).render())
+
+
+async def test_a_notice_covers_only_the_footer_row_and_replaces_the_last(tmp_path):
+    app = _app(tmp_path)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await pilot.pause()
-        assert "T=2" in str(app.query_one("#status-line", Static).render())
+        app.notify("first notice")
+        app.notify("MC samples T = 60 from the next evaluation")
+        await pilot.pause(0.2)
+        toasts = list(app.screen.query(Toast))
+        assert len(toasts) == 1 and "T = 60" in str(toasts[0].render())
+        assert toasts[0].region.y == 23 and toasts[0].region.height == 1  # the footer row, nothing above it
+        modes = app.query_one("#modes-table").region
+        caption = app.query_one("#loss-caption").region
+        assert not toasts[0].region.overlaps(modes) and not toasts[0].region.overlaps(caption)
+
+
+# Every key of the table but the quitting ones (q quits from the main screen), the screen keys twice as often.
+KEY_STORM = [k.key for k in KEYS if k.key not in ("q", "ctrl+c", "ctrl+p")] + ["escape", "question_mark", "w"]
+
+
+async def test_a_key_storm_leaves_one_explain_screen_one_explain_run_and_a_working_app(tmp_path, monkeypatch):
+    measure = ev.FakeExplain()
+    monkeypatch.setattr(explain_screen, "measure", measure)
+    app = _app(tmp_path)
+    rng = random.Random(9)
+    sizes = [(80, 24), (200, 60), (60, 20), (120, 40), (100, 30)]
+    explain_seen = 0
+    async with app.run_test(size=(120, 40)) as pilot:
+        for burst in range(30):
+            # Ten keys at once, as a terminal delivers them when they come faster than the app handles them.
+            for key in rng.choices(KEY_STORM, k=10):
+                app._driver.send_message(Key(key, key if len(key) == 1 else None))
+            await pilot.pause()
+            if burst % 3 == 0:
+                await pilot.resize_terminal(*sizes[burst // 3 % len(sizes)])
+            stack = app.screen_stack
+            assert sum(isinstance(screen, ExplainScreen) for screen in stack) <= 1, stack
+            assert len(stack) <= 3, stack  # main, Explain, help at most
+            explain_seen += isinstance(app.screen, ExplainScreen)
+        assert app.is_running and explain_seen > 3 and measure.runs >= 2  # the storm did open and rerun it
+        await pilot.resize_terminal(80, 24)
+        for _ in range(3):
+            await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.screen_stack[0]
+        await pilot.press("q")
+    assert measure.most_at_once == 1  # never two explain runs at once
+    assert app.return_code == 0 and app.controls.cancelled
+
+
+async def test_the_log_wraps_its_lines_again_when_its_width_changes(tmp_path):
+    words = " ".join(f"word{i}" for i in range(80))
+    events = [ev.run_started(), LogRecord("WARNING", words)]
+    app = create_app(RunConfig(epochs=5), export_dir=tmp_path, replay=events)
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause()
+        log = app.query_one(LogPane)
+        for size in [(120, 40), (160, 40)]:
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            width = log.scrollable_content_region.width
+            assert all(strip.cell_length <= width for strip in log.lines), size  # nothing cut at the edge
+            text = " ".join(strip.text.strip() for strip in log.lines)
+            assert "word0" in text and "word79" in text and len(log.lines) > 2

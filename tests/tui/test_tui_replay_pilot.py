@@ -8,10 +8,21 @@ from textual import work
 from textual.widgets import DataTable, Static
 
 from dropout_tui.engine.config import RunConfig
-from dropout_tui.engine.events import Failed, Finished, LogRecord, Status
+from dropout_tui.engine.events import (
+    Failed,
+    Finished,
+    LogRecord,
+    Notice,
+    RateChanged,
+    RateScheduled,
+    SamplesChanged,
+    Status,
+)
 from dropout_tui.tui.app import DropoutApp, create_app
 from dropout_tui.tui.panes.status import LogPane
+from dropout_tui.tui.screens import explain as explain_screen
 from tests.support import eventkit as ev
+from tests.support.eventkit import screen_text
 
 
 def _app(tmp_path, events, **config) -> DropoutApp:
@@ -59,9 +70,9 @@ async def test_controls_reach_the_engine(tmp_path):
         await pilot.press("plus", "plus", "minus", "t", "T", "T", "n", "p", "u", "r")
         commands = [(c.name, c.value) for c in app.controls.pending_commands()]
         assert commands == [
-            ("set_rate", 0.25),
-            ("set_rate", 0.3),
-            ("set_rate", 0.25),
+            ("shift_rate", 1),
+            ("shift_rate", 1),
+            ("shift_rate", -1),
             ("set_samples", 2),
             ("set_samples", 4),
             ("set_samples", 8),
@@ -76,11 +87,51 @@ async def test_controls_reach_the_engine(tmp_path):
     assert app.controls.cancelled and app.return_code == 0
 
 
-async def test_rate_is_clamped(tmp_path):
-    app = _app(tmp_path, [ev.run_started()], rate=0.9)
+async def test_the_engine_decides_the_rate_and_the_app_shows_its_answer(tmp_path):
+    # --rate 0.97: the UI sends a step, never a rate of its own; the engine answers that + cannot go up.
+    app = _app(tmp_path, [ev.run_started(stochastic=[{**ev.DROPOUT[0], "rate": 0.97}])], rate=0.97)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("plus", "plus", "plus")
-        assert [c.value for c in app.controls.pending_commands()] == [0.95]
+        await pilot.pause()
+        await pilot.press("plus")
+        assert [(c.name, c.value) for c in app.controls.pending_commands()] == [("shift_rate", 1)]
+        app._buffer.put(Notice("rate stays at 0.97: a step up would reach 1"))
+        await pilot.pause(0.2)
+        assert _messages(app) == ["rate stays at 0.97: a step up would reach 1"]
+        assert "rate 0.97" in _text(app, "#config-line") and not app.state.rate_changes
+
+
+async def test_keys_before_the_model_exists_or_without_rates_say_why_nothing_happens(tmp_path):
+    app = _app(tmp_path, [])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("plus")
+        assert app.controls.pending_commands() == [] and "still loading" in _messages(app)[-1]
+        app._buffer.put(ev.run_started(stochastic=[{"name": "noise", "class": "GaussianNoise", "stddev": 0.1}]))
+        await pilot.pause(0.2)
+        await pilot.press("minus")
+        assert app.controls.pending_commands() == [] and "no layer with a dropout rate" in _messages(app)[-1]
+
+
+async def test_t_and_T_move_from_the_current_T_to_the_limits_of_the_cli(tmp_path):
+    app = _app(tmp_path, [ev.run_started()], mc_samples=5000)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert "T=5000" in _text(app, "#config-line")
+        await pilot.press("T")  # no UI cap below the CLI's: 10000, not 1024
+        assert [c.value for c in app.controls.pending_commands()] == [10000]
+        app._buffer.put(SamplesChanged(samples=10000))
+        await pilot.pause(0.2)
+        assert "T=10000" in _text(app, "#config-line")  # the header follows the engine, not the start value
+        assert "T=5000" not in _text(app, "#config-line")
+    app = _app(tmp_path, [ev.run_started()], mc_samples=2**31 - 1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("T")
+        assert app.controls.pending_commands() == [] and "T stays at 2147483647" in _messages(app)[-1]
+        await pilot.press("t")
+        assert [c.value for c in app.controls.pending_commands()] == [1073741824]
+
+
+def _messages(app: DropoutApp) -> list[str]:
+    return [n.message for n in app._notifications]
 
 
 async def test_export_key_writes_files_and_reports_errors(tmp_path):
@@ -190,13 +241,14 @@ async def test_inspect_mode_shows_what_was_found_in_the_model(tmp_path):
         assert "softmax applied" in log
 
 
-async def test_help_theme_log_and_explain_keys(tmp_path):
+async def test_help_theme_log_and_explain_keys(tmp_path, monkeypatch):
+    monkeypatch.setattr(explain_screen, "measure", ev.FakeExplain())
     app = _app(tmp_path, [ev.run_started(), Finished(epochs_run=1, seconds=2.0, stopped_by_user=True)])
     async with app.run_test(size=(80, 24)) as pilot:
         assert "stopped" in _text(app, "#status-line")
         await pilot.press("question_mark")
         assert type(app.screen).__name__ == "HelpScreen"
-        assert "why? explain" in str(app.screen.query_one("#help-text", Static).render())
+        assert "why? the Explain screen" in screen_text(app)
         await pilot.press("escape")
         dark = app.current_theme.dark
         await pilot.press("d")
@@ -206,20 +258,7 @@ async def test_help_theme_log_and_explain_keys(tmp_path):
         assert app.query_one(LogPane).display
         await pilot.press("w")
         await pilot.pause()
-        try:
-            import dropout_tui.tui.screens.explain  # noqa: F401
-        except ImportError:
-            assert any("explain screen" in n.message for n in app._notifications)
-        else:
-            assert type(app.screen).__name__ == "ExplainScreen"
-
-
-async def test_every_action_is_in_the_command_palette(tmp_path):
-    app = _app(tmp_path, [])
-    async with app.run_test(size=(80, 24)):
-        titles = " ".join(c.title for c in app.get_system_commands(app.screen))
-        for binding in DropoutApp.BINDINGS:
-            assert binding.description in titles
+        assert type(app.screen).__name__ == "ExplainScreen"
 
 
 async def test_no_color_renders(tmp_path, monkeypatch):
@@ -230,3 +269,49 @@ async def test_no_color_renders(tmp_path, monkeypatch):
         svg = app.export_screenshot()
         assert "Loss by epoch" in svg.replace("&#160;", " ")
         assert app.is_running
+
+
+async def test_inspect_rates_are_each_layers_own_and_every_pane_and_the_export_agree(tmp_path):
+    import dataclasses
+
+    layers = [
+        {"name": "drop", "class": "Dropout", "rate": 0.5, "noise_shape": None},
+        {"name": "drop2", "class": "Dropout", "rate": 0.3, "noise_shape": None},
+    ]
+    started = dataclasses.replace(ev.run_started(stochastic=layers), command="inspect")
+    app = _app(tmp_path, [started, ev.probe()], command="inspect", model_path="m.keras")
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await pilot.pause()
+        assert "rates 0.50/0.30" in _text(app, "#config-line")  # the model's rates, not RunConfig's 0.2
+        await pilot.press("plus")
+        assert [(c.name, c.value) for c in app.controls.pending_commands()] == [("shift_rate", 1)]
+        # The engine's answer: each layer one step up, applied at once (inspect does not train).
+        app._buffer.put(RateChanged(epoch=1, global_step=0, rate=0.55, rates={"drop": 0.55, "drop2": 0.35}))
+        await pilot.pause(0.3)
+        assert "rates 0.55/0.35" in _text(app, "#config-line")
+        report = " ".join(_text(app, "#loss-caption").split())
+        assert "drop (Dropout 0.55)" in report and "drop2 (Dropout 0.35)" in report
+        assert "now: every mode is evaluated again" in [n.message for n in app._notifications][-1]
+        await pilot.press("e")
+        await pilot.pause()
+        exported = json.loads(next((tmp_path / "export").glob("*.json")).read_text())
+        assert exported["rates"] == {"drop": 0.55, "drop2": 0.35}
+        assert [layer["rate"] for layer in exported["stochastic_layers"]] == [0.55, 0.35]
+
+
+async def test_plus_then_minus_while_paused_records_nothing(tmp_path):
+    app = _app(tmp_path, _stream())
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.press("space", "plus")
+        app._buffer.put(RateScheduled(epoch=3, rate=0.25, rates={"dropout": 0.25}))
+        await pilot.pause(0.3)
+        assert "rate 0.25 at epoch 3" in _text(app, "#status-line")
+        await pilot.press("minus")
+        app._buffer.put(RateScheduled(epoch=3, rate=0.2, rates={"dropout": 0.2}, withdrawn=True))
+        await pilot.pause(0.3)
+        assert "at epoch 3" not in _text(app, "#status-line")
+        assert "withdrawn" in [n.message for n in app._notifications][-1]
+        await pilot.press("e")
+        await pilot.pause()
+        exported = json.loads(next((tmp_path / "export").glob("*.json")).read_text())
+        assert exported["rate_changes"] == [] and app.state.rate_changes == []

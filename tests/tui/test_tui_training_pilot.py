@@ -34,7 +34,7 @@ async def test_four_epochs_fill_every_pane(tmp_path):
         def sampling_elapsed(condition):
             def check() -> bool:
                 if app.state.finished is None:
-                    live_elapsed.append(app._elapsed())
+                    live_elapsed.append(app.state.elapsed(time.monotonic()))
                 return bool(condition())
 
             return check
@@ -67,7 +67,7 @@ async def test_four_epochs_fill_every_pane(tmp_path):
         assert [e.rate for e in state.epochs] == [
             pytest.approx(0.2 if e.epoch < change.epoch else 0.25) for e in state.epochs
         ]
-        assert "rate 0.25" in status
+        assert "rate 0.25" in _text(app, "#config-line")  # the rate in use, where the run's settings are
         assert "CPU" in status or "GPU" in status
         await pilot.press("n")
         await _until(pilot, lambda: app.state.probe.index == 1, timeout=20, what="probe of sample 1")
@@ -113,3 +113,22 @@ async def test_quit_mid_epoch_returns_quickly(tmp_path):
     if worker is not None:  # the engine sees the cancel at its next batch edge
         await worker.wait()
     assert time.monotonic() - started < NO_HANG_SECONDS
+
+
+async def test_plus_then_minus_while_paused_changes_nothing_and_T_is_confirmed(tmp_path):
+    app = create_app(RunConfig(epochs=3, mc_samples=5000, repeats=1), export_dir=tmp_path)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await _until(pilot, lambda: app.state.batch_loss, what="the first batch")
+        await pilot.press("space")
+        await _until(pilot, lambda: app.state.state == "paused", timeout=20, what="the engine to pause")
+        await pilot.press("plus")
+        await _until(pilot, lambda: app.state.scheduled is not None, timeout=20, what="the scheduled change")
+        await pilot.press("minus")
+        await _until(pilot, lambda: app.state.scheduled is None, timeout=20, what="the withdrawn change")
+        await pilot.press("t")  # 5000 -> 2500, confirmed by the engine
+        await _until(pilot, lambda: app.state.samples == 2500, timeout=20, what="T=2500")
+        assert "T=2500" in _text(app, "#config-line") and "T=5000" not in _text(app, "#config-line")
+        await pilot.press("space", "x")
+        await _until(pilot, lambda: app.state.finished is not None, timeout=60, what="the stop")
+        assert app.state.rate_changes == [] and {e.rate for e in app.state.epochs} == {0.2}
+        await pilot.press("q")

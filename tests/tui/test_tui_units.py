@@ -7,12 +7,13 @@ import json
 import pytest
 
 from dropout_tui.engine.config import RunConfig
-from dropout_tui.engine.events import Failed, LogRecord, RateChanged
+from dropout_tui.engine.events import Failed, LogRecord, Notice, RateChanged, RateScheduled, SamplesChanged
 from dropout_tui.tui import export
 from dropout_tui.tui.bridge import EventBuffer
-from dropout_tui.tui.fmt import duration, num, sparkline
+from dropout_tui.tui.fmt import duration, num, rates_text, sparkline, tidy_log
 from dropout_tui.tui.panes.probe import probe_detail, render_image
-from dropout_tui.tui.run_state import LOSS, RunState
+from dropout_tui.tui.redraw import LOSS, STATUS
+from dropout_tui.tui.run_state import RunState
 from tests.support import eventkit as ev
 
 
@@ -118,3 +119,76 @@ def test_a_short_loss_chart_gets_fewer_labels_so_none_overprint():
     short, tall = LogLossFormatter(rows=lambda: 4), LogLossFormatter(rows=lambda: 30)
     assert len(short.get_ticks(math.log10(0.03), math.log10(2.5), 8)) <= 2
     assert len(tall.get_ticks(math.log10(0.03), math.log10(2.5), 8)) == 6
+
+
+def test_rates_fold_from_the_engines_answers_and_a_withdrawn_change_leaves_no_trace():
+    state = RunState(RunConfig(epochs=5))
+    state.apply(ev.run_started())
+    assert state.rates == {"dropout": 0.2}
+    dirty = state.apply(RateScheduled(epoch=3, rate=0.25, rates={"dropout": 0.25}))
+    assert state.scheduled is not None and STATUS in dirty
+    state.apply(RateScheduled(epoch=3, rate=0.2, rates={"dropout": 0.2}, withdrawn=True))  # + then -
+    assert state.scheduled is None and state.rate_changes == []
+    assert state.apply(RateChanged(epoch=3, global_step=9, rate=0.2, rates={"dropout": 0.2})) == {STATUS}
+    assert state.rate_changes == []  # 0.20 -> 0.20 is no change: nothing on the chart or in the export
+    assert state.take_notices() == ["rate change from epoch 3: 0.25", "rate change withdrawn: rates stay at 0.20"]
+    state.apply(RateScheduled(epoch=4, rate=0.25, rates={"dropout": 0.25}))
+    assert LOSS in state.apply(RateChanged(epoch=4, global_step=13, rate=0.25, rates={"dropout": 0.25}))
+    assert state.rates == {"dropout": 0.25} and len(state.rate_changes) == 1
+    assert state.take_notices() == ["rate change from epoch 4: 0.25"]  # applied as announced: no second notice
+    state.apply(Notice("rate stays at 0.95: a step up would reach 1"))
+    assert state.take_notices() == ["rate stays at 0.95: a step up would reach 1"]
+
+
+def test_rates_and_counts_in_words():
+    assert rates_text({"d": 0.2}) == "rate 0.20"
+    assert rates_text({"a": 0.5, "b": 0.3}) == "rates 0.50/0.30"
+    assert rates_text({"a": 0.5, "b": 0.5}) == "rate 0.50"
+    assert rates_text({str(i): i / 10 for i in range(1, 6)}) == "rates 0.10-0.50 (5 layers)"
+    assert rates_text({"d": 0.125}) == "rate 0.125"
+    assert rates_text({}) == "no dropout rate"
+
+
+def test_tensorflow_start_up_lines_are_said_once_in_plain_words():
+    state = RunState(RunConfig())
+    onednn = (
+        "I0000 00:00:1795823922.905898   16425 port.cc:153] oneDNN custom operations are on. You may see slightly "
+        "different numerical results due to floating-point round-off errors from different computation orders."
+    )
+    state.log("info", onednn)
+    state.log("", onednn)
+    state.log("warning", "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR")
+    state.log("warning", "W0000 00:00:1795823922.9   16425 op_level_cost.cc:690] Unknown op: Foo")
+    state.log("info", "2024-05-01 12:00:00.123456: I tensorflow/core/platform/cpu_feature_guard.cc:210] other")
+    assert state.pending_logs == [
+        (
+            "startup",
+            "TensorFlow uses oneDNN: numbers may differ in the last digits (TF_ENABLE_ONEDNN_OPTS=0 turns it off)",
+        ),
+        ("warning", "Unknown op: Foo"),
+        ("info", "other"),
+    ]
+    assert state.warnings == 1  # start-up noise is no warning
+    assert tidy_log("info", "plain text stays") == ("info", "plain text stays")
+
+
+def test_trends_share_one_scale_that_shows_real_size():
+    from dropout_tui.tui.panes.modes import TREND_MIN_SPAN, trend_scale
+
+    wobble = [[0.950, 0.953, 0.951], [0.90, 0.903, 0.90]]
+    low, high = trend_scale(wobble)
+    assert low <= 0.90 and high >= 0.953  # one scale for every row
+    flat = trend_scale([[0.950, 0.953, 0.951]])
+    assert flat[1] - flat[0] == pytest.approx(TREND_MIN_SPAN)  # a 0.3-point wobble is not a full-height swing
+    assert sparkline([0.950, 0.953, 0.951], *flat) in ("▄▅▄", "▄▄▄", "▃▄▄", "▄▅▅")
+    assert trend_scale([[None], []]) is None
+
+
+def test_the_export_shows_the_rates_and_T_in_use(tmp_path):
+    state = _state_mid_run()
+    state.apply(RateChanged(epoch=2, global_step=5, rate=0.25, rates={"dropout": 0.25}))
+    state.apply(SamplesChanged(samples=60))
+    data = export.results_dict(state)
+    assert data["rates"] == {"dropout": 0.25} and data["samples"] == 60
+    assert data["stochastic_layers"][0]["rate"] == 0.25
+    assert [change["rate"] for change in data["rate_changes"]] == [0.25]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable
+from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
@@ -19,8 +20,9 @@ from textual_plot import HiResMode, LegendLocation, PlotWidget
 from textual_plot.axis_formatter import AxisFormatter, NumericAxisFormatter
 from textual_plot.plot_widget import Legend
 
-from dropout_tui.tui.fmt import finite, num
+from dropout_tui.tui.fmt import finite, num, rates_text
 from dropout_tui.tui.panes.lines import Lines
+from dropout_tui.tui.redraw import LOSS
 from dropout_tui.tui.run_state import RunState
 
 LOSS_FLOOR = 1e-4  # log scale: losses at or below this sit on the floor
@@ -116,6 +118,12 @@ class LossPlot(PlotWidget, can_focus=False):
 
 
 class LossPane(Vertical):
+    """The losses by epoch on a log axis, marks where the rate changed, and a caption that explains the gap.
+
+    In inspect without training there is nothing to plot: the pane lists what was found in the model instead.
+    """
+
+    draws: ClassVar[frozenset[str]] = frozenset({LOSS})
     _short = False
     _has_data = False
 
@@ -203,23 +211,26 @@ def model_report(state: RunState) -> str:
     """Inspect mode has no losses to plot: the pane says what was found in the model instead."""
     started = state.started
     if started is None:
-        return "inspect: loading the model"
+        return "inspect: the run failed (the log has why)" if state.failed else "inspect: loading the model"
     layers = started.stochastic_layers
     if not layers:
         lines = ["stochastic layers: none"]
     elif len(layers) <= 3:
-        lines = [f"stochastic: {', '.join(_layer_text(layer) for layer in layers)}"]
+        lines = [f"stochastic: {', '.join(_layer_text(layer, state.rates) for layer in layers)}"]
     else:
         counts = Counter(layer["class"] for layer in layers)
-        lines = [f"stochastic: {len(layers)} layers ({', '.join(f'{n} {cls}' for cls, n in counts.items())})"]
+        kinds = ", ".join(f"{n} {cls}" for cls, n in counts.items())
+        lines = [f"stochastic: {len(layers)} layers ({kinds}), {rates_text(state.rates)}"]
     lines.append(f"BatchNormalization layers: {len(started.normalization_layers)}")
     lines.extend(f"- {note}" for note in started.notes if not note.startswith("model details:"))
     lines.append("no training in inspect (--fine-tune N trains first); l: full log")
     return "\n".join(lines)
 
 
-def _layer_text(layer: dict) -> str:
-    amount = f"{layer['rate']:g}" if layer.get("rate") is not None else f"stddev {layer.get('stddev', 0):g}"
+def _layer_text(layer: dict, rates: dict[str, float]) -> str:
+    """A layer with its rate now (the keys move it), or its stddev for a noise layer."""
+    rate = rates.get(layer["name"], layer.get("rate"))
+    amount = f"{rate:g}" if rate is not None else f"stddev {layer.get('stddev', 0):g}"
     shape = "" if layer.get("noise_shape") is None else f" noise_shape {tuple(layer['noise_shape'])}"
     return f"{layer['name']} ({layer['class']} {amount}{shape})"
 

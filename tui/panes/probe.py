@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -12,6 +13,7 @@ from textual.containers import Horizontal, Vertical
 from dropout_tui.engine.events import SampleProbe
 from dropout_tui.tui.fmt import finite, num, sparkline
 from dropout_tui.tui.panes.lines import Lines
+from dropout_tui.tui.redraw import PROBE
 from dropout_tui.tui.run_state import RunState
 
 MAX_IMAGE_COLS = 16
@@ -20,6 +22,10 @@ SHADES = " ░▒▓█"
 
 
 class ProbePane(Vertical):
+    """One test sample: its picture, the dropout-off prediction and the spread of T dropout-on passes."""
+
+    draws: ClassVar[frozenset[str]] = frozenset({PROBE})
+
     def compose(self) -> ComposeResult:
         with Horizontal(id="probe-top"):
             yield Lines("", id="probe-image")

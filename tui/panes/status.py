@@ -1,16 +1,23 @@
-"""Status bar (configuration + run state) and the log pane."""
+"""Status bar (the run's settings as they are now + the run state) and the log pane."""
 
 from __future__ import annotations
 
+import time
+from collections import deque
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.events import Print
+from textual.events import Print, Resize
 from textual.widgets import RichLog, Static
 
-from dropout_tui.engine.config import RunConfig
-from dropout_tui.tui.fmt import duration, num
+from dropout_tui.tui.fmt import STARTUP, duration, num, rates_text
+from dropout_tui.tui.redraw import LOG, STATUS
 from dropout_tui.tui.run_state import RunState
 
+MAX_LOG_LINES = 2000
 STATE_WORDS = {
     "loading": "loading TensorFlow",
     "running": "training",
@@ -22,29 +29,29 @@ STATE_WORDS = {
 }
 
 
-def config_line(config: RunConfig) -> str:
+def config_line(state: RunState) -> str:
+    """The settings in use now: the rates and T the keys changed, not only the ones the run started with."""
+    config = state.config
     if config.command == "inspect":
-        parts = [
-            f"inspect {config.model_path}",
-            f"data {config.data_path or config.dataset}",
-            f"fine-tune {config.fine_tune}",
-        ]
+        head = [f"inspect {Path(config.model_path or '').name}"]
+        tail = [f"data {config.data_path or config.dataset}", f"fine-tune {config.fine_tune}"]
     else:
-        parts = [
-            f"train {config.data_path or config.dataset}",
-            f"rate {config.rate:.2f}",
-            f"hidden {config.hidden}",
-            f"epochs {config.epochs}",
-        ]
-    parts += [f"batch {config.batch_size}", f"T={config.mc_samples}", f"R={config.repeats}", f"seed {config.seed}"]
+        head = [f"train {config.data_path or config.dataset}"]
+        tail = [f"hidden {config.hidden}", f"epochs {config.epochs}"]
+    if state.started is None:  # train knows its rate before the model exists; inspect reads it from the model
+        rates = [f"rate {config.rate:.2f}"] if config.command != "inspect" else []
+    else:
+        rates = [rates_text(state.rates)] if state.rates else ["no dropout rate"]
+    parts = head + rates + [f"T={state.samples}", f"R={config.repeats}"] + tail
+    parts += [f"batch {config.batch_size}", f"seed {config.seed}"]
     return " · ".join(parts)
 
 
-def status_line(state: RunState, elapsed: float | None, paused: bool, stopping: bool) -> str:
+def status_line(state: RunState, elapsed: float | None) -> str:
     word = STATE_WORDS.get(state.state, state.state)
-    if paused and state.state not in ("finished", "stopped", "failed"):
+    if state.paused and state.state not in ("finished", "stopped", "failed"):
         word = "paused (space resumes, s steps)"
-    elif stopping and state.state in ("running", "evaluating", "paused"):
+    elif state.stopping and state.state in ("running", "evaluating", "paused"):
         word = "stopping"
     if state.message and state.state in ("loading", "evaluating", "failed"):
         word = state.message if state.state != "failed" else f"FAILED: {state.message}"
@@ -53,10 +60,9 @@ def status_line(state: RunState, elapsed: float | None, paused: bool, stopping: 
     if state.total_epochs:
         step = f"step {state.step}/{steps}" if steps else f"step {state.step}"
         parts.append(f"epoch {state.epoch}/{state.total_epochs} {step}")
-    if state.rate_changes:  # the starting rate is on the config line
-        parts.append(f"rate {state.rate:.2f}")
-    if state.samples != state.config.mc_samples:  # t/T changed it: the config line shows the start value
-        parts.append(f"T={state.samples}")
+    scheduled = state.scheduled
+    if scheduled is not None:
+        parts.append(f"{rates_text(scheduled.rates or {'': scheduled.rate})} at epoch {scheduled.epoch}")
     if state.samples_per_second is not None:
         parts.append(f"{num(state.samples_per_second, ',.0f')} samples/s")
     parts.append(f"{duration(elapsed)} elapsed")
@@ -71,24 +77,47 @@ def status_line(state: RunState, elapsed: float | None, paused: bool, stopping: 
 
 
 class StatusBar(Vertical):
-    def __init__(self, config: RunConfig, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self._config = config
+    """Two lines: the settings in use (config line) and the run's state, progress and speed (status line)."""
+
+    draws: ClassVar[frozenset[str]] = frozenset({STATUS})
+    _shown: tuple[str, str] = ("", "")
 
     def compose(self) -> ComposeResult:
-        yield Static(config_line(self._config), id="config-line")
+        yield Static("", id="config-line")
         yield Static(STATE_WORDS["loading"], id="status-line")
 
-    def show(self, text: str) -> None:
-        # One fixed-height line: skip the layout pass a Static update would trigger (10 times a second).
-        self.query_one("#status-line", Static).update(text, layout=False)
+    def update_from(self, state: RunState) -> None:
+        shown = (config_line(state), status_line(state, state.elapsed(time.monotonic())))
+        if shown == self._shown:
+            return
+        # Fixed-height lines: skip the layout pass a Static update would trigger (10 times a second).
+        for selector, old, new in zip(("#config-line", "#status-line"), self._shown, shown):
+            if new != old:
+                self.query_one(selector, Static).update(new, layout=False)
+        self._shown = shown
 
 
 class LogPane(RichLog):
-    """TensorFlow's native output, Python warnings and worker tracebacks."""
+    """TensorFlow's output (start-up notices in plain words), Python warnings, notes and worker tracebacks.
+
+    RichLog wraps a line once, at the width it has when written: the pane keeps
+    its lines and wraps them again when its width changes, so none is cut.
+    """
+
+    draws: ClassVar[frozenset[str]] = frozenset({LOG})
 
     def __init__(self, **kwargs) -> None:
-        super().__init__(wrap=True, markup=False, highlight=False, max_lines=2000, min_width=20, **kwargs)
+        super().__init__(wrap=True, markup=False, highlight=False, max_lines=MAX_LOG_LINES, min_width=20, **kwargs)
+        self._entries: deque[Text | str] = deque(maxlen=MAX_LOG_LINES)
+        self._wrapped_at = 0
+
+    def on_resize(self, event: Resize) -> None:
+        width = event.size.width
+        if width and self._wrapped_at and width != self._wrapped_at:
+            self.clear()
+            for entry in self._entries:
+                super().write(entry, scroll_end=True)
+        self._wrapped_at = width or self._wrapped_at
 
     def on_mount(self) -> None:
         self.border_title = "Log"
@@ -98,6 +127,13 @@ class LogPane(RichLog):
         if event.text.strip():
             self.add("", event.text.rstrip("\n"))
 
+    def update_from(self, state: RunState) -> None:
+        for level, text in state.pending_logs:
+            self.add(level, text)
+        state.pending_logs.clear()
+
     def add(self, level: str, text: str) -> None:
-        prefix = "" if level.upper() in ("INFO", "") else f"{level.upper()}: "
-        self.write(prefix + text)
+        prefix = "" if level.upper() in ("INFO", "", STARTUP.upper()) else f"{level.upper()}: "
+        entry = Text(text, style="dim") if level == STARTUP else prefix + text
+        self._entries.append(entry)
+        self.write(entry)

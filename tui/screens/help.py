@@ -1,59 +1,75 @@
-"""The `?` screen: every key and what each pane shows."""
+"""The `?` screen: every key (from tui/keys.py) and every mode (from the engine's registry), sized for 80x24."""
 
 from __future__ import annotations
 
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-HELP_TEXT = """\
-[b]Keys[/b]
-  space   pause / resume training (at the next batch)
-  s       step one epoch while paused
-  x       stop training; evaluation and probing keep working
-  + / -   dropout rate +/- 0.05, from the next epoch
-  t / T   halve / double the MC samples T
-  n / p   probe the next / previous test sample
-  u       probe the test sample with the highest mutual information
-  r       draw the T stochastic passes again
-  e       export results JSON + SVG screenshot to the export dir
-  w       why? explain every common claim about test-time dropout
-  l       show the log (narrow terminals) / back to the modes table
-  d       light / dark theme
-  ctrl+p  command palette (every action is there too)
-  ?       this help
-  q       quit
-  ctrl+c  quit from any screen (exit code 130, like a shell's Ctrl+C)
+from dropout_tui.engine.evaluation.modes import MODES
+from dropout_tui.tui.keys import EVERYWHERE, EXPLAIN, HELP, KEYS, MAIN, bindings, keys_for
 
-[b]Loss[/b]
-  fit = what Keras reports: dropout on, averaged over the epoch while the
-  weights improve. train/test = end-of-epoch weights, dropout off. The gap
-  between them is why the training loss sits above the test loss.
+RATE_RULE = "+/- shift each layer's own rate: next epoch while training, else at once"
+PANES = "fit: dropout on, epoch mean; train/test: dropout off; MI: mutual info."
 
-[b]Modes[/b]
-  inference: training=False, what evaluate/predict do.
-  training: every layer in training mode, mean±std over R repeats.
-  trainable_flag: dropout layers set trainable=True, then evaluate; it
-  changes nothing. dropout_only: dropout on, normalisation in inference
-  mode. mc: mean of T dropout_only passes.
 
-[b]Probe[/b]
-  One test sample predicted T times with dropout on; the spread of
-  p(class) is what MC dropout measures. MI = mutual information (BALD).
+def keys_line(where: str) -> str:
+    """A screen's keys in one line: 'r rerun the experiments · escape, w or q close this screen'."""
+    actions: dict[str, list[str]] = {}
+    for key in keys_for(where):
+        actions.setdefault(key.description, []).append(key.shown)
+    parts = []
+    for description, shown in actions.items():
+        keys = shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} or {shown[-1]}"
+        parts.append(f"{keys} {description}")
+    return " · ".join(parts)
 
-Press escape, ? or q to close."""
+
+def help_content() -> RenderableType:
+    """The main screen's keys in two columns, the Explain screen's in a line, the modes, the panes' words.
+
+    22 rows: the help fits 80x24 without scrolling (tests/tui/test_documented_keys.py checks it).
+    """
+    main = [key for key in KEYS if key.where in (MAIN, EVERYWHERE)]
+    rows = (len(main) + 1) // 2
+    keys = Table.grid(padding=(0, 1), expand=True)
+    width = max(len(key.shown) for key in main)
+    for _ in range(2):
+        keys.add_column(style="bold", no_wrap=True, width=width)
+        keys.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+    for row in range(rows):
+        cells: list[str] = []
+        for key in (main[row], main[row + rows] if row + rows < len(main) else None):
+            cells += [key.shown, key.description] if key else ["", ""]
+        keys.add_row(*cells)
+    modes = Table.grid(padding=(0, 1))
+    modes.add_column(style="bold", no_wrap=True)
+    modes.add_column()
+    for mode in MODES:
+        modes.add_row(mode.name, mode.runs.replace("`", ""))
+    return Group(
+        keys,
+        Text.assemble(("Explain screen ", "bold"), keys_line(EXPLAIN)),
+        Text(RATE_RULE),
+        modes,
+        Text(PANES),
+    )
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [
-        Binding("escape,question_mark,q", "dismiss", "Close help"),
-    ]
+    """Keys, modes and panes in one box that fits 80x24; the close keys stay on its frame."""
+
+    BINDINGS = bindings(HELP)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box"):
-            yield Static(HELP_TEXT, id="help-text")
+            yield Static(help_content(), id="help-text")
 
     def on_mount(self) -> None:
-        self.query_one("#help-box").border_title = "dropout-tui help"
+        box = self.query_one("#help-box")
+        box.border_title = "dropout-tui: keys and modes"
+        box.border_subtitle = keys_line(HELP)

@@ -1,0 +1,106 @@
+"""Every key of the app, once: the table that BINDINGS, the footer, the command palette, the help screen and
+README's key table are built from (tests/tui/test_documented_keys.py checks README against it).
+
+Textual-free apart from building ``Binding`` objects, so the help text and the README check need no running app.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+from dropout_tui.engine.limits import RATE_STEP
+
+MAIN, EXPLAIN, HELP, EVERYWHERE = "main screen", "Explain screen", "help screen", "everywhere"
+EXIT_INTERRUPTED = 130  # ctrl+c: like a shell's Ctrl+C (128 + SIGINT)
+COMMAND_PALETTE = "command_palette"  # Textual's own binding: documented here, bound by Textual
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key on one screen: what it runs and how it is described."""
+
+    key: str  # Textual's key name: "plus", "question_mark", "ctrl+c"
+    action: str  # the action it runs, arguments included: "rate(1)"
+    description: str  # README, the help screen and the palette; short: the help shows two columns at 80 wide
+    where: str  # MAIN, EXPLAIN, HELP or EVERYWHERE
+    footer: str = ""  # the footer's label; empty: not in the footer
+    group: str = ""  # footer keys with one group share one label ("+-Rate")
+    display: str = ""  # how the key is written when it differs from ``key``
+    priority: bool = False  # bound before any widget or screen sees the key
+
+    @property
+    def shown(self) -> str:
+        return self.display or self.key
+
+    @property
+    def action_name(self) -> str:
+        return self.action.split("(")[0]
+
+    def binding(self) -> Binding:
+        group = Binding.Group(self.group, compact=True) if self.group else None
+        return Binding(
+            self.key,
+            self.action,
+            self.footer or self.description,
+            show=bool(self.footer),
+            key_display=self.display or None,
+            priority=self.priority,
+            group=group,
+        )
+
+
+_STEP = f"{RATE_STEP:g}"
+
+# Footer order: at 80 columns only the first few fit, so how to quit and where the help is come first.
+KEYS: tuple[Key, ...] = (
+    Key("q", "quit", "quit (exit code 0)", MAIN, footer="Quit"),
+    Key("question_mark", "help", "this help: keys, panes, modes", EVERYWHERE, footer="Help", display="?"),
+    Key("space", "pause", "pause / resume training", MAIN, footer="Pause"),
+    Key("plus", "rate(1)", f"every dropout rate +{_STEP}", MAIN, footer="Rate", group="Rate", display="+"),
+    Key("minus", "rate(-1)", f"every dropout rate -{_STEP}", MAIN, footer="Rate", group="Rate", display="-"),
+    Key("t", "samples(0.5)", "halve the MC samples T", MAIN, footer="T", group="T"),
+    Key("T", "samples(2)", "double the MC samples T", MAIN, footer="T", group="T"),
+    Key("w", "explain", "why? the Explain screen", MAIN, footer="Why"),
+    Key("e", "export", "export results JSON + SVG", MAIN, footer="Export"),
+    Key("l", "toggle_log", "log pane / modes table", MAIN, footer="Log"),
+    Key("s", "step", "step one epoch while paused", MAIN),
+    Key("x", "stop", "stop training; probing goes on", MAIN),
+    Key("n", "probe('next')", "probe the next test sample", MAIN),
+    Key("p", "probe('prev')", "probe the previous test sample", MAIN),
+    Key("u", "probe('most_uncertain')", "probe the most uncertain sample", MAIN),
+    Key("r", "probe('redraw')", "redraw the probe's T passes", MAIN),
+    Key("d", "toggle_theme", "light / dark theme", EVERYWHERE),
+    Key("ctrl+p", COMMAND_PALETTE, "command palette: every action", EVERYWHERE),
+    Key("ctrl+c", f"quit({EXIT_INTERRUPTED})", "quit from anywhere (exit 130)", EVERYWHERE, priority=True),
+    Key("r", "rerun", "rerun the experiments", EXPLAIN, footer="Rerun"),
+    Key("escape", "close", "close this screen", EXPLAIN, footer="Close"),
+    Key("w", "close", "close this screen", EXPLAIN),
+    Key("q", "close", "close this screen", EXPLAIN),
+    Key("escape", "dismiss", "close this screen", HELP),
+    Key("question_mark", "dismiss", "close this screen", HELP, display="?"),
+    Key("q", "dismiss", "close this screen", HELP),
+)
+
+
+def keys_for(where: str) -> tuple[Key, ...]:
+    return tuple(key for key in KEYS if key.where == where)
+
+
+def bindings(*where: str) -> list[Binding]:
+    """The BINDINGS of a screen (or of the app: MAIN and EVERYWHERE)."""
+    return [key.binding() for key in KEYS if key.where in where and key.action != COMMAND_PALETTE]
+
+
+def main_only_actions() -> frozenset[str]:
+    """Actions that only make sense on the main screen: disabled (and out of the footer) elsewhere."""
+    everywhere = {key.action_name for key in KEYS if key.where == EVERYWHERE}
+    return frozenset(key.action_name for key in keys_for(MAIN)) - everywhere
+
+
+def markdown_table() -> str:
+    """README's key table, exactly."""
+    rows = ["| key | what it does | where |", "|---|---|---|"]
+    rows += [f"| `{key.shown}` | {key.description} | {key.where} |" for key in KEYS]
+    return "\n".join(rows)
