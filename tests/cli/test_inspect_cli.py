@@ -67,7 +67,13 @@ def test_headless_inspect_prints_the_contract_and_matches_evaluate(trained):
     started = next(e for e in events if e["event"] == "run_started")
     assert started["command"] == "inspect"
     assert started["stochastic_layers"] == [
-        {"name": "spatial", "class": "SpatialDropout2D", "rate": 0.3, "noise_shape": [None, 1, 1, None]}
+        {
+            "name": "spatial",
+            "class": "SpatialDropout2D",
+            "kind": "dropout",
+            "rate": 0.3,
+            "noise_shape": [None, 1, 1, None],
+        }
     ]
     assert started["normalization_layers"] == [{"name": "bn", "class": "BatchNormalization"}]
     assert any(note.startswith("outputs are probabilities") for note in started["notes"])
