@@ -95,6 +95,7 @@ class Evaluator:
         self._compiled = _Compiled(key=())
         self._splits: dict[str, object] = {}
         self._row_shape: tuple | None = None  # an input row's shape, learnt from the first data
+        self._counts: dict[int, object] = {}
         inputs = getattr(model, "inputs", None)  # a subclassed model has none: the data's dtype then
         self._input_dtype = inputs[0].dtype if inputs else None
 
@@ -246,7 +247,7 @@ class Evaluator:
     def _call(self, function, rows: tuple, shared: tuple) -> dict:
         """One compiled call; the evaluation stream moves on by what it drew."""
         result = function(rows, shared)
-        self.states.seeds = [np.asarray(seed) for seed in result["seeds"]]
+        self.states.seeds = list(result["seeds"])  # device tensors: the next call takes them as they are
         return result
 
     def _graphs(self, mode: str) -> Graphs:
@@ -279,6 +280,12 @@ class Evaluator:
 
     def _seeds(self) -> list:
         return [self.backend.tensor(seed) for seed in self.states.seeds]
+
+    def _count(self, value: int):
+        """A copy count as a device scalar, made once per value (a conversion per call costs more than the call)."""
+        if value not in self._counts:
+            self._counts[value] = self.backend.tensor(np.int32(value))
+        return self._counts[value]
 
     def _deterministic(self, block: _Block, rows: int, *, with_flag: bool):
         graphs = self._graphs("dropout_only")
@@ -314,14 +321,14 @@ class Evaluator:
             f"{mode}/{rows}/{per_call}/{collect}",
             lambda: graphs.tiled(shapes, collect),
             row_args,
-            (self._seeds(), self.backend.tensor(np.int32(per_call))),
+            (self._seeds(), self._count(per_call)),
             switch,
         )
         for first in range(0, copies, per_call):
             if self.should_cancel():
                 raise Cancelled()
             count = min(per_call, copies - first)
-            result = self._call(function, row_args, (self._seeds(), self.backend.tensor(np.int32(count))))
+            result = self._call(function, row_args, (self._seeds(), self._count(count)))
             consume({**self.backend.to_numpy(result["rows"]), **self.backend.to_numpy(result["totals"])}, count)
 
     def _training_in_batches(self, x, targets, repeats: int, totals: _CopyTotals) -> float:

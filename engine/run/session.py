@@ -221,7 +221,7 @@ class Session:
 
     def _train(self, prepared, parts: _Parts) -> None:
         from dropout_tui.engine.run.fit_loop import FitLoop
-        from dropout_tui.engine.run.training import SessionCallback
+        from dropout_tui.engine.run.training import SessionCallback, training_batches
 
         loop = FitLoop(
             model=prepared.model,
@@ -238,15 +238,8 @@ class Session:
         self.progress.training = True
         self.emit(Status("running", f"training {prepared.epochs} epoch(s)"))
         try:
-            prepared.model.fit(
-                prepared.x_train,
-                prepared.y_train,
-                batch_size=self.config.batch_size,
-                epochs=prepared.epochs,
-                verbose=0,
-                shuffle=True,
-                callbacks=[SessionCallback(loop)],
-            )
+            batches = training_batches(prepared.x_train, prepared.y_train, self.config.batch_size, self.config.seed)
+            prepared.model.fit(batches, epochs=prepared.epochs, verbose=0, callbacks=[SessionCallback(loop)])
         except StopBeforeEpoch:
             pass
         finally:
