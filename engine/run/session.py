@@ -9,7 +9,6 @@ module is cheap and UI-safe.
 
 from __future__ import annotations
 
-import math
 import time
 import traceback
 from collections.abc import Callable
@@ -19,7 +18,8 @@ from dropout_tui.engine import quiet
 from dropout_tui.engine.cancel import Cancelled
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.errors import ConfigError, describe_error
-from dropout_tui.engine.events import Event, Failed, Finished, RunStarted, Status, Summary
+from dropout_tui.engine.events import Event, Failed, Finished, Status, Summary
+from dropout_tui.engine.run import reports
 from dropout_tui.engine.run.controls import Controls
 from dropout_tui.engine.run.fit_loop import Diverged, StopBeforeEpoch
 from dropout_tui.engine.run.progress import Progress
@@ -101,7 +101,7 @@ class Session:
 
             replica_aware_seeds(prepared.model)
         parts = self._assemble(prepared, devices)
-        self.emit(self._run_started(prepared, devices, parts.rates.current()))
+        self.emit(reports.run_started(self.config, prepared, devices, parts.rates.current()))
         capture.drain_native()
 
         started = time.perf_counter()
@@ -119,19 +119,7 @@ class Session:
         epochs_run = self.progress.epochs_run
         self.emit(Status("finished", f"{epochs_run} epoch(s) in {seconds:.1f} s"))
         self.emit(Finished(epochs_run=epochs_run, seconds=seconds, stopped_by_user=stopped))
-        summary = Summary(
-            dataset=prepared.dataset,
-            n_train=prepared.n_train,
-            n_test=len(prepared.x_test),
-            epochs_run=epochs_run,
-            seconds=seconds,
-            stochastic_layers=self._stochastic_layers(),
-            modes=measurer.history[-1]["modes"],
-            task=prepared.head.task,
-            uncertainty=measurer.history[-1]["uncertainty"],
-            augmentation_layers=prepared.augmentation,
-            history=list(measurer.history),
-        )
+        summary = reports.summary(prepared, epochs_run, seconds, measurer.history)
         self.emit(summary)
         if self.serve:
             self._serve_until_cancelled(parts.commands)
@@ -186,38 +174,6 @@ class Session:
             emit=self.emit, controls=self.controls, progress=self.progress, rates=rates, measurer=measurer
         )
         return _Parts(measurer, rates, commands)
-
-    def _stochastic_layers(self) -> list[dict]:
-        from dropout_tui.engine.model.layers import describe_stochastic
-
-        return [layer.to_json() for layer in describe_stochastic(self.prepared.model)]
-
-    def _run_started(self, prepared, devices, rates: dict) -> RunStarted:
-        from dropout_tui.engine.model.layers import describe_normalization
-        from dropout_tui.engine.run import versions
-
-        keras_version, tf_version = versions.versions()
-        return RunStarted(
-            command=self.config.command,
-            config=self.config.to_dict(),
-            dataset=prepared.dataset,
-            n_train=prepared.n_train,
-            n_test=len(prepared.x_test),
-            input_shape=[int(d) for d in prepared.x_test.shape[1:]],
-            classes=prepared.classes,
-            stochastic_layers=self._stochastic_layers(),
-            normalization_layers=describe_normalization(prepared.model),
-            keras_version=keras_version,
-            tensorflow_version=tf_version,
-            devices=versions.devices(),
-            steps_per_epoch=math.ceil(prepared.n_train / self.config.batch_size) if prepared.epochs else 0,
-            notes=prepared.notes,
-            task=prepared.head.task,
-            augmentation_layers=prepared.augmentation,
-            replicas=devices.replicas,
-            device_names=devices.names,
-            rates=rates,
-        )
 
     def _train(self, prepared, parts: _Parts) -> None:
         from dropout_tui.engine.run.fit_loop import FitLoop

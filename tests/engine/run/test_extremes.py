@@ -83,16 +83,17 @@ def test_one_pass_gives_zero_spread_not_nan():
 
 def test_huge_t_over_a_small_test_set_stays_in_bounded_chunks(tmp_path, monkeypatch):
     """T=10,000 on odd-shaped images (n, 5, 7, 3): flattened for the MLP, every compiled call within the budget."""
+    from dropout_tui.engine.evaluation import calls as compiled
     from dropout_tui.engine.evaluation import evaluator
 
     calls: list = []  # (rows, copies) of every tiled call
-    real_tiled = evaluator.Evaluator._tiled
+    real_tiled = compiled.CompiledCalls.tiled
 
     def recording_tiled(self, mode, block, cut, rows, per_call, copies, consume, **kwargs):
         calls.append((rows, min(per_call, copies)))
         return real_tiled(self, mode, block, cut, rows, per_call, copies, consume, **kwargs)
 
-    monkeypatch.setattr(evaluator.Evaluator, "_tiled", recording_tiled)
+    monkeypatch.setattr(compiled.CompiledCalls, "tiled", recording_tiled)
     rng = np.random.default_rng(0)
     data = _npz(
         tmp_path / "odd.npz",
