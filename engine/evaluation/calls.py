@@ -80,7 +80,9 @@ class CompiledCalls:
         """(rows per block, copies per call) with rows x copies x width within the budget."""
         self._row_shape = tuple(x.shape[1:])
         self._input_dtype = self._input_dtype or np.asarray(x[:1]).dtype
-        n = len(x)
+        return self.layout_rows(len(x), copies)
+
+    def layout_rows(self, n: int, copies: int) -> tuple[int, int]:
         width = activation_width(self.model, self._split("dropout_only"), self._row_shape, self.units())
         if self.switches.shares_mask_across_batch:
             # One mask per pass for the whole data, as Keras means it: every row in one call.
@@ -89,6 +91,18 @@ class CompiledCalls:
         if per_row >= 1:
             return self._divisible(min(n, per_row)), copies
         return self._divisible(1), max(1, self.budget // width)
+
+    def one_row(self, block: Block, cut: list, local: int) -> tuple[Block, list, int]:
+        """Row ``local`` of ``block`` as a block of its own (padded so every replica gets a share), and its cut."""
+        rows = self._divisible(1)
+        padding = rows - 1
+        backend = self.backend
+        one_cut = [_padded(tensor[local : local + 1], padding) for tensor in cut]
+        weights = np.zeros((rows,), np.float32)
+        weights[0] = 1.0
+        targets = np.zeros((rows, *self.target_shape()), self.target_dtype())
+        one = Block(0, 1, None, backend.tensor(targets), backend.tensor(weights))
+        return one, one_cut, rows
 
     def _divisible(self, rows: int) -> int:
         """Rows per block rounded up so tf.distribute can give every replica the same number (padding)."""
@@ -255,6 +269,12 @@ def activation_width(model, split, row_shape: tuple, units: int) -> int:
         if split.whole or not _is_input(layer):
             widths.append(_output_width(layer))
     return max(widths)
+
+
+def _padded(tensor, rows: int):
+    from keras import ops
+
+    return tensor if rows == 0 else ops.concatenate([tensor, ops.zeros((rows, *tensor.shape[1:]), tensor.dtype)])
 
 
 def _is_input(layer) -> bool:

@@ -52,8 +52,14 @@ class Evaluator:
     def states(self):
         return self.calls.states
 
-    def evaluate(self, x: np.ndarray, targets: np.ndarray, *, repeats: int, samples: int) -> Round:
-        """Every mode's passes over (x, targets)."""
+    def evaluate(
+        self, x: np.ndarray, targets: np.ndarray, *, repeats: int, samples: int, probe_row: int | None = None
+    ) -> Round:
+        """Every mode's passes over (x, targets); with ``probe_row``, that row's T passes too (the probe).
+
+        The probe row's dropout-off outputs come from the same deterministic call as
+        every other row's, and its passes start from the activations that call made.
+        """
         rows, copies = self.calls.layout(x, max(samples, repeats))
         units = self.calls.units()
         inference, flagged = np.zeros((len(x), units), np.float32), np.zeros((len(x), units), np.float32)
@@ -72,9 +78,19 @@ class Evaluator:
             self.calls.tiled("dropout_only", block, cut, rows, copies, samples, mc.add(block))
             if only is not None:
                 self.calls.tiled("dropout_only", block, cut, rows, copies, repeats, only.add)
+            if probe_row is not None and block.start <= probe_row < block.start + block.rows:
+                probe_passes = self._probe_passes(block, cut, probe_row, samples)
         result = mc.result()
         dropout_only = only.totals if only is not None else {k: v[:repeats] for k, v in result.per_copy.items()}
-        return Round(len(x), inference, flagged, training.totals, dropout_only, result, shift)
+        probe = None if probe_row is None else (inference[probe_row], probe_passes)
+        return Round(len(x), inference, flagged, training.totals, dropout_only, result, shift, probe)
+
+    def _probe_passes(self, block, cut: list, row: int, samples: int) -> np.ndarray:
+        one, one_cut, rows = self.calls.one_row(block, cut, row - block.start)
+        _, copies = self.calls.layout_rows(rows, samples)
+        collected = np.zeros((samples, 1, self.calls.units()), np.float32)
+        self._collect(one, one_cut, rows, copies, samples, collected)
+        return collected[:, 0]
 
     def inference(self, x: np.ndarray) -> np.ndarray:
         """Outputs with dropout off, (n, units), in as few calls as the budget allows."""
@@ -118,12 +134,16 @@ class Evaluator:
         for block in self.calls.blocks(x, dummy, rows):
             outputs, _, cut = self.calls.deterministic(block, rows, with_flag=False)
             inference[block.start : block.start + block.rows] = outputs
-            cursor = [0]
-
-            def keep(result: dict, count: int, block=block, cursor=cursor) -> None:
-                taken = np.swapaxes(np.asarray(result["outputs"])[: block.rows, :count], 0, 1)
-                collected[cursor[0] : cursor[0] + count, block.start : block.start + block.rows] = taken
-                cursor[0] += count
-
-            self.calls.tiled("dropout_only", block, cut, rows, copies, samples, keep, collect=True)
+            self._collect(block, cut, rows, copies, samples, collected)
         return inference, collected
+
+    def _collect(self, block, cut: list, rows: int, copies: int, samples: int, into: np.ndarray) -> None:
+        """Every dropout_only copy of the block's rows, written into ``into`` (T, n, units)."""
+        cursor = [0]
+
+        def keep(result: dict, count: int) -> None:
+            taken = np.swapaxes(np.asarray(result["outputs"])[: block.rows, :count], 0, 1)
+            into[cursor[0] : cursor[0] + count, block.start : block.start + block.rows] = taken
+            cursor[0] += count
+
+        self.calls.tiled("dropout_only", block, cut, rows, copies, samples, keep, collect=True)

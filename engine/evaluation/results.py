@@ -33,6 +33,7 @@ class Round:
     dropout_only: dict[str, np.ndarray]  # key -> (R,) totals: stochastic layers only
     mc: MonteCarlo
     bn_shift: float = 0.0
+    probe: tuple[np.ndarray, np.ndarray] | None = None  # the probe row: outputs (units,), T passes (T, units)
 
 
 class CopyTotals:

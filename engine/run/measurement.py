@@ -101,10 +101,12 @@ class Measurer:
         self._emit(Status("evaluating", f"evaluating every mode after epoch {epoch}"))
         began = time.perf_counter()
         prepared = self.prepared
-        passes = self.evaluator.evaluate(prepared.x_test, prepared.y_test, repeats=self.repeats, samples=self.samples)
+        passes = self.evaluator.evaluate(
+            prepared.x_test, prepared.y_test, repeats=self.repeats, samples=self.samples, probe_row=self.probe_index
+        )
         modes = score_round(passes, prepared.y_test, self.head, repeats=self.repeats, samples=self.samples)
         uncertainty = None if self.regression else self._uncertainty(passes)
-        probe = self._probe_event()
+        probe = self._probe_event(*passes.probe)
         self._progress.evaluated_at_step = self._progress.global_step
         self.history.append({"epoch": epoch, "modes": modes, "uncertainty": uncertainty})
         self._emit(
@@ -135,7 +137,10 @@ class Measurer:
         return {"source": ood.source, "n": len(ood.x), "scores": table}
 
     def probe(self) -> None:
-        self._emit(self._probe_event())
+        """The probe on its own (another sample, a new T, a redraw): its passes drawn now."""
+        index = self.probe_index
+        inference, passes = self.evaluator.passes(self.prepared.x_test[index : index + 1], self.samples)
+        self._emit(self._probe_event(inference[0], passes[:, 0]))
 
     def most_uncertain_index(self) -> int:
         """The test sample whose dropout passes disagree most: highest mutual information (regression: std)."""
@@ -146,16 +151,15 @@ class Measurer:
             return int(np.argmax(mc.outputs.std(axis=0).mean(axis=-1)))
         return int(np.argmax(np.maximum(metrics.entropy(mc.mean) - mc.expected_entropy, 0.0)))
 
-    def _probe_event(self) -> SampleProbe:
+    def _probe_event(self, inference: np.ndarray, passes: np.ndarray) -> SampleProbe:
         from dropout_tui.engine.evaluation.probe import probe_event
 
         prepared, index = self.prepared, self.probe_index
-        inference, passes = self.evaluator.passes(prepared.x_test[index : index + 1], self.samples)
         return probe_event(
             self.head,
             index=index,
             target=prepared.y_test[index],
             image=prepared.images[index],
-            inference=inference[0],
-            passes=passes[:, 0],
+            inference=inference,
+            passes=passes,
         )

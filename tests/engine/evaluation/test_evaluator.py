@@ -301,3 +301,17 @@ def test_efficientnet_b0_through_every_mode():
     modes = score_round(result, y, softmax_head(10), repeats=1, samples=4)
     assert result.bn_shift > 0 and modes["trainable_flag"]["max_abs_diff_vs_inference"] == 0.0
     assert _unchanged(model, before)
+
+
+def test_the_probe_row_comes_from_the_rounds_own_deterministic_call(trained, flat, digits):
+    _, x_test = flat
+    evaluator = _evaluator(trained)
+    result = evaluator.evaluate(x_test, digits.y_test, repeats=2, samples=30, probe_row=7)
+    outputs, passes = result.probe
+    np.testing.assert_array_equal(outputs, result.inference[7])
+    assert passes.shape == (30, 10)
+    np.testing.assert_allclose(passes.sum(axis=-1), 1.0, atol=1e-5)
+    assert len({p.tobytes() for p in passes}) == 30  # every pass its own mask
+    # the same sample's passes drawn on their own agree in distribution (mean within a few std errors)
+    _, alone = evaluator.passes(x_test[7:8], 400)
+    assert np.abs(passes.mean(axis=0) - alone[:, 0].mean(axis=0)).max() < 0.15
