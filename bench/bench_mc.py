@@ -1,12 +1,12 @@
 """The MC-dropout sampler's cost, two ratios from one trained model.
 
-1. One digits sample, T=200 passes: the vectorised sampler
-   (dropout_tui.engine.evaluation.predictor.mc_sample_probs: one model(x, training=True) call on T
-   repeated rows) vs T calls of predict() on an always-on-dropout twin that
-   shares the trained weights. Target: at least 100x.
+1. One digits sample, T=200 passes: the evaluator's compiled passes
+   (Evaluator.passes: the sample's prefix once, T tiled copies in one call)
+   vs T calls of predict() on an always-on-dropout twin that shares the
+   trained weights. Target: at least 100x.
 2. The whole test set (360 samples), as the mc mode evaluates it
-   (dropout_tui.engine.evaluation.predictor.mc_moments, streamed): its time / T, i.e. the cost of one
-   pass, vs one inference pass over the same 360 rows, by a direct
+   (Evaluator.monte_carlo: reduced inside the graph): its time / T, i.e. the
+   cost of one pass, vs one inference pass over the same 360 rows, by a direct
    model(x, training=False) call (and, for scale, by predict()). Target:
    within 1.5x per pass. Peak memory of huge T is bench_extremes.py's job.
 Run: .venv/bin/python bench/bench_mc.py
@@ -44,10 +44,8 @@ def _median_time(fn, repeats: int) -> float:
     return statistics.median(timed(fn) for _ in range(repeats))
 
 
-def one_sample(predictor, model, sample) -> None:
-    from dropout_tui.engine.evaluation.predictor import mc_sample_probs
-
-    vectorised = _median_time(lambda: mc_sample_probs(predictor, sample, T), 5)
+def one_sample(evaluator, model, sample) -> None:
+    vectorised = _median_time(lambda: evaluator.passes(sample, T), 5)
     twin = _always_on_twin(model, 0.2)
     twin.predict(sample, verbose=0)  # warm-up: trace the predict function once
     began = time.perf_counter()
@@ -56,15 +54,13 @@ def one_sample(predictor, model, sample) -> None:
     assert len({p.tobytes() for p in passes}) > 1, "the per-pass baseline must really run dropout"
     eager = timed(lambda: [model(sample, training=True) for _ in range(T)])
     print(f"   T={T} passes of one digits sample, hidden=128, rate=0.2")
-    print(f"     vectorised sampler (one call on {T} repeated rows): {vectorised * 1e3:8.1f} ms")
+    print(f"     evaluator (prefix once, {T} tiled copies):         {vectorised * 1e3:8.1f} ms")
     print(f"     per-pass model.predict loop ({T} calls):           {per_pass * 1e3:8.1f} ms")
     print(f"     per-pass eager model(x, training=True) loop:       {eager * 1e3:8.1f} ms")
     _common.verdict(f"MC sampler vs per-pass predict loop, T={T}", per_pass / vectorised, 100, at_least=True)
 
 
-def whole_test_set(predictor, model, x_test) -> None:
-    from dropout_tui.engine.evaluation.predictor import mc_moments
-
+def whole_test_set(evaluator, model, x_test) -> None:
     inference = _median_time(lambda: np.asarray(model(x_test, training=False)), 21)
     predicted = _median_time(lambda: model.predict(x_test, batch_size=1024, verbose=0), 5)
     print(
@@ -73,10 +69,10 @@ def whole_test_set(predictor, model, x_test) -> None:
     )
     worst = 0.0
     for samples in EVAL_T:
-        per_pass = _median_time(lambda t=samples: mc_moments(predictor, x_test, t), 5) / samples
+        per_pass = _median_time(lambda t=samples: evaluator.monte_carlo(x_test, t), 5) / samples
         worst = max(worst, per_pass / inference)
         print(
-            f"     mc_moments T={samples:>3}: {per_pass * samples * 1e3:7.1f} ms, {per_pass * 1e3:.3f} ms per pass "
+            f"     monte_carlo T={samples:>3}: {per_pass * samples * 1e3:7.1f} ms, {per_pass * 1e3:.3f} ms per pass "
             f"= {per_pass / inference:.2f}x a direct inference pass, {per_pass / predicted:.3f}x a predict() pass"
         )
     _common.verdict("whole-test-set MC cost per pass / one inference pass (worst T)", worst, 1.5, at_least=False)
@@ -89,8 +85,9 @@ def main() -> int:
     import keras
 
     from dropout_tui.engine.data.datasets import load_digits
-    from dropout_tui.engine.evaluation.predictor import Predictor
+    from dropout_tui.engine.evaluation.evaluator import Evaluator
     from dropout_tui.engine.model.default import build_default_model, flatten
+    from dropout_tui.engine.model.heads import softmax_head
 
     _common.header("MC-dropout sampler cost (digits, hidden 128, rate 0.2)")
     keras.utils.set_random_seed(0)
@@ -98,9 +95,9 @@ def main() -> int:
     x_train, x_test = flatten(digits.x_train), flatten(digits.x_test)
     model = build_default_model(x_train.shape[1], digits.classes, 128, 0.2, 1e-3, 0)
     model.fit(x_train, digits.y_train, batch_size=32, epochs=2, verbose=0)
-    predictor = Predictor(model)
-    one_sample(predictor, model, x_test[:1])
-    whole_test_set(predictor, model, x_test)
+    evaluator = Evaluator(model, head=softmax_head(digits.classes), batch_size=32, seed=0)
+    one_sample(evaluator, model, x_test[:1])
+    whole_test_set(evaluator, model, x_test)
     return 0
 
 
