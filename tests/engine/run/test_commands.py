@@ -12,6 +12,7 @@ from dropout_tui.engine.events import (
     Notice,
     RateChanged,
     RateScheduled,
+    RunStarted,
     SamplesChanged,
     Status,
     Summary,
@@ -156,3 +157,31 @@ def test_a_key_pressed_while_an_epoch_is_evaluated_applies_to_the_next_epoch():
     assert [(e.epoch, e.rate) for e in driver.of(RateScheduled)] == [(2, 0.25)]
     assert [(e.epoch, e.rate) for e in driver.of(RateChanged)] == [(2, 0.25)]
     assert [e.rate for e in driver.of(EpochEnd)] == [0.2, 0.25]
+
+
+def test_recurrent_rates_shift_too_and_the_evaluation_follows(tmp_path):
+    from tests.support import zoo
+
+    model, data = zoo.lstm_classifier()
+    model_path, data_path = zoo.save_pair(model, data, tmp_path, "lstm")
+    driver = _serving(RunConfig(command="inspect", model_path=model_path, data_path=data_path, mc_samples=5, repeats=2))
+    try:
+        started = driver.of(RunStarted)[0]
+        assert started.rates == {"lstm.dropout": 0.2, "lstm.recurrent_dropout": 0.3}
+        mark = len(driver.events)
+        for _ in range(8):  # 0.2 -> 0.6 and 0.3 -> 0.7: the recurrent layer drops far more
+            driver.controls.shift_rate(+1)
+        driver.wait_for(lambda e: isinstance(e, RateChanged) and e.rates["lstm.dropout"] == 0.6, after=mark)
+        last = driver.wait_for(
+            lambda e: (
+                isinstance(e, ModeEvaluation) and driver.session.prepared.model.get_layer("lstm").cell.dropout == 0.6
+            ),
+            after=mark,
+        )
+        cell = driver.session.prepared.model.get_layer("lstm").cell
+        assert (cell.dropout, cell.recurrent_dropout) == (0.6, pytest.approx(0.7))
+        first = driver.of(ModeEvaluation)[0]
+        assert last.modes["dropout_only"]["loss"] > first.modes["dropout_only"]["loss"]  # measured at the new rates
+    finally:
+        driver.controls.cancel()
+        driver.join()
