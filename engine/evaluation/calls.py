@@ -33,12 +33,6 @@ class Block:
 
 @dataclass
 class _Compiled:
-    key: tuple
-    functions: dict = field(default_factory=dict)
-
-
-@dataclass
-class _Compiled:
     """Everything traced for one trace key: the splits and the compiled functions."""
 
     key: tuple
@@ -86,25 +80,13 @@ class CompiledCalls:
         width = activation_width(self.model, self._split("dropout_only"), self._row_shape, self.units())
         if self.switches.shares_mask_across_batch:
             # One mask per pass for the whole data, as Keras means it: every row in one call.
-            return self._divisible(n), max(1, min(copies, self.budget // max(1, n * width)))
+            return self.divisible(n), max(1, min(copies, self.budget // max(1, n * width)))
         per_row = self.budget // (width * copies)
         if per_row >= 1:
-            return self._divisible(min(n, per_row)), copies
-        return self._divisible(1), max(1, self.budget // width)
+            return self.divisible(min(n, per_row)), copies
+        return self.divisible(1), max(1, self.budget // width)
 
-    def one_row(self, block: Block, cut: list, local: int) -> tuple[Block, list, int]:
-        """Row ``local`` of ``block`` as a block of its own (padded so every replica gets a share), and its cut."""
-        rows = self._divisible(1)
-        padding = rows - 1
-        backend = self.backend
-        one_cut = [_padded(tensor[local : local + 1], padding) for tensor in cut]
-        weights = np.zeros((rows,), np.float32)
-        weights[0] = 1.0
-        targets = np.zeros((rows, *self.target_shape()), self.target_dtype())
-        one = Block(0, 1, None, backend.tensor(targets), backend.tensor(weights))
-        return one, one_cut, rows
-
-    def _divisible(self, rows: int) -> int:
+    def divisible(self, rows: int) -> int:
         """Rows per block rounded up so tf.distribute can give every replica the same number (padding)."""
         replicas = self.backend.replicas
         return -(-rows // replicas) * replicas
@@ -269,12 +251,6 @@ def activation_width(model, split, row_shape: tuple, units: int) -> int:
         if split.whole or not _is_input(layer):
             widths.append(_output_width(layer))
     return max(widths)
-
-
-def _padded(tensor, rows: int):
-    from keras import ops
-
-    return tensor if rows == 0 else ops.concatenate([tensor, ops.zeros((rows, *tensor.shape[1:]), tensor.dtype)])
 
 
 def _is_input(layer) -> bool:

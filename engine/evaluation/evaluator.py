@@ -13,7 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 from dropout_tui.engine.evaluation.backend import TensorFlowBackend
-from dropout_tui.engine.evaluation.calls import CompiledCalls
+from dropout_tui.engine.evaluation.calls import Block, CompiledCalls
 from dropout_tui.engine.evaluation.results import CopyTotals, MonteCarlo, MonteCarloTotals, Round
 
 # Values of the tiled activations per call: bounds memory for any T (8 MiB of float32).
@@ -86,7 +86,7 @@ class Evaluator:
         return Round(len(x), inference, flagged, training.totals, dropout_only, result, shift, probe)
 
     def _probe_passes(self, block, cut: list, row: int, samples: int) -> np.ndarray:
-        one, one_cut, rows = self.calls.one_row(block, cut, row - block.start)
+        one, one_cut, rows = self._one_row(block, cut, row - block.start)
         _, copies = self.calls.layout_rows(rows, samples)
         collected = np.zeros((samples, 1, self.calls.units()), np.float32)
         self._collect(one, one_cut, rows, copies, samples, collected)
@@ -136,6 +136,18 @@ class Evaluator:
             inference[block.start : block.start + block.rows] = outputs
             self._collect(block, cut, rows, copies, samples, collected)
         return inference, collected
+
+    def _one_row(self, block: Block, cut: list, local: int) -> tuple[Block, list, int]:
+        """Row ``local`` of ``block`` as a block of its own (padded so every replica gets a share), and its cut."""
+        from keras import ops
+
+        calls = self.calls
+        rows = calls.divisible(1)
+        one_cut = [ops.concatenate([t[local : local + 1], ops.zeros((rows - 1, *t.shape[1:]), t.dtype)]) for t in cut]
+        weights = np.zeros((rows,), np.float32)
+        weights[0] = 1.0
+        targets = np.zeros((rows, *calls.target_shape()), calls.target_dtype())
+        return Block(0, 1, None, calls.backend.tensor(targets), calls.backend.tensor(weights)), one_cut, rows
 
     def _collect(self, block, cut: list, rows: int, copies: int, samples: int, into: np.ndarray) -> None:
         """Every dropout_only copy of the block's rows, written into ``into`` (T, n, units)."""
