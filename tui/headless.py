@@ -15,6 +15,7 @@ import select
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from typing import TextIO
 
 from dropout_tui.engine import quiet
@@ -27,9 +28,10 @@ from dropout_tui.tui.process import flush_and_exit
 # every batch and MC chunk); then the process ends anyway, between two lines.
 SIGNAL_GRACE_SECONDS = 1.0
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
+LAST_WORDS_SECONDS = 0.5
 
 
-class _JsonLines:
+class JsonLines:
     """Writes each event to stdout and optionally a file; survives a closed or failing stdout."""
 
     def __init__(self, file: TextIO | None, output: str | None, on_lost_reader, on_write_failed) -> None:
@@ -81,10 +83,16 @@ class _JsonLines:
             self._file = None
 
     def _abandon_file(self) -> None:
-        # Drop what could not be written: closing would retry the failing flush.
+        # Drop what could not be written: point the file's descriptor at /dev/null, so closing (now or when
+        # the object is collected) flushes nowhere and cannot close a descriptor number reused meanwhile.
         file, self._file = self._file, None
+        devnull = os.open(os.devnull, os.O_WRONLY)
         try:
-            os.close(file.fileno())
+            os.dup2(devnull, file.fileno())
+        finally:
+            os.close(devnull)
+        try:
+            file.close()
         except OSError:
             pass
 
@@ -97,7 +105,7 @@ class _JsonLines:
         os.close(devnull)
 
 
-class _SignalWatch:
+class SignalWatch:
     """SIGINT and SIGTERM: at once while loading, a clean cancel once the run has started.
 
     While data and TensorFlow load (long native calls that hold the GIL, so no
@@ -109,9 +117,10 @@ class _SignalWatch:
     not ended within SIGNAL_GRACE_SECONDS, ends the process between two lines.
     """
 
-    def __init__(self, controls, writer: _JsonLines) -> None:
+    def __init__(self, controls, writer: JsonLines, last_words: Callable[[], object] | None = None) -> None:
         self._controls = controls
         self._writer = writer
+        self._last_words = last_words  # run (for at most LAST_WORDS_SECONDS) before a deadline ends the process
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
         self._saved_handlers: dict = {}
@@ -119,7 +128,7 @@ class _SignalWatch:
         self._pipe: tuple[int, int] | None = None
         self.signum: int | None = None
 
-    def __enter__(self) -> _SignalWatch:
+    def __enter__(self) -> SignalWatch:
         if threading.current_thread() is threading.main_thread():
             self._saved_handlers = {number: signal.signal(number, signal.SIG_DFL) for number in SIGNALS}
         return self
@@ -165,12 +174,20 @@ class _SignalWatch:
             self._exit_now()
 
     def _exit_now(self) -> None:
+        if self._last_words is not None:  # e.g. a sweep's summary of the rates that finished
+            words = threading.Thread(target=self._last_words, name="dropout-tui-last-words", daemon=True)
+            words.start()
+            words.join(LAST_WORDS_SECONDS)
         # Holding the writer's lock means no line is half written; give up on
         # it after a moment (a reader that stopped reading holds stdout). No
         # flush: stdout may be the very pipe nobody reads.
         if self._writer.lock.acquire(timeout=0.5):
             self._writer.close_unlocked()
         os._exit(128 + int(self.signum or signal.SIGINT))
+
+
+# The names these had before other commands (sweep) reused them.
+_JsonLines, _SignalWatch = JsonLines, SignalWatch
 
 
 def _ignore(signum, frame) -> None:
@@ -182,7 +199,7 @@ def run_headless(config: RunConfig, output: str | None, debug: bool) -> int:
     quiet.redirect_native_stderr()
     from dropout_tui.engine.run.controls import Controls
 
-    file = _open_output(output, config) if output else None
+    file = open_output(output, config) if output else None
     controls = Controls()
     failures: list[Failed] = []
 
@@ -190,9 +207,9 @@ def run_headless(config: RunConfig, output: str | None, debug: bool) -> int:
         if file is None:
             controls.cancel()  # nobody is reading any more: stop soon
 
-    writer = _JsonLines(file, output, lost_reader, controls.cancel)
+    writer = JsonLines(file, output, lost_reader, controls.cancel)
 
-    watch = _SignalWatch(controls, writer)
+    watch = SignalWatch(controls, writer)
 
     def sink(event: Event) -> None:
         if isinstance(event, Failed):
@@ -231,7 +248,7 @@ def run_headless(config: RunConfig, output: str | None, debug: bool) -> int:
     return 1
 
 
-def _open_output(output: str, config: RunConfig) -> TextIO:
+def open_output(output: str, config: RunConfig) -> TextIO:
     for option, path in (("--data", config.data_path), ("--model", config.model_path)):
         if path and os.path.exists(output) and os.path.exists(path) and os.path.samefile(output, path):
             raise ConfigError(f"--output {output} is the {option} file; it would be overwritten")

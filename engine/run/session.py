@@ -195,7 +195,10 @@ class Session:
         self.emit(Status("running", f"training {prepared.epochs} epoch(s)"))
         try:
             batches = training_batches(prepared.x_train, prepared.y_train, self.config.batch_size, self.config.seed)
-            prepared.model.fit(batches, epochs=prepared.epochs, verbose=0, callbacks=[SessionCallback(loop)])
+            # shuffle=False: the pipeline reshuffles itself each epoch (Keras warns that shuffle=True would be ignored).
+            prepared.model.fit(
+                batches, epochs=prepared.epochs, verbose=0, shuffle=False, callbacks=[SessionCallback(loop)]
+            )
         except StopBeforeEpoch:
             pass
         finally:
