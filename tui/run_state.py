@@ -90,6 +90,20 @@ class RunState:
         return self.evaluations[-1].modes if self.evaluations else {}
 
     @property
+    def task(self) -> str | None:
+        """``classification`` or ``regression`` once the run says; before that what was asked (None: undecided)."""
+        return self.started.task if self.started is not None else self.config.task
+
+    @property
+    def regression(self) -> bool:
+        return self.task == "regression"
+
+    @property
+    def uncertainty(self) -> dict | None:
+        """The last round's uncertainty block (classification; None for regression or before the first round)."""
+        return self.evaluations[-1].uncertainty if self.evaluations else None
+
+    @property
     def stochastic(self) -> bool | None:
         """Whether the model has any stochastic layer; None before the run starts."""
         return None if self.started is None else bool(self.started.stochastic_layers)
@@ -144,10 +158,9 @@ class RunState:
         self.started = event
         if self.state == "loading":
             self.state, self.message = "running", ""
-        layers = event.stochastic_layers
-        self.rates = {layer["name"]: layer["rate"] for layer in layers if layer.get("rate") is not None}
-        if self.rates:
-            self.rate = next(iter(self.rates.values()))
+        # run_started.rates (handle -> rate) is the source of truth; older streams have the layers' rates only.
+        self.rates = dict(event.rates) or rates_of(event.stochastic_layers)
+        self.rate = next(iter(self.rates.values()), self.rate)
         # What the engine found out about the model and data (logits, BatchNorm, predict()).
         self.pending_logs.extend(("note", note) for note in event.notes)
         return {STATUS, LOSS, MODES, PROBE, LOG}
@@ -202,9 +215,9 @@ class RunState:
         notices, self.notices = self.notices, []
         return notices
 
-    def mode_trend(self, mode: str) -> list[float | None]:
-        """The accuracy of one mode at each evaluation so far."""
-        return [finite(ev.modes.get(mode, {}).get("accuracy")) for ev in self.evaluations]
+    def mode_trend(self, mode: str, key: str = "accuracy") -> list[float | None]:
+        """One metric of one mode (accuracy; RMSE for regression) at each evaluation so far."""
+        return [finite(ev.modes.get(mode, {}).get(key)) for ev in self.evaluations]
 
     def elapsed(self, now: float) -> float | None:
         """Run time, counted like Finished.seconds (from the run's start, loading excluded): it never jumps back."""
@@ -221,6 +234,20 @@ class RunState:
         if not done or self.finished or self.total_epochs <= 0:
             return None
         return max(0, self.total_epochs - len(self.epochs)) * sum(done) / len(done)
+
+
+def rates_of(layers: list[dict]) -> dict[str, float]:
+    """Rate handle -> rate from the layers themselves: a layer's name, or ``<name>.dropout`` and
+    ``<name>.recurrent_dropout`` for a recurrent layer (the engine's handles, as in run_started.rates)."""
+    rates: dict[str, float] = {}
+    for layer in layers:
+        if layer.get("kind") == "recurrent":
+            for part in ("dropout", "recurrent_dropout"):
+                if layer.get(part) is not None:
+                    rates[f"{layer['name']}.{part}"] = layer[part]
+        elif layer.get("rate") is not None:
+            rates[layer["name"]] = layer["rate"]
+    return rates
 
 
 # --- the explain run -----------------------------------------------------------------------------

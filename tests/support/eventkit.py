@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from dropout_tui.engine.events import BatchLosses, EpochEnd, ModeEvaluation, RunStarted, SampleProbe
 
-DROPOUT = [{"name": "dropout", "class": "Dropout", "rate": 0.2, "noise_shape": None}]
+DROPOUT = [{"name": "dropout", "class": "Dropout", "kind": "dropout", "rate": 0.2, "noise_shape": None}]
 
 
-def run_started(stochastic: list | None = None, steps: int = 4, shape: list | None = None) -> RunStarted:
-    return RunStarted(
+def run_started(stochastic: list | None = None, steps: int = 4, shape: list | None = None, **fields) -> RunStarted:
+    """A classifier's run_started; ``fields`` replace any other field (task, rates, augmentation_layers, notes)."""
+    started = RunStarted(
         command="train",
         config={},
         dataset="digits",
@@ -23,6 +26,27 @@ def run_started(stochastic: list | None = None, steps: int = 4, shape: list | No
         devices=["CPU"],
         steps_per_epoch=steps,
     )
+    return dataclasses.replace(started, **fields)
+
+
+def uncertainty(seed: int = 0, n: int = 60, classes: int = 4, ood: bool = True) -> dict:
+    """A real uncertainty block (the engine's own report, engine/evaluation/uncertainty.py) on random predictions."""
+    import numpy as np
+
+    from dropout_tui.engine.evaluation.uncertainty import ood_table, uncertainty_report, uncertainty_scores
+
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, classes, n)
+    logits = rng.normal(size=(n, classes)) + 2.5 * np.eye(classes)[labels]
+    probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    mc = 0.8 * probs + 0.2 / classes
+    expected = 0.9 * (-(mc * np.log(mc)).sum(axis=1))
+    table = None
+    if ood:
+        inside = uncertainty_scores(probs, mc, expected)
+        flat = np.full((n, classes), 1 / classes) * 0.5 + 0.5 * mc[::-1]
+        table = {"source": "noise", "n": n, "scores": ood_table(inside, uncertainty_scores(flat, flat, expected * 0.8))}
+    return uncertainty_report(probs, mc, expected, labels, table)
 
 
 def modes(accuracy: float = 0.9, flag_diff: float = 0.0) -> dict:
@@ -41,7 +65,8 @@ def modes(accuracy: float = 0.9, flag_diff: float = 0.0) -> dict:
     }
 
 
-def epoch(n: int, fit: float = 0.8, test: float = 0.5) -> list:
+def epoch(n: int, fit: float = 0.8, test: float = 0.5, dropout_on: float | None = 0.45, **evaluation) -> list:
+    """One epoch's events; ``evaluation`` goes to its ModeEvaluation (e.g. uncertainty=uncertainty())."""
     return [
         BatchLosses(
             epoch=n,
@@ -60,9 +85,60 @@ def epoch(n: int, fit: float = 0.8, test: float = 0.5) -> list:
             seconds=1.5,
             samples_per_second=1000.0,
             rate=0.2,
+            train_loss_dropout=dropout_on,
         ),
-        ModeEvaluation(epoch=n, modes=modes(0.8 + 0.05 * n)),
+        ModeEvaluation(epoch=n, modes=modes(0.8 + 0.05 * n), **evaluation),
     ]
+
+
+def regression_modes(rmse: float = 1.5) -> dict:
+    return {
+        "inference": {"rmse": rmse, "mae": rmse * 0.8},
+        "training": {
+            "rmse": rmse + 0.1,
+            "rmse_std": 0.02,
+            "mae": rmse * 0.85,
+            "repeats": 5,
+            "bn_moving_stats_shift": 0.0,
+        },
+        "trainable_flag": {"rmse": rmse, "mae": rmse * 0.8, "max_abs_diff_vs_inference": 0.0},
+        "dropout_only": {"rmse": rmse + 0.05, "rmse_std": 0.03, "mae": rmse * 0.82, "repeats": 5},
+        "mc": {"rmse": rmse - 0.02, "mae": rmse * 0.79, "std": 0.25, "nll": 2.1, "coverage_90": 0.42, "samples": 30},
+    }
+
+
+def regression_run(epochs: int = 2) -> list:
+    """A regression run's events: run_started (task regression, no classes), epochs, evaluations, a probe."""
+    events: list = [run_started(shape=[8], classes=0, task="regression", rates={"dropout": 0.2})]
+    for n in range(1, epochs + 1):
+        batches, end, _ = epoch(n, fit=3.0 / n, test=2.0 / n, dropout_on=2.4 / n)
+        end = dataclasses.replace(end, train_loss_inference=2.2 / n, train_accuracy_inference=None)
+        end = dataclasses.replace(end, test_accuracy_inference=None)
+        events += [batches, end, ModeEvaluation(epoch=n, modes=regression_modes(2.0 / n), uncertainty=None)]
+    events.append(regression_probe())
+    return events
+
+
+def regression_probe() -> SampleProbe:
+    return SampleProbe(
+        index=0,
+        label=None,
+        image=[i / 7 for i in range(8)],
+        image_shape=[8],
+        inference_probs=[],
+        predicted=None,
+        pass_probs=[],
+        votes=[],
+        mean=0.5,
+        std=0.1,
+        predictive_entropy=None,
+        mutual_information=None,
+        samples=4,
+        task="regression",
+        target=[0.9],
+        inference_outputs=[0.52],
+        pass_values=[0.4, 0.5, float("nan"), 0.6],
+    )
 
 
 def probe(index: int = 7, image: list | None = None, shape: list | None = None) -> SampleProbe:

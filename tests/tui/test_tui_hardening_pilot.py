@@ -22,6 +22,7 @@ from dropout_tui.tui.keys import KEYS
 from dropout_tui.tui.panes.status import LogPane
 from dropout_tui.tui.screens import explain as explain_screen
 from dropout_tui.tui.screens.explain import ExplainScreen
+from dropout_tui.tui.screens.uncertainty import UncertaintyScreen
 from tests.support import eventkit as ev
 
 
@@ -201,7 +202,7 @@ async def test_a_notice_covers_only_the_footer_row_and_replaces_the_last(tmp_pat
 
 
 # Every key of the table but the quitting ones (q quits from the main screen), the screen keys twice as often.
-KEY_STORM = [k.key for k in KEYS if k.key not in ("q", "ctrl+c", "ctrl+p")] + ["escape", "question_mark", "w"]
+KEY_STORM = [k.key for k in KEYS if k.key not in ("q", "ctrl+c", "ctrl+p")] + ["escape", "escape", "question_mark", "w"]
 
 
 async def test_a_key_storm_leaves_one_explain_screen_one_explain_run_and_a_working_app(tmp_path, monkeypatch):
@@ -210,7 +211,7 @@ async def test_a_key_storm_leaves_one_explain_screen_one_explain_run_and_a_worki
     app = _app(tmp_path)
     rng = random.Random(9)
     sizes = [(80, 24), (200, 60), (60, 20), (120, 40), (100, 30)]
-    explain_seen = 0
+    explain_seen = uncertainty_seen = 0
     async with app.run_test(size=(120, 40)) as pilot:
         for burst in range(30):
             # Ten keys at once, as a terminal delivers them when they come faster than the app handles them.
@@ -221,9 +222,12 @@ async def test_a_key_storm_leaves_one_explain_screen_one_explain_run_and_a_worki
                 await pilot.resize_terminal(*sizes[burst // 3 % len(sizes)])
             stack = app.screen_stack
             assert sum(isinstance(screen, ExplainScreen) for screen in stack) <= 1, stack
-            assert len(stack) <= 3, stack  # main, Explain, help at most
+            assert sum(isinstance(screen, UncertaintyScreen) for screen in stack) <= 1, stack
+            assert len(stack) <= 3, stack  # main, Explain or Uncertainty, help at most
             explain_seen += isinstance(app.screen, ExplainScreen)
-        assert app.is_running and explain_seen > 3 and measure.runs >= 2  # the storm did open and rerun it
+            uncertainty_seen += isinstance(app.screen, UncertaintyScreen)
+        # The storm did open (and rerun) the Explain screen and open the Uncertainty screen.
+        assert app.is_running and explain_seen > 2 and measure.runs >= 2 and uncertainty_seen >= 1
         await pilot.resize_terminal(80, 24)
         for _ in range(3):
             await pilot.press("escape")

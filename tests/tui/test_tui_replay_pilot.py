@@ -53,7 +53,10 @@ async def test_panes_show_the_stream(tmp_path):
         flag = [str(c) for c in table.get_row("trainable_flag")]
         assert flag[-1] == "flag changed nothing" and flag[4] == "+0.0"
         assert [str(c) for c in table.get_row("training")][1] == "85.0±1.0"
-        assert "fit 0.800 (dropout on, epoch mean) vs test 0.500" in _text(app, "#loss-caption")
+        caption = _text(app, "#loss-caption")  # ev.epoch: fit 0.8, clean train 0.4, dropout on 0.45, test 0.5
+        assert caption == (
+            "fit 0.800 = clean train 0.400 + dropout 0.050 + drift 0.350; test 0.500: generalisation gap 0.100"
+        )
         assert "votes 3:3 5:1" in _text(app, "#probe-detail")
         status = _text(app, "#status-line")
         assert "epoch 2/5" in status and "1,000 samples/s" in status and "CPU" in status

@@ -57,7 +57,8 @@ async def test_four_epochs_fill_every_pane(tmp_path):
         assert rows["mc"][0] == "mc (T=10)"
         assert float(rows["inference"][1]) > 50  # digits: an MLP gets far above chance in 3 epochs
         caption = _text(app, "#loss-caption")
-        assert caption.startswith("fit ") and "dropout off, end weights" in caption
+        assert caption.startswith("fit ") and "= clean train" in caption and "+ dropout" in caption
+        assert "drift" in caption and "generalisation gap" in caption
         assert "test #0" in app.query_one("#probe-pane").border_title
         assert "votes" in _text(app, "#probe-detail")
         status = _text(app, "#status-line")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -96,7 +97,6 @@ def test_export_into_an_impossible_directory_raises_oserror(tmp_path):
 
 
 def test_loss_axis_is_logarithmic_with_readable_loss_labels():
-    import math
 
     from dropout_tui.tui.panes.loss import LogLossFormatter, to_log
 
@@ -192,3 +192,27 @@ def test_the_export_shows_the_rates_and_T_in_use(tmp_path):
     assert data["rates"] == {"dropout": 0.25} and data["samples"] == 60
     assert data["stochastic_layers"][0]["rate"] == 0.25
     assert [change["rate"] for change in data["rate_changes"]] == [0.25]
+
+
+def test_the_batch_series_is_finite_logged_and_averaged_down_like_a_plain_loop():
+    import random
+
+    from dropout_tui.tui.panes.loss import LOSS_FLOOR, batch_series
+
+    rng = random.Random(0)
+    xs = [i / 50 for i in range(1003)]
+    ys = [rng.uniform(0.01, 3.0) for _ in xs]
+    ys[5], ys[17], xs[40] = float("nan"), float("inf"), float("nan")  # dropped, never drawn
+    ys[60] = 0.0  # sits on the log floor
+    pairs = [(a, math.log10(max(b, LOSS_FLOOR))) for a, b in zip(xs, ys) if math.isfinite(a) and math.isfinite(b)]
+    limit = 100
+    expected_x, expected_y = [], []
+    for index in range(limit):  # the reference: neighbours averaged in equal-count bins
+        chunk = pairs[index * len(pairs) // limit : (index + 1) * len(pairs) // limit]
+        expected_x.append(sum(p[0] for p in chunk) / len(chunk))
+        expected_y.append(sum(p[1] for p in chunk) / len(chunk))
+    x, y = batch_series(xs, ys, limit)
+    assert len(x) == len(y) == limit
+    assert x == pytest.approx(expected_x) and y == pytest.approx(expected_y)
+    short_x, short_y = batch_series(xs[:30], ys[:30], limit)
+    assert short_x == [a for a, _ in pairs[:28]] and short_y == pytest.approx([b for _, b in pairs[:28]])

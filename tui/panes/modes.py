@@ -1,4 +1,8 @@
-"""Modes pane: every evaluation mode of the engine's registry side by side, with its accuracy trend."""
+"""Modes pane: every evaluation mode of the engine's registry side by side, with its trend.
+
+The columns follow the run's task (run_started.task): accuracy, loss and ECE for classifiers; RMSE and MAE for
+regressors, whose MC row adds the predictive std, the Gaussian NLL and the coverage of the central 90% interval.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +12,20 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable
 
-from dropout_tui.engine.evaluation.modes import MODE_NAMES, MODES, Mode
+from dropout_tui.engine.evaluation.modes import MODE_NAMES, MODES, REGRESSION, Mode
 from dropout_tui.tui.fmt import finite, num, sparkline
 from dropout_tui.tui.redraw import MODES as MODES_PANE
 from dropout_tui.tui.run_state import RunState
 
 COLUMNS = ("mode", "acc %", "loss", "ECE", "Δacc", "trend", "note")
+# Regression: the MC row's predictive numbers take the note's place (80 columns hold no more).
+REGRESSION_COLUMNS = ("mode", "RMSE", "MAE", "ΔRMSE", "trend", "MC std", "NLL", "cov90")
 TREND_WIDTH = 6  # the last evaluations shown
-REFERENCE = "inference"  # Δacc is measured against this mode
+REFERENCE = "inference"  # Δacc and ΔRMSE are measured against this mode
 # Every row's trend shares one scale, at least this tall (accuracy): a 0.3-point wobble stays a ripple.
 TREND_MIN_SPAN = 0.02
+# Regression: RMSE has the targets' units, so the least span is relative: 2% of the largest RMSE shown.
+TREND_MIN_SPAN_RELATIVE = 0.02
 assert REFERENCE in MODE_NAMES
 
 
@@ -25,46 +33,60 @@ class ModesPane(Vertical):
     """The modes table: one row per registered mode, all trends on one stated scale."""
 
     draws: ClassVar[frozenset[str]] = frozenset({MODES_PANE})
+    _columns: tuple[str, ...] = ()
 
     def compose(self) -> ComposeResult:
         yield DataTable(id="modes-table", cursor_type="none", zebra_stripes=False, show_cursor=False)
 
     def on_mount(self) -> None:
         self.border_title = "Modes (test set)"
-        table = self.query_one(DataTable)
-        table.add_columns(*COLUMNS)
         self.update_from(None)
 
     def update_from(self, state: RunState | None) -> None:
         table = self.query_one(DataTable)
-        table.clear()
+        regression = state is not None and state.regression
+        columns = REGRESSION_COLUMNS if regression else COLUMNS
+        if columns != self._columns:  # run_started told the task: the columns switch once
+            table.clear(columns=True)
+            table.add_columns(*columns)
+            self._columns = columns
+        else:
+            table.clear()
         modes = state.latest_modes if state else {}
-        reference = finite(modes.get(REFERENCE, {}).get("accuracy"))
-        trends = {mode.name: state.mode_trend(mode.name)[-TREND_WIDTH:] if state else [] for mode in MODES}
-        scale = trend_scale(list(trends.values()))
+        key = "rmse" if regression else "accuracy"
+        reference = finite(modes.get(REFERENCE, {}).get(key))
+        trends = {mode.name: state.mode_trend(mode.name, key)[-TREND_WIDTH:] if state else [] for mode in MODES}
+        scale = trend_scale(list(trends.values()), relative=regression)
+        row = regression_row if regression else mode_row
         for mode in MODES:
             trend = sparkline(trends[mode.name], *scale) if scale else ""
-            table.add_row(*mode_row(mode, modes.get(mode.name), reference, trend, state), key=mode.name)
+            table.add_row(*row(mode, modes.get(mode.name), reference, trend, state), key=mode.name)
         self.border_subtitle = _note(state, scale)
 
 
-def trend_scale(trends: list[list[float | None]]) -> tuple[float, float] | None:
-    """One (low, high) for every row's sparkline, at least TREND_MIN_SPAN tall; None with nothing to draw."""
+def trend_scale(trends: list[list[float | None]], relative: bool = False) -> tuple[float, float] | None:
+    """One (low, high) for every row's sparkline, at least TREND_MIN_SPAN tall (``relative``: that share of the
+    largest value, for RMSEs in the targets' units); None with nothing to draw."""
     values = [value for trend in trends for value in trend if value is not None]
     if not values:
         return None
     low, high = min(values), max(values)
-    if high - low < TREND_MIN_SPAN:
+    least = TREND_MIN_SPAN_RELATIVE * max(abs(low), abs(high)) if relative else TREND_MIN_SPAN
+    if high - low < least:
         middle = (low + high) / 2
-        low, high = middle - TREND_MIN_SPAN / 2, middle + TREND_MIN_SPAN / 2
+        low, high = middle - least / 2, middle + least / 2
     return low, high
+
+
+def _label(metrics: dict | None, mode: Mode) -> str:
+    samples = metrics.get("samples") if metrics else None
+    return f"{mode.name} (T={samples})" if samples is not None else mode.name
 
 
 def mode_row(
     mode: Mode, metrics: dict | None, reference: float | None, trend: str, state: RunState | None
 ) -> tuple[str, ...]:
-    samples = metrics.get("samples") if metrics else None
-    label = f"{mode.name} (T={samples})" if samples is not None else mode.name
+    label = _label(metrics, mode)
     if not metrics:
         return (label, "-", "-", "-", "-", trend, "")
     accuracy = finite(metrics.get("accuracy"))
@@ -76,6 +98,27 @@ def mode_row(
     delta_text = "" if mode.name == REFERENCE else num(delta, "+.1f")
     loss, ece = num(metrics.get("loss")), num(metrics.get("ece"))
     return (label, acc_text, loss, ece, delta_text, trend, row_note(mode, metrics))
+
+
+def regression_row(
+    mode: Mode, metrics: dict | None, reference: float | None, trend: str, state: RunState | None
+) -> tuple[str, ...]:
+    """RMSE (± its spread over R repeats), MAE, the RMSE's change in % of the inference RMSE (any units); the MC
+    row adds its predictive std, the Gaussian NLL and the share of targets inside the central 90% interval."""
+    label = _label(metrics, mode)
+    if not metrics:
+        return (label, "-", "-", "-", trend, "", "", "")
+    rmse = finite(metrics.get("rmse"))
+    spread = finite(metrics.get("rmse_std"))
+    rmse_text = num(rmse, ".4g") + (f"±{spread:.1g}" if spread is not None else "")
+    delta = None if rmse is None or not reference else 100 * (rmse - reference) / reference
+    delta_text = "" if mode.name == REFERENCE else num(delta, "+.1f") + ("%" if delta is not None else "")
+    predictive = ("", "", "")
+    if "coverage_90" in metrics:
+        coverage = finite(metrics.get("coverage_90"))
+        covered = "-" if coverage is None else f"{100 * coverage:.0f}%"
+        predictive = (num(metrics.get("std"), ".3g"), num(metrics.get("nll"), ".3g"), covered)
+    return (label, rmse_text, num(metrics.get("mae"), ".4g"), delta_text, trend, *predictive)
 
 
 def row_note(mode: Mode, metrics: dict) -> str:
@@ -94,5 +137,9 @@ def _note(state: RunState | None, scale: tuple[float, float] | None) -> str:
         return "this model has no stochastic layers: every mode equals inference"
     if not state.evaluations:
         return "waiting for the first evaluation"
+    epoch = state.evaluations[-1].epoch
+    if state.task == REGRESSION:
+        trends = f"; trends RMSE {scale[0]:.3g}-{scale[1]:.3g}" if scale else ""
+        return f"after epoch {epoch}; ΔRMSE: % of {REFERENCE}'s{trends}"
     trends = f"; trends {100 * scale[0]:.1f}-{100 * scale[1]:.1f}%" if scale else ""
-    return f"after epoch {state.evaluations[-1].epoch}; Δacc: points vs {REFERENCE}{trends}"
+    return f"after epoch {epoch}; Δacc: points vs {REFERENCE}{trends}"

@@ -52,14 +52,23 @@ class ProbePane(Vertical):
         picture = render_image(probe.image, probe.image_shape, no_color=bool(os.environ.get("NO_COLOR")))
         image.display = picture is not None
         image.show(picture or "")
-        facts.show(probe_facts(probe, picture is None))
         width = max(10, self.content_size.width or 30)
-        detail.show(probe_detail(probe, state.stochastic if state else None, width))
+        stochastic = state.stochastic if state else None
+        if probe.task == "regression":
+            facts.show(regression_facts(probe))
+            detail.show(regression_detail(probe, stochastic, width))
+            return
+        facts.show(probe_facts(probe, picture is None))
+        detail.show(probe_detail(probe, stochastic, width))
+
+
+def _predicted_probability(probe: SampleProbe) -> float | None:
+    probs, predicted = probe.inference_probs, probe.predicted
+    return probs[predicted] if predicted is not None and 0 <= predicted < len(probs) else None
 
 
 def probe_facts(probe: SampleProbe, no_picture: bool) -> str:
-    probs = probe.inference_probs
-    confidence = probs[probe.predicted] if 0 <= probe.predicted < len(probs) else None
+    confidence = _predicted_probability(probe)
     verdict = "right" if probe.predicted == probe.label else "wrong"
     lines = [
         f"label {probe.label}",
@@ -73,8 +82,7 @@ def probe_facts(probe: SampleProbe, no_picture: bool) -> str:
 
 
 def probe_detail(probe: SampleProbe, stochastic: bool | None, width: int) -> str:
-    probs = probe.inference_probs
-    reference = probs[probe.predicted] if 0 <= probe.predicted < len(probs) else None
+    reference = _predicted_probability(probe)
     spark = sparkline(probe.pass_probs, 0.0, 1.0, max(4, width - 2))
     ref_bar = sparkline([reference], 0.0, 1.0) if finite(reference) is not None else "·"
     votes = sorted(((count, cls) for cls, count in enumerate(probe.votes) if count), reverse=True)
@@ -90,6 +98,46 @@ def probe_detail(probe: SampleProbe, stochastic: bool | None, width: int) -> str
     if stochastic is False:
         lines.append("no stochastic layers: every pass is identical")
     return "\n".join(lines)
+
+
+def _first(values: list | None) -> float | None:
+    return finite(values[0]) if values else None
+
+
+def regression_facts(probe: SampleProbe) -> str:
+    target, off = _first(probe.target), _first(probe.inference_outputs)
+    outputs = len(probe.inference_outputs or [])
+    lines = [
+        f"target {num(target, '.4g')}" + (f" (output 1 of {outputs})" if outputs > 1 else ""),
+        f"dropout off: {num(off, '.4g')}",
+        f"MC mean {num(probe.mean, '.4g')} ± {num(probe.std, '.3g')}",
+        f"T={probe.samples} dropout-on passes",
+    ]
+    return "\n".join(lines)
+
+
+def regression_detail(probe: SampleProbe, stochastic: bool | None, width: int) -> str:
+    """The T predictions as a sparkline on one scale with the target and their mean; the target in stds."""
+    values = [finite(v) for v in probe.pass_values or []]
+    target, mean, std = _first(probe.target), finite(probe.mean), finite(probe.std)
+    known = [v for v in [*values, target, mean] if v is not None]
+    low, high = (min(known), max(known)) if known else (0.0, 1.0)
+    spark = sparkline(values, low, high, max(4, width - 2))
+    z = None if target is None or mean is None or not std else (target - mean) / std
+    lines = [
+        f"per pass, {num(low, '.3g')}..{num(high, '.3g')}:",
+        spark,
+        f"target {_bar(target, low, high)} {num(target, '.4g')}",
+        f"mean   {_bar(mean, low, high)} {num(mean, '.4g')}",
+        f"target = mean {num(z, '+.2f')} std",
+    ]
+    if stochastic is False:
+        lines.append("no stochastic layers: every pass is identical")
+    return "\n".join(lines)
+
+
+def _bar(value: float | None, low: float, high: float) -> str:
+    return sparkline([value], low, high) if value is not None else "·"
 
 
 def render_image(pixels: list, shape: list, no_color: bool = False) -> Text | None:

@@ -11,7 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from dropout_tui.engine.evaluation.modes import MODES
-from dropout_tui.tui.keys import EVERYWHERE, EXPLAIN, HELP, KEYS, MAIN, bindings, keys_for
+from dropout_tui.tui.keys import EVERYWHERE, EXPLAIN, HELP, KEYS, MAIN, UNCERTAINTY, bindings, keys_for
 
 RATE_RULE = "+/- shift each layer's own rate: next epoch while training, else at once"
 PANES = "fit: dropout on, epoch mean; train/test: dropout off; MI: mutual info."
@@ -29,8 +29,26 @@ def keys_line(where: str) -> str:
     return " · ".join(parts)
 
 
+def screens_line() -> Text:
+    """The other screens' keys in one line: 'Explain: r rerun · Uncertainty: e export · escape, q (or w, c) close them'
+    (each screen's own keys, the first word of what they do)."""
+    screens = ((EXPLAIN, "Explain"), (UNCERTAINTY, "Uncertainty"))
+    text = Text()
+    closing: list[list[str]] = []
+    for where, name in screens:
+        keys = keys_for(where)
+        own = [f"{key.shown} {key.description.split()[0]}" for key in keys if key.action != "close"]
+        text.append(f"{name}: ", style="bold")
+        text.append(", ".join(own) + " · ")
+        closing.append([key.shown for key in keys if key.action == "close"])
+    common = [key for key in closing[0] if all(key in keys for keys in closing)]
+    others = [key for keys in closing for key in keys if key not in common]
+    text.append(", ".join(common) + (f" (or {', '.join(others)})" if others else "") + " close them")
+    return text
+
+
 def help_content() -> RenderableType:
-    """The main screen's keys in two columns, the Explain screen's in a line, the modes, the panes' words.
+    """The main screen's keys in two columns, the other screens' in a line, the modes, the panes' words.
 
     22 rows: the help fits 80x24 without scrolling (tests/tui/test_documented_keys.py checks it).
     """
@@ -53,7 +71,7 @@ def help_content() -> RenderableType:
         modes.add_row(mode.name, mode.runs.replace("`", ""))
     return Group(
         keys,
-        Text.assemble(("Explain screen ", "bold"), keys_line(EXPLAIN)),
+        screens_line(),
         Text(RATE_RULE),
         modes,
         Text(PANES),

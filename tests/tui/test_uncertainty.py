@@ -1,0 +1,328 @@
+"""The Uncertainty screen (`c`) and the loss caption's decomposition: words checked against fixed numbers, the screen
+checked through the pilot on hand-built and recorded streams. No TensorFlow."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dropout_tui.engine.config import RunConfig
+from dropout_tui.engine.events import ModeEvaluation, event_from_json
+from dropout_tui.tui.app import DropoutApp, create_app
+from dropout_tui.tui.panes.loss import decomposition_text
+from dropout_tui.tui.redraw import RedrawPolicy
+from dropout_tui.tui.screens.uncertainty import (
+    REGRESSION_NOTE,
+    UncertaintyScreen,
+    calibration_sentence,
+    reliability_text,
+    score_table,
+    uncertainty_caption,
+)
+from tests.support import eventkit as ev
+from tests.support.eventkit import screen_text
+
+RUN = Path(__file__).parent / "fixtures" / "run.jsonl"
+
+
+def _score(auroc, aurc, at90, at50=1.0, at80=None, curve=None) -> dict:
+    coverage = {"0.5": at50, "0.8": at80 if at80 is not None else at90, "0.9": at90}
+    return {"auroc_error": auroc, "aurc": aurc, "accuracy_at_coverage": coverage, "curve": curve or []}
+
+
+def _block(scores: dict, ood: dict | None = None, reliability: dict | None = None) -> dict:
+    decomposition = {"entropy": 0.3, "expected_entropy": 0.2, "mutual_information": 0.1}
+    return {"reliability": reliability or {}, "scores": scores, "decomposition": decomposition, "ood": ood}
+
+
+MODES = {"inference": {"accuracy": 0.972}, "mc": {"accuracy": 0.972}}
+SCORES = {
+    "max_prob": _score(0.86, 0.020, 0.980),
+    "mc_max_prob": _score(0.88, 0.015, 0.985),
+    "entropy": _score(0.87, 0.016, 0.984),
+    "mutual_information": _score(0.91, 0.010, 0.991),
+}
+
+
+# ---------------------------------------------------------------- the caption, from fixed numbers
+
+
+def test_the_caption_says_what_the_numbers_show():
+    assert uncertainty_caption(_block(SCORES), MODES) == (
+        "Rejecting the 10% with the highest MI lifts MC accuracy from 97.2% to 99.1%; "
+        "MI separates errors better than max-prob: AUROC 0.91 vs 0.86."
+    )
+
+
+def test_the_caption_names_the_prediction_a_score_belongs_to_and_compares_with_the_runner_up():
+    scores = {"max_prob": _score(0.90, 0.01, 0.99), "mc_max_prob": _score(0.85, 0.02, 0.98)}
+    modes = {"inference": {"accuracy": 0.95}, "mc": {"accuracy": 0.96}}
+    assert uncertainty_caption(_block(scores), modes) == (
+        "Rejecting the 10% with the highest max-prob lifts dropout-off accuracy from 95.0% to 99.0%; "
+        "max-prob separates errors best: AUROC 0.90 vs MC max-prob 0.85."
+    )
+
+
+def test_equal_numbers_name_no_winner_and_close_ones_get_a_third_decimal():
+    scores = {"max_prob": _score(0.8517, 0.02, 0.95), "mc_max_prob": _score(0.8517, 0.02, 0.95)}
+    text = uncertainty_caption(_block(scores), MODES)
+    assert "max-prob and MC max-prob separate errors equally well: AUROC 0.852" in text
+    assert "highest max-prob" in text  # equal accuracy and AURC: the first score in the engine's order
+    close = {"max_prob": _score(0.871, 0.02, 0.95), "entropy": _score(0.874, 0.02, 0.95)}
+    assert "AUROC 0.874 vs 0.871" in uncertainty_caption(_block(close), MODES)
+
+
+def test_missing_values_are_left_out_never_shown_as_numbers():
+    scores = {"max_prob": _score(None, None, None, None), "entropy": _score(0.8, 0.03, 0.97)}
+    # No modes: the base accuracy comes from the score's own curve at coverage 1 (risk 0.05).
+    scores["entropy"]["curve"] = [[0.5, 0.0], [1.0, 0.05]]
+    assert uncertainty_caption(_block(scores), {}) == (
+        "Rejecting the 10% with the highest entropy lifts MC accuracy from 95.0% to 97.0%; "
+        "entropy separates errors with AUROC 0.80."
+    )
+    nothing = {"max_prob": _score(None, None, None, None)}
+    assert uncertainty_caption(_block(nothing), {}) == "AUROC undefined: errors or right answers are missing."
+    assert uncertainty_caption(_block({}), MODES) == "no score has numbers in this round"
+    assert uncertainty_caption(None) == "no uncertainty numbers in this round"
+    unknown_base = {"mutual_information": _score(None, 0.01, 0.99)}
+    assert uncertainty_caption(_block(unknown_base), {}).startswith(
+        "Keeping the 90% with the lowest MI gives MC accuracy 99.0%"
+    )
+
+
+def test_one_class_of_outcome_every_prediction_right():
+    scores = {name: _score(None, 0.0, 1.0) for name in ("max_prob", "mc_max_prob", "entropy", "mutual_information")}
+    modes = {"inference": {"accuracy": 1.0}, "mc": {"accuracy": 1.0}}
+    assert uncertainty_caption(_block(scores), modes) == (
+        "Rejecting the 10% with the highest max-prob leaves dropout-off accuracy at 100.0%; "
+        "every test prediction is right: there are no errors to find (AUROC undefined)."
+    )
+    wrong = {"inference": {"accuracy": 0.0}, "mc": {"accuracy": 0.0}}
+    scores = {name: _score(None, 1.0, 0.0, 0.0) for name in ("max_prob", "entropy")}
+    assert "every test prediction is wrong" in uncertainty_caption(_block(scores), wrong)
+
+
+def test_ood_is_said_only_when_the_run_has_ood_inputs():
+    assert "OOD" not in uncertainty_caption(_block(SCORES), MODES)
+    ood = {
+        "source": "noise",
+        "n": 100,
+        "scores": {
+            "max_prob": {"auroc": 0.60, "aupr": 0.5, "fpr95": 0.9},
+            "mutual_information": {"auroc": 0.79, "aupr": 0.8, "fpr95": 0.7},
+        },
+    }
+    assert uncertainty_caption(_block(SCORES, ood), MODES).endswith(
+        "; MI separates OOD inputs (noise) better than max-prob: AUROC 0.79 vs 0.60."
+    )
+
+
+def _bins(*filled: tuple[int, int, float, float]) -> dict:
+    """15 empty bins with some filled: (index, count, accuracy, confidence)."""
+    bins = [{"lo": k / 15, "hi": (k + 1) / 15, "count": 0, "accuracy": None, "confidence": None} for k in range(15)]
+    for index, count, accuracy, confidence in filled:
+        bins[index].update(count=count, accuracy=accuracy, confidence=confidence)
+    return {"bins": bins}
+
+
+def test_calibration_in_words_and_which_way_each_prediction_errs():
+    over = {**_bins((14, 10, 0.80, 0.97)), "ece": 0.17}
+    under = {**_bins((7, 10, 0.90, 0.50)), "ece": 0.40}
+    assert calibration_sentence({"inference": over, "mc": under}) == (
+        "MC raises ECE from 0.170 to 0.400 (dropout off over-confident, MC under-confident)"
+    )
+    better = {**_bins((13, 10, 0.85, 0.88)), "ece": 0.03}
+    assert calibration_sentence({"inference": over, "mc": better}) == (
+        "MC lowers ECE from 0.170 to 0.030 (both over-confident)"
+    )
+    assert calibration_sentence({"inference": {**over, "ece": None}, "mc": better}) == (
+        "calibration (both over-confident)"
+    )
+    assert calibration_sentence({}) is None
+
+
+def test_the_reliability_diagram_draws_bars_gaps_the_diagonal_and_the_histogram():
+    reliability = _bins((13, 5, 0.2, 0.9), (7, 20, 1.0, 0.5))
+    text = reliability_text(reliability, width=18, height=12).plain.splitlines()
+    assert len(text) == 12 and all(len(line) <= 18 for line in text)
+    column = [line[3 + 13] for line in text[:10]]  # bin 13: accuracy 0.2 under a confidence of 0.9
+    assert column[-2:] == ["█", "█"] and "░" in column  # the bar, then the over-confidence gap
+    assert [line[3 + 7] for line in text[:10]] == ["█"] * 10  # accuracy 1.0: a full bar
+    assert "·" in "".join(line[3] for line in text[:10])  # an empty bin shows the diagonal
+    assert text[10].startswith(" n│") and text[10][3 + 7] != " " and text[10][3] == " "
+    assert text[11].strip().startswith("0") and text[11].rstrip().endswith("1")
+    wide = reliability_text(reliability, width=60, height=30).plain
+    assert "over-confident" in wide and "under-confident" in wide  # what the colours mean, where there is room
+    assert "over ·ideal" in reliability_text(reliability, width=36, height=30).plain
+    assert reliability_text(None, 30, 12).plain == "waiting for the first evaluation"
+
+
+def test_the_score_table_has_ood_columns_only_with_ood_inputs():
+    from rich.console import Console
+
+    def render(block) -> str:
+        console = Console(width=100, record=True, color_system=None)
+        console.print(score_table(block))
+        return console.export_text()
+
+    plain = render(_block(SCORES))
+    assert "err AUROC" in plain and "acc@90%" in plain and "OOD AUROC" not in plain
+    assert "MI" in plain and "99.1" in plain and "0.910" in plain
+    ood = {"source": "x.npz", "n": 5, "scores": {"mutual_information": {"auroc": 0.7, "aupr": 0.6, "fpr95": None}}}
+    with_ood = render(_block(SCORES, ood))
+    assert "OOD AUROC" in with_ood and "FPR95" in with_ood and "0.700" in with_ood
+
+
+# ---------------------------------------------------------------- the loss caption
+
+
+def test_the_loss_caption_decomposes_fit_with_the_current_numbers():
+    assert decomposition_text(0.071, 0.050, 0.065, 0.081) == (
+        "fit 0.071 = clean train 0.050 + dropout 0.015 + drift 0.006; test 0.081: generalisation gap 0.031"
+    )
+    assert decomposition_text(0.060, 0.050, 0.065, 0.045) == (
+        "fit 0.060 = clean train 0.050 + dropout 0.015 - drift 0.005; test 0.045: generalisation gap -0.005"
+    )
+    # A stream recorded before train_loss_dropout existed: one term for both.
+    assert decomposition_text(0.071, 0.050, None, 0.081) == (
+        "fit 0.071 = clean train 0.050 + dropout and drift 0.021; test 0.081: generalisation gap 0.031"
+    )
+    assert decomposition_text(float("nan"), 0.05, 0.06, float("inf")).startswith("fit nan = clean train 0.050")
+
+
+# ---------------------------------------------------------------- the screen
+
+
+def _app(tmp_path, events, **config) -> DropoutApp:
+    app = create_app(RunConfig(**{"epochs": 5, **config}), export_dir=tmp_path / "export", replay=events)
+    app.animation_level = "none"
+    return app
+
+
+def _stream(rounds: int = 2) -> list:
+    events = [ev.run_started()]
+    for n in range(1, rounds + 1):
+        events += ev.epoch(n, uncertainty=ev.uncertainty(seed=n))
+    return events + [ev.probe()]
+
+
+async def test_c_opens_the_screen_and_escape_c_or_q_close_it(tmp_path):
+    app = _app(tmp_path, _stream())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        for close in ("escape", "c", "q"):
+            await pilot.press("c")
+            await pilot.pause()
+            assert isinstance(app.screen, UncertaintyScreen)
+            text = screen_text(app)
+            assert "Uncertainty after epoch 2" in text and "OOD: noise" in text
+            for word in ("max-prob", "MC max-prob", "entropy", "MI", "err AUROC", "OOD AUROC", "Risk vs coverage"):
+                assert word in text, word
+            assert "Rejecting the 10%" in text.replace("\n", " ")
+            await pilot.press(close)
+            await pilot.pause()
+            assert app.screen is app.screen_stack[0] and app.is_running  # q closes the screen, it does not quit
+        await pilot.press("c", "space")  # the main screen's keys do nothing on this screen
+        assert app.controls.pending_commands() == [] and not app.controls.paused
+
+
+async def test_every_number_on_the_screen_comes_from_the_recorded_stream(tmp_path):
+    events = [event_from_json(line) for line in RUN.read_text(encoding="utf-8").splitlines()]
+    last = [e for e in events if isinstance(e, ModeEvaluation)][-1]
+    app = create_app(RunConfig(epochs=3, seed=0), export_dir=tmp_path, replay=RUN)
+    app.animation_level = "none"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("c")
+        await pilot.pause()
+        text = " ".join(screen_text(app).split())
+        caption = uncertainty_caption(last.uncertainty, last.modes)
+        assert " ".join(caption.split()) in text
+        for name, entry in last.uncertainty["scores"].items():
+            assert f"{entry['auroc_error']:.3f}" in text, name
+            assert f"{100 * entry['accuracy_at_coverage']['0.9']:.1f}" in text, name
+        for name, entry in last.uncertainty["ood"]["scores"].items():
+            assert f"{entry['fpr95']:.3f}" in text, name
+        assert f"ECE {last.uncertainty['reliability']['mc']['ece']:.3f}" in text
+
+
+async def test_e_on_the_screen_exports_the_block_and_an_svg_of_this_screen(tmp_path):
+    app = _app(tmp_path, _stream())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("c")
+        await pilot.pause()
+        await pilot.press("e")
+        await pilot.pause()
+        (results,) = (tmp_path / "export").glob("dropout-tui-uncertainty-*.json")
+        svg = results.with_suffix(".svg").read_text().replace("&#160;", " ")
+        assert "Risk" in svg and "err" in svg and "Loss by epoch" not in svg
+        data = json.loads(results.read_text())
+        assert data["uncertainty"] == json.loads(json.dumps(ev.uncertainty(seed=2)))
+        assert [h["uncertainty"] is not None for h in data["history"]] == [True, True]
+        assert data["task"] == "classification"
+        assert isinstance(app.screen, UncertaintyScreen)
+
+
+async def test_a_regression_run_has_no_screen_and_the_key_says_why(tmp_path):
+    app = _app(tmp_path, ev.regression_run(), task="regression")
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.pause()
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.screen is app.screen_stack[0]
+        assert [n.message for n in app._notifications][-1] == REGRESSION_NOTE
+
+
+async def test_the_screen_waits_for_the_first_round_then_fills_in(tmp_path):
+    app = _app(tmp_path, [ev.run_started()])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("c")
+        await pilot.pause()
+        assert "waiting for the first evaluation" in screen_text(app)
+        for event in ev.epoch(1, uncertainty=ev.uncertainty()):
+            app._buffer.put(event)
+        await pilot.pause(0.3)
+        assert "Uncertainty after epoch 1" in screen_text(app)
+
+
+async def test_a_new_round_waits_for_the_gap_between_epochs_while_training(tmp_path):
+    app = _app(tmp_path, _stream(1))
+    app.planner.policy = RedrawPolicy(training_defer=0.6, epoch_defer=0.6)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("c")
+        await pilot.pause()
+        assert "after epoch 1" in screen_text(app)
+        app.state.live, app.state.state = True, "running"  # as if the engine were training
+        app._buffer.put(ModeEvaluation(epoch=2, modes=ev.modes(0.9), uncertainty=ev.uncertainty(seed=5)))
+        await pilot.pause(0.25)
+        assert "after epoch 1" in screen_text(app)  # heavy: held while training (tui/redraw.py)
+        await pilot.pause(0.8)
+        assert "after epoch 2" in screen_text(app)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 60)])
+async def test_the_screen_fits_every_size(tmp_path, size):
+    app = create_app(RunConfig(epochs=3, seed=0), export_dir=tmp_path, replay=RUN)
+    app.animation_level = "none"
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("c")
+        await pilot.pause()
+        screen = app.screen
+        for selector in ("#unc-table", "#unc-caption", "#unc-decomposition", "#unc-charts"):
+            region = screen.query_one(selector).region
+            assert region.height > 0 and region.bottom <= size[1] - 1, selector  # above the footer
+        text = screen_text(app)
+        assert "…" not in text.split("\n", 1)[1]  # nothing cut below the head line
+        assert "Reliability" in text or size[0] < 100
+        assert "◆ MI" in text and "FPR95" in text
+
+
+async def test_no_color_renders_the_screen(tmp_path, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = _app(tmp_path, _stream())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("c")
+        await pilot.pause()
+        svg = app.export_screenshot().replace("&#160;", " ")
+        assert "Risk vs coverage" in svg and "err AUROC" in svg and app.is_running
