@@ -7,32 +7,38 @@ layout and a "loading TensorFlow" status at once.
 
 from __future__ import annotations
 
-import asyncio
-import signal
 import time
 import traceback
 from collections.abc import Iterable
 from pathlib import Path
 
 from textual import on, work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import ComposeResult, SystemCommand
 from textual.command import CommandPalette
 from textual.containers import Horizontal
 from textual.events import Resize
-from textual.notifications import Notify
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.errors import describe_error
 from dropout_tui.engine.events import Failed, SamplesChanged
 from dropout_tui.engine.limits import LIMITS, SAMPLES_FACTOR, scaled_samples
-from dropout_tui.engine.quiet import drain_native_stderr, redirect_native_stderr
+from dropout_tui.engine.quiet import drain_native_stderr
 from dropout_tui.engine.run.controls import Controls
 from dropout_tui.tui import export as exporting
 from dropout_tui.tui.bridge import EventBuffer
-from dropout_tui.tui.keys import COMMAND_PALETTE, EVERYWHERE, EXPLAIN, KEYS, MAIN, bindings, main_only_actions
+from dropout_tui.tui.keys import (
+    COMMAND_PALETTE,
+    EVERYWHERE,
+    EXPLAIN,
+    KEYS,
+    MAIN,
+    UNCERTAINTY,
+    bindings,
+    main_only_actions,
+)
 from dropout_tui.tui.panes.loss import LossPane
 from dropout_tui.tui.panes.modes import ModesPane
 from dropout_tui.tui.panes.probe import ProbePane
@@ -42,10 +48,10 @@ from dropout_tui.tui.redraw import LOG, LOSS, MODES, PROBE, STATUS, RedrawPlanne
 from dropout_tui.tui.replay import Replay, load_events
 from dropout_tui.tui.run_state import ExplainFailed, ExplainFinished, ExplainNews, RunState
 from dropout_tui.tui.screens.explain import ExplainJob, ExplainScreen
+from dropout_tui.tui.screens.uncertainty import REGRESSION_NOTE, UncertaintyScreen
+from dropout_tui.tui.terminal import TerminalApp
 
 NARROW_WIDTH = 120  # below this the log pane shares the bottom row with the modes table
-MIN_WIDTH, MIN_HEIGHT = 80, 24  # below this the panes clip: say so instead of drawing them
-NOTICE_SECONDS = 3.0  # a key's answer; failures stay longer
 MAIN_ONLY = main_only_actions()
 
 
@@ -106,13 +112,24 @@ class KeyActions:
         self.controls.probe(which)
 
     def action_export(self) -> None:
+        self.export_results()
+
+    def export_results(self, prefix: str = "dropout-tui") -> None:
+        """The results JSON and an SVG of the screen on top (the main screen, or the Uncertainty screen)."""
         try:
-            result = exporting.export(self.state, self.export_screenshot(), self.export_dir)
+            result = exporting.export(self.state, self.export_screenshot(), self.export_dir, prefix=prefix)
         except OSError as error:
             where = error.filename or self.export_dir
             self.notify(f"export failed: {error.strerror or error} ({where})", severity="error", timeout=8)
             return
         self.notify(f"wrote {result.results.name} and .svg (in {result.results.parent})")
+
+    def action_uncertainty(self) -> None:
+        if self.state.regression:
+            self.notify(REGRESSION_NOTE)
+            return
+        if not any(isinstance(screen, UncertaintyScreen) for screen in self.screen_stack):
+            self.push_screen(UncertaintyScreen(self.state))
 
     def action_explain(self) -> None:
         # One Explain screen at a time, one explain run at a time: the run starts on the first visit only.
@@ -126,23 +143,14 @@ class KeyActions:
         # Classes live on the bottom row so a toggle restyles two panes, not the screen.
         self.query_one("#bottom").toggle_class("-show-log")
 
-    def action_toggle_theme(self) -> None:
-        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
-
     def action_help(self) -> None:
         from dropout_tui.tui.screens.help import HelpScreen
 
         if not any(isinstance(screen, HelpScreen) for screen in self.screen_stack):
             self.push_screen(HelpScreen())
 
-    async def action_quit(self, code: int = 0) -> None:
-        # Wake a paused or serving engine so the worker returns within a batch.
-        self.controls.cancel()
-        self.explain.cancel()
-        self.exit(code, return_code=code)
 
-
-class DropoutApp(KeyActions, App[int]):
+class DropoutApp(KeyActions, TerminalApp):
     """Layout, the engine and explain workers, and the tick that drains their results and redraws.
 
     Workers only append to one EventBuffer; every tick (tui/redraw.py decides
@@ -154,7 +162,6 @@ class DropoutApp(KeyActions, App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "dropout-tui"
     BINDINGS = bindings(MAIN, EVERYWHERE)
-    NOTIFICATION_TIMEOUT = NOTICE_SECONDS
 
     def __init__(
         self, config: RunConfig, export_dir: str | Path = "dropout-tui-export", replay: Replay | None = None
@@ -168,7 +175,6 @@ class DropoutApp(KeyActions, App[int]):
         self.explain = ExplainJob(self, self._buffer.put, config.seed)
         self.planner = RedrawPlanner()
         self._replay = None if replay is None else load_events(replay)
-        self._native_captured = False  # fd 2 goes to a file only under run(), not run_test()
         self._samples_asked: int | None = None  # the T the last t/T asked for, until the engine confirms it
         self._announced: Failed | None = None
 
@@ -182,16 +188,13 @@ class DropoutApp(KeyActions, App[int]):
             yield ModesPane(id="modes-pane")
             yield LogPane(id="log-pane")
         yield Footer()
-        yield Static("", id="too-small")
+        yield self.too_small_notice()
 
     def on_mount(self) -> None:
+        super().on_mount()
         self._panes = [StatusBar, LossPane, ProbePane, ModesPane, LogPane]
         self._panes = [self.query_one(kind) for kind in self._panes]
         self.begin_capture_print(self.query_one(LogPane), stdout=True, stderr=True)
-        if self._native_captured:  # a real terminal (run(), not run_test()): own SIGINT/SIGTERM
-            loop = asyncio.get_running_loop()
-            for number in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(number, self._on_signal, number)
         self.set_interval(self.planner.policy.tick, self._tick)
         if self._replay is not None:
             for event in self._replay:
@@ -203,38 +206,14 @@ class DropoutApp(KeyActions, App[int]):
         self.planner.request({LOSS, STATUS})
         self._tick()
 
-    def on_unmount(self) -> None:
-        # However the app ends (quit, crash, a test's teardown), no worker may outlive it:
-        # a serving Session would keep the interpreter from exiting.
+    def stop_workers(self) -> None:
+        # Wake a paused or serving engine so the worker returns within a batch.
         self.controls.cancel()
         self.explain.cancel()
 
     def on_resize(self, event: Resize) -> None:
-        width, height = event.size
-        self.query_one("#bottom").set_class(width < NARROW_WIDTH, "-narrow")
-        small = width < MIN_WIDTH or height < MIN_HEIGHT
-        if small:
-            self.query_one("#too-small", Static).update(
-                # Short lines: centred text that wraps on its own reads badly at 40 columns.
-                f"dropout-tui needs at least {MIN_WIDTH}x{MIN_HEIGHT};\nthis terminal is {width}x{height}.\n\n"
-                "Training goes on; enlarge the\nwindow to see it (q quits)."
-            )
-        # The class lives on the main screen so the panes come back as soon as the terminal is large enough.
-        self.screen_stack[0].set_class(small, "-too-small")
-
-    def _on_signal(self, signum: int) -> None:
-        # Runs on the event loop, so the normal exit path restores the terminal; dropout_tui.tui.cli then
-        # leaves without TensorFlow's slow interpreter teardown.
-        self.controls.cancel()
-        self.explain.cancel()
-        self.exit(128 + signum, return_code=128 + signum)
-
-    def run(self, *args, **kwargs):  # type: ignore[override]
-        # Native TensorFlow logging writes to fd 2 and would tear the screen; the
-        # CLI does this already, other callers (bench scripts) get it here. Idempotent.
-        redirect_native_stderr()
-        self._native_captured = True
-        return super().run(*args, **kwargs)
+        super().on_resize(event)
+        self.query_one("#bottom").set_class(event.size.width < NARROW_WIDTH, "-narrow")
 
     # --- workers -------------------------------------------------------------
     @work(thread=True, exclusive=True, exit_on_error=False, name="engine")
@@ -288,14 +267,8 @@ class DropoutApp(KeyActions, App[int]):
                 pane.update_from(self.state)
         if EXPLAIN_PANE in panes and isinstance(self.screen, ExplainScreen):
             self.screen.update_from(self.explain.state)
-
-    def notify(self, message: str, *, title: str = "", severity="information", timeout=None, markup=False) -> None:
-        """A notice on the footer row (tui/app.tcss), plain text unless asked: engine messages may hold [brackets]."""
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
-
-    def on_notify(self, event: Notify) -> None:
-        # Runs before Textual adds the new notice: one notice at a time, the newest, never a stack over the panes.
-        self.clear_notifications()
+        if isinstance(self.screen, UncertaintyScreen) and self.screen.draws & panes:
+            self.screen.update_from(self.state)
 
     def draw_now(self, panes: set[str]) -> None:
         """Draw at once (a key's own effect), past the planner's throttles."""
@@ -321,8 +294,10 @@ class DropoutApp(KeyActions, App[int]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        where = EXPLAIN if isinstance(screen, ExplainScreen) else MAIN if screen is self.screen_stack[0] else None
-        target = screen if where == EXPLAIN else self
+        screens = {ExplainScreen: EXPLAIN, UncertaintyScreen: UNCERTAINTY}
+        where = next((name for kind, name in screens.items() if isinstance(screen, kind)), None)
+        where = where or (MAIN if screen is self.screen_stack[0] else None)
+        target = screen if where in screens.values() else self
         for key in KEYS:
             if key.where in (where, EVERYWHERE) and key.action != COMMAND_PALETTE:
                 # Parentheses, not brackets: the palette reads titles as markup and "[e]" would vanish.

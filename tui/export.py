@@ -25,7 +25,8 @@ class ExportResult:
 
 
 def results_dict(state: RunState) -> dict:
-    """The headless summary's fields, the rates and T in use, and the per-epoch history of every mode."""
+    """The headless summary's fields, the rates and T in use, and the per-round history of every mode and of the
+    uncertainty block (docs/headless.md, "summary")."""
     started = state.started
     if state.summary is not None:
         summary = state.summary.to_dict()
@@ -39,12 +40,12 @@ def results_dict(state: RunState) -> dict:
             "seconds": state.finished.seconds if state.finished else sum(e.seconds for e in state.epochs),
             "stochastic_layers": started.stochastic_layers if started else [],
             "modes": state.latest_modes,
+            "task": state.task,
+            "uncertainty": state.uncertainty,
+            "augmentation_layers": started.augmentation_layers if started else [],
         }
     # The rates in use now (the keys move them), the same ones every pane shows.
-    summary["stochastic_layers"] = [
-        {**layer, "rate": state.rates[layer["name"]]} if layer.get("name") in state.rates else layer
-        for layer in summary.get("stochastic_layers") or []
-    ]
+    summary["stochastic_layers"] = [with_rates(layer, state.rates) for layer in summary.get("stochastic_layers") or []]
     return json_safe(
         {
             **summary,
@@ -53,7 +54,9 @@ def results_dict(state: RunState) -> dict:
             "rates": state.rates,
             "samples": state.samples,
             "config": state.config.to_dict(),
-            "history": [{"epoch": ev.epoch, "modes": ev.modes} for ev in state.evaluations],
+            "history": [
+                {"epoch": ev.epoch, "modes": ev.modes, "uncertainty": ev.uncertainty} for ev in state.evaluations
+            ],
             "epochs": [e.to_dict() for e in state.epochs],
             "rate_changes": [r.to_dict() for r in state.rate_changes],
             "probe": state.probe.to_dict() if state.probe else None,
@@ -61,15 +64,29 @@ def results_dict(state: RunState) -> dict:
     )
 
 
-def export(state: RunState, svg: str, directory: Path, now: float | None = None) -> ExportResult:
-    """Write both files into ``directory`` (created if needed); raises OSError on failure."""
+def with_rates(layer: dict, rates: dict[str, float]) -> dict:
+    """A stochastic layer's entry with the rates in use (rate handles as in run_started.rates)."""
+    name = layer.get("name")
+    if layer.get("kind") == "recurrent":
+        handles = {part: f"{name}.{part}" for part in ("dropout", "recurrent_dropout")}
+        return {**layer, **{part: rates[handle] for part, handle in handles.items() if handle in rates}}
+    return {**layer, "rate": rates[name]} if name in rates else layer
+
+
+def export(
+    state: RunState, svg: str, directory: Path, now: float | None = None, prefix: str = "dropout-tui"
+) -> ExportResult:
+    """Write both files into ``directory`` (created if needed); raises OSError on failure.
+
+    ``prefix`` names what the screenshot shows: ``dropout-tui`` (the main screen), ``dropout-tui-uncertainty``.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
-    stem = _free_stem(directory, f"dropout-tui-{stamp}")
+    stem = free_stem(directory, f"{prefix}-{stamp}")
     text = json.dumps(results_dict(state), indent=2, allow_nan=False) + "\n"
-    results = _atomic_write(directory / f"{stem}.json", text)
+    results = atomic_write(directory / f"{stem}.json", text)
     try:
-        screenshot = _atomic_write(directory / f"{stem}.svg", svg)
+        screenshot = atomic_write(directory / f"{stem}.svg", svg)
     except BaseException:
         # An export is the pair: a lone JSON next to an "export failed" message would only mislead.
         results.unlink(missing_ok=True)
@@ -89,14 +106,14 @@ def _file_mode() -> int:
 FILE_MODE = _file_mode()
 
 
-def _free_stem(directory: Path, stem: str) -> str:
+def free_stem(directory: Path, stem: str) -> str:
     candidate, counter = stem, 1
     while (directory / f"{candidate}.json").exists() or (directory / f"{candidate}.svg").exists():
         candidate, counter = f"{stem}-{counter}", counter + 1
     return candidate
 
 
-def _atomic_write(path: Path, text: str) -> Path:
+def atomic_write(path: Path, text: str) -> Path:
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
@@ -109,3 +126,7 @@ def _atomic_write(path: Path, text: str) -> Path:
         Path(temp).unlink(missing_ok=True)
         raise
     return path
+
+
+# The names these had before other exports (sweep, compare) reused them.
+_free_stem, _atomic_write = free_stem, atomic_write

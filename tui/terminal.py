@@ -1,0 +1,85 @@
+"""What every dropout-tui app does with its terminal: signals, a size floor, one notice at a time, quitting.
+
+The train/inspect app and the sweep/compare app differ in their panes and
+workers; how they share the terminal is said once here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+from textual.app import App
+from textual.events import Resize
+from textual.notifications import Notify
+from textual.widgets import Static
+
+from dropout_tui.engine.quiet import redirect_native_stderr
+
+MIN_WIDTH, MIN_HEIGHT = 80, 24  # below this the panes clip: say so instead of drawing them
+NOTICE_SECONDS = 3.0  # a key's answer; failures stay longer
+
+
+class TerminalApp(App[int]):
+    """A dropout-tui app: subclasses say what goes on while the window is too small and what to stop on quit."""
+
+    NOTIFICATION_TIMEOUT = NOTICE_SECONDS
+    GOES_ON = "Training goes on"  # the too-small message's promise
+
+    _native_captured = False  # fd 2 goes to a file only under run(), not run_test()
+
+    def stop_workers(self) -> None:
+        """Wake and end every worker (a paused or serving engine, a child process) so the app can exit."""
+
+    def too_small_notice(self) -> Static:
+        return Static("", id="too-small")
+
+    def on_mount(self) -> None:
+        if self._native_captured:  # a real terminal (run(), not run_test()): own SIGINT/SIGTERM
+            loop = asyncio.get_running_loop()
+            for number in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(number, self._on_signal, number)
+
+    def on_unmount(self) -> None:
+        # However the app ends (quit, crash, a test's teardown), no worker may outlive it.
+        self.stop_workers()
+
+    def on_resize(self, event: Resize) -> None:
+        width, height = event.size
+        small = width < MIN_WIDTH or height < MIN_HEIGHT
+        if small:
+            self.query_one("#too-small", Static).update(
+                # Short lines: centred text that wraps on its own reads badly at 40 columns.
+                f"dropout-tui needs at least {MIN_WIDTH}x{MIN_HEIGHT};\nthis terminal is {width}x{height}.\n\n"
+                f"{self.GOES_ON}; enlarge the\nwindow to see it (q quits)."
+            )
+        # The class lives on the main screen so the panes come back as soon as the terminal is large enough.
+        self.screen_stack[0].set_class(small, "-too-small")
+
+    def _on_signal(self, signum: int) -> None:
+        # Runs on the event loop, so the normal exit path restores the terminal; dropout_tui.tui.cli then
+        # leaves without TensorFlow's slow interpreter teardown.
+        self.stop_workers()
+        self.exit(128 + signum, return_code=128 + signum)
+
+    def run(self, *args, **kwargs):  # type: ignore[override]
+        # Native TensorFlow logging writes to fd 2 and would tear the screen; the
+        # CLI does this already, other callers (bench scripts) get it here. Idempotent.
+        redirect_native_stderr()
+        self._native_captured = True
+        return super().run(*args, **kwargs)
+
+    def notify(self, message: str, *, title: str = "", severity="information", timeout=None, markup=False) -> None:
+        """A notice on the footer row, plain text unless asked: engine messages may hold [brackets]."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def on_notify(self, event: Notify) -> None:
+        # Runs before Textual adds the new notice: one notice at a time, the newest, never a stack over the panes.
+        self.clear_notifications()
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+
+    async def action_quit(self, code: int = 0) -> None:
+        self.stop_workers()
+        self.exit(code, return_code=code)
