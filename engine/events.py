@@ -235,6 +235,26 @@ class Summary(Event):
         return {"event": self.EVENT, **json_safe(self.payload())}
 
 
+@dataclass(frozen=True)
+class SweepStarted(Event):
+    """The sweep's plan: the first line of a sweep stream."""
+
+    EVENT = "sweep_started"
+    rates: list  # in --rates order
+    jobs: int  # runs at once (capped by the CPU cores and the number of rates)
+    config: dict  # the options every run shares (``rate`` is each run's own)
+    notes: list = field(default_factory=list)  # plain sentences, e.g. a --jobs cap
+
+
+@dataclass(frozen=True)
+class SweepSummary(Event):
+    """The last line of a sweep: every rate that finished, in --rates order, with its run's summary."""
+
+    EVENT = "sweep_summary"
+    rates: list  # [{"rate": r, "summary": <the run's summary object>}]
+    complete: bool  # every rate finished (false after a stop, a cancel or a failed run)
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.EVENT: cls
     for cls in (
@@ -252,6 +272,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         Finished,
         Failed,
         Summary,
+        SweepStarted,
+        SweepSummary,
     )
 }
 

@@ -14,7 +14,7 @@ from importlib import metadata
 
 from dropout_tui.engine import quiet
 from dropout_tui.engine.errors import ConfigError
-from dropout_tui.tui.options import add_options, config_from_args
+from dropout_tui.tui.options import add_command_options, add_options, config_from_args, sweep_config_from_args
 from dropout_tui.tui.process import flush_and_exit
 
 EXIT_USAGE = 2
@@ -74,6 +74,22 @@ def build_parser() -> argparse.ArgumentParser:
         "explain", help="test every common claim about test-time dropout, live", formatter_class=_HelpFormatter
     )
     add_options(explain, "explain")
+    sweep = commands.add_parser(
+        "sweep",
+        help="train at several dropout rates, one run each, and compare them side by side",
+        formatter_class=_HelpFormatter,
+        allow_abbrev=False,  # --rate must not pass for --rates: a sweep sets each run's rate itself
+    )
+    add_command_options(sweep, "sweep")
+    compare = commands.add_parser(
+        "compare",
+        help="open saved runs (exports from e, headless .jsonl) side by side",
+        formatter_class=_HelpFormatter,
+    )
+    compare.add_argument(
+        "files", nargs="+", metavar="FILE", help="results JSON from the e key, or a headless .jsonl (train or sweep)"
+    )
+    add_command_options(compare, "compare")
     return parser
 
 
@@ -90,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
             from dropout_tui.tui.explain_cli import run_explain
 
             return run_explain(args)  # ends the process itself on SIGINT/SIGTERM
+        if args.command in ("sweep", "compare"):
+            return _sweep_or_compare(args)
         config = config_from_args(args)
         if args.headless:
             from dropout_tui.tui.headless import run_headless
@@ -109,6 +127,26 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:  # Ctrl+C before the app or the run took the signal over
         return 128 + signal.SIGINT
+
+
+def _sweep_or_compare(args: argparse.Namespace) -> int:
+    """`sweep` (headless or the app) and `compare` (the same app on saved runs); bad input raises ConfigError."""
+    from dropout_tui.tui.sweep.app import create_sweep_app
+
+    if args.command == "compare":
+        from dropout_tui.tui.sweep.compare import load_runs
+
+        app = create_sweep_app(compare=load_runs(args.files), export_dir=args.export_dir)
+    else:
+        config = sweep_config_from_args(args)
+        if args.headless:
+            from dropout_tui.tui.sweep.headless import run_sweep_headless
+
+            return run_sweep_headless(config, args.rates, args.jobs, output=args.output, debug=args.debug)
+        app = create_sweep_app(config, rates=args.rates, jobs=args.jobs, export_dir=args.export_dir)
+    quiet.redirect_native_stderr()
+    app.run()
+    flush_and_exit(app.return_code or 0)
 
 
 if __name__ == "__main__":

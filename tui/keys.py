@@ -13,6 +13,8 @@ from textual.binding import Binding
 from dropout_tui.engine.limits import RATE_STEP
 
 MAIN, EXPLAIN, HELP, EVERYWHERE = "main screen", "Explain screen", "help screen", "everywhere"
+UNCERTAINTY = "Uncertainty screen"
+SWEEP = "sweep / compare"  # dropout-tui sweep and compare: their own app (tui/sweep/app.py)
 EXIT_INTERRUPTED = 130  # ctrl+c: like a shell's Ctrl+C (128 + SIGINT)
 COMMAND_PALETTE = "command_palette"  # Textual's own binding: documented here, bound by Textual
 
@@ -24,7 +26,7 @@ class Key:
     key: str  # Textual's key name: "plus", "question_mark", "ctrl+c"
     action: str  # the action it runs, arguments included: "rate(1)"
     description: str  # README, the help screen and the palette; short: the help shows two columns at 80 wide
-    where: str  # MAIN, EXPLAIN, HELP or EVERYWHERE
+    where: str  # MAIN, EXPLAIN, UNCERTAINTY, HELP or EVERYWHERE
     footer: str = ""  # the footer's label; empty: not in the footer
     group: str = ""  # footer keys with one group share one label ("+-Rate")
     display: str = ""  # how the key is written when it differs from ``key``
@@ -63,6 +65,7 @@ KEYS: tuple[Key, ...] = (
     Key("t", "samples(0.5)", "halve the MC samples T", MAIN, footer="T", group="T"),
     Key("T", "samples(2)", "double the MC samples T", MAIN, footer="T", group="T"),
     Key("w", "explain", "why? the Explain screen", MAIN, footer="Why"),
+    Key("c", "uncertainty", "uncertainty: calibration, OOD", MAIN),
     Key("e", "export", "export results JSON + SVG", MAIN, footer="Export"),
     Key("l", "toggle_log", "log pane / modes table", MAIN, footer="Log"),
     Key("s", "step", "step one epoch while paused", MAIN),
@@ -78,6 +81,18 @@ KEYS: tuple[Key, ...] = (
     Key("escape", "close", "close this screen", EXPLAIN, footer="Close"),
     Key("w", "close", "close this screen", EXPLAIN),
     Key("q", "close", "close this screen", EXPLAIN),
+    Key("e", "export", "export results JSON + SVG of this screen", UNCERTAINTY, footer="Export"),
+    Key("escape", "close", "close this screen", UNCERTAINTY, footer="Close"),
+    Key("c", "close", "close this screen", UNCERTAINTY),
+    Key("q", "close", "close this screen", UNCERTAINTY),
+    Key("q", "quit", "quit (exit code 0)", SWEEP, footer="Quit"),
+    Key("space", "pause", "pause / resume the sweep", SWEEP, footer="Pause"),
+    Key("m", "metric(1)", "chart the next metric", SWEEP, footer="Metric", group="Metric"),
+    Key("M", "metric(-1)", "chart the previous metric", SWEEP, footer="Metric", group="Metric"),
+    Key("e", "export", "export every rate: JSON + SVG", SWEEP, footer="Export"),
+    Key("x", "stop", "stop: evaluate this run, skip the rest", SWEEP, footer="Stop"),
+    Key("down", "scroll(1)", "scroll the table down", SWEEP, display="↓"),
+    Key("up", "scroll(-1)", "scroll the table up", SWEEP, display="↑"),
     Key("escape", "dismiss", "close this screen", HELP),
     Key("question_mark", "dismiss", "close this screen", HELP, display="?"),
     Key("q", "dismiss", "close this screen", HELP),

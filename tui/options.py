@@ -12,12 +12,20 @@ from dataclasses import dataclass, fields
 
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.data.datasets import DATASETS
-from dropout_tui.engine.limits import LIMITS
+from dropout_tui.engine.errors import ConfigError
+from dropout_tui.engine.limits import LIMITS, MAX_SWEEP_RATES
+from dropout_tui.engine.sweep.plan import DEFAULT_RATES, parse_rates, rates_argument
 
 RUNS = frozenset({"train", "inspect"})  # commands that start a run and accept the run options
 TRAIN = frozenset({"train"})
 INSPECT = frozenset({"inspect"})
 EXPLAIN = frozenset({"explain"})
+SWEEP = frozenset({"sweep"})
+COMPARE = frozenset({"compare"})
+# sweep takes every option of train but these, which the sweep sets per run itself.
+SWEEP_REPLACES = frozenset({"--rate"})
+# compare takes these options of other commands' rows: it opens files, it runs nothing.
+COMPARE_TAKES = frozenset({"--export-dir", "--debug"})
 FROM_CONFIG = object()  # the default is RunConfig's
 
 
@@ -38,6 +46,17 @@ def _limited(name: str):
 def _devices(text: str) -> int | str:
     """--devices: 'all' or a count within the engine's limit."""
     return "all" if text == "all" else _limited("devices")(text)
+
+
+def _rates(text: str) -> tuple[float, ...]:
+    """--rates: the engine's own check of a sweep's list (engine.sweep.parse_rates)."""
+    try:
+        return parse_rates(text)
+    except ConfigError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+_rates.__name__ = "rates"
 
 
 def _scale(text: str) -> float:
@@ -266,6 +285,25 @@ OPTIONS: tuple[Option, ...] = (
         metavar="DIR",
         default="dropout-tui-export",
     ),
+    Option(
+        "--rates",
+        "the dropout rates to train, one run each, separated by commas: each in "
+        f"{LIMITS['rate'].describe().removeprefix('in ')}, no repeats, at most {MAX_SWEEP_RATES}",
+        SWEEP,
+        "sweep",
+        type=_rates,
+        metavar="R,R,...",
+        default=rates_argument(DEFAULT_RATES),
+    ),
+    Option(
+        "--jobs",
+        "rates trained at once, each in its own process (at most one per CPU core)",
+        SWEEP,
+        "sweep",
+        type="jobs",
+        metavar="N",
+        default=1,
+    ),
     Option("--json", "print one JSON object instead of a table", EXPLAIN, "output", switch=True),
     Option("--debug", "show full tracebacks on errors", RUNS | EXPLAIN, "output", switch=True),
 )
@@ -290,3 +328,31 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         if option.field and args.command in option.commands
     }
     return RunConfig(command=args.command, **values).validate()
+
+
+def options_of(command: str) -> tuple[Option, ...]:
+    """The options a command takes: its own rows; sweep also train's (but --rate), compare a few output ones."""
+    if command == "sweep":
+        return tuple(
+            option
+            for option in OPTIONS
+            if command in option.commands or ("train" in option.commands and option.flag not in SWEEP_REPLACES)
+        )
+    if command == "compare":
+        return tuple(option for option in OPTIONS if command in option.commands or option.flag in COMPARE_TAKES)
+    return tuple(option for option in OPTIONS if command in option.commands)
+
+
+def add_command_options(parser: argparse.ArgumentParser, command: str) -> None:
+    """``add_options`` for the commands whose options come partly from other commands' rows (sweep, compare)."""
+    groups: dict[str, argparse._ArgumentGroup] = {}
+    for option in options_of(command):
+        if option.group not in groups:
+            groups[option.group] = parser.add_argument_group(option.group)
+        option.add_to(groups[option.group])
+
+
+def sweep_config_from_args(args: argparse.Namespace) -> RunConfig:
+    """The RunConfig every run of a sweep shares (each run sets its own rate)."""
+    values = {option.field: getattr(args, option.dest) for option in options_of("sweep") if option.field}
+    return RunConfig(command="train", **values).validate()

@@ -1,5 +1,6 @@
-"""README's "Options of train" table lists exactly the options `train --help` and `inspect --help` show, each with
-the default the help states and the commands it applies to (the model: harlequin's test_documented_flags)."""
+"""README's "Options of train" table lists exactly the options `train --help`, `inspect --help`, `sweep --help` and
+`compare --help` show, each with the default the help states and the commands it applies to (the model: harlequin's
+test_documented_flags). sweep takes train's options (but --rate) and its own, marked "(sweep)"."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from dropout_tui.tui import cli
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-COMMANDS = ("train", "inspect")
+COMMANDS = ("train", "inspect", "sweep", "compare")
 
 
 def _readme_rows() -> dict[str, tuple[str, str]]:
@@ -26,6 +27,7 @@ def _readme_rows() -> dict[str, tuple[str, str]]:
             continue
         cells = [cell.strip() for cell in re.split(r"(?<!\\)\|", line)[1:-1]]
         flag = cells[0].strip("`").split()[0]
+        assert flag not in rows, f"README's option table lists {flag} twice"
         rows[flag] = (cells[1], cells[2])
     return rows
 
@@ -52,12 +54,18 @@ def _shown_help(command: str, action: argparse.Action) -> str:
     return text % {"default": action.default} if "%(default)" in text else text
 
 
-def test_the_table_lists_exactly_the_options_of_train_and_inspect():
-    shown = set(_options("train")) | set(_options("inspect"))
-    assert set(_readme_rows()) == shown
+ALL_FLAGS = sorted(set().union(*(_options(command) for command in COMMANDS)))
 
 
-@pytest.mark.parametrize("flag", sorted(set(_options("train")) | set(_options("inspect"))))
+def test_the_table_lists_exactly_the_options_of_every_command():
+    assert set(_readme_rows()) == set(ALL_FLAGS)
+
+
+def test_sweep_takes_every_train_option_but_rate():
+    assert set(_options("sweep")) == set(_options("train")) - {"--rate"} | {"--rates", "--jobs"}
+
+
+@pytest.mark.parametrize("flag", ALL_FLAGS)
 def test_each_row_states_the_default_that_help_shows(flag):
     default_cell, meaning = _readme_rows()[flag]
     commands = [command for command in COMMANDS if flag in _options(command)]
@@ -72,7 +80,13 @@ def test_each_row_states_the_default_that_help_shows(flag):
     else:
         assert default_cell == f"`{action.default}`"
         assert f"(default: {action.default})" in help_text
-    # Where it applies: "(train)" for train-only rows, "inspect:" for inspect-only rows.
+    # Where it applies: "(train)" for train-only rows (sweep takes them too), "inspect:" for inspect-only rows,
+    # "(sweep)" for sweep-only rows.
+    commands = [command for command in commands if command != "compare"] or commands
+    if commands == ["sweep"]:
+        assert meaning.endswith("(sweep)"), flag
+        return
+    commands = [command for command in commands if command != "sweep"]
     if commands == ["train"]:
         assert meaning.endswith("(train)"), flag
     elif commands == ["inspect"]:

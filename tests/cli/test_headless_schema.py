@@ -19,25 +19,17 @@ from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.evaluation import uncertainty
 from dropout_tui.engine.evaluation.modes import MODE_NAMES, MODES, TASKS
 from dropout_tui.engine.events import EVENT_TYPES, EpochEnd, Notice, RateChanged, RateScheduled, SamplesChanged
+from dropout_tui.engine.limits import MAX_SWEEP_RATES
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "docs" / "headless.schema.json").read_text(encoding="utf-8"))
 DEFS = SCHEMA["$defs"]
 DOC = (ROOT / "docs" / "headless.md").read_text(encoding="utf-8")
-FIXTURE = ROOT / "tests" / "tui" / "fixtures" / "run.jsonl"
+FIXTURES = sorted((ROOT / "tests" / "tui" / "fixtures").glob("*.jsonl"))
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
+ALL_EVENT_TYPES = EVENT_TYPES  # train/inspect's events and the sweep's own
+SWEEP_RATES = (0.0, 0.3)
 TINY = ["--epochs", "2", "--hidden", "16", "--batch-size", "64", "--mc-samples", "5", "--repeats", "2"]
-
-# Fields added after tests/tui/fixtures/run.jsonl was recorded: the fixture may lack these, nothing else.
-FIXTURE_PREDATES = {
-    "run_started": {"task", "augmentation_layers", "replicas", "device_names", "rates"},
-    "run_started.config": {"task", "ood", "custom_objects", "devices"},
-    "stochastic_layers[]": {"kind"},
-    "epoch_end": {"train_loss_dropout"},
-    "mode_evaluation": {"seconds", "uncertainty"},
-    "sample_probe": {"task", "target", "inference_outputs", "pass_values"},
-    "summary": {"task", "uncertainty", "augmentation_layers"},
-}
 
 
 def _strict_json(line: str) -> dict:
@@ -66,8 +58,8 @@ def _problems(lines: list[str]) -> list[str]:
     return problems
 
 
-def _start(*args: str) -> subprocess.Popen:
-    command = [sys.executable, "-m", "dropout_tui.tui.cli", "train", "--headless", *args]
+def _start(*args: str, command_name: str = "train") -> subprocess.Popen:
+    command = [sys.executable, "-m", "dropout_tui.tui.cli", command_name, "--headless", *args]
     return subprocess.Popen(
         command,
         stdout=subprocess.PIPE,
@@ -89,11 +81,13 @@ def _regression_data(path: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> dict[str, tuple[int, str, str]]:
-    """One tiny classification run (with OOD) and one tiny regression run, side by side: name -> (exit, out, err)."""
+    """A tiny classification run (with OOD), a tiny regression run and a tiny sweep, side by side:
+    name -> (exit, out, err)."""
     data = _regression_data(tmp_path_factory.mktemp("regression") / "linear.npz")
     processes = {
         "classification": _start(*TINY, "--ood", "noise"),
         "regression": _start(*TINY, "--data", str(data), "--task", "regression"),
+        "sweep": _start(*TINY, "--rates", ",".join(map(str, SWEEP_RATES)), command_name="sweep"),
     }
     results = {}
     for name, process in processes.items():
@@ -129,6 +123,31 @@ def test_every_line_of_a_real_run_validates(runs, task):
     assert all(event["task"] == task for event in events if event["event"] in ("run_started", "sample_probe"))
 
 
+def test_every_line_of_a_real_sweep_validates(runs):
+    code, out, err = runs["sweep"]
+    assert code == 0, err
+    assert err == ""
+    lines = out.splitlines()
+    assert _problems(lines) == []
+    events = [json.loads(line) for line in lines]
+    assert events[0]["event"] == "sweep_started" and events[-1]["event"] == "sweep_summary"
+    assert all(event["rate"] in SWEEP_RATES for event in events[1:-1])  # every run's line is tagged
+    assert [entry["rate"] for entry in events[-1]["rates"]] == list(SWEEP_RATES)
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_only_epoch_end_has_a_rate_outside_a_sweep(runs, task):
+    events = [json.loads(line) for line in runs[task][1].splitlines()]
+    assert [event["event"] for event in events if "rate" in event] == ["epoch_end"] * 2
+
+
+def test_every_event_branch_takes_the_sweep_s_rate_tag_and_nothing_else():
+    # epoch_end's rate is its own field (the same value in a sweep); the sweep's own lines are never tagged.
+    for name in set(EVENT_TYPES) - {"epoch_end", "sweep_started", "sweep_summary"}:
+        assert DEFS[name]["patternProperties"] == {"^rate$": {"$ref": "#/$defs/sweep_rate"}}, name
+    assert DEFS["sweep_started"]["properties"]["rates"]["maxItems"] == MAX_SWEEP_RATES
+
+
 def test_the_classification_run_exercises_the_uncertainty_and_ood_branches(runs):
     summary = json.loads(runs["classification"][1].splitlines()[-1])
     assert summary["uncertainty"]["ood"]["source"] == "noise"  # the schema's non-null OOD branch was checked
@@ -161,27 +180,16 @@ def test_an_undocumented_field_or_event_is_rejected():
 # ---------------------------------------------------------------- the recorded fixture
 
 
-def _missing_fields(error: jsonschema.ValidationError, event: dict) -> tuple[str, set[str]]:
-    path = [part for part in error.absolute_path if not isinstance(part, int)]
-    where = ".".join([event["event"], *map(str, path)]) if path != ["stochastic_layers"] else "stochastic_layers[]"
-    return where, set(error.validator_value) - set(error.instance)
-
-
-def test_the_recorded_fixture_contradicts_nothing_and_lacks_only_newer_fields():
-    """run.jsonl predates some fields (re-record it per tests/tui/fixtures/README.md to make it complete)."""
-    missing: dict[str, set[str]] = {}
-    contradictions = []
-    for number, line in enumerate(FIXTURE.read_text(encoding="utf-8").splitlines(), 1):
-        event = _strict_json(line)
-        for error in _branch_errors(event):
-            if error.validator == "required":
-                where, fields = _missing_fields(error, event)
-                missing.setdefault(where, set()).update(fields)
-            else:
-                contradictions.append(f"line {number} ({event['event']}): {error.message[:200]}")
-    assert contradictions == []
-    for where, fields in missing.items():
-        assert fields <= FIXTURE_PREDATES.get(where, set()), where
+@pytest.mark.parametrize("fixture", FIXTURES, ids=[path.name for path in FIXTURES])
+def test_the_recorded_fixtures_follow_the_contract(fixture):
+    """The streams the snapshot tests replay are real runs of this engine (re-record them when it changes)."""
+    assert FIXTURES, "no recorded streams found"
+    problems = [
+        f"line {number} ({_strict_json(line)['event']}): {error.message[:200]}"
+        for number, line in enumerate(fixture.read_text(encoding="utf-8").splitlines(), 1)
+        for error in _branch_errors(_strict_json(line))
+    ]
+    assert problems == []
 
 
 # ---------------------------------------------------------------- one fact in one place
@@ -246,12 +254,12 @@ def _wire_keys(cls) -> set[str]:
 
 def test_every_event_type_has_a_branch():
     refs = [branch["$ref"] for branch in SCHEMA["oneOf"]]
-    assert sorted(refs) == sorted(f"#/$defs/{name}" for name in EVENT_TYPES)
+    assert sorted(refs) == sorted(f"#/$defs/{name}" for name in ALL_EVENT_TYPES)
 
 
-@pytest.mark.parametrize("name", list(EVENT_TYPES))
+@pytest.mark.parametrize("name", list(ALL_EVENT_TYPES))
 def test_the_branch_lists_exactly_the_fields_of_the_event_class(name):
-    branch, keys = DEFS[name], _wire_keys(EVENT_TYPES[name])
+    branch, keys = DEFS[name], _wire_keys(ALL_EVENT_TYPES[name])
     assert branch["properties"]["event"] == {"const": name}
     assert set(branch["properties"]) == set(branch["required"]) == keys
     assert branch["additionalProperties"] is False
@@ -280,10 +288,10 @@ def _doc_section(name: str) -> str:
     return re.search(rf"^### `{name}`.*?(?=^#{{2,3}} |\Z)", DOC, re.S | re.M).group(0)
 
 
-@pytest.mark.parametrize("name", list(EVENT_TYPES))
+@pytest.mark.parametrize("name", list(ALL_EVENT_TYPES))
 def test_the_doc_has_a_row_for_every_field_of_every_event(name):
     section = _doc_section(name)
-    missing = [key for key in sorted(_wire_keys(EVENT_TYPES[name]) - {"event"}) if f"| `{key}` |" not in section]
+    missing = [key for key in sorted(_wire_keys(ALL_EVENT_TYPES[name]) - {"event"}) if f"| `{key}` |" not in section]
     assert missing == []
 
 

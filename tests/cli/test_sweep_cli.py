@@ -1,0 +1,159 @@
+"""`dropout-tui sweep`'s options: a bad --rates list or --jobs is one stderr line and exit 2 (in-process, before any
+run), decided by the one check the engine uses too; and Ctrl+C / SIGTERM end a sweep within about a second with
+the sweep_summary of the rates that finished."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+import dropout_tui.tui.cli as cli
+from dropout_tui.engine.config import RunConfig
+from dropout_tui.engine.errors import ConfigError
+from dropout_tui.engine.limits import MAX_SWEEP_RATES
+from dropout_tui.engine.sweep.plan import check_rates, effective_jobs, parse_rates
+from dropout_tui.engine.sweep.runner import Sweep
+from dropout_tui.tui.sweep.runs import train_command
+
+ROOT = Path(__file__).resolve().parents[2]
+TOO_MANY = ",".join(f"{index / 100:g}" for index in range(MAX_SWEEP_RATES + 1))
+
+BAD = [
+    (["--rates", ""], "--rates needs at least one rate"),
+    (["--rates", "0,1"], "--rates holds 1: every rate must be in [0, 1)"),
+    (["--rates", "0.2,-0.1"], "--rates holds -0.1: every rate must be in [0, 1)"),
+    (["--rates", "0.1,nan"], "--rates holds nan"),
+    (["--rates", "0.1,0.10"], "--rates lists 0.1 twice"),
+    (["--rates", "0,1e-1,0.1"], "--rates lists 0.1 twice"),
+    (["--rates", TOO_MANY], f"--rates takes at most {MAX_SWEEP_RATES} rates, got {MAX_SWEEP_RATES + 1}"),
+    (["--rates", "0.1,x"], "--rates expects numbers separated by commas, got 'x'"),
+    (["--rates", "0.1,,0.2"], "--rates has an empty entry in '0.1,,0.2'"),
+    (["--jobs", "0"], "--jobs must be a positive integer"),
+    (["--jobs", "two"], "expected a positive integer"),
+    (["--rate", "0.2"], "unrecognized arguments: --rate 0.2"),  # not an abbreviation of --rates
+    (["--model", "m.keras"], "unrecognized arguments: --model"),
+]
+
+
+@pytest.mark.parametrize(("args", "expected"), BAD, ids=[" ".join(args)[:40] for args, _ in BAD])
+@pytest.mark.parametrize("headless", [True, False])
+def test_bad_sweep_input_is_one_line_and_exit_2(capsys, args, expected, headless):
+    with pytest.raises(SystemExit) as raised:
+        cli.main(["sweep", *args, *(["--headless"] if headless else [])])
+    assert raised.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("dropout-tui: error: ")
+    assert expected in lines[0]
+    assert "argument --rates: --rates" not in lines[0]  # the option is named once
+
+
+def test_the_engine_checks_a_list_as_the_cli_does():
+    assert check_rates([0, 0.5]) == (0.0, 0.5)
+    assert parse_rates(" 0, 0.25 ,0.5") == (0.0, 0.25, 0.5)
+    for rates in ([], [1.0], [0.1, 0.1], [True], [float("inf")], [i / 100 for i in range(MAX_SWEEP_RATES + 1)]):
+        with pytest.raises(ConfigError):
+            check_rates(rates)
+    with pytest.raises(ConfigError, match="lists 0.2 twice"):
+        Sweep(RunConfig(), [0.2, 0.2], lambda item: None)
+
+
+def test_jobs_are_capped_by_the_cores_and_the_rates_and_the_sweep_says_so():
+    assert effective_jobs(8, 5, cores=2) == (2, ["--jobs 8 runs 2 at once: this machine has 2 CPU core(s)"])
+    assert effective_jobs(4, 3, cores=16) == (3, [])
+    assert effective_jobs(1, 5, cores=1) == (1, [])
+
+
+def test_a_child_run_gets_every_option_of_the_config():
+    config = RunConfig(epochs=3, rate=0.25, lr=1e-4, ood="noise", devices="all", data_path="d.npz", task="regression")
+    argv = train_command(config)
+    args = cli.build_parser().parse_args(argv)
+    from dropout_tui.tui.options import config_from_args
+
+    assert config_from_args(args) == config
+
+
+# ---------------------------------------------------------------- signals
+
+SLOW = ["--epochs", "40", "--hidden", "16", "--batch-size", "16", "--mc-samples", "5", "--repeats", "2"]
+SIGNAL_CASES = {"SIGINT, one at a time": ("1", signal.SIGINT), "SIGTERM, --jobs 2": ("2", signal.SIGTERM)}
+NO_HANG_SECONDS = 10.0  # the target is about a second (see the headless doc); on a loaded box a hang is not
+
+
+def _interrupt(jobs: str, number: int, output: Path) -> dict:
+    args = ["sweep", "--headless", "--rates", "0.1,0.2,0.3", "--jobs", jobs, *SLOW, "--eval-every", "40"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dropout_tui.tui.cli", *args, "--output", str(output)],
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TERM": "dumb"},
+    )
+    lines, finished = [], 0
+    try:
+        # Once a rate has finished and the next is training, signal.
+        while True:
+            line = process.stdout.readline()
+            assert line, f"ended early: {process.stderr.read()[-500:]}"
+            lines.append(line)
+            event = json.loads(line)
+            finished += event["event"] == "summary"
+            if finished and event["event"] == "batch_losses" and event["rate"] != _first_finished(lines):
+                break
+        sent = time.monotonic()
+        process.send_signal(number)
+        rest, err = process.communicate(timeout=60)
+        seconds = time.monotonic() - sent
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    return {"code": process.returncode, "seconds": seconds, "stdout": "".join(lines) + rest, "stderr": err}
+
+
+def _first_finished(lines: list[str]) -> float | None:
+    for line in lines:
+        event = json.loads(line)
+        if event["event"] == "summary":
+            return event["rate"]
+    return None
+
+
+@pytest.fixture(scope="module")
+def interrupted(tmp_path_factory):
+    root = tmp_path_factory.mktemp("sweep-signals")
+    with ThreadPoolExecutor(len(SIGNAL_CASES)) as pool:
+        futures = {
+            name: (pool.submit(_interrupt, jobs, number, root / f"{index}.jsonl"), root / f"{index}.jsonl")
+            for index, (name, (jobs, number)) in enumerate(SIGNAL_CASES.items())
+        }
+        return {name: (future.result(), output) for name, (future, output) in futures.items()}
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("name", list(SIGNAL_CASES))
+def test_a_signal_ends_the_sweep_with_the_finished_rates(interrupted, name):
+    result, output = interrupted[name]
+    number = SIGNAL_CASES[name][1]
+    assert result["code"] == 128 + number, result["stderr"][-500:]
+    assert result["seconds"] < NO_HANG_SECONDS, f"took {result['seconds']:.2f} s after the signal"
+    assert result["stderr"] == ""
+    assert result["stdout"].endswith("\n")
+    events = [json.loads(line) for line in result["stdout"].splitlines()]
+    assert output.read_text() == result["stdout"], "--output must hold exactly the lines stdout got"
+    summary = events[-1]
+    assert summary["event"] == "sweep_summary" and summary["complete"] is False
+    finished = [event["rate"] for event in events if event["event"] == "summary"]
+    assert finished and [entry["rate"] for entry in summary["rates"]] == [r for r in (0.1, 0.2, 0.3) if r in finished]
+    assert len(finished) < 3

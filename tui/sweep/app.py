@@ -1,0 +1,296 @@
+"""The sweep app: a table with one row per rate and a chart of the chosen metric against the rate.
+
+`dropout-tui sweep` runs the rates in a thread worker (engine.sweep: one Session per rate, or
+child processes with --jobs); the worker only appends tagged events to a buffer that a timer drains
+into the SweepState, and the panes draw from that. TensorFlow loads inside the worker, so the first
+frame comes at once. `dropout-tui compare` opens the same app on runs read from files, with nothing
+running. Keys come from tui/keys.py (where = SWEEP).
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from pathlib import Path
+
+from rich.table import Table
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.events import Resize
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Static
+from textual.worker import Worker, WorkerState
+
+from dropout_tui.engine.config import RunConfig
+from dropout_tui.engine.errors import describe_error
+from dropout_tui.engine.sweep.controls import SweepControls
+from dropout_tui.engine.sweep.plan import DEFAULT_RATES, check_rates, effective_jobs
+from dropout_tui.engine.sweep.runner import Sweep
+from dropout_tui.tui.bridge import EventBuffer
+from dropout_tui.tui.keys import EVERYWHERE, HELP, SWEEP, bindings, keys_for
+from dropout_tui.tui.sweep import export as exporting
+from dropout_tui.tui.sweep.metrics import metrics_for
+from dropout_tui.tui.sweep.panes import ChartPane, SweepStatus, TablePane, metric_position
+from dropout_tui.tui.sweep.runs import train_command
+from dropout_tui.tui.sweep.state import CHART, STATUS, TABLE, RateRun, SweepState
+from dropout_tui.tui.terminal import TerminalApp
+
+TICK, CHART_INTERVAL, TABLE_INTERVAL, CLOCK = 0.1, 0.5, 0.25, 1.0
+RUN_KEYS = frozenset({"pause", "stop"})  # meaningless in compare: off there, and out of the footer
+
+CSS = """
+Screen { layout: vertical; }
+SweepStatus { height: 2; padding: 0 1; background: $panel; }
+#sweep-config, #sweep-status { height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
+#sweep-config { color: $text-muted; }
+TablePane, ChartPane { border: round $primary; border-title-color: $text; border-subtitle-color: $text-muted; }
+TablePane { height: auto; max-height: 45%; }
+#sweep-header { height: 2; text-wrap: nowrap; }
+#sweep-rows { height: auto; max-height: 100%; scrollbar-size-vertical: 1; }
+#sweep-body { height: auto; text-wrap: nowrap; }
+ChartPane { height: 1fr; min-height: 8; }
+#sweep-plot { height: 1fr; }
+#sweep-legend { height: 1; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
+#too-small { display: none; width: 1fr; height: 1fr; content-align: center middle; text-align: center; padding: 1 2; }
+Screen.-too-small #too-small { display: block; }
+Screen.-too-small SweepStatus, Screen.-too-small TablePane, Screen.-too-small ChartPane,
+Screen.-too-small Footer { display: none; }
+SweepHelp { align: center middle; }
+#sweep-help-box { width: 80; max-width: 100%; height: auto; max-height: 100%; border: round $primary;
+    background: $surface; padding: 0 1; border-subtitle-color: $text; }
+ToastRack { margin-bottom: 0; }
+Toast { width: auto; max-width: 100%; padding: 0 1; margin-top: 0; }
+"""
+
+COLUMN_WORDS = (
+    "fit: what fit reports (dropout on, epoch mean) · clean: training set, dropout off, end weights · "
+    "drop pen.: train loss dropout on - off, same weights · acc% inf/training/MC: test accuracy with "
+    "dropout off, every layer training (mean ± std of R), MC mean of T · NLL, ECE: inference and MC · "
+    "AURC, AUROC: how well MC's mutual information ranks the errors"
+)
+
+
+class SweepHelp(ModalScreen[None]):
+    """The sweep's keys and what its columns mean, in one box that fits 80x24."""
+
+    BINDINGS = bindings(HELP)
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="sweep-help-box"):
+            yield Static(help_content(), id="sweep-help-text")
+
+    def on_mount(self) -> None:
+        box = self.query_one("#sweep-help-box")
+        box.border_title = "dropout-tui sweep / compare: keys and columns"
+        box.border_subtitle = "escape, ? or q close this screen"
+
+
+def help_content() -> Table:
+    table = Table.grid(padding=(0, 1))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    for key in (*keys_for(SWEEP), *keys_for(EVERYWHERE)):
+        table.add_row(key.shown, key.description)
+    table.add_row("", "")
+    table.add_row("columns", COLUMN_WORDS)
+    return table
+
+
+class SweepApp(TerminalApp):
+    """Layout, the sweep worker, and the tick that folds its events into the state and redraws."""
+
+    CSS = CSS
+    TITLE = "dropout-tui sweep"
+    BINDINGS = bindings(SWEEP, EVERYWHERE)
+    GOES_ON = "The sweep goes on"
+
+    def __init__(
+        self,
+        config: RunConfig | None = None,
+        *,
+        rates=DEFAULT_RATES,
+        jobs: int = 1,
+        export_dir: str | Path = "dropout-tui-export",
+        replay=None,
+        compare: list[RateRun] | None = None,
+    ) -> None:
+        super().__init__()
+        self.config = config or RunConfig()
+        self.export_dir = Path(export_dir)
+        self.controls = SweepControls()
+        self._buffer: EventBuffer[object] = EventBuffer()
+        if compare is not None:
+            files = list(dict.fromkeys(run.label for run in compare))
+            self.state = SweepState(config=self.config, runs=list(compare), compare=files)
+        else:
+            rates = check_rates(rates)
+            self.state = SweepState.planned(self.config, rates, effective_jobs(jobs, len(rates))[0])
+        self._rates, self._jobs = (None, jobs) if compare is not None else (rates, jobs)
+        self._replay = replay
+        self._metric = 0
+        self._last: dict[str, float] = {CHART: float("-inf"), TABLE: float("-inf"), STATUS: float("-inf")}
+        self._dirty: set[str] = set()
+        self._announced: set[float | None] = set()
+
+    # --- layout --------------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield SweepStatus()
+        yield TablePane()
+        yield ChartPane()
+        yield Footer()
+        yield self.too_small_notice()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        if self.state.is_compare:
+            self.title = "dropout-tui compare"
+        self.set_interval(TICK, self._tick)
+        if self._replay is not None:
+            from dropout_tui.tui.sweep.replay import load_items
+
+            for item in load_items(self._replay):
+                self._buffer.put(item)
+        elif not self.state.is_compare:
+            self.state.live = True
+            self.state.began_at = time.monotonic()
+            self._run_sweep()
+        self._dirty |= {CHART, TABLE, STATUS}
+        self._tick(force=True)
+
+    def stop_workers(self) -> None:
+        self.controls.cancel()  # no worker, and no child process, outlives the app
+
+    def on_resize(self, event: Resize) -> None:
+        super().on_resize(event)
+        self._dirty |= {CHART, TABLE}
+        self.call_after_refresh(self._tick, True)
+
+    # --- the worker ----------------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, exit_on_error=False, name="sweep")
+    def _run_sweep(self) -> None:
+        sweep = Sweep(self.config, self._rates, self._buffer.put, self.controls, jobs=self._jobs, command=train_command)
+        sweep.run()
+        if sweep.user_error is not None:
+            self._buffer.put(SweepError(str(sweep.user_error)))
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        error = event.worker.error
+        if event.worker.name == "sweep" and event.state == WorkerState.ERROR and error is not None:
+            self._buffer.put(SweepError(describe_error(error), "".join(traceback.format_exception(error))))
+
+    # --- the tick --------------------------------------------------------------------------------------
+    @property
+    def metrics(self):
+        task = self.state.runs[0].task if self.state.runs else "classification"
+        return metrics_for(task)
+
+    @property
+    def metric(self):
+        metrics = self.metrics
+        return metrics[self._metric % len(metrics)]
+
+    def _tick(self, force: bool = False) -> None:
+        state = self.state
+        for item in self._buffer.drain():
+            if isinstance(item, SweepError):
+                state.failed = item.message
+                self.notify(f"the sweep failed: {item.message}", severity="error", timeout=10)
+                self._dirty |= {STATUS}
+                continue
+            self._dirty |= state.apply(item)
+        if state.live and state.over and state.ended_at is None:
+            state.ended_at = time.monotonic()
+            state.paused = state.stopping = False
+        for notice in state.take_notices():
+            self.notify(notice)
+        for run in state.runs:
+            if run.failed is not None and run.rate not in self._announced:
+                self._announced.add(run.rate)
+                self.notify(f"rate {run.rate:g} failed: {run.failed.message}", severity="error", timeout=10)
+        now = time.monotonic()
+        if now - self._last[STATUS] >= CLOCK:
+            self._dirty.add(STATUS)
+        due = {
+            pane
+            for pane in self._dirty
+            if force or now - self._last[pane] >= (CHART_INTERVAL if pane == CHART else TABLE_INTERVAL)
+        }
+        self._draw(due, now)
+
+    def _draw(self, panes: set[str], now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        metric = self.metric
+        if STATUS in panes:
+            self.query_one(SweepStatus).update_from(self.state, metric)
+        if TABLE in panes:
+            self.query_one(TablePane).update_from(self.state, metric)
+        if CHART in panes:
+            self.query_one(ChartPane).update_from(self.state, metric, metric_position(self._metric, len(self.metrics)))
+        for pane in panes:
+            self._last[pane] = now
+        self._dirty -= panes
+
+    # --- keys ------------------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.state.is_compare and action in RUN_KEYS:
+            return False
+        return True
+
+    def action_pause(self) -> None:
+        if self.state.over or not self.state.live:
+            self.notify("the sweep is over: nothing to pause")
+            return
+        self.state.paused = self.controls.toggle_pause()
+        self.notify("paused: space resumes" if self.state.paused else "resumed")
+        self._draw({STATUS})
+
+    def action_stop(self) -> None:
+        if self.state.over or not self.state.live:
+            self.notify("the sweep is over: nothing to stop")
+            return
+        self.state.stopping = True
+        self.controls.stop()
+        self.notify("stopping: the run in progress is evaluated as it is; the other rates are skipped")
+        self._draw({STATUS})
+
+    def action_metric(self, step: int) -> None:
+        self._metric = (self._metric + step) % len(self.metrics)
+        self._draw({CHART, TABLE})
+
+    def action_scroll(self, rows: int) -> None:
+        self.query_one(TablePane).scroll_rows(rows)
+
+    def action_export(self) -> None:
+        try:
+            result = exporting.export(self.state, self.export_screenshot(), self.export_dir)
+        except OSError as error:
+            where = error.filename or self.export_dir
+            self.notify(f"export failed: {error.strerror or error} ({where})", severity="error", timeout=8)
+            return
+        self.notify(f"wrote {result.results.name} and .svg (in {result.results.parent})")
+
+    def action_help(self) -> None:
+        if not any(isinstance(screen, SweepHelp) for screen in self.screen_stack):
+            self.push_screen(SweepHelp())
+
+
+class SweepError:
+    """The sweep itself could not go on (a user error every rate would share, or a crash of the worker)."""
+
+    def __init__(self, message: str, traceback_text: str = "") -> None:
+        self.message, self.traceback = message, traceback_text
+
+
+def create_sweep_app(
+    config: RunConfig | None = None,
+    *,
+    rates=DEFAULT_RATES,
+    jobs: int = 1,
+    export_dir: str | Path = "dropout-tui-export",
+    replay=None,
+    compare: list[RateRun] | None = None,
+) -> SweepApp:
+    """The one factory, shared by the CLI and the tests."""
+    return SweepApp(config, rates=rates, jobs=jobs, export_dir=export_dir, replay=replay, compare=compare)
