@@ -41,8 +41,8 @@ MODES: tuple[Mode, ...] = (
     Mode(
         name="training",
         runs="every layer in training mode, one stochastic pass over the test set, repeated R times",
-        shows="lower accuracy, spread > 0; BatchNorm statistics move (`bn_moving_stats_shift`) and are restored "
-        "exactly",
+        shows="lower accuracy, spread > 0; how far BatchNorm's moving statistics would move "
+        "(`bn_moving_stats_shift`), measured and never written",
         note="all layers train",
         repeated=True,
         metrics={

@@ -12,13 +12,17 @@ from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.evaluation.modes import MODES
 from dropout_tui.tui import keys as keytable
 from dropout_tui.tui.app import DropoutApp, create_app
-from dropout_tui.tui.keys import EVERYWHERE, EXPLAIN, HELP, KEYS, MAIN
+from dropout_tui.tui.keys import EVERYWHERE, EXPLAIN, HELP, KEYS, MAIN, UNCERTAINTY
 from dropout_tui.tui.screens import explain as explain_screen
 from dropout_tui.tui.screens.explain import ExplainScreen
 from dropout_tui.tui.screens.help import HelpScreen
+from dropout_tui.tui.screens.uncertainty import UncertaintyScreen
 from tests.support import eventkit as ev
 from tests.support.eventkit import screen_text
 
+# The training app's screens; other apps' keys in the same table (dropout-tui sweep) have their own tests.
+OWNERS = {MAIN: DropoutApp, EVERYWHERE: DropoutApp, EXPLAIN: ExplainScreen, UNCERTAINTY: UncertaintyScreen}
+OWNERS[HELP] = HelpScreen
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -62,15 +66,16 @@ def test_every_binding_comes_from_the_key_table():
 
     assert pairs(DropoutApp.BINDINGS) == table(MAIN, EVERYWHERE)
     assert pairs(ExplainScreen.BINDINGS) == table(EXPLAIN)
+    assert pairs(UncertaintyScreen.BINDINGS) == table(UNCERTAINTY)
     assert pairs(HelpScreen.BINDINGS) == table(HELP)
     for key in KEYS:  # every action the table names exists where it applies
-        owner = {MAIN: DropoutApp, EVERYWHERE: DropoutApp, EXPLAIN: ExplainScreen, HELP: HelpScreen}[key.where]
-        assert hasattr(owner, f"action_{key.action_name}"), key
+        if key.where in OWNERS:
+            assert hasattr(OWNERS[key.where], f"action_{key.action_name}"), key
 
 
 def test_no_key_means_two_things_on_one_screen():
     everywhere = {k.key for k in KEYS if k.where == EVERYWHERE}
-    for where in (MAIN, EXPLAIN, HELP, EVERYWHERE):
+    for where in OWNERS:
         keys = [k.key for k in KEYS if k.where == where]
         assert len(keys) == len(set(keys)), where
         for key in KEYS:  # a screen may take an everywhere key over only to close itself (? on the help)
@@ -91,6 +96,15 @@ async def test_the_palette_offers_the_keys_of_the_screen_it_was_opened_on(tmp_pa
         await pilot.pause()
         explain = [c.title for c in app.get_system_commands(app.screen)]
         assert "Rerun (r)" in explain and "Pause (space)" not in explain and "Help (?)" in explain
+        command = next(c for c in app.get_system_commands(app.screen) if c.title == "Close (escape)")
+        await command.callback()
+        await pilot.pause()
+        assert app.screen is app.screen_stack[0]
+        assert "Uncertainty: calibration, OOD (c)" in main
+        await pilot.press("c")
+        await pilot.pause()
+        uncertainty = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Export (e)" in uncertainty and "Close (escape)" in uncertainty and "Pause (space)" not in uncertainty
         command = next(c for c in app.get_system_commands(app.screen) if c.title == "Close (escape)")
         await command.callback()
         await pilot.pause()
@@ -127,6 +141,7 @@ async def test_the_help_screen_fits_and_shows_every_key_and_mode(tmp_path, size)
                 assert re.search(rf"{re.escape(key.shown)}\s+{re.escape(key.description)}", text), key
         for mode in MODES:
             assert mode.name in text
+        assert "Explain: r rerun · Uncertainty: e export · escape, q (or w, c) close them" in text
         frame_bottom = text.splitlines()[box.region.bottom - 1]
         assert "escape, ? or q close this screen" in frame_bottom
         await pilot.press("q")
