@@ -35,6 +35,8 @@ def json_safe(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class Event:
+    """One thing the engine says; ``EVENT`` is its JSON name, the dataclass fields its JSON fields."""
+
     EVENT = "event"
 
     def payload(self) -> dict[str, Any]:
@@ -98,6 +100,8 @@ class BatchLosses(Event):
 
 @dataclass(frozen=True)
 class EpochEnd(Event):
+    """One epoch done: fit's loss next to the training and test sets' losses at the end weights."""
+
     EVENT = "epoch_end"
     epoch: int
     train_loss_keras: float  # what fit reports: dropout on, averaged over the epoch

@@ -23,7 +23,7 @@ from textual.worker import Worker, WorkerState
 
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.errors import describe_error
-from dropout_tui.engine.events import Failed, SamplesChanged
+from dropout_tui.engine.events import Failed
 from dropout_tui.engine.limits import LIMITS, SAMPLES_FACTOR, scaled_samples
 from dropout_tui.engine.quiet import drain_native_stderr
 from dropout_tui.engine.run.controls import Controls
@@ -63,7 +63,6 @@ class KeyActions:
     explain: ExplainJob
     export_dir: Path
     planner: RedrawPlanner
-    _samples_asked: int | None
 
     def action_pause(self) -> None:
         if self.state.training_over:
@@ -96,15 +95,17 @@ class KeyActions:
             self.controls.shift_rate(direction)
 
     def action_samples(self, factor: float) -> None:
-        current = self.state.samples if self._samples_asked is None else self._samples_asked
+        current = self.state.samples
         samples = scaled_samples(current, SAMPLES_FACTOR if factor > 1 else 1 / SAMPLES_FACTOR)
         if samples is None:
             self.notify(f"T stays at {current}: it is {LIMITS['mc_samples'].describe()}")
             return
-        self._samples_asked = samples
+        # Shown at once: the engine checks T against the same limit, so it takes what the key asked for.
+        self.state.samples = samples
         self.controls.set_samples(samples)
         self.planner.ask(MODES)
         self.planner.ask(PROBE)
+        self.draw_now({STATUS})
         self.notify(f"MC samples T = {samples} from the next evaluation")
 
     def action_probe(self, which: str) -> None:
@@ -175,7 +176,6 @@ class DropoutApp(KeyActions, TerminalApp):
         self.explain = ExplainJob(self, self._buffer.put, config.seed)
         self.planner = RedrawPlanner()
         self._replay = None if replay is None else load_events(replay)
-        self._samples_asked: int | None = None  # the T the last t/T asked for, until the engine confirms it
         self._announced: Failed | None = None
 
     # --- layout ------------------------------------------------------------
@@ -255,8 +255,6 @@ class DropoutApp(KeyActions, TerminalApp):
                 dirty |= news
                 continue
             dirty |= self.state.apply(item)
-            if isinstance(item, SamplesChanged) and item.samples == self._samples_asked:
-                self._samples_asked = None
         if self.state.live and self.state.started_at is None and self.state.started is not None:
             self.state.started_at = time.monotonic()
         return dirty

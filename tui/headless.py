@@ -194,6 +194,20 @@ def _ignore(signum, frame) -> None:
     """Python-level half of a signal the watcher thread already handles."""
 
 
+def end_of_stream(watch: SignalWatch, writer: JsonLines, user_error: Exception | None) -> bool:
+    """After the run: exit at once after a signal, raise a user error (exit 2); True when a stream failed (exit 1)."""
+    if watch.signum is not None:
+        # Every line is written and the file closed; TensorFlow's interpreter
+        # teardown alone takes ~1 s, which a user who asked to stop should not wait for.
+        flush_and_exit(128 + int(watch.signum))
+    if user_error is not None:
+        raise user_error  # dropout_tui.tui.cli prints it as one line and exits 2
+    if writer.write_error is not None:
+        sys.stderr.write(f"dropout-tui: error: {writer.write_error}\n")
+        return True
+    return False
+
+
 def run_headless(config: RunConfig, output: str | None, debug: bool) -> int:
     quiet.prepare_environment()
     quiet.redirect_native_stderr()
@@ -226,14 +240,7 @@ def run_headless(config: RunConfig, output: str | None, debug: bool) -> int:
             summary = session.run()
     finally:
         writer.close()
-    if watch.signum is not None:
-        # Every line is written and the file closed; TensorFlow's interpreter
-        # teardown alone takes ~1 s, which a user who asked to stop should not wait for.
-        flush_and_exit(128 + int(watch.signum))
-    if session.user_error is not None:
-        raise session.user_error  # dropout_tui.tui.cli prints it as one line and exits 2
-    if writer.write_error is not None:
-        sys.stderr.write(f"dropout-tui: error: {writer.write_error}\n")
+    if end_of_stream(watch, writer, session.user_error):
         return 1
     session_error = failures[-1] if failures else None
     if summary is not None:

@@ -1,8 +1,8 @@
 """When to redraw what: the app's redraw policy, without Textual (unit-tested in tests/tui/test_redraw.py).
 
 While the engine trains, every millisecond the UI thread holds the GIL is taken
-from it. So the planner throttles the costly panes: the chart at most twice a
-second, the status a few times a second, and the chart, the modes table and the
+from it. So the planner throttles the costly panes: the chart, the modes table and the
+probe at most twice a second, the status a few times a second, and the chart, the modes table and the
 probe (which change mostly between epochs, while the engine evaluates) only once
 their news is a second or two old. A pane a key asked for (a new probe, a new T)
 is drawn as soon as its answer arrives, and a new run state ("paused",
@@ -25,6 +25,7 @@ class RedrawPolicy:
 
     tick: float = 0.1  # drain events and redraw at most 10 times a second
     chart: float = 0.5  # rebuilding the chart is the costliest redraw
+    heavy: float = 0.5  # the modes table and the probe: short epochs would otherwise redraw them ten times a second
     status: float = 0.25  # a step counter that moves faster cannot be read anyway
     training_status: float = 0.5  # while training, each frame takes GIL time from the engine
     clock: float = 1.0  # elapsed time moves on its own: the status is redrawn this often anyway
@@ -40,7 +41,7 @@ class RedrawPlanner:
         self._pending: set[str] = set()
         self._pending_since: dict[str, float] = {}
         self._asked: set[str] = set()
-        self._last: dict[str, float] = {LOSS: float("-inf"), STATUS: float("-inf")}
+        self._last: dict[str, float] = {pane: float("-inf") for pane in (LOSS, MODES, PROBE, STATUS)}
         self._epochs_drawn = 0
         self._status_key: object = None
 
@@ -63,7 +64,9 @@ class RedrawPlanner:
         if now - self._last[STATUS] >= policy.clock:
             wanted.add(STATUS)
         status_interval = policy.training_status if training else policy.status
-        throttled = [(LOSS, policy.chart)]
+        throttled = [(LOSS, policy.chart)] + [
+            (pane, policy.heavy) for pane in (MODES, PROBE) if pane not in self._asked
+        ]
         if status_key == self._status_key:  # a new run state shows at once
             throttled.append((STATUS, status_interval))
         for pane, interval in throttled:
@@ -84,8 +87,9 @@ class RedrawPlanner:
         for pane in panes:
             self._pending_since.pop(pane, None)
         self._asked -= panes
+        for pane in panes & {LOSS, MODES, PROBE}:
+            self._last[pane] = now
         if LOSS in panes:
-            self._last[LOSS] = now
             self._epochs_drawn = epochs
         if STATUS in panes:
             self._last[STATUS] = now

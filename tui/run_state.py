@@ -130,9 +130,8 @@ class RunState:
             self.evaluations.append(event)
             return {MODES}
         if isinstance(event, SampleProbe):
-            self.probe = event
-            self.samples = event.samples
-            return {PROBE, STATUS}
+            self.probe = event  # its own T (a probe drawn before a T change): samples follows SamplesChanged only
+            return {PROBE}
         if isinstance(event, (RateChanged, RateScheduled, Notice)):
             return self._rate(event)
         if isinstance(event, SamplesChanged):

@@ -26,6 +26,7 @@ import numpy as np
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.data.download import DownloadError, download
 from dropout_tui.engine.errors import ConfigError, one_line
+from dropout_tui.engine.files import readable_file
 
 DIGITS_SHA256 = "fbd65a4d87c161152f7eeb856cc5aaa769a87fc560d41211710540db6c8cf2bd"
 KEYS = ("x_train", "y_train", "x_test", "y_test")
@@ -62,6 +63,8 @@ class DataError(ConfigError):
 
 @dataclass
 class Dataset:
+    """The arrays of one data set as a run uses them: labels as class indices, or regression targets."""
+
     name: str
     x_train: np.ndarray | None
     y_train: np.ndarray | None
@@ -156,15 +159,19 @@ def _fetch(name: str, file: str, path: Path) -> None:
         ) from None
 
 
-def _read_npz(path_text: str, require_train: bool) -> dict[str, np.ndarray]:
-    path = Path(path_text)
-    if not path.exists():
-        raise DataError(f"--data {path_text}: no such file")
-    if path.is_dir():
-        raise DataError(f"--data {path_text}: is a directory, expected a .npz file")
-    _check_readable("--data", path_text)
+def check_npz_file(option: str, path_text: str, expected: str, missing_hint: str = "") -> Path:
+    """A readable .npz archive at ``path_text``, or a one-line DataError naming ``option``."""
+    label = f"{option} {path_text}"
+    if missing_hint and not Path(path_text).exists():
+        raise DataError(f"{label}: no such file{missing_hint}")
+    path = readable_file(label, path_text, DataError, "a .npz file")
     if not zipfile.is_zipfile(path):
-        raise DataError(f"--data {path_text}: not a .npz archive (expected keys {', '.join(KEYS)})")
+        raise DataError(f"{label}: not a .npz archive (expected {expected})")
+    return path
+
+
+def _read_npz(path_text: str, require_train: bool) -> dict[str, np.ndarray]:
+    path = check_npz_file("--data", path_text, f"keys {', '.join(KEYS)}")
     try:
         with np.load(path, allow_pickle=False) as archive:
             present = set(archive.files)
@@ -344,12 +351,3 @@ def _scaled(x: np.ndarray, scale_uint8: bool) -> np.ndarray:
     if x.dtype == np.uint8:
         return x.astype(np.float32) / np.float32(255.0)
     return x.astype(np.float32, copy=False)
-
-
-def _check_readable(option: str, path_text: str) -> None:
-    # zipfile.is_zipfile says False for a file it cannot open: name the real reason.
-    try:
-        with open(path_text, "rb"):
-            pass
-    except OSError as error:
-        raise DataError(f"{option} {path_text}: cannot read: {error.strerror or error}") from None

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from dropout_tui.engine.config import RunConfig
-from dropout_tui.engine.data.datasets import DataError, Dataset, _check_inputs, _check_readable, _scaled
+from dropout_tui.engine.data.datasets import DataError, Dataset, _check_inputs, _scaled, check_npz_file
 from dropout_tui.engine.errors import one_line
 
 NOISE = "noise"
@@ -60,14 +59,7 @@ def _noise(dataset: Dataset, seed: int) -> OodSet:
 
 def _from_file(path_text: str, dataset: Dataset) -> OodSet:
     option = f"--ood {path_text}"
-    path = Path(path_text)
-    if not path.exists():
-        raise DataError(f"{option}: no such file (give a .npz with x_test or x, or the word noise)")
-    if path.is_dir():
-        raise DataError(f"{option}: is a directory, expected a .npz file")
-    _check_readable("--ood", path_text)
-    if not zipfile.is_zipfile(path):
-        raise DataError(f"{option}: not a .npz archive (expected key x_test or x)")
+    path = check_npz_file("--ood", path_text, "key x_test or x", " (give a .npz with x_test or x, or the word noise)")
     try:
         with np.load(path, allow_pickle=False) as archive:
             key = next((key for key in OOD_KEYS if key in archive.files), None)

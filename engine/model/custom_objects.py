@@ -20,6 +20,7 @@ from pathlib import Path
 from types import ModuleType
 
 from dropout_tui.engine.errors import ConfigError, describe_error
+from dropout_tui.engine.files import readable_file
 
 MISSING_PATTERN = re.compile(r"Could not locate (?:class|function) '([^']+)'")
 
@@ -31,18 +32,9 @@ class CustomObjectsError(ConfigError):
 def check_custom_objects_file(path_text: str) -> Path:
     """A missing, unreadable or non-.py file, said before anything (TensorFlow included) is imported."""
     option = f"--custom-objects {path_text}"
-    path = Path(path_text)
-    if not path.exists():
-        raise CustomObjectsError(f"{option}: no such file")
-    if path.is_dir():
-        raise CustomObjectsError(f"{option}: is a directory; expected a .py file")
+    path = readable_file(option, path_text, CustomObjectsError, "a .py file")
     if path.suffix != ".py":
         raise CustomObjectsError(f"{option}: expected a Python .py file, got {path.suffix or 'no extension'!r}")
-    try:
-        with open(path, "rb"):
-            pass
-    except OSError as error:
-        raise CustomObjectsError(f"{option}: cannot read: {error.strerror or error}") from None
     return path
 
 

@@ -37,6 +37,8 @@ KINDS = ("dropout", "noise", "recurrent", "custom")
 
 @dataclass(frozen=True)
 class StochasticLayer:
+    """One layer that is random in training mode, as run_started and the summary list it."""
+
     name: str
     cls: str
     rate: float | None  # Dropout family (None for noise, recurrent and most custom layers)

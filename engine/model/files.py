@@ -12,6 +12,7 @@ import zipfile
 from pathlib import Path
 
 from dropout_tui.engine.errors import ConfigError, one_line
+from dropout_tui.engine.files import readable_file
 from dropout_tui.engine.model.custom_objects import (
     import_custom_objects,
     missing_classes,
@@ -79,17 +80,7 @@ def check_model_file(path_text: str | None) -> Path:
     """Reject a missing, unreadable or wrong-format file without importing TensorFlow."""
     if not path_text:
         raise ModelFileError("inspect needs --model FILE.keras")
-    path = Path(path_text)
-    if not path.exists():
-        raise ModelFileError(f"--model {path_text}: no such file")
-    if path.is_dir():
-        raise ModelFileError(f"--model {path_text}: is a directory; expected a .keras or .h5 file")
-    try:
-        with open(path, "rb"):
-            pass
-    except OSError as error:
-        # The format checks below would mistake an unreadable file for a wrong format.
-        raise ModelFileError(f"--model {path_text}: cannot read: {error.strerror or error}") from None
+    path = readable_file(f"--model {path_text}", path_text, ModelFileError, "a .keras or .h5 file")
     suffix = path.suffix.lower()
     if suffix in KERAS_SUFFIXES:
         if not zipfile.is_zipfile(path):

@@ -46,6 +46,8 @@ class HeadError(ConfigError):
 
 @dataclass(frozen=True)
 class Head:
+    """What a model outputs (probabilities, logits, one sigmoid unit, values) and how that becomes probabilities."""
+
     task: str  # "classification" | "regression"
     activation: str  # one of ACTIVATIONS: what the model's outputs are
     units: int  # the model's output units

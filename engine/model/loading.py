@@ -45,6 +45,8 @@ PROBE_ROWS = 256
 
 @dataclass
 class InspectTarget:
+    """The user's model as loaded, its head and layers, and the data fed the way the model takes it."""
+
     model: object  # keras.Model
     outputs_are_logits: bool  # head.activation == "logits" (kept for the evaluation code until it reads head)
     x_train: np.ndarray | None

@@ -26,16 +26,32 @@ class Command:
     value: object = None
 
 
-class Controls:
-    """The UI thread steers a running Session through this; the Session reads it at batch edges."""
+class Steering:
+    """Pause, stop and cancel flags behind one lock: what the UI thread sets and a worker reads."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._paused = False
-        self._steps_allowed = 0  # epochs to run while paused ("step")
         self._stop = False
         self.cancel_event = threading.Event()
+
+    @property
+    def stop_requested(self) -> bool:
+        with self._lock:
+            return self._stop
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel_event.is_set()
+
+
+class Controls(Steering):
+    """The UI thread steers a running Session through this; the Session reads it at batch edges."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._steps_allowed = 0  # epochs to run while paused ("step")
         self._commands: queue.Queue[Command] = queue.Queue()
 
     # --- called from the UI thread -------------------------------------
@@ -93,15 +109,6 @@ class Controls:
     def paused(self) -> bool:
         with self._lock:
             return self._paused and self._steps_allowed == 0
-
-    @property
-    def stop_requested(self) -> bool:
-        with self._lock:
-            return self._stop
-
-    @property
-    def cancelled(self) -> bool:
-        return self.cancel_event.is_set()
 
     def take_step(self) -> bool:
         """Consume one 'step' credit at an epoch start; True if one was available."""

@@ -11,6 +11,8 @@ import keras
 
 
 class SessionCallback(keras.callbacks.Callback):
+    """Forwards fit's epoch and batch edges to the fit loop (engine.run.fit_loop), nothing more."""
+
     def __init__(self, hooks) -> None:
         super().__init__()
         self._hooks = hooks

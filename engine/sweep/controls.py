@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import threading
 
-from dropout_tui.engine.run.controls import Controls
+from dropout_tui.engine.run.controls import Controls, Steering
 
 
-class SweepControls:
+class SweepControls(Steering):
     """What the app's keys and the signal handler steer; each run gets its own ``Controls`` from here.
 
     ``pause``: the runs in progress pause at their next batch edge (children: SIGSTOP) and no new run
@@ -19,11 +18,7 @@ class SweepControls:
     """
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._wake = threading.Condition(self._lock)
-        self._paused = False
-        self._stop = False
-        self.cancel_event = threading.Event()
+        super().__init__()
         self._runs: list[Controls] = []
         self._children: list[subprocess.Popen] = []
 
@@ -31,15 +26,6 @@ class SweepControls:
     def paused(self) -> bool:
         with self._lock:
             return self._paused
-
-    @property
-    def stop_requested(self) -> bool:
-        with self._lock:
-            return self._stop
-
-    @property
-    def cancelled(self) -> bool:
-        return self.cancel_event.is_set()
 
     def toggle_pause(self) -> bool:
         """Returns True when the sweep is now paused."""

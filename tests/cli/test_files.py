@@ -211,10 +211,10 @@ def _denied(real_open):
 def test_unreadable_data_file_says_so(tmp_path, capsys, monkeypatch):
     import builtins
 
-    import dropout_tui.engine.data.datasets
+    import dropout_tui.engine.files
 
     data = _valid_npz(tmp_path / "secret.npz")
-    monkeypatch.setattr(dropout_tui.engine.data.datasets, "open", _denied(builtins.open), raising=False)
+    monkeypatch.setattr(dropout_tui.engine.files, "open", _denied(builtins.open), raising=False)
     code, err = _run(["train", "--headless", "--data", str(data), *QUICK], capsys)
     assert code == 2
     _one_line(err, f"--data {data}: cannot read: Permission denied")
@@ -223,12 +223,12 @@ def test_unreadable_data_file_says_so(tmp_path, capsys, monkeypatch):
 def test_unreadable_model_file_says_so(tmp_path, capsys, monkeypatch, saved_model):
     import builtins
 
-    import dropout_tui.engine.model.files
+    import dropout_tui.engine.files
 
     model = tmp_path / "secret.keras"
     model.write_bytes(saved_model.read_bytes())
     data = _valid_npz(tmp_path / "data.npz")
-    monkeypatch.setattr(dropout_tui.engine.model.files, "open", _denied(builtins.open), raising=False)
+    monkeypatch.setattr(dropout_tui.engine.files, "open", _denied(builtins.open), raising=False)
     code, err = _run(["inspect", "--headless", "--model", str(model), "--data", str(data)], capsys)
     assert code == 2
     _one_line(err, f"--model {model}: cannot read: Permission denied")

@@ -71,3 +71,13 @@ def test_a_key_that_draws_at_once_books_it():
     planner = RedrawPlanner()
     planner.drawn({STATUS}, 3.0, status_key="paused", epochs=0)
     assert _plan(planner, {STATUS}, 3.1, status_key="paused") == set()  # just drawn: throttled
+
+
+def test_modes_and_probe_redraw_at_most_twice_a_second_unless_a_key_asked():
+    planner = RedrawPlanner()
+    kwargs = {"training": False, "status_key": ("running", ""), "epochs": 1}
+    assert planner.plan({MODES, PROBE}, 10.0, **kwargs) >= {MODES, PROBE}
+    assert not planner.plan({MODES, PROBE}, 10.2, **kwargs) & {MODES, PROBE}  # short epochs: held...
+    assert planner.plan(set(), 10.6, **kwargs) >= {MODES, PROBE}  # ...and drawn once half a second has passed
+    planner.ask(PROBE)
+    assert PROBE in planner.plan({PROBE}, 10.7, **kwargs)  # a key's answer shows at once

@@ -89,8 +89,12 @@ async def test_the_model_report_lists_recurrent_custom_and_augmentation_layers(t
         # The engine's answer to +: every handle one step up; the report and the export follow.
         rates = {"lstm.dropout": 0.25, "lstm.recurrent_dropout": 0.35, "always": 0.15}
         app._buffer.put(RateChanged(epoch=1, global_step=0, rate=0.25, rates=rates))
-        await pilot.pause(0.3)
-        assert "lstm (LSTM dropout 0.25, recurrent 0.35)" in " ".join(_text(app, "#loss-caption").split())
+        wanted = "lstm (LSTM dropout 0.25, recurrent 0.35)"
+        for _ in range(60):  # the next tick draws it; a busy box may take a few
+            await pilot.pause(0.05)
+            if wanted in " ".join(_text(app, "#loss-caption").split()):
+                break
+        assert wanted in " ".join(_text(app, "#loss-caption").split())
         await pilot.press("e")
         await pilot.pause()
         exported = json.loads(next((tmp_path / "export").glob("*.json")).read_text())

@@ -179,11 +179,12 @@ async def test_footer_palette_and_config_line_say_what_the_keys_do(tmp_path):
         shown = [key.key for key in keys if key.region.right <= palette.region.x and key.region.width]
         assert shown == [b.key for b in DropoutApp.BINDINGS if b.show]
         assert shown[:3] == ["q", "question_mark", "space"]
-        await pilot.press("t")  # the replayed probe ran with T=4: t asks the engine for 2
-        assert [(c.name, c.value) for c in app.controls.pending_commands()] == [("set_samples", 2)]
-        app._buffer.put(SamplesChanged(samples=2))  # the engine's answer
+        await pilot.press("t")  # T=30 from the config: t asks the engine for 15 and shows it at once
+        assert [(c.name, c.value) for c in app.controls.pending_commands()] == [("set_samples", 15)]
+        assert "T=15" in str(app.query_one("#config-line", Static).render())
+        app._buffer.put(SamplesChanged(samples=15))  # the engine's answer
         await pilot.pause(0.3)
-        assert "T=2" in str(app.query_one("#config-line", Static).render())
+        assert "T=15" in str(app.query_one("#config-line", Static).render())
 
 
 async def test_a_notice_covers_only_the_footer_row_and_replaces_the_last(tmp_path):

@@ -76,9 +76,9 @@ async def test_controls_reach_the_engine(tmp_path):
             ("shift_rate", 1),
             ("shift_rate", 1),
             ("shift_rate", -1),
-            ("set_samples", 2),
-            ("set_samples", 4),
-            ("set_samples", 8),
+            ("set_samples", 15),  # T=30 from the config: halved, then doubled twice
+            ("set_samples", 30),
+            ("set_samples", 60),
             ("probe", "next"),
             ("probe", "prev"),
             ("probe", "most_uncertain"),

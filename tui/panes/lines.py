@@ -15,6 +15,8 @@ from textual.widgets import Static
 
 
 class Lines(Static):
+    """A Static that skips the layout pass when new text keeps the old shape."""
+
     _shown: Text | str | None = None
     _shape: tuple | None = None
 

@@ -16,8 +16,7 @@ from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.events import RunStarted
 from dropout_tui.engine.sweep.controls import SweepControls
 from dropout_tui.engine.sweep.runner import Sweep, Tagged
-from dropout_tui.tui.headless import LAST_WORDS_SECONDS, JsonLines, SignalWatch, open_output
-from dropout_tui.tui.process import flush_and_exit
+from dropout_tui.tui.headless import LAST_WORDS_SECONDS, JsonLines, SignalWatch, end_of_stream, open_output
 from dropout_tui.tui.sweep.runs import train_command
 
 
@@ -51,12 +50,7 @@ def run_sweep_headless(config: RunConfig, rates, jobs: int, output: str | None, 
             summary = sweep.run()
     finally:
         writer.close()
-    if watch.signum is not None:
-        flush_and_exit(128 + int(watch.signum))
-    if sweep.user_error is not None:
-        raise sweep.user_error  # dropout_tui.tui.cli prints it as one line and exits 2
-    if writer.write_error is not None:
-        sys.stderr.write(f"dropout-tui: error: {writer.write_error}\n")
+    if end_of_stream(watch, writer, sweep.user_error):
         return 1
     failures = sweep.failures
     for result in failures:

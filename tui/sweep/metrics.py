@@ -109,6 +109,13 @@ def _score_series(key: str) -> tuple[Series, ...]:
     return tuple(Series(SCORE_STYLE[score][2], *SCORE_STYLE[score][:2], score_value(score, key)) for score in SCORES)
 
 
+# fit, dropout on, clean and test: the loss pane's four epoch losses, the same markers and colours.
+LOSS_SERIES = (
+    Series("fit", "●", "dark_orange", FIT),
+    Series("on", "◆", "green3", DROPOUT_ON),
+    Series("clean", "■", "dodger_blue1", CLEAN),
+    Series("test", "▲", "magenta", TEST),
+)
 METRICS: tuple[Metric, ...] = (
     Metric(
         "accuracy",
@@ -121,12 +128,7 @@ METRICS: tuple[Metric, ...] = (
         "losses",
         "training and test loss (end of training)",
         "fit: dropout on, epoch mean; on: dropout on; clean, test: off",
-        (
-            Series("fit", "●", "dark_orange", FIT),
-            Series("on", "◆", "green3", DROPOUT_ON),
-            Series("clean", "■", "dodger_blue1", CLEAN),
-            Series("test", "▲", "magenta", TEST),
-        ),
+        LOSS_SERIES,
     ),
     Metric(
         "penalty",
@@ -162,12 +164,7 @@ METRICS: tuple[Metric, ...] = (
         "losses_regression",
         "training and test loss (end of training)",
         "fit: dropout on, epoch mean; on: dropout on; clean, test: off",
-        (
-            Series("fit", "●", "dark_orange", FIT),
-            Series("on", "◆", "green3", DROPOUT_ON),
-            Series("clean", "■", "dodger_blue1", CLEAN),
-            Series("test", "▲", "magenta", TEST),
-        ),
+        LOSS_SERIES,
         REGRESSION,
     ),
 )

@@ -91,6 +91,8 @@ def _active_word(active: list[RateRun]) -> str:
 
 
 class SweepStatus(Vertical):
+    """The sweep's two top lines: what every run shares, and which rate and epoch are running, with an ETA."""
+
     draws: ClassVar[frozenset[str]] = frozenset({STATUS})
     _shown: tuple[str, str] = ("", "")
 

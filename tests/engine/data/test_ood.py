@@ -73,7 +73,7 @@ def _bad(tmp_path, **arrays):
     "make, message",
     [
         (lambda tmp: str(tmp / "absent.npz"), r"absent\.npz: no such file"),
-        (lambda tmp: str(tmp), r": is a directory, expected a \.npz file$"),
+        (lambda tmp: str(tmp), r": is a directory; expected a \.npz file$"),
         (lambda tmp: (tmp / "t.npz").write_text("hi") and str(tmp / "t.npz"), r"not a \.npz archive"),
         (lambda tmp: _bad(tmp, images=np.zeros((3, 4, 4))), r"no key x_test or x \(found: images\)$"),
         (lambda tmp: _bad(tmp, x=np.zeros((3, 5, 4))), r"x samples have shape \(5, 4\) but the test inputs have shape"),
