@@ -186,10 +186,6 @@ class SignalWatch:
         os._exit(128 + int(self.signum or signal.SIGINT))
 
 
-# The names these had before other commands (sweep) reused them.
-_JsonLines, _SignalWatch = JsonLines, SignalWatch
-
-
 def _ignore(signum, frame) -> None:
     """Python-level half of a signal the watcher thread already handles."""
 

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.processes import finish
+
 ROOT = Path(__file__).resolve().parents[2]
 LONG = ["--epochs", "500", "--hidden", "16"]
 NO_HANG_SECONDS = 10.0  # a loaded shared box can be slow; a hang is not
@@ -81,7 +83,7 @@ def _interrupt(name: str, case: Case, output: Path) -> dict:
         for number in case.signals:
             process.send_signal(number)
             time.sleep(0.05)
-        rest, err = process.communicate(timeout=30)
+        rest, err = finish(process, timeout=30)
         seconds = time.monotonic() - sent
     finally:
         if process.poll() is None:

@@ -22,6 +22,7 @@ from dropout_tui.engine.limits import MAX_SWEEP_RATES
 from dropout_tui.engine.sweep.plan import check_rates, effective_jobs, parse_rates
 from dropout_tui.engine.sweep.runner import Sweep
 from dropout_tui.tui.sweep.runs import train_command
+from tests.support.processes import finish
 
 ROOT = Path(__file__).resolve().parents[2]
 TOO_MANY = ",".join(f"{index / 100:g}" for index in range(MAX_SWEEP_RATES + 1))
@@ -113,7 +114,7 @@ def _interrupt(jobs: str, number: int, output: Path) -> dict:
                 break
         sent = time.monotonic()
         process.send_signal(number)
-        rest, err = process.communicate(timeout=60)
+        rest, err = finish(process, timeout=60)
         seconds = time.monotonic() - sent
     finally:
         if process.poll() is None:
