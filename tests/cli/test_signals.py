@@ -11,7 +11,6 @@ while TensorFlow loads, the signal's default action (a shell shows the same
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -22,9 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.processes import finish
+from tests.support.processes import ROOT, interrupt, killed_if_left_running, start_cli
 
-ROOT = Path(__file__).resolve().parents[2]
 LONG = ["--epochs", "500", "--hidden", "16"]
 NO_HANG_SECONDS = 10.0  # a loaded shared box can be slow; a hang is not
 
@@ -59,17 +57,9 @@ CASES = {
 
 def _interrupt(name: str, case: Case, output: Path) -> dict:
     args = [*case.args, "--output", str(output)] if case.args[0] == "train" else case.args
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dropout_tui.tui.cli", *args],
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "TERM": "dumb"},
-    )
+    process = start_cli(args)
     lines = []
-    try:
+    with killed_if_left_running(process):
         if case.trigger is None:
             time.sleep(case.delay)
         else:
@@ -79,17 +69,7 @@ def _interrupt(name: str, case: Case, output: Path) -> dict:
                 lines.append(line)
             time.sleep(case.delay)
         assert process.poll() is None, f"{name}: ended before the signal"
-        sent = time.monotonic()
-        for number in case.signals:
-            process.send_signal(number)
-            time.sleep(0.05)
-        rest, err = finish(process, timeout=30)
-        seconds = time.monotonic() - sent
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    return {"code": process.returncode, "seconds": seconds, "stdout": "".join(lines) + rest, "stderr": err}
+        return interrupt(process, lines, case.signals, timeout=30)
 
 
 @pytest.fixture(scope="module")

@@ -5,11 +5,7 @@ the sweep_summary of the rates that finished."""
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -22,9 +18,8 @@ from dropout_tui.engine.limits import MAX_SWEEP_RATES
 from dropout_tui.engine.sweep.plan import check_rates, effective_jobs, parse_rates
 from dropout_tui.engine.sweep.runner import Sweep
 from dropout_tui.tui.sweep.runs import train_command
-from tests.support.processes import finish
+from tests.support.processes import interrupt, killed_if_left_running, start_cli
 
-ROOT = Path(__file__).resolve().parents[2]
 TOO_MANY = ",".join(f"{index / 100:g}" for index in range(MAX_SWEEP_RATES + 1))
 
 BAD = [
@@ -92,17 +87,9 @@ NO_HANG_SECONDS = 10.0  # the target is about a second (see the headless doc); o
 
 def _interrupt(jobs: str, number: int, output: Path) -> dict:
     args = ["sweep", "--headless", "--rates", "0.1,0.2,0.3", "--jobs", jobs, *SLOW, "--eval-every", "40"]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dropout_tui.tui.cli", *args, "--output", str(output)],
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "TERM": "dumb"},
-    )
+    process = start_cli([*args, "--output", str(output)])
     lines, finished = [], 0
-    try:
+    with killed_if_left_running(process):
         # Once a rate has finished and the next is training, signal.
         while True:
             line = process.stdout.readline()
@@ -112,15 +99,7 @@ def _interrupt(jobs: str, number: int, output: Path) -> dict:
             finished += event["event"] == "summary"
             if finished and event["event"] == "batch_losses" and event["rate"] != _first_finished(lines):
                 break
-        sent = time.monotonic()
-        process.send_signal(number)
-        rest, err = finish(process, timeout=60)
-        seconds = time.monotonic() - sent
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    return {"code": process.returncode, "seconds": seconds, "stdout": "".join(lines) + rest, "stderr": err}
+        return interrupt(process, lines, [number], timeout=60)
 
 
 def _first_finished(lines: list[str]) -> float | None:

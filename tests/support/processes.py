@@ -1,9 +1,56 @@
-"""Reading a child process to its end after some of its lines were read with readline()."""
+"""The CLI in a child process: started with pipes, signalled, and read to its end."""
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def start_cli(args: Sequence[str]) -> subprocess.Popen:
+    """``dropout-tui ARGS`` from the repository root, stdout and stderr as text pipes, no terminal."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "dropout_tui.tui.cli", *args],
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TERM": "dumb"},
+    )
+
+
+@contextmanager
+def killed_if_left_running(process: subprocess.Popen) -> Iterator[subprocess.Popen]:
+    """However the block ends (a failed assertion included), no child outlives it."""
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def interrupt(process: subprocess.Popen, lines_read: Sequence[str], signals: Sequence[int], timeout: float) -> dict:
+    """Send ``signals`` 50 ms apart and read the child to its end.
+
+    Returns its exit ``code``, the ``seconds`` from the first signal to its exit, its whole ``stdout``
+    (``lines_read`` first) and its ``stderr``.
+    """
+    sent = time.monotonic()
+    for number in signals:
+        process.send_signal(number)
+        time.sleep(0.05)
+    rest, err = finish(process, timeout)
+    seconds = time.monotonic() - sent
+    return {"code": process.returncode, "seconds": seconds, "stdout": "".join(lines_read) + rest, "stderr": err}
 
 
 def finish(process: subprocess.Popen, timeout: float) -> tuple[str, str]:
