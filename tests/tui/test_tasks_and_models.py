@@ -6,15 +6,15 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable
 
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.events import RateChanged
 from dropout_tui.tui import export
-from dropout_tui.tui.app import DropoutApp, create_app
 from dropout_tui.tui.panes.modes import REGRESSION_COLUMNS, trend_scale
 from dropout_tui.tui.run_state import RunState, rates_of
 from tests.support import eventkit as ev
+from tests.support.apps import replay_app, widget_text
 
 LSTM = {
     "name": "lstm",
@@ -31,18 +31,8 @@ NOISE = {"name": "noise", "class": "GaussianNoise", "kind": "noise", "rate": Non
 RATES = {"lstm.dropout": 0.2, "lstm.recurrent_dropout": 0.3, "always": 0.1}
 
 
-def _app(tmp_path, events, **config) -> DropoutApp:
-    app = create_app(RunConfig(**{"epochs": 5, **config}), export_dir=tmp_path / "export", replay=events)
-    app.animation_level = "none"
-    return app
-
-
-def _text(app: DropoutApp, selector: str) -> str:
-    return str(app.query_one(selector, Static).render())
-
-
 async def test_a_regression_run_switches_the_columns_and_the_probe(tmp_path):
-    app = _app(tmp_path, ev.regression_run(), task="regression")
+    app = replay_app(tmp_path, ev.regression_run(), task="regression")
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         table = app.query_one(DataTable)
@@ -53,11 +43,11 @@ async def test_a_regression_run_switches_the_columns_and_the_probe(tmp_path):
         assert rows["mc"][5:] == ["0.25", "2.1", "42%"]  # MC std, Gaussian NLL, coverage of the 90% interval
         assert rows["trainable_flag"][5:] == ["", "", ""]
         assert "ΔRMSE: % of inference's" in app.query_one("#modes-pane").border_subtitle
-        facts, detail = _text(app, "#probe-facts"), _text(app, "#probe-detail")
+        facts, detail = widget_text(app, "#probe-facts"), widget_text(app, "#probe-detail")
         assert "target 0.9" in facts and "dropout off: 0.52" in facts and "MC mean 0.5 ± 0.1" in facts
         assert "per pass, 0.4..0.9:" in detail and "·" in detail  # a NaN pass shows as a dot
         assert "target = mean +4.00 std" in detail
-        caption = _text(app, "#loss-caption")  # MSE decomposes like NLL
+        caption = widget_text(app, "#loss-caption")  # MSE decomposes like NLL
         assert caption.startswith("fit 1.500 = clean train 1.100 + dropout 0.100 + drift 0.300")
 
 
@@ -75,26 +65,26 @@ async def test_the_model_report_lists_recurrent_custom_and_augmentation_layers(t
         augmentation_layers=[{"name": "flip", "class": "RandomFlip"}],
         notes=["predict() is stochastic: a layer is random with training=False"],
     )
-    app = _app(tmp_path, [started], command="inspect", model_path="m.keras")
+    app = replay_app(tmp_path, [started], command="inspect", model_path="m.keras")
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        report = " ".join(_text(app, "#loss-caption").split())
+        report = " ".join(widget_text(app, "#loss-caption").split())
         assert "lstm (LSTM dropout 0.2, recurrent 0.3)" in report
         assert "always (AlwaysOnDropout custom, 0.1, always on)" in report
         assert "noise (GaussianNoise stddev 0.1)" in report
         assert "always on, random in predict too: always" in report
         assert "augmentation (on in the training mode only): flip (RandomFlip)" in report
         assert "predict() is stochastic" in report
-        assert "rates 0.20/0.30/0.10" in _text(app, "#config-line")
+        assert "rates 0.20/0.30/0.10" in widget_text(app, "#config-line")
         # The engine's answer to +: every handle one step up; the report and the export follow.
         rates = {"lstm.dropout": 0.25, "lstm.recurrent_dropout": 0.35, "always": 0.15}
         app._buffer.put(RateChanged(epoch=1, global_step=0, rate=0.25, rates=rates))
         wanted = "lstm (LSTM dropout 0.25, recurrent 0.35)"
         for _ in range(60):  # the next tick draws it; a busy box may take a few
             await pilot.pause(0.05)
-            if wanted in " ".join(_text(app, "#loss-caption").split()):
+            if wanted in " ".join(widget_text(app, "#loss-caption").split()):
                 break
-        assert wanted in " ".join(_text(app, "#loss-caption").split())
+        assert wanted in " ".join(widget_text(app, "#loss-caption").split())
         await pilot.press("e")
         await pilot.pause()
         exported = json.loads(next((tmp_path / "export").glob("*.json")).read_text())
@@ -117,10 +107,10 @@ def test_the_rates_come_from_run_started_and_older_streams_from_the_layers():
 
 async def test_a_binary_head_reports_like_any_classifier(tmp_path):
     probe = dataclasses.replace(ev.probe(), inference_probs=[0.3, 0.7], predicted=1, label=1, votes=[1, 3])
-    app = _app(tmp_path, [ev.run_started(classes=2), *ev.epoch(1, uncertainty=ev.uncertainty(classes=2)), probe])
+    app = replay_app(tmp_path, [ev.run_started(classes=2), *ev.epoch(1, uncertainty=ev.uncertainty(classes=2)), probe])
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        assert "p=0.700 (right)" in _text(app, "#probe-facts")
+        assert "p=0.700 (right)" in widget_text(app, "#probe-facts")
         await pilot.press("c")
         await pilot.pause()
         assert type(app.screen).__name__ == "UncertaintyScreen"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from textual import work
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable
 
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.events import (
@@ -22,17 +22,8 @@ from dropout_tui.tui.app import DropoutApp, create_app
 from dropout_tui.tui.panes.status import LogPane
 from dropout_tui.tui.screens import explain as explain_screen
 from tests.support import eventkit as ev
+from tests.support.apps import replay_app, widget_text
 from tests.support.eventkit import screen_text
-
-
-def _app(tmp_path, events, **config) -> DropoutApp:
-    app = create_app(RunConfig(**{"epochs": 5, **config}), export_dir=tmp_path / "export", replay=events)
-    app.animation_level = "none"
-    return app
-
-
-def _text(app: DropoutApp, selector: str) -> str:
-    return str(app.query_one(selector, Static).render())
 
 
 def _log_text(app: DropoutApp) -> str:
@@ -45,7 +36,7 @@ def _stream():
 
 
 async def test_panes_show_the_stream(tmp_path):
-    app = _app(tmp_path, _stream())
+    app = replay_app(tmp_path, _stream())
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         table = app.query_one(DataTable)
@@ -53,21 +44,21 @@ async def test_panes_show_the_stream(tmp_path):
         flag = [str(c) for c in table.get_row("trainable_flag")]
         assert flag[-1] == "flag changed nothing" and flag[4] == "+0.0"
         assert [str(c) for c in table.get_row("training")][1] == "85.0±1.0"
-        caption = _text(app, "#loss-caption")  # ev.epoch: fit 0.8, clean train 0.4, dropout on 0.45, test 0.5
+        caption = widget_text(app, "#loss-caption")  # ev.epoch: fit 0.8, clean train 0.4, dropout on 0.45, test 0.5
         assert caption == (
             "fit 0.800 = clean train 0.400 + dropout 0.050 + drift 0.350; test 0.500: generalisation gap 0.100"
         )
-        assert "votes 3:3 5:1" in _text(app, "#probe-detail")
-        status = _text(app, "#status-line")
+        assert "votes 3:3 5:1" in widget_text(app, "#probe-detail")
+        status = widget_text(app, "#status-line")
         assert "epoch 2/5" in status and "1,000 samples/s" in status and "CPU" in status
 
 
 async def test_controls_reach_the_engine(tmp_path):
-    app = _app(tmp_path, _stream())
+    app = replay_app(tmp_path, _stream())
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("space")
         assert app.controls.paused
-        assert "paused" in _text(app, "#status-line")
+        assert "paused" in widget_text(app, "#status-line")
         await pilot.press("s")
         assert not app.controls.paused  # one step credit lets an epoch run
         await pilot.press("plus", "plus", "minus", "t", "T", "T", "n", "p", "u", "r")
@@ -92,7 +83,7 @@ async def test_controls_reach_the_engine(tmp_path):
 
 async def test_the_engine_decides_the_rate_and_the_app_shows_its_answer(tmp_path):
     # --rate 0.97: the UI sends a step, never a rate of its own; the engine answers that + cannot go up.
-    app = _app(tmp_path, [ev.run_started(stochastic=[{**ev.DROPOUT[0], "rate": 0.97}])], rate=0.97)
+    app = replay_app(tmp_path, [ev.run_started(stochastic=[{**ev.DROPOUT[0], "rate": 0.97}])], rate=0.97)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         await pilot.press("plus")
@@ -100,11 +91,11 @@ async def test_the_engine_decides_the_rate_and_the_app_shows_its_answer(tmp_path
         app._buffer.put(Notice("rate stays at 0.97: a step up would reach 1"))
         await pilot.pause(0.2)
         assert _messages(app) == ["rate stays at 0.97: a step up would reach 1"]
-        assert "rate 0.97" in _text(app, "#config-line") and not app.state.rate_changes
+        assert "rate 0.97" in widget_text(app, "#config-line") and not app.state.rate_changes
 
 
 async def test_keys_before_the_model_exists_or_without_rates_say_why_nothing_happens(tmp_path):
-    app = _app(tmp_path, [])
+    app = replay_app(tmp_path, [])
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("plus")
         assert app.controls.pending_commands() == [] and "still loading" in _messages(app)[-1]
@@ -115,17 +106,17 @@ async def test_keys_before_the_model_exists_or_without_rates_say_why_nothing_hap
 
 
 async def test_t_and_T_move_from_the_current_T_to_the_limits_of_the_cli(tmp_path):
-    app = _app(tmp_path, [ev.run_started()], mc_samples=5000)
+    app = replay_app(tmp_path, [ev.run_started()], mc_samples=5000)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        assert "T=5000" in _text(app, "#config-line")
+        assert "T=5000" in widget_text(app, "#config-line")
         await pilot.press("T")  # no UI cap below the CLI's: 10000, not 1024
         assert [c.value for c in app.controls.pending_commands()] == [10000]
         app._buffer.put(SamplesChanged(samples=10000))
         await pilot.pause(0.2)
-        assert "T=10000" in _text(app, "#config-line")  # the header follows the engine, not the start value
-        assert "T=5000" not in _text(app, "#config-line")
-    app = _app(tmp_path, [ev.run_started()], mc_samples=2**31 - 1)
+        assert "T=10000" in widget_text(app, "#config-line")  # the header follows the engine, not the start value
+        assert "T=5000" not in widget_text(app, "#config-line")
+    app = replay_app(tmp_path, [ev.run_started()], mc_samples=2**31 - 1)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("T")
         assert app.controls.pending_commands() == [] and "T stays at 2147483647" in _messages(app)[-1]
@@ -138,7 +129,7 @@ def _messages(app: DropoutApp) -> list[str]:
 
 
 async def test_export_key_writes_files_and_reports_errors(tmp_path):
-    app = _app(tmp_path, _stream())
+    app = replay_app(tmp_path, _stream())
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("e")
         await pilot.pause()
@@ -157,11 +148,11 @@ async def test_export_key_writes_files_and_reports_errors(tmp_path):
 
 async def test_failure_is_shown_and_app_stays_up(tmp_path):
     failed = Failed(message="loss became NaN at epoch 2", epoch=2, traceback="Traceback (most recent call last):\nX")
-    app = _app(tmp_path, [ev.run_started(), *ev.epoch(1), LogRecord("WARNING", "tf says hi"), failed])
+    app = replay_app(tmp_path, [ev.run_started(), *ev.epoch(1), LogRecord("WARNING", "tf says hi"), failed])
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        assert "FAILED: loss became NaN" in _text(app, "#status-line")
-        assert "1 warning" in _text(app, "#status-line")
+        assert "FAILED: loss became NaN" in widget_text(app, "#status-line")
+        assert "1 warning" in widget_text(app, "#status-line")
         assert any("loss became NaN" in n.message for n in app._notifications)
         log = _log_text(app)
         assert "WARNING: tf says hi" in log and "Traceback (most recent call last):" in log
@@ -181,7 +172,7 @@ async def test_worker_exception_is_shown_with_traceback(tmp_path, monkeypatch):
         await app.workers.wait_for_complete()
         await pilot.pause()
         await pilot.pause()
-        assert "FAILED: RuntimeError: engine exploded" in _text(app, "#status-line")
+        assert "FAILED: RuntimeError: engine exploded" in widget_text(app, "#status-line")
         assert 'raise RuntimeError("engine exploded")' in _log_text(app)
         assert app.is_running
 
@@ -189,14 +180,14 @@ async def test_worker_exception_is_shown_with_traceback(tmp_path, monkeypatch):
 async def test_nan_everywhere_never_crashes(tmp_path):
     nan = float("nan")
     events = [ev.run_started(), *ev.epoch(1, fit=nan, test=float("inf")), ev.probe(image=[nan] * 64)]
-    app = _app(tmp_path, events)
+    app = replay_app(tmp_path, events)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        assert "fit nan" in _text(app, "#loss-caption") and "test inf" in _text(app, "#loss-caption")
+        assert "fit nan" in widget_text(app, "#loss-caption") and "test inf" in widget_text(app, "#loss-caption")
 
 
 async def test_inspect_mode_and_models_without_dropout(tmp_path):
-    app = _app(
+    app = replay_app(
         tmp_path,
         [ev.run_started(stochastic=[]), ev.probe(image=[0.1] * 10, shape=[10])],
         command="inspect",
@@ -204,10 +195,10 @@ async def test_inspect_mode_and_models_without_dropout(tmp_path):
     )
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        assert "no training" in _text(app, "#loss-caption")
+        assert "no training" in widget_text(app, "#loss-caption")
         assert "no stochastic layers" in app.query_one("#modes-pane").border_subtitle
-        assert "non-image input" in _text(app, "#probe-facts")
-        assert "every pass is identical" in _text(app, "#probe-detail")
+        assert "non-image input" in widget_text(app, "#probe-facts")
+        assert "every pass is identical" in widget_text(app, "#probe-detail")
         await pilot.press("plus")
         assert app.controls.pending_commands() == []
 
@@ -229,10 +220,10 @@ async def test_inspect_mode_shows_what_was_found_in_the_model(tmp_path):
         notes=notes,
         normalization_layers=[{"name": "bn", "class": "BatchNormalization"}],
     )
-    app = _app(tmp_path, [started], command="inspect", model_path="m.keras")
+    app = replay_app(tmp_path, [started], command="inspect", model_path="m.keras")
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        report = " ".join(_text(app, "#loss-caption").split())
+        report = " ".join(widget_text(app, "#loss-caption").split())
         assert "sd (SpatialDropout2D 0.2 noise_shape (None, 1, 1, None))" in report
         assert "drop (Dropout 0.3)" in report
         assert "BatchNormalization layers: 1" in report
@@ -246,9 +237,9 @@ async def test_inspect_mode_shows_what_was_found_in_the_model(tmp_path):
 
 async def test_help_theme_log_and_explain_keys(tmp_path, monkeypatch):
     monkeypatch.setattr(explain_screen, "measure", ev.FakeExplain())
-    app = _app(tmp_path, [ev.run_started(), Finished(epochs_run=1, seconds=2.0, stopped_by_user=True)])
+    app = replay_app(tmp_path, [ev.run_started(), Finished(epochs_run=1, seconds=2.0, stopped_by_user=True)])
     async with app.run_test(size=(80, 24)) as pilot:
-        assert "stopped" in _text(app, "#status-line")
+        assert "stopped" in widget_text(app, "#status-line")
         await pilot.press("question_mark")
         assert type(app.screen).__name__ == "HelpScreen"
         assert "why? the Explain screen" in screen_text(app)
@@ -266,7 +257,7 @@ async def test_help_theme_log_and_explain_keys(tmp_path, monkeypatch):
 
 async def test_no_color_renders(tmp_path, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
-    app = _app(tmp_path, _stream())
+    app = replay_app(tmp_path, _stream())
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         svg = app.export_screenshot()
@@ -282,17 +273,17 @@ async def test_inspect_rates_are_each_layers_own_and_every_pane_and_the_export_a
         {"name": "drop2", "class": "Dropout", "rate": 0.3, "noise_shape": None},
     ]
     started = dataclasses.replace(ev.run_started(stochastic=layers), command="inspect")
-    app = _app(tmp_path, [started, ev.probe()], command="inspect", model_path="m.keras")
+    app = replay_app(tmp_path, [started, ev.probe()], command="inspect", model_path="m.keras")
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await pilot.pause()
-        assert "rates 0.50/0.30" in _text(app, "#config-line")  # the model's rates, not RunConfig's 0.2
+        assert "rates 0.50/0.30" in widget_text(app, "#config-line")  # the model's rates, not RunConfig's 0.2
         await pilot.press("plus")
         assert [(c.name, c.value) for c in app.controls.pending_commands()] == [("shift_rate", 1)]
         # The engine's answer: each layer one step up, applied at once (inspect does not train).
         app._buffer.put(RateChanged(epoch=1, global_step=0, rate=0.55, rates={"drop": 0.55, "drop2": 0.35}))
         await pilot.pause(0.3)
-        assert "rates 0.55/0.35" in _text(app, "#config-line")
-        report = " ".join(_text(app, "#loss-caption").split())
+        assert "rates 0.55/0.35" in widget_text(app, "#config-line")
+        report = " ".join(widget_text(app, "#loss-caption").split())
         assert "drop (Dropout 0.55)" in report and "drop2 (Dropout 0.35)" in report
         assert "now: every mode is evaluated again" in [n.message for n in app._notifications][-1]
         await pilot.press("e")
@@ -303,16 +294,16 @@ async def test_inspect_rates_are_each_layers_own_and_every_pane_and_the_export_a
 
 
 async def test_plus_then_minus_while_paused_records_nothing(tmp_path):
-    app = _app(tmp_path, _stream())
+    app = replay_app(tmp_path, _stream())
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await pilot.press("space", "plus")
         app._buffer.put(RateScheduled(epoch=3, rate=0.25, rates={"dropout": 0.25}))
         await pilot.pause(0.3)
-        assert "rate 0.25 at epoch 3" in _text(app, "#status-line")
+        assert "rate 0.25 at epoch 3" in widget_text(app, "#status-line")
         await pilot.press("minus")
         app._buffer.put(RateScheduled(epoch=3, rate=0.2, rates={"dropout": 0.2}, withdrawn=True))
         await pilot.pause(0.3)
-        assert "at epoch 3" not in _text(app, "#status-line")
+        assert "at epoch 3" not in widget_text(app, "#status-line")
         assert "withdrawn" in [n.message for n in app._notifications][-1]
         await pilot.press("e")
         await pilot.pause()

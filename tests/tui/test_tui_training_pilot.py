@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 
 import pytest
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable
 
 from dropout_tui.engine.config import RunConfig
-from dropout_tui.tui.app import DropoutApp, create_app
+from dropout_tui.tui.app import create_app
+from tests.support.apps import widget_text
 
 pytestmark = pytest.mark.timeout(120)
 NO_HANG_SECONDS = 10.0  # the 2 s quit target is measured in bench/; a test only catches a hang
@@ -20,10 +21,6 @@ async def _until(pilot, condition, timeout: float = 60.0, what: str = "") -> Non
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what or condition}")
         await pilot.pause(0.05)
-
-
-def _text(app: DropoutApp, selector: str) -> str:
-    return str(app.query_one(selector, Static).render())
 
 
 async def test_four_epochs_fill_every_pane(tmp_path):
@@ -56,19 +53,19 @@ async def test_four_epochs_fill_every_pane(tmp_path):
         assert "±" in rows["training"][1]
         assert rows["mc"][0] == "mc (T=10)"
         assert float(rows["inference"][1]) > 50  # digits: an MLP gets far above chance in 3 epochs
-        caption = _text(app, "#loss-caption")
+        caption = widget_text(app, "#loss-caption")
         assert caption.startswith("fit ") and "= clean train" in caption and "+ dropout" in caption
         assert "drift" in caption and "generalisation gap" in caption
         assert "test #0" in app.query_one("#probe-pane").border_title
-        assert "votes" in _text(app, "#probe-detail")
-        status = _text(app, "#status-line")
+        assert "votes" in widget_text(app, "#probe-detail")
+        status = widget_text(app, "#status-line")
         assert status.startswith("finished") and "epoch 4/4" in status and "samples/s" in status
         (change,) = state.rate_changes  # the key may reach the engine in epoch 1 or 2 on a busy machine
         assert change.rate == 0.25 and change.epoch in (2, 3, 4)
         assert [e.rate for e in state.epochs] == [
             pytest.approx(0.2 if e.epoch < change.epoch else 0.25) for e in state.epochs
         ]
-        assert "rate 0.25" in _text(app, "#config-line")  # the rate in use, where the run's settings are
+        assert "rate 0.25" in widget_text(app, "#config-line")  # the rate in use, where the run's settings are
         assert "CPU" in status or "GPU" in status
         await pilot.press("n")
         await _until(pilot, lambda: app.state.probe.index == 1, timeout=20, what="probe of sample 1")
@@ -85,7 +82,7 @@ async def test_pause_step_stop_and_quit_mid_run(tmp_path):
         batches = len(app.state.batch_loss)
         await pilot.pause(1.0)
         assert len(app.state.batch_loss) == batches, "training went on while paused"
-        assert "paused" in _text(app, "#status-line")
+        assert "paused" in widget_text(app, "#status-line")
         epochs = len(app.state.epochs)
         await pilot.press("s")
         await _until(pilot, lambda: len(app.state.epochs) > epochs, timeout=30, what="the stepped epoch")
@@ -128,7 +125,7 @@ async def test_plus_then_minus_while_paused_changes_nothing_and_T_is_confirmed(t
         await _until(pilot, lambda: app.state.scheduled is None, timeout=20, what="the withdrawn change")
         await pilot.press("t")  # 5000 -> 2500, confirmed by the engine
         await _until(pilot, lambda: app.state.samples == 2500, timeout=20, what="T=2500")
-        assert "T=2500" in _text(app, "#config-line") and "T=5000" not in _text(app, "#config-line")
+        assert "T=2500" in widget_text(app, "#config-line") and "T=5000" not in widget_text(app, "#config-line")
         await pilot.press("space", "x")
         await _until(pilot, lambda: app.state.finished is not None, timeout=60, what="the stop")
         assert app.state.rate_changes == [] and {e.rate for e in app.state.epochs} == {0.2}

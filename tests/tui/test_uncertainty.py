@@ -10,7 +10,7 @@ import pytest
 
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.events import ModeEvaluation, event_from_json
-from dropout_tui.tui.app import DropoutApp, create_app
+from dropout_tui.tui.app import create_app
 from dropout_tui.tui.panes.loss import decomposition_text
 from dropout_tui.tui.redraw import RedrawPolicy
 from dropout_tui.tui.screens.uncertainty import (
@@ -22,6 +22,7 @@ from dropout_tui.tui.screens.uncertainty import (
     uncertainty_caption,
 )
 from tests.support import eventkit as ev
+from tests.support.apps import replay_app
 from tests.support.eventkit import screen_text
 
 RUN = Path(__file__).parent / "fixtures" / "run.jsonl"
@@ -195,12 +196,6 @@ def test_the_loss_caption_decomposes_fit_with_the_current_numbers():
 # ---------------------------------------------------------------- the screen
 
 
-def _app(tmp_path, events, **config) -> DropoutApp:
-    app = create_app(RunConfig(**{"epochs": 5, **config}), export_dir=tmp_path / "export", replay=events)
-    app.animation_level = "none"
-    return app
-
-
 def _stream(rounds: int = 2) -> list:
     events = [ev.run_started()]
     for n in range(1, rounds + 1):
@@ -209,7 +204,7 @@ def _stream(rounds: int = 2) -> list:
 
 
 async def test_c_opens_the_screen_and_escape_c_or_q_close_it(tmp_path):
-    app = _app(tmp_path, _stream())
+    app = replay_app(tmp_path, _stream())
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         for close in ("escape", "c", "q"):
@@ -248,7 +243,7 @@ async def test_every_number_on_the_screen_comes_from_the_recorded_stream(tmp_pat
 
 
 async def test_e_on_the_screen_exports_the_block_and_an_svg_of_this_screen(tmp_path):
-    app = _app(tmp_path, _stream())
+    app = replay_app(tmp_path, _stream())
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("c")
         await pilot.pause()
@@ -265,7 +260,7 @@ async def test_e_on_the_screen_exports_the_block_and_an_svg_of_this_screen(tmp_p
 
 
 async def test_a_regression_run_has_no_screen_and_the_key_says_why(tmp_path):
-    app = _app(tmp_path, ev.regression_run(), task="regression")
+    app = replay_app(tmp_path, ev.regression_run(), task="regression")
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await pilot.pause()
         await pilot.press("c")
@@ -275,7 +270,7 @@ async def test_a_regression_run_has_no_screen_and_the_key_says_why(tmp_path):
 
 
 async def test_the_screen_waits_for_the_first_round_then_fills_in(tmp_path):
-    app = _app(tmp_path, [ev.run_started()])
+    app = replay_app(tmp_path, [ev.run_started()])
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("c")
         await pilot.pause()
@@ -287,7 +282,7 @@ async def test_the_screen_waits_for_the_first_round_then_fills_in(tmp_path):
 
 
 async def test_a_new_round_waits_for_the_gap_between_epochs_while_training(tmp_path):
-    app = _app(tmp_path, _stream(1))
+    app = replay_app(tmp_path, _stream(1))
     app.planner.policy = RedrawPolicy(training_defer=0.6, epoch_defer=0.6)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("c")
@@ -320,7 +315,7 @@ async def test_the_screen_fits_every_size(tmp_path, size):
 
 async def test_no_color_renders_the_screen(tmp_path, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
-    app = _app(tmp_path, _stream())
+    app = replay_app(tmp_path, _stream())
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("c")
         await pilot.pause()
