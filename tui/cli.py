@@ -131,19 +131,19 @@ def main(argv: list[str] | None = None) -> int:
 
 def _sweep_or_compare(args: argparse.Namespace) -> int:
     """`sweep` (headless or the app) and `compare` (the same app on saved runs); bad input raises ConfigError."""
-    from dropout_tui.tui.sweep.app import create_sweep_app
+    from dropout_tui.tui.sweep.app import SweepApp
 
     if args.command == "compare":
         from dropout_tui.tui.sweep.compare import load_runs
 
-        app = create_sweep_app(compare=load_runs(args.files), export_dir=args.export_dir)
+        app = SweepApp(compare=load_runs(args.files), export_dir=args.export_dir)
     else:
         config = sweep_config_from_args(args)
         if args.headless:
             from dropout_tui.tui.sweep.headless import run_sweep_headless
 
             return run_sweep_headless(config, args.rates, args.jobs, output=args.output, debug=args.debug)
-        app = create_sweep_app(config, rates=args.rates, jobs=args.jobs, export_dir=args.export_dir)
+        app = SweepApp(config, rates=args.rates, jobs=args.jobs, export_dir=args.export_dir)
     quiet.redirect_native_stderr()
     app.run()
     flush_and_exit(app.return_code or 0)

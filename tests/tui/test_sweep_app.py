@@ -24,7 +24,7 @@ from dropout_tui.engine.sweep.runner import Tagged
 from dropout_tui.tui import keys as keytable
 from dropout_tui.tui.keys import EVERYWHERE, KEYS, SWEEP
 from dropout_tui.tui.sweep import app as sweep_app
-from dropout_tui.tui.sweep.app import SweepApp, SweepHelp, create_sweep_app
+from dropout_tui.tui.sweep.app import SweepApp, SweepHelp
 from dropout_tui.tui.sweep.compare import load_runs
 from dropout_tui.tui.sweep.metrics import COLUMNS, METRICS
 from dropout_tui.tui.sweep.panes import fit_columns, table_cells
@@ -93,7 +93,7 @@ def _sweep(rates=(0.0, 0.2, 0.5), partial: bool = False) -> list:
 
 
 def _app(tmp_path, items=None, rates=(0.0, 0.2, 0.5), **kwargs) -> SweepApp:
-    app = create_sweep_app(CONFIG, rates=rates, export_dir=tmp_path, replay=_sweep(rates) if items is None else items)
+    app = SweepApp(CONFIG, rates=rates, export_dir=tmp_path, replay=_sweep(rates) if items is None else items)
     app.animation_level = "none"
     return app
 
@@ -195,7 +195,7 @@ def fake_sweep(monkeypatch):
 
 
 async def test_pause_stop_and_quit_reach_the_sweep(tmp_path, fake_sweep):
-    app = create_sweep_app(CONFIG, rates=(0.1, 0.3), export_dir=tmp_path)
+    app = SweepApp(CONFIG, rates=(0.1, 0.3), export_dir=tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         assert fake_sweep.started.wait(10)
         await pilot.pause(0.3)
@@ -213,7 +213,7 @@ async def test_pause_stop_and_quit_reach_the_sweep(tmp_path, fake_sweep):
 
 
 async def test_ctrl_c_quits_with_130_and_cancels_the_sweep(tmp_path, fake_sweep):
-    app = create_sweep_app(CONFIG, rates=(0.1,), export_dir=tmp_path)
+    app = SweepApp(CONFIG, rates=(0.1,), export_dir=tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         assert fake_sweep.started.wait(10)
         await pilot.press("ctrl+c")
@@ -228,7 +228,7 @@ async def test_the_first_frame_comes_before_any_run(tmp_path, monkeypatch):
             gate.wait(10)
 
     monkeypatch.setattr(sweep_app, "Sweep", Waiting)
-    app = create_sweep_app(CONFIG, rates=(0.1, 0.3), export_dir=tmp_path)
+    app = SweepApp(CONFIG, rates=(0.1, 0.3), export_dir=tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         text = screen_text(app)
@@ -278,7 +278,7 @@ def test_columns_give_way_by_priority_on_a_narrow_terminal():
 async def test_compare_shows_files_and_has_no_run_keys(tmp_path):
     sweep_file = tmp_path / "runs.jsonl"
     sweep_file.write_text("\n".join(item.to_json() for item in _sweep()) + "\n")
-    app = create_sweep_app(compare=load_runs([str(sweep_file)]), export_dir=tmp_path)
+    app = SweepApp(compare=load_runs([str(sweep_file)]), export_dir=tmp_path)
     app.animation_level = "none"
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.pause()

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from dropout_tui.engine.config import RunConfig
-from dropout_tui.tui.sweep.app import create_sweep_app
+from dropout_tui.tui.sweep.app import SweepApp
 
 SWEEP = Path(__file__).parent / "fixtures" / "sweep.jsonl"
 
 
 def _app(tmp_path):
-    app = create_sweep_app(RunConfig(epochs=3, seed=0), rates=(0.0, 0.2, 0.5), export_dir=tmp_path, replay=SWEEP)
+    app = SweepApp(RunConfig(epochs=3, seed=0), rates=(0.0, 0.2, 0.5), export_dir=tmp_path, replay=SWEEP)
     app.animation_level = "none"
     return app
 

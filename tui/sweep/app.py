@@ -281,16 +281,3 @@ class SweepError:
 
     def __init__(self, message: str, traceback_text: str = "") -> None:
         self.message, self.traceback = message, traceback_text
-
-
-def create_sweep_app(
-    config: RunConfig | None = None,
-    *,
-    rates=DEFAULT_RATES,
-    jobs: int = 1,
-    export_dir: str | Path = "dropout-tui-export",
-    replay=None,
-    compare: list[RateRun] | None = None,
-) -> SweepApp:
-    """The one factory, shared by the CLI and the tests."""
-    return SweepApp(config, rates=rates, jobs=jobs, export_dir=export_dir, replay=replay, compare=compare)
