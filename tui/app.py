@@ -232,6 +232,8 @@ class DropoutApp(KeyActions, TerminalApp):
 
     # --- the tick: drain, fold, draw ---------------------------------------------
     def _tick(self) -> None:
+        if self.closing:
+            return
         dirty = self._fold(self._buffer.drain())
         if self._native_captured:
             for line in drain_native_stderr():

@@ -28,6 +28,12 @@ class TerminalApp(App[int]):
 
     _native_captured = False  # fd 2 goes to a file only under run(), not run_test()
 
+    @property
+    def closing(self) -> bool:
+        """True once shutdown has begun: Textual empties the screen stack before it stops the app's timers,
+        so a tick can land in between, when there is no screen to draw on."""
+        return not self.is_running or not self.screen_stack
+
     def stop_workers(self) -> None:
         """Wake and end every worker (a paused or serving engine, a child process) so the app can exit."""
 

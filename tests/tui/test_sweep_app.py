@@ -236,6 +236,15 @@ async def test_the_first_frame_comes_before_any_run(tmp_path, monkeypatch):
         gate.set()
 
 
+async def test_a_tick_that_lands_during_shutdown_draws_nothing(tmp_path):
+    # Textual empties the screen stack before it stops the app's timers; a tick in between crashed the exit.
+    app = _app(tmp_path)
+    async with app.run_test(size=(80, 24)):
+        pass
+    assert not app.screen_stack
+    app._tick(force=True)
+
+
 async def test_too_small_a_terminal_says_so_and_the_panes_come_back(tmp_path):
     app = _app(tmp_path)
     async with app.run_test(size=(60, 20)) as pilot:

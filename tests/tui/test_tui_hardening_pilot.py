@@ -81,6 +81,15 @@ async def test_ctrl_c_quits_from_any_screen_with_130(tmp_path):
     assert app.return_code == 130 and app.controls.cancelled
 
 
+async def test_a_tick_that_lands_during_shutdown_draws_nothing(tmp_path):
+    # Textual empties the screen stack before it stops the app's timers; a tick in between crashed the exit.
+    app = _app(tmp_path)
+    async with app.run_test(size=(80, 24)):
+        pass
+    assert not app.screen_stack
+    app._tick()
+
+
 async def test_export_creates_a_missing_directory_with_normal_permissions(tmp_path):
     target = tmp_path / "a" / "b" / "exports"
     app = _app(tmp_path, export_dir=target)

@@ -192,6 +192,8 @@ class SweepApp(TerminalApp):
         return metrics[self._metric % len(metrics)]
 
     def _tick(self, force: bool = False) -> None:
+        if self.closing:
+            return
         state = self.state
         for item in self._buffer.drain():
             if isinstance(item, SweepError):
