@@ -34,6 +34,7 @@ class CommandServer:
         self._progress = progress
         self._rates = rates
         self._measurer = measurer
+        self._due: Callable[[], None] | None = None
         self._handlers: dict[str, Callable[[object], None]] = {
             "shift_rate": self._shift_rate,
             "set_samples": self._set_samples,
@@ -42,15 +43,28 @@ class CommandServer:
         }
 
     def serve_pending(self) -> None:
-        for command in self._controls.pending_commands():
-            self.serve(command)
+        self.serve(self._controls.pending_commands())
 
-    def serve(self, command: Command) -> None:
-        handler = self._handlers.get(command.name)
-        if handler is None:
-            self._emit(Notice(f"ignored unknown command {command.name!r}"))
-            return
-        handler(command.value)
+    def serve(self, commands: list[Command]) -> None:
+        """Each command in order; the measurement they ask for runs once, after the last of them.
+
+        Keys pressed while a measurement runs queue up: eight `+` on an idle inspect then wait for one
+        evaluation at the final rates, not for eight (an LSTM's retrace and evaluation take 1-2 s each).
+        """
+        self._due = None
+        for command in commands:
+            handler = self._handlers.get(command.name)
+            if handler is None:
+                self._emit(Notice(f"ignored unknown command {command.name!r}"))
+                continue
+            handler(command.value)
+        if self._due is not None:
+            self._due()
+
+    def _measure_after(self, measurement: Callable[[], None]) -> None:
+        # An evaluation round ends with the probe, so it covers a probe asked for in the same batch.
+        if self._due != self._evaluate_round:
+            self._due = measurement
 
     def apply_pending_rates(self) -> bool:
         """At an epoch's start: a scheduled change takes effect; True when the train step must be rebuilt."""
@@ -79,7 +93,7 @@ class CommandServer:
             return
         if not self._progress.training:
             self._apply_rates(rates)
-            self._evaluate(None)  # nothing trains any more: measure the new rates at once
+            self._measure_after(self._evaluate_round)  # nothing trains any more: measure the new rates now
             return
         current = self._rates.current()
         withdrawn = rates == current
@@ -105,7 +119,7 @@ class CommandServer:
         self._measurer.samples = int(samples)
         self._emit(SamplesChanged(samples=self._measurer.samples))
         if not self._progress.training or self._controls.paused:
-            self._measurer.probe()
+            self._measure_after(self._measurer.probe)
 
     def _probe(self, value: object) -> None:
         measurer, n_test = self._measurer, self._measurer.n_test
@@ -123,8 +137,11 @@ class CommandServer:
         elif value not in (None, "redraw"):
             self._emit(Notice(f"ignored probe request {value!r}"))
             return
-        measurer.probe()
+        self._measure_after(measurer.probe)
 
     def _evaluate(self, value: object) -> None:
+        self._measure_after(self._evaluate_round)
+
+    def _evaluate_round(self) -> None:
         self._measurer.evaluate_round()
         self._emit(self.settled_status())

@@ -210,8 +210,7 @@ class FitLoop:
         commands = controls.pending_commands()
         if commands:
             began = time.perf_counter()
-            for command in commands:
-                self._commands.serve(command)
+            self._commands.serve(commands)
             self._meter.exclude_since(began, time.perf_counter())
 
     def _flush(self, now: float) -> None:

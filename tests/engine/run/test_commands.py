@@ -17,7 +17,7 @@ from dropout_tui.engine.events import (
     Status,
     Summary,
 )
-from dropout_tui.engine.run.controls import Controls
+from dropout_tui.engine.run.controls import Command, Controls
 from tests.support import inspect_models as models
 from tests.support.driver import Driver
 
@@ -60,6 +60,24 @@ def test_inspect_shifts_every_layer_from_its_own_rate_and_evaluates_at_once(two_
         assert not [e for e in driver.events[mark:] if isinstance(e, RateScheduled)]  # nothing waits for an epoch
         model = driver.session.prepared.model
         assert (model.get_layer("wide").rate, model.get_layer("narrow").rate) == (0.55, pytest.approx(0.15))
+    finally:
+        driver.controls.cancel()
+        driver.join()
+
+
+def test_keys_pressed_during_a_measurement_wait_for_one_evaluation_not_one_each(two_rates):
+    model, data = two_rates
+    driver = _serving(RunConfig(command="inspect", model_path=model, data_path=data, mc_samples=5, repeats=1))
+    try:
+        mark = len(driver.events)
+        driver.controls.submit(Command("evaluate", None))  # busy measuring while the three + arrive
+        for _ in range(3):
+            driver.controls.shift_rate(+1)
+        final = driver.wait_for(lambda e: isinstance(e, RateChanged) and e.rates["wide"] == 0.65, after=mark)
+        driver.wait_for(lambda e: isinstance(e, ModeEvaluation), after=driver.events.index(final))  # the last one
+        evaluations = [e for e in driver.events[mark:] if isinstance(e, ModeEvaluation)]
+        assert 1 <= len(evaluations) <= 2  # four when every + measured on its own
+        assert len(driver.of(RateChanged)) == 3  # every step is still recorded
     finally:
         driver.controls.cancel()
         driver.join()
