@@ -54,10 +54,8 @@ def discovery_notes(survey: Survey) -> list[str]:
             f"`training` differs through {' and '.join(differs)}"
         )
     for entry in survey.of_kind("recurrent"):
-        notes.append(
-            f"recurrent dropout in {entry.name!r} ({entry.cls}: dropout {entry.dropout:g}, recurrent_dropout "
-            f"{entry.recurrent_dropout:g}): on in `training`, `dropout_only` and `mc`"
-        )
+        # No rates here: + and - change them, and the stochastic-layer list is where they are kept current.
+        notes.append(f"recurrent dropout in {entry.name!r} ({entry.cls}): on in `training`, `dropout_only` and `mc`")
     for entry in survey.of_kind("custom"):
         notes.append(
             f"custom layer {entry.name!r} ({entry.cls}) is random in training mode (two calls on the same input "
