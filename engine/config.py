@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from dropout_tui.engine.errors import ConfigError
-from dropout_tui.engine.limits import LIMITS
+from dropout_tui.engine.limits import LIMITS, TASKS, check_input_scale
 
 
 @dataclass(frozen=True)
@@ -40,10 +40,10 @@ class RunConfig:
         for name, limit in LIMITS.items():
             if hasattr(self, name) and not (name == "devices" and self.devices in (None, "all")):
                 limit.check(getattr(self, name))
-        if self.input_scale is not None and not (
-            self.input_scale == self.input_scale and abs(self.input_scale) not in (0.0, float("inf"))
-        ):
-            raise ConfigError(f"--input-scale must be a finite non-zero number, got {self.input_scale}")
+        if self.input_scale is not None:
+            check_input_scale(self.input_scale)
+        if self.task is not None and self.task not in TASKS:
+            raise ConfigError(f"--task must be classification or regression, got {self.task!r}")
         if self.command == "inspect" and not self.model_path:
             raise ConfigError("inspect needs --model FILE.keras")
         return self

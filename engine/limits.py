@@ -18,6 +18,10 @@ RATE_STEP = 0.05  # the app's + and - keys
 SAMPLES_FACTOR = 2  # the app's t (halve) and T (double) keys
 MAX_SWEEP_RATES = 20
 
+DATASETS = ("digits", "mnist", "fashion_mnist")  # --dataset: the embedded set, then the Keras-cache ones
+CLASSIFICATION, REGRESSION = "classification", "regression"
+TASKS = (CLASSIFICATION, REGRESSION)  # --task, and the two shapes a run's numbers take
+
 
 @dataclass(frozen=True)
 class Limit:
@@ -113,3 +117,12 @@ def scaled_samples(samples: int, factor: float) -> int | None:
     limit = LIMITS["mc_samples"]
     candidate = int(min(limit.high, max(limit.low, round(samples * factor))))
     return None if candidate == samples else candidate
+
+
+def check_input_scale(value: float) -> float:
+    """--input-scale: any finite non-zero factor (negative flips the inputs, which some data wants)."""
+    if not math.isfinite(value):
+        raise ConfigError(f"--input-scale must be a finite number, got {value}")
+    if value == 0:
+        raise ConfigError("--input-scale must be a non-zero number: a scale of 0 makes every input 0")
+    return value

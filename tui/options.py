@@ -7,13 +7,11 @@ the parser and the engine's validation cannot disagree.
 from __future__ import annotations
 
 import argparse
-import math
 from dataclasses import dataclass, fields
 
 from dropout_tui.engine.config import RunConfig
-from dropout_tui.engine.data.datasets import DATASETS
 from dropout_tui.engine.errors import ConfigError
-from dropout_tui.engine.limits import LIMITS, MAX_SWEEP_RATES
+from dropout_tui.engine.limits import DATASETS, LIMITS, MAX_SWEEP_RATES, TASKS, check_input_scale
 from dropout_tui.engine.sweep.plan import DEFAULT_RATES, parse_rates, rates_argument
 
 RUNS = frozenset({"train", "inspect"})  # commands that start a run and accept the run options
@@ -64,11 +62,10 @@ def _scale(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
-    if value == 0:
-        raise argparse.ArgumentTypeError("expected a non-zero number: a scale of 0 makes every input 0")
-    return value
+    try:
+        return check_input_scale(value)
+    except ConfigError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 @dataclass(frozen=True)
@@ -137,7 +134,7 @@ OPTIONS: tuple[Option, ...] = (
         RUNS,
         "data",
         field="task",
-        choices=("classification", "regression"),
+        choices=TASKS,
     ),
     Option(
         "--ood",

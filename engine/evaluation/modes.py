@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-CLASSIFICATION = "classification"
-REGRESSION = "regression"
-TASKS = (CLASSIFICATION, REGRESSION)
+from dropout_tui.engine.limits import CLASSIFICATION, REGRESSION
 
 
 @dataclass(frozen=True)

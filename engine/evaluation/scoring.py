@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from dropout_tui.engine.evaluation import metrics, regression_metrics
-from dropout_tui.engine.evaluation.modes import BY_NAME, MODE_NAMES, REGRESSION
+from dropout_tui.engine.evaluation.modes import BY_NAME, MODE_NAMES
 from dropout_tui.engine.evaluation.results import Round
+from dropout_tui.engine.limits import REGRESSION
 
 
 def score_round(result: Round, targets: np.ndarray, head, *, repeats: int, samples: int) -> dict:

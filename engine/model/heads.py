@@ -22,7 +22,6 @@ import numpy as np
 
 from dropout_tui.engine.errors import ConfigError
 
-TASKS = ("classification", "regression")
 ACTIVATIONS = ("softmax", "logits", "sigmoid", "binary_logits", "linear")
 SUM_TOLERANCE = 1e-3
 REGRESSION_LOSSES = {
@@ -109,8 +108,6 @@ def detect_head(model, probe_outputs, labels, task: str | None = None, *, saved_
     activation = final_activation(model)
     labels_kind = label_kind(labels)
     loss_task, from_logits, loss_name = loss_witness(saved_loss if saved_loss is not None else _compiled_loss(model))
-    if task is not None and task not in TASKS:
-        raise HeadError(f"--task must be classification or regression, got {task!r}")
     if units == 1 and activation == "softmax":
         raise HeadError("the model ends in a softmax over one unit, which always outputs 1.0; nothing to evaluate")
 

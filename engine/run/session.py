@@ -78,6 +78,7 @@ class Session:
         return None
 
     def _run(self, capture: quiet.Capture) -> Summary | None:
+        self.config.validate()  # the command line validated it already; programmatic callers may not have
         dataset, ood = self._load_data()
         self.emit(Status("loading", "loading TensorFlow"))
         import keras

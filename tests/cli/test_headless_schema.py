@@ -17,9 +17,9 @@ import pytest
 
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.evaluation import uncertainty
-from dropout_tui.engine.evaluation.modes import MODE_NAMES, MODES, TASKS
+from dropout_tui.engine.evaluation.modes import MODE_NAMES, MODES
 from dropout_tui.engine.events import EVENT_TYPES, EpochEnd, Notice, RateChanged, RateScheduled, SamplesChanged
-from dropout_tui.engine.limits import MAX_SWEEP_RATES
+from dropout_tui.engine.limits import MAX_SWEEP_RATES, TASKS
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "docs" / "headless.schema.json").read_text(encoding="utf-8"))

@@ -1,6 +1,7 @@
 """The headless summary contract, read from the engine's registries so the tests check what the engine promises."""
 
-from dropout_tui.engine.evaluation.modes import CLASSIFICATION, MODES
+from dropout_tui.engine.evaluation.modes import MODES
+from dropout_tui.engine.limits import CLASSIFICATION
 
 SUMMARY_KEYS = {
     "event",

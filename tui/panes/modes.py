@@ -12,7 +12,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable
 
-from dropout_tui.engine.evaluation.modes import MODE_NAMES, MODES, REGRESSION, Mode
+from dropout_tui.engine.evaluation.modes import MODE_NAMES, MODES, Mode
+from dropout_tui.engine.limits import REGRESSION
 from dropout_tui.tui.fmt import finite, num, sparkline
 from dropout_tui.tui.redraw import MODES as MODES_PANE
 from dropout_tui.tui.run_state import RunState

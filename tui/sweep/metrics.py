@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from dropout_tui.engine.evaluation.modes import CLASSIFICATION, MODES, REGRESSION
+from dropout_tui.engine.evaluation.modes import MODES
 from dropout_tui.engine.evaluation.uncertainty import SCORES
+from dropout_tui.engine.limits import CLASSIFICATION, REGRESSION
 from dropout_tui.tui.fmt import finite, num
 from dropout_tui.tui.sweep.state import RateRun
 

@@ -301,6 +301,6 @@ def test_bad_regression_targets(tmp_path, y_train, y_test, message):
     assert message in str(info.value) and "\n" not in str(info.value)
 
 
-def test_unknown_task(tmp_path):
-    with pytest.raises(DataError, match="--task must be classification or regression"):
-        _load(_npz(tmp_path, **_good()), task="ranking")
+def test_unknown_task_is_refused_by_the_config_every_run_validates():
+    with pytest.raises(ConfigError, match="--task must be classification or regression"):
+        RunConfig(task="ranking").validate()

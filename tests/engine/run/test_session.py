@@ -239,6 +239,12 @@ def test_bad_input_becomes_a_user_error_event(tmp_path):
     assert "no such file" in driver.of(Failed)[0].message
 
 
+def test_a_config_built_in_code_is_validated_like_the_command_line():
+    driver = _run(epochs=1, task="ranking")
+    assert driver.result is None and driver.session.user_error is not None
+    assert "--task must be classification or regression, got 'ranking'" in driver.of(Failed)[0].message
+
+
 def test_unexpected_exception_becomes_failed_with_traceback(monkeypatch):
     from dropout_tui.engine.evaluation.evaluator import Evaluator
 
