@@ -17,6 +17,7 @@ from textual_plot import HiResMode, LegendLocation
 from textual_plot.axis_formatter import AxisFormatter, NumericAxisFormatter
 from textual_plot.plot_widget import Legend
 
+from dropout_tui.tui.export import with_rates
 from dropout_tui.tui.fmt import finite, num, rates_text
 from dropout_tui.tui.panes.chart import Chart
 from dropout_tui.tui.panes.lines import Lines
@@ -203,13 +204,13 @@ def model_report(state: RunState) -> str:
 
 def layer_text(layer: dict, rates: dict[str, float]) -> str:
     """A layer with its rates now (the keys move them): both of a recurrent layer, a noise layer's stddev."""
+    layer = with_rates(layer, rates)
     name, kind = layer["name"], layer.get("kind")
     shape = "" if layer.get("noise_shape") is None else f" noise_shape {tuple(layer['noise_shape'])}"
     if kind == "recurrent":
-        dropout = rates.get(f"{name}.dropout", layer.get("dropout"))
-        recurrent = rates.get(f"{name}.recurrent_dropout", layer.get("recurrent_dropout"))
-        return f"{name} ({layer['class']} dropout {_amount(dropout)}, recurrent {_amount(recurrent)})"
-    rate = rates.get(name, layer.get("rate"))
+        dropout, recurrent = _amount(layer.get("dropout")), _amount(layer.get("recurrent_dropout"))
+        return f"{name} ({layer['class']} dropout {dropout}, recurrent {recurrent})"
+    rate = layer.get("rate")
     if rate is not None:
         amount = f"{rate:g}"
     elif layer.get("stddev") is not None:

@@ -39,9 +39,9 @@ def config_line(state: RunState) -> str:
         head = [f"train {config.data_path or config.dataset}"]
         tail = [f"hidden {config.hidden}", f"epochs {config.epochs}"]
     if state.started is None:  # train knows its rate before the model exists; inspect reads it from the model
-        rates = [f"rate {config.rate:.2f}"] if config.command != "inspect" else []
+        rates = [rates_text({"": config.rate})] if config.command != "inspect" else []
     else:
-        rates = [rates_text(state.rates)] if state.rates else ["no dropout rate"]
+        rates = [rates_text(state.rates)]  # "no dropout rate" when there is none
     parts = head + rates + [f"T={state.samples}", f"R={config.repeats}"] + tail
     parts += [f"batch {config.batch_size}", f"seed {config.seed}"]
     return " · ".join(parts)
