@@ -53,12 +53,10 @@ class RunState:
     probe: SampleProbe | None = None
     rate_changes: list[RateChanged] = field(default_factory=list)  # changes that changed a rate, nothing else
     rates: dict[str, float] = field(default_factory=dict)  # rate handle -> its rate now (per stochastic layer)
-    rate: float = 0.0  # the first layer's rate (the default model has one)
     scheduled: RateScheduled | None = None  # a change waiting for the next epoch
     samples: int = 0
     epoch: int = 0
     step: int = 0
-    global_step: int = 0
     samples_per_second: float | None = None
     finished: Finished | None = None
     failed: Failed | None = None
@@ -74,7 +72,6 @@ class RunState:
     _startup_seen: set[tuple[str, str]] = field(default_factory=set, repr=False)
 
     def __post_init__(self) -> None:
-        self.rate = self.config.rate
         self.samples = self.config.mc_samples
 
     @property
@@ -159,7 +156,6 @@ class RunState:
             self.state, self.message = "running", ""
         # run_started.rates (handle -> rate) is the source of truth; older streams have the layers' rates only.
         self.rates = dict(event.rates) or rates_of(event.stochastic_layers)
-        self.rate = next(iter(self.rates.values()), self.rate)
         # What the engine found out about the model and data (logits, BatchNorm, predict()).
         self.pending_logs.extend(("note", note) for note in event.notes)
         return {STATUS, LOSS, MODES, PROBE, LOG}
@@ -178,7 +174,7 @@ class RunState:
         if rates == self.rates:  # nothing moved: nothing to record on the chart or in the export
             return {STATUS}
         self.rate_changes.append(event)
-        self.rates, self.rate = rates, event.rate
+        self.rates = rates
         if not announced:  # applied at once when no training goes on: the engine evaluates every mode again
             at_once = self.training_over or not self.total_epochs
             when = "now: every mode is evaluated again" if at_once else f"from epoch {event.epoch}"
@@ -194,7 +190,6 @@ class RunState:
             self.batch_loss.append(float("nan") if value is None else value)
         self.epoch = max(self.epoch, event.epoch - 1)
         self.step = event.first_step + len(event.losses) - 1
-        self.global_step = event.global_step + len(event.losses) - 1
         self.samples_per_second = finite(event.samples_per_second) or self.samples_per_second
         return {LOSS, STATUS}
 

@@ -98,7 +98,7 @@ async def test_the_model_report_lists_recurrent_custom_and_augmentation_layers(t
 def test_the_rates_come_from_run_started_and_older_streams_from_the_layers():
     state = RunState(RunConfig())
     state.apply(ev.run_started(stochastic=[LSTM, CUSTOM], rates=RATES))
-    assert state.rates == RATES and state.rate == 0.2
+    assert state.rates == RATES and next(iter(state.rates.values())) == 0.2
     old = RunState(RunConfig())
     old.apply(ev.run_started(stochastic=[LSTM, CUSTOM]))  # recorded before run_started.rates existed
     assert old.rates == RATES == rates_of([LSTM, CUSTOM])

@@ -46,7 +46,7 @@ def test_state_folds_a_stream_and_keeps_nan_out_of_the_numbers():
         state.apply(event)
     assert state.state == "running"
     assert state.batch_x == [0.25, 0.5, 0.75, 1.0]
-    assert state.epoch == 1 and state.rate == 0.25
+    assert state.epoch == 1 and state.rates == {"dropout": 0.25}
     assert state.mode_trend("mc") == [pytest.approx(0.86)]
     assert state.eta_seconds() == pytest.approx(1.5)
     assert LOSS in state.apply(ev.epoch(2)[0])
