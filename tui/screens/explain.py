@@ -13,7 +13,6 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from typing import ClassVar
 
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -27,7 +26,6 @@ from dropout_tui.engine.explain.report import ClaimResult, ExplainReport
 from dropout_tui.tui.explain_cli import claims_table
 from dropout_tui.tui.keys import EXPLAIN as EXPLAIN_KEYS
 from dropout_tui.tui.keys import bindings
-from dropout_tui.tui.redraw import EXPLAIN
 from dropout_tui.tui.run_state import ClaimMeasured, ClaimStarted, ExplainFailed, ExplainFinished, ExplainState
 
 TITLE = "Claims about test-time dropout, measured on your installed Keras"
@@ -90,7 +88,6 @@ class ExplainScreen(Screen[None]):
     """Every claim with its measured verdict, drawn from the app's ExplainState as its news arrives."""
 
     BINDINGS = bindings(EXPLAIN_KEYS)
-    draws: ClassVar[frozenset[str]] = frozenset({EXPLAIN})
     DEFAULT_CSS = """
     ExplainScreen #explain-status { height: auto; padding: 0 1; }
     ExplainScreen #explain-progress { padding: 0 1; }
