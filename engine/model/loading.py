@@ -17,8 +17,6 @@ import numpy as np
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.data.datasets import Dataset, regression_targets
 from dropout_tui.engine.model.files import (
-    H5_SUFFIXES,
-    KERAS_SUFFIXES,
     ModelDataMismatch,
     ModelFileError,
     UnsafeModelError,
@@ -30,8 +28,6 @@ from dropout_tui.engine.model.heads import Head, final_activation
 from dropout_tui.engine.model.notes import discovery_notes, predict_note, range_hint, rescales, token_ids_reason
 
 __all__ = [
-    "H5_SUFFIXES",
-    "KERAS_SUFFIXES",
     "ModelDataMismatch",
     "ModelFileError",
     "UnsafeModelError",
@@ -48,18 +44,21 @@ class InspectTarget:
     """The user's model as loaded, its head and layers, and the data fed the way the model takes it."""
 
     model: object  # keras.Model
-    outputs_are_logits: bool  # head.activation == "logits" (kept for the evaluation code until it reads head)
+    head: Head
     x_train: np.ndarray | None
     x_test: np.ndarray
-    classes: int  # classification: probability columns (2 for a one-unit binary head); regression: 0
     notes: list[str] = field(default_factory=list)
     extra: dict = field(default_factory=dict)
-    head: Head | None = None
     y_train: np.ndarray | None = None  # int64 class indices, or float32 (samples, outputs) regression targets
     y_test: np.ndarray | None = None
     augmentation: list[dict] = field(default_factory=list)  # [{"name", "class"}]
     input_dtype: np.dtype | None = None
     input_scale: float | None = None
+
+    @property
+    def classes(self) -> int:
+        """Classification: probability columns (2 for a one-unit binary head); regression: 0."""
+        return self.head.classes or 0
 
     def feed(self, x: np.ndarray) -> np.ndarray:
         """Inputs as this model is fed (scaled on request, cast to its dtype): for OOD sets, like x_test."""
@@ -73,7 +72,7 @@ def prepare_inspect(config: RunConfig, dataset: Dataset) -> InspectTarget:
 
     model = load_user_model(config.model_path, unsafe=config.unsafe, custom_objects=config.custom_objects)
     input_shape, input_dtype = _single_input(model)
-    _output_units(model)
+    _check_single_output(model)
     _check_shape(input_shape, dataset.x_test.shape[1:])
     if config.fine_tune > 0 and dataset.x_train is None:
         raise ModelDataMismatch("--fine-tune needs x_train and y_train in the data")
@@ -84,8 +83,6 @@ def prepare_inspect(config: RunConfig, dataset: Dataset) -> InspectTarget:
     probe = x_test[:PROBE_ROWS]
     first = np.asarray(model.predict(probe, verbose=0))
     second = np.asarray(model.predict(probe, verbose=0))
-    if first.ndim != 2:
-        raise ModelDataMismatch(f"the model's output has shape {(None, *first.shape[1:])}; expected (None, units)")
     labels = dataset.raw_y_test if dataset.raw_y_test is not None else dataset.y_test
     head = detect_head(model, first, labels, task=config.task, saved_loss=saved_compile_loss(config.model_path))
     y_train, y_test = _targets(head, dataset)
@@ -104,10 +101,9 @@ def prepare_inspect(config: RunConfig, dataset: Dataset) -> InspectTarget:
         _compile_for(model, head, config.lr)
     return InspectTarget(
         model=model,
-        outputs_are_logits=head.activation == "logits",
+        head=head,
         x_train=x_train,
         x_test=x_test,
-        classes=head.classes or 0,
         notes=notes,
         extra={
             "predict_deterministic": predict_deterministic,
@@ -119,7 +115,6 @@ def prepare_inspect(config: RunConfig, dataset: Dataset) -> InspectTarget:
             "input_shape": [None if d is None else int(d) for d in input_shape],
             "input_dtype": str(input_dtype),
         },
-        head=head,
         y_train=y_train,
         y_test=y_test,
         augmentation=describe_augmentation(model),
@@ -179,7 +174,7 @@ def _single_input(model) -> tuple[tuple, np.dtype]:
     return tuple(inputs[0].shape), np.dtype(inputs[0].dtype)
 
 
-def _output_units(model) -> int:
+def _check_single_output(model) -> None:
     outputs = model.outputs
     if len(outputs) != 1:
         raise ModelDataMismatch(f"the model has {len(outputs)} outputs; dropout-tui needs exactly one")
@@ -188,7 +183,6 @@ def _output_units(model) -> int:
         raise ModelDataMismatch(
             f"the model's output has shape {shape}; expected (None, units): classes, one binary unit or values"
         )
-    return int(shape[-1])
 
 
 def _check_shape(model_shape: tuple, sample_shape: tuple) -> None:

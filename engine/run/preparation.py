@@ -18,19 +18,22 @@ class Prepared:
     """The model and the arrays it is trained and evaluated on, as the run uses them."""
 
     model: object  # keras.Model
-    outputs_are_logits: bool  # head.activation == "logits"; the head says more (binary, regression)
+    head: Head  # what the outputs are and how they become probabilities
     x_train: np.ndarray | None
     y_train: np.ndarray | None  # int64 class indices, or float32 (samples, outputs) regression targets
     x_test: np.ndarray
     y_test: np.ndarray
     images: np.ndarray  # test samples as stored, for the probe's picture
     dataset: str
-    classes: int  # classification: probability columns (2 for a one-unit binary head); regression: 0
     epochs: int
     notes: list
-    head: Head | None = None  # what the outputs are and how they become probabilities
     augmentation: list = field(default_factory=list)  # [{"name", "class"}]: random only in `training` mode
     ood: OodSet | None = None  # --ood inputs, fed like x_test (flattened / scaled / cast)
+
+    @property
+    def classes(self) -> int:
+        """Classification: probability columns (2 for a one-unit binary head); regression: 0."""
+        return self.head.classes or 0
 
     @property
     def n_train(self) -> int:
@@ -56,17 +59,15 @@ def _inspect(config: RunConfig, dataset: Dataset, ood: OodSet | None) -> Prepare
         notes.append("model details: " + ", ".join(f"{k}={v}" for k, v in target.extra.items()))
     return Prepared(
         model=target.model,
-        outputs_are_logits=target.outputs_are_logits,
+        head=target.head,
         x_train=target.x_train,
         y_train=target.y_train,
         x_test=target.x_test,
         y_test=target.y_test,
         images=dataset.x_test,
         dataset=dataset.name,
-        classes=target.classes,
         epochs=config.fine_tune,
         notes=notes,
-        head=target.head,
         augmentation=target.augmentation,
         ood=ood,
     )
@@ -91,17 +92,15 @@ def _train(config: RunConfig, dataset: Dataset, ood: OodSet | None) -> Prepared:
         notes.append(ood.note)
     return Prepared(
         model=model,
-        outputs_are_logits=False,
+        head=head,
         x_train=x_train,
         y_train=dataset.y_train,
         x_test=x_test,
         y_test=dataset.y_test,
         images=dataset.x_test,
         dataset=dataset.name,
-        classes=0 if regression else dataset.classes,
         epochs=config.epochs,
         notes=notes,
-        head=head,
         augmentation=[],
         ood=ood,
     )

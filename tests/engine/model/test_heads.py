@@ -226,7 +226,7 @@ def test_train_with_task_regression_on_integer_labels(tmp_path):
 def test_train_classification_is_unchanged(tmp_path):
     config = RunConfig(epochs=1, hidden=8)
     prepared = prepare(config, load_dataset(config))
-    assert prepared.head == softmax_head(10) and prepared.outputs_are_logits is False
+    assert prepared.head == softmax_head(10) and prepared.classes == 10
     assert prepared.model.loss == "sparse_categorical_crossentropy"
 
 
@@ -239,7 +239,7 @@ def test_inspect_integer_labels_read_as_values_by_an_mse_model(zoo, tmp_path):
     config = RunConfig(command="inspect", model_path=model_path, data_path=str(npz)).validate()
     target = prepare_inspect(config, load_dataset(config, require_train=False, scale_uint8=False))
     assert target.head.task == "regression" and target.y_test.dtype == np.float32 and target.y_test.shape[1] == 1
-    assert target.classes == 0 and target.outputs_are_logits is False
+    assert target.classes == 0 and target.head.activation == "linear"
 
 
 def test_inspect_regression_targets_must_match_the_outputs(zoo, tmp_path):

@@ -169,7 +169,7 @@ def test_prepared_carries_head_augmentation_and_ood(zoo):
     config = _config(model_path, data_path, ood="noise")
     dataset = load_dataset(config, require_train=False, scale_uint8=False)
     prepared = prepare(config, dataset, load_ood(config, dataset, config.seed))
-    assert (prepared.head.activation, prepared.classes, prepared.outputs_are_logits) == ("sigmoid", 2, False)
+    assert (prepared.head.activation, prepared.classes) == ("sigmoid", 2)
     assert prepared.augmentation == [] and prepared.ood.source == "noise"
     assert prepared.ood.x.shape == prepared.x_test.shape and prepared.ood.x.dtype == prepared.x_test.dtype
     probs = prepared.head.probabilities_numpy(prepared.model.predict(prepared.x_test, verbose=0))

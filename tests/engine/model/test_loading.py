@@ -43,7 +43,7 @@ def saved(tmp_path_factory):
 
 def test_softmax_model_is_probabilities_and_predict_deterministic(saved):
     target = _inspect(*saved["plain"])
-    assert target.outputs_are_logits is False
+    assert target.head.activation == "softmax"
     assert target.extra["predict_deterministic"] is True
     assert target.extra["final_activation"] == "softmax"
     assert "no stochastic layers: every mode must agree with inference" in target.notes
@@ -52,7 +52,7 @@ def test_softmax_model_is_probabilities_and_predict_deterministic(saved):
 
 def test_logits_detected_and_said(saved):
     target = _inspect(*saved["logits"])
-    assert target.outputs_are_logits is True and target.extra["logits"] is True
+    assert target.head.activation == "logits" and target.extra["logits"] is True
     assert "outputs are logits (final activation linear): softmax applied" in target.notes
 
 
