@@ -117,13 +117,7 @@ class KeyActions:
 
     def export_results(self, prefix: str = "dropout-tui") -> None:
         """The results JSON and an SVG of the screen on top (the main screen, or the Uncertainty screen)."""
-        try:
-            result = exporting.export(self.state, self.export_screenshot(), self.export_dir, prefix=prefix)
-        except OSError as error:
-            where = error.filename or self.export_dir
-            self.notify(f"export failed: {error.strerror or error} ({where})", severity="error", timeout=8)
-            return
-        self.notify(f"wrote {result.results.name} and .svg (in {result.results.parent})")
+        self.write_export(lambda svg, directory: exporting.export(self.state, svg, directory, prefix=prefix))
 
     def action_uncertainty(self) -> None:
         if self.state.regression:

@@ -80,18 +80,24 @@ def export(
 
     ``prefix`` names what the screenshot shows: ``dropout-tui`` (the main screen), ``dropout-tui-uncertainty``.
     """
+    return write_pair(directory, prefix, results_dict(state), svg, now)
+
+
+def write_pair(directory: Path, prefix: str, results: dict, svg: str, now: float | None = None) -> ExportResult:
+    """Every export's files: ``results`` as JSON and ``svg``, named ``prefix``-timestamp (and a counter when
+    needed) in ``directory`` (created if needed); raises OSError on failure, leaving neither file."""
     directory.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
     stem = free_stem(directory, f"{prefix}-{stamp}")
-    text = json.dumps(results_dict(state), indent=2, allow_nan=False) + "\n"
-    results = atomic_write(directory / f"{stem}.json", text)
+    text = json.dumps(results, indent=2, allow_nan=False) + "\n"
+    written = atomic_write(directory / f"{stem}.json", text)
     try:
         screenshot = atomic_write(directory / f"{stem}.svg", svg)
     except BaseException:
         # An export is the pair: a lone JSON next to an "export failed" message would only mislead.
-        results.unlink(missing_ok=True)
+        written.unlink(missing_ok=True)
         raise
-    return ExportResult(results, screenshot)
+    return ExportResult(written, screenshot)
 
 
 def _file_mode() -> int:

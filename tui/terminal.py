@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import App
 from textual.events import Resize
@@ -15,6 +18,9 @@ from textual.notifications import Notify
 from textual.widgets import Static
 
 from dropout_tui.engine.quiet import redirect_native_stderr
+
+if TYPE_CHECKING:
+    from dropout_tui.tui.export import ExportResult
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24  # below this the panes clip: say so instead of drawing them
 NOTICE_SECONDS = 3.0  # a key's answer; failures stay longer
@@ -25,6 +31,7 @@ class TerminalApp(App[int]):
 
     NOTIFICATION_TIMEOUT = NOTICE_SECONDS
     GOES_ON = "Training goes on"  # the too-small message's promise
+    export_dir: Path  # where the `e` key writes
 
     _native_captured = False  # fd 2 goes to a file only under run(), not run_test()
 
@@ -78,6 +85,17 @@ class TerminalApp(App[int]):
     def notify(self, message: str, *, title: str = "", severity="information", timeout=None, markup=False) -> None:
         """A notice on the footer row, plain text unless asked: engine messages may hold [brackets]."""
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def write_export(self, write: Callable[[str, Path], ExportResult]) -> None:
+        """The `e` key: ``write(svg, directory)`` writes the pair (an SVG of the screen on top), and a notice says
+        where, or why nothing was written."""
+        try:
+            result = write(self.export_screenshot(), self.export_dir)
+        except OSError as error:
+            where = error.filename or self.export_dir
+            self.notify(f"export failed: {error.strerror or error} ({where})", severity="error", timeout=8)
+            return
+        self.notify(f"wrote {result.results.name} and .svg (in {result.results.parent})")
 
     def on_notify(self, event: Notify) -> None:
         # Runs before Textual adds the new notice: one notice at a time, the newest, never a stack over the panes.

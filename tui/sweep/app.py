@@ -265,13 +265,7 @@ class SweepApp(TerminalApp):
         self.query_one(TablePane).scroll_rows(rows)
 
     def action_export(self) -> None:
-        try:
-            result = exporting.export(self.state, self.export_screenshot(), self.export_dir)
-        except OSError as error:
-            where = error.filename or self.export_dir
-            self.notify(f"export failed: {error.strerror or error} ({where})", severity="error", timeout=8)
-            return
-        self.notify(f"wrote {result.results.name} and .svg (in {result.results.parent})")
+        self.write_export(lambda svg, directory: exporting.export(self.state, svg, directory))
 
     def action_help(self) -> None:
         if not any(isinstance(screen, SweepHelp) for screen in self.screen_stack):

@@ -7,12 +7,10 @@ written from the SweepState, so it works mid-sweep: rates still running are list
 
 from __future__ import annotations
 
-import json
-import time
 from pathlib import Path
 
 from dropout_tui.engine.events import json_safe
-from dropout_tui.tui.export import ExportResult, atomic_write, free_stem
+from dropout_tui.tui.export import ExportResult, write_pair
 from dropout_tui.tui.sweep.state import SweepState
 
 
@@ -54,13 +52,5 @@ def sweep_dict(state: SweepState) -> dict:
 
 def export(state: SweepState, svg: str, directory: Path, now: float | None = None) -> ExportResult:
     """Write both files into ``directory`` (created if needed); raises OSError on failure, leaving nothing."""
-    directory.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
-    stem = free_stem(directory, f"dropout-tui-{'compare' if state.is_compare else 'sweep'}-{stamp}")
-    results = atomic_write(directory / f"{stem}.json", json.dumps(sweep_dict(state), indent=2, allow_nan=False) + "\n")
-    try:
-        screenshot = atomic_write(directory / f"{stem}.svg", svg)
-    except BaseException:
-        results.unlink(missing_ok=True)  # an export is the pair
-        raise
-    return ExportResult(results, screenshot)
+    prefix = f"dropout-tui-{'compare' if state.is_compare else 'sweep'}"
+    return write_pair(directory, prefix, sweep_dict(state), svg, now)
