@@ -84,20 +84,17 @@ def probe_facts(probe: SampleProbe, no_picture: bool) -> str:
 def probe_detail(probe: SampleProbe, stochastic: bool | None, width: int) -> str:
     reference = _predicted_probability(probe)
     spark = sparkline(probe.pass_probs, 0.0, 1.0, max(4, width - 2))
-    ref_bar = sparkline([reference], 0.0, 1.0) if finite(reference) is not None else "·"
     votes = sorted(((count, cls) for cls, count in enumerate(probe.votes) if count), reverse=True)
     vote_text = " ".join(f"{cls}:{count}" for count, cls in votes) or "-"
     lines = [
         f"p({probe.predicted}) per pass, 0..1:",
         spark,
-        f"dropout off {ref_bar} {num(reference)}",
+        f"dropout off {sparkline([reference], 0.0, 1.0)} {num(reference)}",  # "·" when unknown
         f"mean {num(probe.mean)} ± {num(probe.std)}",
         f"votes {vote_text}",
         f"entropy {num(probe.predictive_entropy)}  MI {num(probe.mutual_information)}",
     ]
-    if stochastic is False:
-        lines.append("no stochastic layers: every pass is identical")
-    return "\n".join(lines)
+    return _detail_text(lines, stochastic)
 
 
 def _first(values: list | None) -> float | None:
@@ -127,17 +124,18 @@ def regression_detail(probe: SampleProbe, stochastic: bool | None, width: int) -
     lines = [
         f"per pass, {num(low, '.3g')}..{num(high, '.3g')}:",
         spark,
-        f"target {_bar(target, low, high)} {num(target, '.4g')}",
-        f"mean   {_bar(mean, low, high)} {num(mean, '.4g')}",
+        f"target {sparkline([target], low, high)} {num(target, '.4g')}",  # "·" when unknown
+        f"mean   {sparkline([mean], low, high)} {num(mean, '.4g')}",
         f"target = mean {num(z, '+.2f')} std",
     ]
+    return _detail_text(lines, stochastic)
+
+
+def _detail_text(lines: list[str], stochastic: bool | None) -> str:
+    """The detail lines, and why the passes agree when the model has no stochastic layer."""
     if stochastic is False:
         lines.append("no stochastic layers: every pass is identical")
     return "\n".join(lines)
-
-
-def _bar(value: float | None, low: float, high: float) -> str:
-    return sparkline([value], low, high) if value is not None else "·"
 
 
 def render_image(pixels: list, shape: list, no_color: bool = False) -> Text | None:
