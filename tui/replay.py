@@ -1,18 +1,23 @@
-"""Recorded event streams: a headless run's JSON lines replayed into the UI."""
+"""Recorded event streams: a headless run's (or sweep's) JSON lines replayed into the UI."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TypeVar
 
 from dropout_tui.engine.events import Event, event_from_json
 
 Replay = str | Path | Iterable[Event]
+Item = TypeVar("Item")
 
 
-def load_events(source: Replay) -> list[Event]:
-    """Events from a .jsonl file (one event per line, blank lines skipped) or an iterable."""
+def load_events(source: str | Path | Iterable[Item], parse: Callable[[str], Item] = event_from_json) -> list[Item]:
+    """Items from a .jsonl file (one per line read by ``parse``, blank lines skipped) or an iterable.
+
+    ``parse`` is event_from_json for a run's stream, engine.sweep.runner.sweep_item_from_json for a sweep's.
+    """
     if isinstance(source, (str, Path)):
         lines = Path(source).read_text(encoding="utf-8").splitlines()
-        return [event_from_json(line) for line in lines if line.strip()]
+        return [parse(line) for line in lines if line.strip()]
     return list(source)

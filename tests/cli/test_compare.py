@@ -11,13 +11,13 @@ import pytest
 
 import dropout_tui.tui.cli as cli
 from dropout_tui.engine.config import RunConfig
+from dropout_tui.engine.sweep.runner import sweep_item_from_json
 from dropout_tui.tui.export import results_dict
 from dropout_tui.tui.replay import load_events
 from dropout_tui.tui.run_state import RunState
 from dropout_tui.tui.sweep.compare import load_runs
 from dropout_tui.tui.sweep.export import sweep_dict
 from dropout_tui.tui.sweep.metrics import COLUMNS
-from dropout_tui.tui.sweep.replay import load_items
 from dropout_tui.tui.sweep.state import SweepState
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tui" / "fixtures"
@@ -34,7 +34,7 @@ def _train_export(path: Path) -> Path:
 
 def _sweep_state() -> SweepState:
     state = SweepState.planned(RunConfig(epochs=3), (0.0, 0.2, 0.5))
-    for item in load_items(SWEEP):
+    for item in load_events(SWEEP, sweep_item_from_json):
         state.apply(item)
     return state
 

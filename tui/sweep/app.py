@@ -26,9 +26,10 @@ from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.errors import describe_error
 from dropout_tui.engine.sweep.controls import SweepControls
 from dropout_tui.engine.sweep.plan import DEFAULT_RATES, check_rates, effective_jobs
-from dropout_tui.engine.sweep.runner import Sweep
+from dropout_tui.engine.sweep.runner import Sweep, sweep_item_from_json
 from dropout_tui.tui.bridge import EventBuffer
 from dropout_tui.tui.keys import EVERYWHERE, HELP, SWEEP, bindings, keys_for
+from dropout_tui.tui.replay import load_events
 from dropout_tui.tui.sweep import export as exporting
 from dropout_tui.tui.sweep.metrics import metrics_for
 from dropout_tui.tui.sweep.panes import ChartPane, SweepStatus, TablePane, metric_position
@@ -147,9 +148,7 @@ class SweepApp(TerminalApp):
             self.title = "dropout-tui compare"
         self.set_interval(TICK, self._tick)
         if self._replay is not None:
-            from dropout_tui.tui.sweep.replay import load_items
-
-            for item in load_items(self._replay):
+            for item in load_events(self._replay, sweep_item_from_json):
                 self._buffer.put(item)
         elif not self.state.is_compare:
             self.state.live = True
