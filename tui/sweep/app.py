@@ -29,6 +29,7 @@ from dropout_tui.engine.sweep.plan import DEFAULT_RATES, check_rates, effective_
 from dropout_tui.engine.sweep.runner import Sweep, sweep_item_from_json
 from dropout_tui.tui.bridge import EventBuffer
 from dropout_tui.tui.keys import EVERYWHERE, HELP, SWEEP, bindings, keys_for
+from dropout_tui.tui.redraw import RedrawPolicy
 from dropout_tui.tui.replay import load_events
 from dropout_tui.tui.sweep import export as exporting
 from dropout_tui.tui.sweep.metrics import metrics_for
@@ -37,7 +38,9 @@ from dropout_tui.tui.sweep.runs import train_command
 from dropout_tui.tui.sweep.state import CHART, STATUS, TABLE, RateRun, SweepState
 from dropout_tui.tui.terminal import TerminalApp
 
-TICK, CHART_INTERVAL, TABLE_INTERVAL, CLOCK = 0.1, 0.5, 0.25, 1.0
+# The train app's intervals (tui/redraw.py): a tick every POLICY.tick, the chart at most every POLICY.chart, the
+# table and the status every POLICY.status, and the status at least every POLICY.clock (its elapsed time moves).
+POLICY = RedrawPolicy()
 RUN_KEYS = frozenset({"pause", "stop"})  # meaningless in compare: off there, and out of the footer
 
 CSS = """
@@ -146,7 +149,7 @@ class SweepApp(TerminalApp):
         super().on_mount()
         if self.state.is_compare:
             self.title = "dropout-tui compare"
-        self.set_interval(TICK, self._tick)
+        self.set_interval(POLICY.tick, self._tick)
         if self._replay is not None:
             for item in load_events(self._replay, sweep_item_from_json):
                 self._buffer.put(item)
@@ -211,12 +214,12 @@ class SweepApp(TerminalApp):
                 self._announced.add(run.rate)
                 self.notify(f"rate {run.rate:g} failed: {run.failed.message}", severity="error", timeout=10)
         now = time.monotonic()
-        if now - self._last[STATUS] >= CLOCK:
+        if now - self._last[STATUS] >= POLICY.clock:
             self._dirty.add(STATUS)
         due = {
             pane
             for pane in self._dirty
-            if force or now - self._last[pane] >= (CHART_INTERVAL if pane == CHART else TABLE_INTERVAL)
+            if force or now - self._last[pane] >= (POLICY.chart if pane == CHART else POLICY.status)
         }
         self._draw(due, now)
 
