@@ -21,6 +21,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, Static
 from textual_plot import HiResMode
 
+from dropout_tui.engine.evaluation.uncertainty import SCORES
 from dropout_tui.tui.fmt import SPARK_CHARS, finite, num
 from dropout_tui.tui.keys import UNCERTAINTY, bindings
 from dropout_tui.tui.panes.chart import Chart
@@ -28,14 +29,15 @@ from dropout_tui.tui.panes.lines import Lines
 from dropout_tui.tui.redraw import MODES
 from dropout_tui.tui.run_state import RunState
 
-# The engine's scores (engine/evaluation/uncertainty.py SCORES), as the screen names them, with their markers.
-SCORES: tuple[tuple[str, str, str, str], ...] = (
-    ("max_prob", "max-prob", "●", "dark_orange"),
-    ("mc_max_prob", "MC max-prob", "■", "dodger_blue1"),
-    ("entropy", "entropy", "▲", "magenta"),
-    ("mutual_information", "MI", "◆", "green3"),
-)
-LABELS = {key: label for key, label, _, _ in SCORES}
+# The engine's scores (engine/evaluation/uncertainty.py SCORES, whose order the screen keeps), as the screen
+# names them and with their markers.
+LABELS = {"max_prob": "max-prob", "mc_max_prob": "MC max-prob", "entropy": "entropy", "mutual_information": "MI"}
+MARKERS = {
+    "max_prob": ("●", "dark_orange"),
+    "mc_max_prob": ("■", "dodger_blue1"),
+    "entropy": ("▲", "magenta"),
+    "mutual_information": ("◆", "green3"),
+}
 MARKED_COVERAGES = (0.5, 0.8, 0.9)  # the table's columns: markers there tell the curves apart under NO_COLOR
 BAR, GAP, EXCESS, DIAGONAL = "dodger_blue1", "red3", "green3", "grey62"
 REGRESSION_NOTE = "regression runs have no uncertainty block: calibration and OOD are for classifiers"
@@ -76,7 +78,7 @@ def _best(values: dict[str, float], higher: bool = True) -> str | None:
     if not values:
         return None
     target = max(values.values()) if higher else min(values.values())
-    return next(key for key, _, _, _ in SCORES if values.get(key) == target)
+    return next(key for key in SCORES if values.get(key) == target)
 
 
 def selective_sentence(scores: dict, modes: dict) -> str | None:
@@ -256,8 +258,7 @@ def reliability_text(reliability: dict | None, width: int, height: int) -> Text:
         level = histogram - 1 - row
         for count in counts:
             fill = count / most * histogram - level
-            glyph = " " if fill <= 0 else SPARK_CHARS[max(0, min(len(SPARK_CHARS) - 1, math.ceil(fill * 8) - 1))]
-            text.append(glyph * bar, style=DIAGONAL)
+            text.append(_block(fill) * bar, style=DIAGONAL)
             text.append(" " * (step - bar))
         text.append("\n")
     span = step * len(bins)
@@ -279,13 +280,19 @@ def _cell(b: dict, level: int, rows: int) -> tuple[str, str]:
     ideal = confidence if confidence is not None else (b["lo"] + b["hi"]) / 2
     if accuracy is not None and round(accuracy - low, 9) > 0:
         fill = min(1.0, round((accuracy - low) * rows, 6))  # rounded: 1.0 - 0.9 must fill a tenth exactly
-        glyph = "█" if fill >= 1 else SPARK_CHARS[max(0, min(len(SPARK_CHARS) - 1, math.ceil(fill * 8) - 1))]
-        return glyph, EXCESS if low >= ideal else BAR
+        return _block(fill), EXCESS if low >= ideal else BAR
     if accuracy is not None and confidence is not None and low < confidence:
         return "░", GAP  # confident beyond the accuracy: the over-confidence gap
     if low <= (b["lo"] + b["hi"]) / 2 < high:
         return "·", DIAGONAL
     return " ", ""
+
+
+def _block(fill: float) -> str:
+    """A cell filled from the bottom to ``fill`` of its height, in eighths rounded up: blank at 0, full from 1."""
+    if fill <= 0:
+        return " "
+    return SPARK_CHARS[max(0, min(len(SPARK_CHARS) - 1, math.ceil(fill * len(SPARK_CHARS)) - 1))]
 
 
 def score_table(uncertainty: dict | None) -> Table:
@@ -311,7 +318,7 @@ def score_table(uncertainty: dict | None) -> Table:
     table.add_column("score", no_wrap=True)
     for title, *_ in columns:
         table.add_column(title, justify="right", no_wrap=True)
-    names = [key for key, *_ in SCORES if key in scores]
+    names = [key for key in SCORES if key in scores]
     columns_shown = []
     for _, get, higher, spec in columns:
         values = {name: get(scores[name], ood.get(name) or {}) for name in names}
@@ -322,8 +329,7 @@ def score_table(uncertainty: dict | None) -> Table:
             best = shown[max(known, key=known.get) if higher else min(known, key=known.get)]
         columns_shown.append((shown, best))
     for name in names:
-        _, label, marker, colour = next(s for s in SCORES if s[0] == name)
-        cells = [Text.assemble((marker, colour), " ", label)]
+        cells = [Text.assemble(MARKERS[name], " ", LABELS[name])]
         cells += [Text(shown[name], style="bold" if shown[name] == best else "") for shown, best in columns_shown]
         table.add_row(*cells)
     return table
@@ -354,7 +360,7 @@ def round_samples(state: RunState) -> int:
 def risk_series(uncertainty: dict | None) -> list[tuple[str, list[float], list[float], float | None]]:
     """Per score: (name, coverages, risks, AURC) from the engine's curve, non-finite points left out."""
     out = []
-    for key, *_ in SCORES:
+    for key in SCORES:
         entry = ((uncertainty or {}).get("scores") or {}).get(key)
         if not entry:
             continue
@@ -466,7 +472,7 @@ class UncertaintyScreen(Screen[None]):
         series = risk_series(uncertainty)
         highest = 0.0
         for key, coverage, risk, _ in series:
-            _, _, marker, colour = next(s for s in SCORES if s[0] == key)
+            marker, colour = MARKERS[key]
             if coverage:
                 plot.plot(coverage, risk, line_style=colour, hires_mode=HiResMode.BRAILLE)
                 marked = [(c, r) for c, r in zip(coverage, risk) if round(c, 6) in MARKED_COVERAGES]
@@ -485,10 +491,9 @@ class UncertaintyScreen(Screen[None]):
         for named in (True, False):
             text = Text("AURC", style="bold")
             for key, _, _, aurc in self._series:
-                _, label, marker, colour = next(s for s in SCORES if s[0] == key)
                 text.append(" ")
-                text.append(marker, style=colour)
-                text.append(f"{label} {num(aurc)}" if named else num(aurc).replace("0.", ".", 1))
+                text.append(*MARKERS[key])
+                text.append(f"{LABELS[key]} {num(aurc)}" if named else num(aurc).replace("0.", ".", 1))
             if text.cell_len <= width:
                 break
         legend.update(text if self._series else "")
