@@ -87,7 +87,7 @@ class RedrawPlanner:
         for pane in panes:
             self._pending_since.pop(pane, None)
         self._asked -= panes
-        for pane in panes & {LOSS, MODES, PROBE}:
+        for pane in panes & HEAVY:
             self._last[pane] = now
         if LOSS in panes:
             self._epochs_drawn = epochs
