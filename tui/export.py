@@ -132,7 +132,3 @@ def atomic_write(path: Path, text: str) -> Path:
         Path(temp).unlink(missing_ok=True)
         raise
     return path
-
-
-# The names these had before other exports (sweep, compare) reused them.
-_free_stem, _atomic_write = free_stem, atomic_write

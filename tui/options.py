@@ -19,7 +19,6 @@ TRAIN = frozenset({"train"})
 INSPECT = frozenset({"inspect"})
 EXPLAIN = frozenset({"explain"})
 SWEEP = frozenset({"sweep"})
-COMPARE = frozenset({"compare"})
 # sweep takes every option of train but these, which the sweep sets per run itself.
 SWEEP_REPLACES = frozenset({"--rate"})
 # compare takes these options of other commands' rows: it opens files, it runs nothing.

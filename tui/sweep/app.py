@@ -227,7 +227,7 @@ class SweepApp(TerminalApp):
         now = time.monotonic() if now is None else now
         metric = self.metric
         if STATUS in panes:
-            self.query_one(SweepStatus).update_from(self.state, metric)
+            self.query_one(SweepStatus).update_from(self.state)
         if TABLE in panes:
             self.query_one(TablePane).update_from(self.state, metric)
         if CHART in panes:

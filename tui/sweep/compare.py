@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 
 from dropout_tui.engine.errors import ConfigError, one_line
-from dropout_tui.engine.events import EpochEnd, Summary, json_safe
+from dropout_tui.engine.events import EpochEnd, Summary
 from dropout_tui.tui.fmt import finite
 from dropout_tui.tui.sweep.state import RateRun
 
@@ -165,8 +165,3 @@ def _rate_of(summary: dict, config: dict | None) -> float | None:
     if isinstance(config, dict):
         return finite(config.get("rate"))
     return None
-
-
-def summary_dict(run: RateRun) -> dict:
-    """A run's summary as exports write it: the headless summary's fields plus every evaluation round."""
-    return json_safe(run.summary.to_export_dict()) if run.summary is not None else {}

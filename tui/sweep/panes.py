@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from typing import ClassVar
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -12,11 +11,11 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 from textual_plot import HiResMode
 
-from dropout_tui.tui.fmt import duration, num
+from dropout_tui.tui.fmt import duration
 from dropout_tui.tui.panes.chart import Chart
 from dropout_tui.tui.panes.lines import Lines
 from dropout_tui.tui.sweep.metrics import Column, Metric, columns_for, rate_text
-from dropout_tui.tui.sweep.state import CHART, STATUS, TABLE, RateRun, SweepState
+from dropout_tui.tui.sweep.state import RateRun, SweepState
 
 MIN_COLUMN_GAP = 1
 
@@ -93,14 +92,13 @@ def _active_word(active: list[RateRun]) -> str:
 class SweepStatus(Vertical):
     """The sweep's two top lines: what every run shares, and which rate and epoch are running, with an ETA."""
 
-    draws: ClassVar[frozenset[str]] = frozenset({STATUS})
     _shown: tuple[str, str] = ("", "")
 
     def compose(self) -> ComposeResult:
         yield Static("", id="sweep-config")
         yield Static("", id="sweep-status")
 
-    def update_from(self, state: SweepState, metric: Metric) -> None:
+    def update_from(self, state: SweepState) -> None:
         shown = (config_line(state), status_line(state, time.monotonic()))
         for selector, old, new in zip(("#sweep-config", "#sweep-status"), self._shown, shown):
             if new != old:
@@ -171,7 +169,6 @@ def _cell(text: Text, value: str, width: int, left: bool, style: str) -> None:
 class TablePane(Vertical):
     """One row per rate; the columns of the chart's metric highlighted; the least needed columns go when narrow."""
 
-    draws: ClassVar[frozenset[str]] = frozenset({TABLE})
     _active: tuple = ()
 
     def compose(self) -> ComposeResult:
@@ -225,8 +222,6 @@ def legend(metric: Metric, x: str) -> Text:
 class ChartPane(Vertical):
     """The chosen metric against the rate (compare: the rate, or the files' order), a curve per mode or series."""
 
-    draws: ClassVar[frozenset[str]] = frozenset({CHART})
-
     def compose(self) -> ComposeResult:
         yield Chart(id="sweep-plot", allow_pan_and_zoom=False)
         yield Lines("", id="sweep-legend")
@@ -272,13 +267,3 @@ class ChartPane(Vertical):
 
 def metric_position(index: int, total: int) -> str:
     return f"m/M: metric {index + 1} of {total}"
-
-
-def best_text(state: SweepState, metric: Metric) -> str:
-    """For tests and the caption: each curve's extreme, e.g. 'mc 97.5 at 0.20'."""
-    parts = []
-    for series, xs, ys in chart_points(state, metric):
-        if ys:
-            value = max(ys)
-            parts.append(f"{series.label} {num(value, metric.spec)} at {rate_text(xs[ys.index(value)])}")
-    return "; ".join(parts)
