@@ -14,7 +14,7 @@ from importlib import metadata
 
 from dropout_tui.engine import quiet
 from dropout_tui.engine.errors import ConfigError
-from dropout_tui.tui.options import add_command_options, add_options, config_from_args, sweep_config_from_args
+from dropout_tui.tui.options import add_options, config_from_args
 from dropout_tui.tui.process import flush_and_exit
 
 EXIT_USAGE = 2
@@ -80,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=_HelpFormatter,
         allow_abbrev=False,  # --rate must not pass for --rates: a sweep sets each run's rate itself
     )
-    add_command_options(sweep, "sweep")
+    add_options(sweep, "sweep")
     compare = commands.add_parser(
         "compare",
         help="open saved runs (exports from e, headless .jsonl) side by side",
@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument(
         "files", nargs="+", metavar="FILE", help="results JSON from the e key, or a headless .jsonl (train or sweep)"
     )
-    add_command_options(compare, "compare")
+    add_options(compare, "compare")
     return parser
 
 
@@ -138,7 +138,7 @@ def _sweep_or_compare(args: argparse.Namespace) -> int:
 
         app = SweepApp(compare=load_runs(args.files), export_dir=args.export_dir)
     else:
-        config = sweep_config_from_args(args)
+        config = config_from_args(args)
         if args.headless:
             from dropout_tui.tui.sweep.headless import run_sweep_headless
 

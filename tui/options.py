@@ -307,25 +307,6 @@ _CONFIG_FIELDS = {f.name for f in fields(RunConfig)}
 assert all(option.field in _CONFIG_FIELDS for option in OPTIONS if option.field), "an option names no RunConfig field"
 
 
-def add_options(parser: argparse.ArgumentParser, command: str) -> None:
-    groups: dict[str, argparse._ArgumentGroup] = {}
-    for option in OPTIONS:
-        if command in option.commands:
-            if option.group not in groups:
-                groups[option.group] = parser.add_argument_group(option.group)
-            option.add_to(groups[option.group])
-
-
-def config_from_args(args: argparse.Namespace) -> RunConfig:
-    """The RunConfig the parsed options ask for; options a command lacks keep RunConfig's defaults."""
-    values = {
-        option.field: getattr(args, option.dest)
-        for option in OPTIONS
-        if option.field and args.command in option.commands
-    }
-    return RunConfig(command=args.command, **values).validate()
-
-
 def options_of(command: str) -> tuple[Option, ...]:
     """The options a command takes: its own rows; sweep also train's (but --rate), compare a few output ones."""
     if command == "sweep":
@@ -339,8 +320,8 @@ def options_of(command: str) -> tuple[Option, ...]:
     return tuple(option for option in OPTIONS if command in option.commands)
 
 
-def add_command_options(parser: argparse.ArgumentParser, command: str) -> None:
-    """``add_options`` for the commands whose options come partly from other commands' rows (sweep, compare)."""
+def add_options(parser: argparse.ArgumentParser, command: str) -> None:
+    """The command's options (``options_of``), in argparse groups named by their rows."""
     groups: dict[str, argparse._ArgumentGroup] = {}
     for option in options_of(command):
         if option.group not in groups:
@@ -348,7 +329,10 @@ def add_command_options(parser: argparse.ArgumentParser, command: str) -> None:
         option.add_to(groups[option.group])
 
 
-def sweep_config_from_args(args: argparse.Namespace) -> RunConfig:
-    """The RunConfig every run of a sweep shares (each run sets its own rate)."""
-    values = {option.field: getattr(args, option.dest) for option in options_of("sweep") if option.field}
-    return RunConfig(command="train", **values).validate()
+def config_from_args(args: argparse.Namespace) -> RunConfig:
+    """The RunConfig the parsed options ask for; options a command lacks keep RunConfig's defaults.
+
+    A sweep's is the train config every run shares (each run sets its own rate).
+    """
+    values = {option.field: getattr(args, option.dest) for option in options_of(args.command) if option.field}
+    return RunConfig(command="train" if args.command == "sweep" else args.command, **values).validate()
