@@ -48,7 +48,6 @@ def labels(paths: list[str]) -> list[str]:
 
 
 def load_file(path: Path) -> list[RateRun]:
-    name = path.name
     if path.is_dir():
         raise NotAnExport(f"compare: {path} is a directory, not a dropout-tui export")
     try:
@@ -65,16 +64,16 @@ def load_file(path: Path) -> list[RateRun]:
         return _from_lines(path, text)
     if not isinstance(whole, dict):
         raise NotAnExport(f"compare: {path} is not a dropout-tui export (JSON, but not a results object)")
-    return _from_object(path, whole, name, {})
+    return _from_object(path, whole, {})
 
 
-def _from_object(path: Path, data: dict, name: str, epochs: dict) -> list[RateRun]:
+def _from_object(path: Path, data: dict, epochs: dict) -> list[RateRun]:
     """A summary (train's export or line) or a sweep_summary (sweep's export or line)."""
     event = data.get("event")
     if event == "summary":
         own_epochs = data.get("epochs")
         run_epochs = own_epochs if isinstance(own_epochs, list) else epochs.get(None, [])
-        return [_run(path, data, name, run_epochs, data.get("config"))]
+        return [_run(path, data, run_epochs, data.get("config"))]
     if event == "sweep_summary":
         entries = data.get("rates")
         if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
@@ -88,7 +87,7 @@ def _from_object(path: Path, data: dict, name: str, epochs: dict) -> list[RateRu
                 raise NotAnExport(f"compare: {path}: the sweep's entry for rate {entry.get('rate')} has no summary")
             own_epochs = entry.get("epochs")
             run_epochs = own_epochs if isinstance(own_epochs, list) else epochs.get(rate, [])
-            runs.append(_run(path, summary, name, run_epochs, None, rate=rate))
+            runs.append(_run(path, summary, run_epochs, None, rate=rate))
         return runs
     raise NotAnExport(f"compare: {path} is not a dropout-tui export (no summary or sweep_summary object)")
 
@@ -125,7 +124,7 @@ def _from_lines(path: Path, text: str) -> list[RateRun]:
         raise NotAnExport(
             f"compare: {path} holds no summary line: an unfinished or failed run, or not a dropout-tui stream"
         )
-    return _from_object(path, last, path.name, epochs)
+    return _from_object(path, last, epochs)
 
 
 def _sweep_of(events: list[dict]) -> dict | None:
@@ -137,7 +136,7 @@ def _sweep_of(events: list[dict]) -> dict | None:
     return {"event": "sweep_summary", "rates": runs} if runs else None
 
 
-def _run(path: Path, summary: dict, name: str, epochs: list, config: dict | None, rate=None) -> RateRun:
+def _run(path: Path, summary: dict, epochs: list, config: dict | None, rate=None) -> RateRun:
     missing = [key for key in NEEDED if key not in summary]
     if missing or not isinstance(summary.get("modes"), dict) or not isinstance(summary.get("stochastic_layers"), list):
         what = ", ".join(missing) if missing else "modes/stochastic_layers of the wrong type"
@@ -147,7 +146,7 @@ def _run(path: Path, summary: dict, name: str, epochs: list, config: dict | None
     fields = {key: summary.get(key) for key in SUMMARY_FIELDS if key in summary and key != "history"}
     defaults = {"dataset": "", "n_train": 0, "n_test": 0, "epochs_run": len(epochs), "seconds": 0.0}
     result = Summary(**{**defaults, **fields, "history": list(summary.get("history") or [])})
-    run = RateRun(rate, label=name, state="finished", summary=result, total_epochs=result.epochs_run or 0)
+    run = RateRun(rate, state="finished", summary=result, total_epochs=result.epochs_run or 0)
     try:
         run.epochs = [EpochEnd(**{k: v for k, v in e.items() if k in EPOCH_FIELDS}) for e in epochs]
     except TypeError:
