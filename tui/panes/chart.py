@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 from rich.segment import Segment
 from rich.style import Style
 from textual.app import ComposeResult
 from textual.containers import Grid
 from textual.strip import Strip
 from textual_hires_canvas import Canvas
-from textual_plot import PlotWidget
+from textual_plot import HiResMode, PlotWidget
 from textual_plot.plot_widget import Legend
 
 
@@ -21,6 +24,18 @@ class _Canvas(Canvas):
             return strip
         null = Style.null()
         return Strip([Segment(seg.text, seg.style or null, seg.control) for seg in strip], strip.cell_length)
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One series of a chart: a line with markers, in one colour (markers tell series apart under NO_COLOR)."""
+
+    xs: list[float]
+    ys: list[float]
+    marker: str
+    colour: str
+    label: str | None = None  # the legend's entry, shown with the marker
+    marks: tuple[list[float], list[float]] | None = None  # where the markers go (None: on every point)
 
 
 class Chart(PlotWidget, can_focus=False):
@@ -41,6 +56,18 @@ class Chart(PlotWidget, can_focus=False):
             yield _Canvas(1, 1, id="plot")
             yield _Canvas(1, 1, id="margin-bottom")
         yield Legend(id="legend")
+
+    def draw_curves(self, curves: Iterable[Curve]) -> None:
+        """Every line first, then every marker: textual-plot has no line-with-markers style, and a line drawn
+        after another curve's markers would cover them."""
+        curves = list(curves)
+        for curve in curves:
+            if len(curve.xs) > 1:  # one point makes no line
+                self.plot(curve.xs, curve.ys, line_style=curve.colour, hires_mode=HiResMode.BRAILLE)
+        for curve in curves:
+            xs, ys = curve.marks if curve.marks is not None else (curve.xs, curve.ys)
+            if xs:
+                self.scatter(xs, ys, marker=curve.marker, marker_style=curve.colour, label=curve.label)
 
     def _update_legend(self) -> None:
         pass

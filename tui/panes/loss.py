@@ -19,7 +19,7 @@ from textual_plot.plot_widget import Legend
 
 from dropout_tui.tui.export import with_rates
 from dropout_tui.tui.fmt import finite, num, rates_text
-from dropout_tui.tui.panes.chart import Chart
+from dropout_tui.tui.panes.chart import Chart, Curve
 from dropout_tui.tui.panes.lines import Lines
 from dropout_tui.tui.redraw import LOSS
 from dropout_tui.tui.run_state import RunState
@@ -135,23 +135,16 @@ class LossPane(Vertical):
             plot.plot(x, y, line_style="grey50", hires_mode=HiResMode.BRAILLE, label="batch (dropout on)")
         epochs = [e.epoch for e in state.epochs]
         series = [
-            (_log_pairs(epochs, [getattr(e, attribute, None) for e in state.epochs]), label, marker, colour)
+            Curve(*_log_pairs(epochs, [getattr(e, attribute, None) for e in state.epochs]), marker, colour, label)
             for attribute, label, _, marker, colour in EPOCH_SERIES
         ]
-        # textual-plot has no line-with-markers style: every line first, then every marker, so no line
-        # covers another series' marker; the legend shows the marker (it also tells series apart under NO_COLOR).
-        for (ex, ey), _, _, colour in series:
-            if ex:
-                plot.plot(ex, ey, line_style=colour, hires_mode=HiResMode.BRAILLE)
-        for (ex, ey), label, marker, colour in series:
-            if ex:
-                plot.scatter(ex, ey, marker=marker, marker_style=colour, label=label)
+        plot.draw_curves(series)  # the legend shows the marker (it also tells series apart under NO_COLOR)
         for index, change in enumerate(state.rate_changes):
             label = "rate changed" if index == 0 else None
             plot.add_v_line(change.epoch - 1, line_style="green", label=label)
         # A little room on the right so the last epoch's markers are not clipped by the frame.
         plot.set_xlimits(0, max(state.total_epochs, 1) * 1.03)
-        plotted = y + [value for (_, ey), _, _, _ in series for value in ey]
+        plotted = y + [value for curve in series for value in curve.ys]
         if plotted:
             # A tenth of a decade of room so markers at the extremes are not cut by the frame.
             plot.set_ylimits(min(plotted) - 0.1, max(plotted) + 0.1)

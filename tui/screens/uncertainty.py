@@ -19,12 +19,11 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Static
-from textual_plot import HiResMode
 
 from dropout_tui.engine.evaluation.uncertainty import SCORES
 from dropout_tui.tui.fmt import SPARK_CHARS, finite, num
 from dropout_tui.tui.keys import UNCERTAINTY, bindings
-from dropout_tui.tui.panes.chart import Chart
+from dropout_tui.tui.panes.chart import Chart, Curve
 from dropout_tui.tui.panes.lines import Lines
 from dropout_tui.tui.redraw import MODES
 from dropout_tui.tui.run_state import RunState
@@ -470,15 +469,13 @@ class UncertaintyScreen(Screen[None]):
         plot = self.query_one(RiskPlot)
         plot.clear()
         series = risk_series(uncertainty)
-        highest = 0.0
+        curves = []
         for key, coverage, risk, _ in series:
-            marker, colour = MARKERS[key]
-            if coverage:
-                plot.plot(coverage, risk, line_style=colour, hires_mode=HiResMode.BRAILLE)
-                marked = [(c, r) for c, r in zip(coverage, risk) if round(c, 6) in MARKED_COVERAGES]
-                if marked:
-                    plot.scatter([c for c, _ in marked], [r for _, r in marked], marker=marker, marker_style=colour)
-                highest = max(highest, *risk)
+            marked = [(c, r) for c, r in zip(coverage, risk) if round(c, 6) in MARKED_COVERAGES]
+            marks = ([c for c, _ in marked], [r for _, r in marked])
+            curves.append(Curve(coverage, risk, *MARKERS[key], marks=marks))
+        plot.draw_curves(curves)
+        highest = max([0.0] + [r for _, _, risk, _ in series for r in risk])
         plot.set_xlimits(0, 1.02)
         plot.set_ylimits(0, max(highest * 1.1, 0.01))
         self._series = tuple(series)
