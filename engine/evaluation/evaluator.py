@@ -115,23 +115,23 @@ class Evaluator:
             self.calls.training_in_batches(x, targets, 1, totals)
         return out, {key: float(value[0]) for key, value in totals.totals.items()}
 
-    def monte_carlo(self, x: np.ndarray, samples: int) -> MonteCarlo:
-        """T dropout_only copies of every row of x (the OOD set, the most-uncertain search)."""
+    def monte_carlo(self, x: np.ndarray, samples: int) -> tuple[np.ndarray, MonteCarlo]:
+        """Every row of x (the OOD set, the most-uncertain search): dropout-off outputs and T dropout_only copies."""
         rows, copies = self.calls.layout(x, samples)
+        inference = np.zeros((len(x), self.calls.units()), np.float32)
         mc = MonteCarloTotals(len(x), samples, self.calls.regression)
-        dummy = np.zeros((len(x), *self.calls.target_shape()), self.calls.target_dtype())
-        for block in self.calls.blocks(x, dummy, rows):
-            _, _, cut = self.calls.deterministic(block, rows, with_flag=False)
+        for block in self.calls.blocks(x, None, rows):
+            outputs, _, cut = self.calls.deterministic(block, rows, with_flag=False)
+            inference[block.start : block.start + block.rows] = outputs
             self.calls.tiled("dropout_only", block, cut, rows, copies, samples, mc.add(block))
-        return mc.result()
+        return inference, mc.result()
 
     def passes(self, x: np.ndarray, samples: int) -> tuple[np.ndarray, np.ndarray]:
         """A few rows: their dropout-off outputs (n, units) and every dropout_only copy (T, n, units)."""
-        dummy = np.zeros((len(x), *self.calls.target_shape()), self.calls.target_dtype())
         rows, copies = self.calls.layout(x, samples)
         inference = np.zeros((len(x), self.calls.units()), np.float32)
         collected = np.zeros((samples, len(x), self.calls.units()), np.float32)
-        for block in self.calls.blocks(x, dummy, rows):
+        for block in self.calls.blocks(x, None, rows):
             outputs, _, cut = self.calls.deterministic(block, rows, with_flag=False)
             inference[block.start : block.start + block.rows] = outputs
             self._collect(block, cut, rows, copies, samples, collected)

@@ -201,8 +201,14 @@ def uncertainty_scores(inference_probs: np.ndarray, mc_mean: np.ndarray, expecte
         "max_prob": 1.0 - np.max(np.asarray(inference_probs, dtype=np.float64), axis=-1),
         "mc_max_prob": 1.0 - np.max(np.asarray(mc_mean, dtype=np.float64), axis=-1),
         "entropy": predictive,
-        "mutual_information": np.maximum(predictive - np.asarray(expected_entropy, dtype=np.float64), 0.0),
+        "mutual_information": epistemic(mc_mean, expected_entropy, predictive),
     }
+
+
+def epistemic(mc_mean: np.ndarray, expected_entropy: np.ndarray, predictive: np.ndarray | None = None) -> np.ndarray:
+    """Per-sample mutual information: predictive entropy minus expected entropy, clipped at 0 (see above)."""
+    predictive = entropy(mc_mean) if predictive is None else predictive
+    return np.maximum(predictive - np.asarray(expected_entropy, dtype=np.float64).reshape(predictive.shape), 0.0)
 
 
 def _correct(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -223,13 +229,12 @@ def score_table(inference_probs, mc_mean, expected_entropy, labels) -> dict:
 def decomposition(mc_mean: np.ndarray, expected_entropy: np.ndarray) -> dict:
     """Test-set means of total = aleatoric + epistemic uncertainty (MI clipped as in uncertainty_scores)."""
     predictive = entropy(mc_mean)
-    expected = np.asarray(expected_entropy, dtype=np.float64).reshape(-1)
     if len(predictive) == 0:
         return {"entropy": None, "expected_entropy": None, "mutual_information": None}
     return {
         "entropy": _float(np.mean(predictive)),
-        "expected_entropy": _float(np.mean(expected)),
-        "mutual_information": _float(np.mean(np.maximum(predictive - expected, 0.0))),
+        "expected_entropy": _float(np.mean(expected_entropy)),
+        "mutual_information": _float(np.mean(epistemic(mc_mean, expected_entropy, predictive))),
     }
 
 

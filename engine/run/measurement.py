@@ -125,14 +125,13 @@ class Measurer:
         """The scores on the test set against the same scores on the OOD inputs (OOD = positive)."""
         from dropout_tui.engine.evaluation.uncertainty import ood_table, uncertainty_scores
 
-        ood = getattr(self.prepared, "ood", None)
+        ood = self.prepared.ood
         if ood is None:
             return None
-        far = self.evaluator.monte_carlo(ood.x, self.samples)
-        far_inference = self.head.probabilities_numpy(self.evaluator.inference(ood.x))
+        far_outputs, far = self.evaluator.monte_carlo(ood.x, self.samples)
         table = ood_table(
             uncertainty_scores(inference, mc_mean, expected_entropy),
-            uncertainty_scores(far_inference, far.mean, far.expected_entropy),
+            uncertainty_scores(self.head.probabilities_numpy(far_outputs), far.mean, far.expected_entropy),
         )
         return {"source": ood.source, "n": len(ood.x), "scores": table}
 
@@ -144,12 +143,12 @@ class Measurer:
 
     def most_uncertain_index(self) -> int:
         """The test sample whose dropout passes disagree most: highest mutual information (regression: std)."""
-        from dropout_tui.engine.evaluation import metrics
+        from dropout_tui.engine.evaluation.uncertainty import epistemic
 
-        mc = self.evaluator.monte_carlo(self.prepared.x_test, self.samples)
+        _, mc = self.evaluator.monte_carlo(self.prepared.x_test, self.samples)
         if self.regression:
             return int(np.argmax(mc.outputs.std(axis=0).mean(axis=-1)))
-        return int(np.argmax(np.maximum(metrics.entropy(mc.mean) - mc.expected_entropy, 0.0)))
+        return int(np.argmax(epistemic(mc.mean, mc.expected_entropy)))
 
     def _probe_event(self, inference: np.ndarray, passes: np.ndarray) -> SampleProbe:
         from dropout_tui.engine.evaluation.probe import probe_event
