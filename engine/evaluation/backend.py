@@ -18,8 +18,6 @@ import numpy as np
 class TensorFlowBackend:
     """Compiles traced functions with tf.function and runs them on one device or under a tf.distribute strategy."""
 
-    name = "tensorflow"
-
     def __init__(self, strategy=None) -> None:
         import tensorflow as tf
 

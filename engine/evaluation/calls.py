@@ -16,7 +16,7 @@ import numpy as np
 from dropout_tui.engine.cancel import Cancelled
 from dropout_tui.engine.evaluation.backend import TensorFlowBackend
 from dropout_tui.engine.evaluation.graphs import Graphs, Shapes
-from dropout_tui.engine.evaluation.results import CLASSIFICATION_KEYS, REGRESSION_KEYS, CopyTotals
+from dropout_tui.engine.evaluation.results import CopyTotals, totals_keys
 from dropout_tui.engine.evaluation.split import split_model
 from dropout_tui.engine.evaluation.stream import StateMap
 from dropout_tui.engine.evaluation.switches import ModeSwitches
@@ -95,7 +95,7 @@ class CompiledCalls:
         return int(self.head.units)
 
     def keys(self) -> tuple[str, str]:
-        return REGRESSION_KEYS if self.regression else CLASSIFICATION_KEYS
+        return totals_keys(self.regression)
 
     def target_shape(self) -> tuple:
         return (self.units(),) if self.regression else ()

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 from keras import ops
 
+from dropout_tui.engine.evaluation.metrics import EPS
+from dropout_tui.engine.evaluation.results import totals_keys
 from dropout_tui.engine.evaluation.split import Split
 from dropout_tui.engine.evaluation.stream import StateMap
-
-EPS = 1e-12  # keeps log(0) finite, as engine.evaluation.metrics does
 
 
 @dataclass(frozen=True)
@@ -167,7 +167,7 @@ class Graphs:
                 _, reduced = self._reduce(out, yb, ops.ones((size,)), ops.ones((1,)))
                 return {key: totals[key] + reduced[key][0] for key in totals}, current
 
-            keys = ("squared", "absolute") if self.regression else ("correct", "nll")
+            keys = totals_keys(self.regression)
             carry = ({key: ops.zeros(()) for key in keys}, current)
             if full:
                 carry = self._loop(full, lambda i, c: batch(i * batch_size, batch_size, c), carry)

@@ -78,14 +78,11 @@ def mc_regression(samples, y) -> dict:
     }
 
 
-def repeated_regression(per_repeat_preds, y) -> dict:
-    """Scores of R independent repeats: mean and spread show how much a single run's number can move."""
-    preds = np.asarray(per_repeat_preds, dtype=np.float64)
-    return _repeats([rmse(p, y) for p in preds], [mae(p, y) for p in preds])
-
-
 def repeated_from_totals(squared: np.ndarray, absolute: np.ndarray, count: int) -> dict:
-    """The same scores from each repeat's summed squared and absolute errors over ``count`` values."""
+    """Scores of R independent repeats from each one's summed squared and absolute errors over ``count`` values.
+
+    Mean and spread show how much a single run's number can move.
+    """
     if count == 0:
         return _repeats([None] * len(squared), [None] * len(squared))
     return _repeats([_float(np.sqrt(s / count)) for s in squared], [_float(a / count) for a in absolute])

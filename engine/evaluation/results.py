@@ -11,6 +11,11 @@ CLASSIFICATION_KEYS = ("correct", "nll")
 REGRESSION_KEYS = ("squared", "absolute")
 
 
+def totals_keys(regression: bool) -> tuple[str, str]:
+    """What the graph sums per copy: squared and absolute errors, or hits and NLL."""
+    return REGRESSION_KEYS if regression else CLASSIFICATION_KEYS
+
+
 @dataclass
 class MonteCarlo:
     """T dropout_only copies of every row: per-row moments (classification) or every output (regression)."""
@@ -56,7 +61,7 @@ class MonteCarloTotals:
 
     def __init__(self, n: int, samples: int, regression: bool) -> None:
         self.n, self.samples, self.regression = n, samples, regression
-        self.copies = CopyTotals(samples, REGRESSION_KEYS if regression else CLASSIFICATION_KEYS)
+        self.copies = CopyTotals(samples, totals_keys(regression))
         self.probabilities: np.ndarray | None = None
         self.entropy = np.zeros(n, np.float64)
         self.outputs: np.ndarray | None = None

@@ -25,15 +25,14 @@ class Split:
     suffix: Callable[[Tensors, bool], object]
     kind: str  # "sequential" | "functional" | "whole"
     cut: list[str] = field(default_factory=list)
-    reason: str = ""  # why the model runs whole, for the log
 
     @property
     def whole(self) -> bool:
         return self.kind == "whole"
 
 
-def whole_model(model, reason: str) -> Split:
-    return Split(lambda x, training: [x], lambda h, training: model(h[0], training=training), "whole", [], reason)
+def whole_model(model) -> Split:
+    return Split(lambda x, training: [x], lambda h, training: model(h[0], training=training), "whole")
 
 
 def split_model(model, random_in: Callable[[keras.layers.Layer], bool], sample: np.ndarray) -> Split:
@@ -49,24 +48,24 @@ def split_model(model, random_in: Callable[[keras.layers.Layer], bool], sample: 
         elif hasattr(model, "_nodes_by_depth"):
             split = _functional(model, random_in)
         else:
-            return whole_model(model, "a subclassed model has no graph to cut")
+            return whole_model(model)  # a subclassed model has no graph to cut
         if split.whole:
             return split
         with keras.StatelessScope(state_mapping=[(v, v.value) for v in model.non_trainable_variables]):
             reference = keras.ops.convert_to_numpy(model(sample, training=False))
             cut = keras.ops.convert_to_numpy(split.suffix(split.prefix(sample, False), False))
         if reference.shape != cut.shape or not np.allclose(reference, cut, atol=1e-5, rtol=1e-5):
-            return whole_model(model, "the cut model disagrees with the whole model")
+            return whole_model(model)  # the cut model disagrees with the whole model
         return split
-    except Exception as error:  # any failure only means: do not cut
-        return whole_model(model, f"cutting failed ({type(error).__name__})")
+    except Exception:  # any failure only means: do not cut
+        return whole_model(model)
 
 
 def _sequential(model, random_in) -> Split:
     layers = list(model.layers)
     first = next((index for index, layer in enumerate(layers) if random_in(layer)), None)
-    if not first:
-        return whole_model(model, "the first layer is random" if first == 0 else "no random layer")
+    if not first:  # the first layer is random, or none is: nothing to compute once
+        return whole_model(model)
 
     def chain(sequence):
         def run(x, training):
@@ -88,7 +87,7 @@ def _sequential(model, random_in) -> Split:
 def _functional(model, random_in) -> Split:
     """The cut: every deterministic tensor that a random node consumes (skip connections add tensors)."""
     if len(model.inputs) != 1 or len(model.outputs) != 1:
-        return whole_model(model, "only single-input, single-output models are cut")
+        return whole_model(model)  # only single-input, single-output models are cut
     deterministic = {id(tensor) for tensor in model.inputs}
     tensors, crossing = {}, set()
     for depth in sorted(model._nodes_by_depth, reverse=True):  # inputs first
@@ -103,10 +102,10 @@ def _functional(model, random_in) -> Split:
             else:
                 crossing.update(id(tensor) for tensor in inputs if id(tensor) in deterministic)
     if id(model.outputs[0]) in deterministic:
-        return whole_model(model, "the output does not depend on a random layer")
+        return whole_model(model)  # the output does not depend on a random layer
     cut = [tensors[key] for key in tensors if key in crossing]
     if all(any(tensor is x for x in model.inputs) for tensor in cut):
-        return whole_model(model, "a random layer reads the model's input")
+        return whole_model(model)  # a random layer reads the model's input
     single = len(cut) == 1
     prefix = keras.Model(model.inputs[0], cut[0] if single else cut)
     suffix = keras.Model(cut[0] if single else cut, model.outputs[0])

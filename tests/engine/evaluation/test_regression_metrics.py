@@ -13,7 +13,7 @@ from dropout_tui.engine.evaluation.regression_metrics import (
     VARIANCE_FLOOR,
     mae,
     mc_regression,
-    repeated_regression,
+    repeated_from_totals,
     rmse,
 )
 
@@ -163,7 +163,20 @@ def test_mc_regression_randomized(seed):
     assert_close_dict(mc_regression(samples, y), bf_mc(samples, y))
 
 
-def test_repeated_regression():
+def _error_totals(preds, y):
+    """Each repeat's summed squared and absolute errors, as the evaluator's graph reduces them."""
+    squared = [
+        sum((float(p) - float(t)) ** 2 for p, t in zip(np.ravel(row), np.ravel(np.broadcast_to(y, row.shape))))
+        for row in preds
+    ]
+    absolute = [
+        sum(abs(float(p) - float(t)) for p, t in zip(np.ravel(row), np.ravel(np.broadcast_to(y, row.shape))))
+        for row in preds
+    ]
+    return np.array(squared), np.array(absolute)
+
+
+def test_repeated_regression_from_error_totals():
     preds = np.array([[1.0, 2.0, 3.0], [1.5, 2.0, 2.0], [0.0, 2.0, 3.5]])
     y = np.array([1.0, 2.0, 3.0])
     per = [bf_rmse(p, y) for p in preds]
@@ -174,7 +187,9 @@ def test_repeated_regression():
         "mae": sum(bf_mae(p, y) for p in preds) / 3,
         "repeats": 3,
     }
-    assert_close_dict(repeated_regression(preds, y), want)
-    multi = repeated_regression(preds[:, :, None] * np.ones((1, 1, 2)), y)
-    assert_close_dict(multi, want)
-    assert repeated_regression(np.zeros((0, 3)), y) == {"rmse": None, "rmse_std": None, "mae": None, "repeats": 0}
+    assert_close_dict(repeated_from_totals(*_error_totals(preds, y), 3), want)
+    multi = preds[:, :, None] * np.ones((1, 1, 2))
+    assert_close_dict(repeated_from_totals(*_error_totals(multi, y[:, None]), 6), want)
+    none = {"rmse": None, "rmse_std": None, "mae": None}
+    assert repeated_from_totals(np.zeros(0), np.zeros(0), 3) == {**none, "repeats": 0}
+    assert repeated_from_totals(np.zeros(2), np.zeros(2), 0) == {**none, "repeats": 2}
