@@ -17,6 +17,7 @@ import hashlib
 import io
 import os
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -166,31 +167,47 @@ def check_npz_file(option: str, path_text: str, expected: str, missing_hint: str
     return path
 
 
-def _read_npz(path_text: str, require_train: bool) -> dict[str, np.ndarray]:
-    path = check_npz_file("--data", path_text, f"keys {', '.join(KEYS)}")
+def read_npz_arrays(label: str, path: Path, choose: Callable[[set[str]], list[str]]) -> dict[str, np.ndarray]:
+    """The arrays ``choose`` picks from the archive's keys (it raises the DataError when one is missing).
+
+    Numeric arrays only (no pickles: loading one would run code), and any failure to read is one
+    DataError line starting with ``label``.
+    """
     try:
         with np.load(path, allow_pickle=False) as archive:
-            present = set(archive.files)
-            needed = KEYS if require_train or "x_train" in present or "y_train" in present else KEYS[2:]
-            missing = [key for key in needed if key not in present]
-            if missing:
-                found = ", ".join(sorted(present)) or "none"
-                raise DataError(f"--data {path_text}: missing key(s) {', '.join(missing)} (found: {found})")
             arrays = {}
-            for key in needed:
+            for key in choose(set(archive.files)):
                 try:
                     arrays[key] = archive[key]
                 except ValueError as error:
                     if "allow_pickle" in str(error):
                         raise DataError(
-                            f"--data {path_text}: {key} is an object array; only numeric arrays are accepted"
+                            f"{label}: {key} is an object array; only numeric arrays are accepted"
                         ) from None
                     raise
+            return arrays
     except DataError:
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as error:
-        raise DataError(f"--data {path_text}: corrupt or unreadable .npz: {one_line(error)}") from error
-    return arrays
+        raise DataError(f"{label}: corrupt or unreadable .npz: {one_line(error)}") from error
+
+
+def keys_found(present: set[str]) -> str:
+    return ", ".join(sorted(present)) or "none"
+
+
+def _read_npz(path_text: str, require_train: bool) -> dict[str, np.ndarray]:
+    label = f"--data {path_text}"
+    path = check_npz_file("--data", path_text, f"keys {', '.join(KEYS)}")
+
+    def choose(present: set[str]) -> list[str]:
+        needed = list(KEYS if require_train or "x_train" in present or "y_train" in present else KEYS[2:])
+        missing = [key for key in needed if key not in present]
+        if missing:
+            raise DataError(f"{label}: missing key(s) {', '.join(missing)} (found: {keys_found(present)})")
+        return needed
+
+    return read_npz_arrays(label, path, choose)
 
 
 def _validated(

@@ -11,14 +11,20 @@ plus Gaussian noise of one standard deviation of the test inputs, seeded from
 
 from __future__ import annotations
 
-import zipfile
 from dataclasses import dataclass
 
 import numpy as np
 
 from dropout_tui.engine.config import RunConfig
-from dropout_tui.engine.data.datasets import DataError, Dataset, _check_inputs, _scaled, check_npz_file
-from dropout_tui.engine.errors import one_line
+from dropout_tui.engine.data.datasets import (
+    DataError,
+    Dataset,
+    _check_inputs,
+    _scaled,
+    check_npz_file,
+    keys_found,
+    read_npz_arrays,
+)
 
 NOISE = "noise"
 OOD_KEYS = ("x_test", "x")
@@ -60,22 +66,14 @@ def _noise(dataset: Dataset, seed: int) -> OodSet:
 def _from_file(path_text: str, dataset: Dataset) -> OodSet:
     option = f"--ood {path_text}"
     path = check_npz_file("--ood", path_text, "key x_test or x", " (give a .npz with x_test or x, or the word noise)")
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            key = next((key for key in OOD_KEYS if key in archive.files), None)
-            if key is None:
-                found = ", ".join(sorted(archive.files)) or "none"
-                raise DataError(f"{option}: no key x_test or x (found: {found})")
-            try:
-                x = archive[key]
-            except ValueError as error:
-                if "allow_pickle" in str(error):
-                    raise DataError(f"{option}: {key} is an object array; only numeric arrays are accepted") from None
-                raise
-    except DataError:
-        raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as error:
-        raise DataError(f"{option}: corrupt or unreadable .npz: {one_line(error)}") from error
+
+    def choose(present: set[str]) -> list[str]:
+        key = next((key for key in OOD_KEYS if key in present), None)
+        if key is None:
+            raise DataError(f"{option}: no key x_test or x (found: {keys_found(present)})")
+        return [key]
+
+    [(key, x)] = read_npz_arrays(option, path, choose).items()
     _check_inputs(option, key, x)
     expected = dataset.x_test.shape[1:]
     if x.shape[1:] != expected:
