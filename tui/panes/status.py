@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.containers import Vertical
 from textual.events import Print, Resize
-from textual.widgets import RichLog, Static
+from textual.widgets import RichLog
 
 from dropout_tui.tui.fmt import STARTUP, duration, num, rates_text
+from dropout_tui.tui.panes.lines import FixedLines
 from dropout_tui.tui.redraw import LOG, STATUS
 from dropout_tui.tui.run_state import RunState
 
@@ -76,25 +75,14 @@ def status_line(state: RunState, elapsed: float | None) -> str:
     return " │ ".join(parts)
 
 
-class StatusBar(Vertical):
+class StatusBar(FixedLines):
     """Two lines: the settings in use (config line) and the run's state, progress and speed (status line)."""
 
     draws: ClassVar[frozenset[str]] = frozenset({STATUS})
-    _shown: tuple[str, str] = ("", "")
-
-    def compose(self) -> ComposeResult:
-        yield Static("", id="config-line")
-        yield Static(STATE_WORDS["loading"], id="status-line")
+    LINES = (("config-line", ""), ("status-line", STATE_WORDS["loading"]))
 
     def update_from(self, state: RunState) -> None:
-        shown = (config_line(state), status_line(state, state.elapsed(time.monotonic())))
-        if shown == self._shown:
-            return
-        # Fixed-height lines: skip the layout pass a Static update would trigger (10 times a second).
-        for selector, old, new in zip(("#config-line", "#status-line"), self._shown, shown):
-            if new != old:
-                self.query_one(selector, Static).update(new, layout=False)
-        self._shown = shown
+        self.show_lines(config_line(state), status_line(state, state.elapsed(time.monotonic())))
 
 
 class LogPane(RichLog):
