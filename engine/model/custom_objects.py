@@ -59,16 +59,29 @@ def import_custom_objects(path_text: str) -> ModuleType:
     return module
 
 
+def is_keras_module(module: str | None) -> bool:
+    """True for a module name inside Keras itself (a class from anywhere else is the user's or a library's)."""
+    return module == "keras" or (module or "").startswith("keras.")
+
+
+def archive_config(path: Path | str) -> dict | None:
+    """The .keras archive's config.json (plain JSON, nothing run), or None when it cannot be read."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            config = json.loads(archive.read("config.json"))
+    except Exception:  # noqa: BLE001 - any unreadable archive (bad zip, bad deflate stream, bad JSON)
+        return None
+    return config if isinstance(config, dict) else None
+
+
 def missing_classes(path: Path) -> list[str]:
     """Custom classes the .keras archive's model config names that Keras cannot find now (in order, once each).
 
     Only the model's own config is read (compile settings are not loaded). An
     unreadable archive gives [] and lets the loader say what is wrong.
     """
-    try:
-        with zipfile.ZipFile(path) as archive:
-            config = json.loads(archive.read("config.json"))
-    except Exception:  # noqa: BLE001 - any unreadable archive (bad zip, bad deflate stream, bad JSON)
+    config = archive_config(path)
+    if config is None:
         return []
     import keras
 
@@ -97,12 +110,7 @@ def _custom_key(node: dict) -> str | None:
     if "class_name" not in node or "module" not in node:
         return None
     module = node.get("module") or ""
-    if (
-        module == "keras"
-        or module.startswith("keras.")
-        or module == "builtins"
-        and node.get("class_name") != "function"
-    ):
+    if is_keras_module(module) or module == "builtins" and node.get("class_name") != "function":
         return None
     if node.get("class_name") == "function":
         registered = node.get("registered_name")

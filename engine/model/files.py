@@ -7,13 +7,13 @@ is imported only when named with ``--custom-objects``. Every problem becomes one
 
 from __future__ import annotations
 
-import json
 import zipfile
 from pathlib import Path
 
 from dropout_tui.engine.errors import ConfigError, one_line
 from dropout_tui.engine.files import readable_file
 from dropout_tui.engine.model.custom_objects import (
+    archive_config,
     import_custom_objects,
     missing_classes,
     missing_from_error,
@@ -40,12 +40,8 @@ def saved_compile_loss(path_text: str | None):
     """``compile_config["loss"]`` from a .keras archive (plain JSON), or None."""
     if not path_text or Path(path_text).suffix.lower() not in KERAS_SUFFIXES:
         return None
-    try:
-        with zipfile.ZipFile(path_text) as archive:
-            config = json.loads(archive.read("config.json"))
-    except Exception:  # noqa: BLE001 - any unreadable archive: the loader says what is wrong
-        return None
-    compile_config = config.get("compile_config") if isinstance(config, dict) else None
+    config = archive_config(path_text)  # None when unreadable: the loader says what is wrong
+    compile_config = config.get("compile_config") if config is not None else None
     return compile_config.get("loss") if isinstance(compile_config, dict) else None
 
 

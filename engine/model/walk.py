@@ -6,6 +6,8 @@ from collections.abc import Iterator
 
 import keras
 
+from dropout_tui.engine.model.custom_objects import is_keras_module
+
 
 def iter_layers(model: keras.layers.Layer) -> Iterator[keras.layers.Layer]:
     """Every layer reachable from ``model`` (depth first, each once), model excluded.
@@ -36,14 +38,12 @@ def _children(layer: keras.layers.Layer) -> list[keras.layers.Layer]:
 
 def is_keras_class(layer: object) -> bool:
     """True for a layer whose class comes from Keras itself (not a user's subclass)."""
-    module = type(layer).__module__ or ""
-    return module == "keras" or module.startswith("keras.")
+    return is_keras_module(type(layer).__module__)
 
 
 def keras_base(layer: object) -> type:
     """The first class in ``layer``'s MRO that Keras defines (the layer's own class when it is a Keras one)."""
     for cls in type(layer).__mro__:
-        module = cls.__module__ or ""
-        if module == "keras" or module.startswith("keras."):
+        if is_keras_module(cls.__module__):
             return cls
     return type(layer)
