@@ -9,11 +9,14 @@ from pathlib import Path
 import pytest
 
 from dropout_tui.engine.config import RunConfig
+from dropout_tui.engine.evaluation.uncertainty import SCORES as ENGINE_SCORES
 from dropout_tui.engine.events import ModeEvaluation, event_from_json
 from dropout_tui.tui.app import create_app
 from dropout_tui.tui.panes.loss import decomposition_text
+from dropout_tui.tui.panes.styles import SCORE_STYLES
 from dropout_tui.tui.redraw import RedrawPolicy
 from dropout_tui.tui.screens.uncertainty import (
+    LABELS,
     REGRESSION_NOTE,
     UncertaintyScreen,
     calibration_sentence,
@@ -26,6 +29,11 @@ from tests.support.apps import replay_app
 from tests.support.eventkit import screen_text
 
 RUN = Path(__file__).parent / "fixtures" / "run.jsonl"
+
+
+def test_every_engine_score_has_one_style_and_a_label():
+    assert tuple(SCORE_STYLES) == ENGINE_SCORES and tuple(LABELS) == ENGINE_SCORES
+    assert len({style.marker for style in SCORE_STYLES.values()}) == len(SCORE_STYLES)  # apart under NO_COLOR
 
 
 def _score(auroc, aurc, at90, at50=1.0, at80=None, curve=None) -> dict:

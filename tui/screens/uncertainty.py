@@ -25,18 +25,13 @@ from dropout_tui.tui.fmt import SPARK_CHARS, finite, num
 from dropout_tui.tui.keys import UNCERTAINTY, bindings
 from dropout_tui.tui.panes.chart import Chart, Curve
 from dropout_tui.tui.panes.lines import Lines
+from dropout_tui.tui.panes.styles import SCORE_STYLES
 from dropout_tui.tui.redraw import MODES
 from dropout_tui.tui.run_state import RunState
 
 # The engine's scores (engine/evaluation/uncertainty.py SCORES, whose order the screen keeps), as the screen
-# names them and with their markers.
+# names them; their markers and colours are SCORE_STYLES (tui/panes/styles.py).
 LABELS = {"max_prob": "max-prob", "mc_max_prob": "MC max-prob", "entropy": "entropy", "mutual_information": "MI"}
-MARKERS = {
-    "max_prob": ("●", "dark_orange"),
-    "mc_max_prob": ("■", "dodger_blue1"),
-    "entropy": ("▲", "magenta"),
-    "mutual_information": ("◆", "green3"),
-}
 MARKED_COVERAGES = (0.5, 0.8, 0.9)  # the table's columns: markers there tell the curves apart under NO_COLOR
 BAR, GAP, EXCESS, DIAGONAL = "dodger_blue1", "red3", "green3", "grey62"
 REGRESSION_NOTE = "regression runs have no uncertainty block: calibration and OOD are for classifiers"
@@ -328,7 +323,7 @@ def score_table(uncertainty: dict | None) -> Table:
             best = shown[max(known, key=known.get) if higher else min(known, key=known.get)]
         columns_shown.append((shown, best))
     for name in names:
-        cells = [Text.assemble(MARKERS[name], " ", LABELS[name])]
+        cells = [Text.assemble(SCORE_STYLES[name], " ", LABELS[name])]
         cells += [Text(shown[name], style="bold" if shown[name] == best else "") for shown, best in columns_shown]
         table.add_row(*cells)
     return table
@@ -473,7 +468,7 @@ class UncertaintyScreen(Screen[None]):
         for key, coverage, risk, _ in series:
             marked = [(c, r) for c, r in zip(coverage, risk) if round(c, 6) in MARKED_COVERAGES]
             marks = ([c for c, _ in marked], [r for _, r in marked])
-            curves.append(Curve(coverage, risk, *MARKERS[key], marks=marks))
+            curves.append(Curve(coverage, risk, *SCORE_STYLES[key], marks=marks))
         plot.draw_curves(curves)
         highest = max([0.0] + [r for _, _, risk, _ in series for r in risk])
         plot.set_xlimits(0, 1.02)
@@ -489,7 +484,7 @@ class UncertaintyScreen(Screen[None]):
             text = Text("AURC", style="bold")
             for key, _, _, aurc in self._series:
                 text.append(" ")
-                text.append(*MARKERS[key])
+                text.append(*SCORE_STYLES[key])
                 text.append(f"{LABELS[key]} {num(aurc)}" if named else num(aurc).replace("0.", ".", 1))
             if text.cell_len <= width:
                 break
