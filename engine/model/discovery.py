@@ -81,6 +81,11 @@ class Survey:
         return [entry for entry in self.stochastic if entry.kind == kind]
 
 
+def has_attention_dropout(layer: keras.layers.Layer) -> bool:
+    """An attention layer that drops attention scores (its ``dropout`` above 0)."""
+    return isinstance(layer, ATTENTION_CLASSES) and (_float_or_none(getattr(layer, "dropout", None)) or 0) > 0
+
+
 def survey(model: keras.layers.Layer) -> Survey:
     """Walk the model once: known classes first, then an empirical check of unknown ones (children first)."""
     result = Survey()
@@ -103,7 +108,7 @@ def survey(model: keras.layers.Layer) -> Survey:
             continue
         if isinstance(layer, STOCHASTIC_CLASSES):
             entries[id(layer)] = _class_entry(layer)
-        elif isinstance(layer, ATTENTION_CLASSES) and (_float_or_none(getattr(layer, "dropout", None)) or 0) > 0:
+        elif has_attention_dropout(layer):
             entries[id(layer)] = StochasticLayer(layer.name, type(layer).__name__, float(layer.dropout), None, None)
         elif isinstance(layer, NORMALIZATION_CLASSES):
             result.normalization.append(layer)

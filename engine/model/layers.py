@@ -25,6 +25,7 @@ from dropout_tui.engine.model.discovery import (
     Survey,
     describe_normalization,
     describe_stochastic,
+    has_attention_dropout,
     normalization_layers,
     stochastic_layers,
     survey,
@@ -174,6 +175,6 @@ def rate_handles(model: keras.layers.Layer) -> list[RateHandle]:
                 )
         elif isinstance(layer, STOCHASTIC_CLASSES) and hasattr(layer, "rate"):
             handles.append(RateHandle(layer.name, layer, "rate"))
-        elif isinstance(layer, ATTENTION_CLASSES) and float(getattr(layer, "dropout", 0) or 0) > 0:
+        elif has_attention_dropout(layer):
             handles.append(RateHandle(layer.name, layer, "dropout"))
     return handles
