@@ -75,7 +75,7 @@ def drain_native_stderr() -> list[str]:
     return [line for line in text.splitlines() if line.strip()]
 
 
-def _native_level(line: str) -> str:
+def native_level(line: str) -> str:
     # absl's C++ prefix: I/W/E/F followed by the date, e.g. "I0000 00:00:...".
     if len(line) > 1 and line[0] in "IWEF" and line[1].isdigit():
         return {"I": "info", "W": "warning", "E": "error", "F": "critical"}[line[0]]
@@ -121,7 +121,7 @@ class Capture:
 
     def drain_native(self) -> None:
         for line in drain_native_stderr():
-            self.emit(_native_level(line), line)
+            self.emit(native_level(line), line)
 
     def _showwarning(self, message, category, filename, lineno, file=None, line=None) -> None:
         self.emit("warning", f"{category.__name__}: {message} ({os.path.basename(filename)}:{lineno})")

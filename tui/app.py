@@ -25,7 +25,7 @@ from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.errors import describe_error
 from dropout_tui.engine.events import Failed
 from dropout_tui.engine.limits import LIMITS, SAMPLES_FACTOR, scaled_samples
-from dropout_tui.engine.quiet import drain_native_stderr
+from dropout_tui.engine.quiet import drain_native_stderr, native_level
 from dropout_tui.engine.run.controls import Controls
 from dropout_tui.tui import export as exporting
 from dropout_tui.tui.bridge import EventBuffer
@@ -231,7 +231,7 @@ class DropoutApp(KeyActions, TerminalApp):
         dirty = self._fold(self._buffer.drain())
         if self._native_captured:
             for line in drain_native_stderr():
-                dirty |= self.state.log("", line)
+                dirty |= self.state.log(native_level(line), line)
         if self.state.failed is not None and LOG in dirty:
             self._announce_failure(self.state.failed)
         for notice in self.state.take_notices():

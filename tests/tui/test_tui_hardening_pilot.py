@@ -16,6 +16,7 @@ from textual.widgets._toast import Toast
 
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.events import LogRecord, SamplesChanged, Status
+from dropout_tui.tui import app as app_module
 from dropout_tui.tui import export as exporting
 from dropout_tui.tui.app import DropoutApp, create_app
 from dropout_tui.tui.keys import KEYS
@@ -88,6 +89,19 @@ async def test_a_tick_that_lands_during_shutdown_draws_nothing(tmp_path):
         pass
     assert not app.screen_stack
     app._tick()
+
+
+async def test_native_stderr_lines_keep_their_level_and_warnings_are_counted(tmp_path, monkeypatch):
+    # The tick drains fd 2 before the engine's own drain can, so it must read absl's level letter itself.
+    lines = ["W0000 00:00:1.0  1 op_kernel.cc:1] something to act on", "plain text from a C library"]
+    monkeypatch.setattr(app_module, "drain_native_stderr", lambda: lines.copy())
+    app = _app(tmp_path)
+    async with app.run_test(size=(80, 24)):
+        app._native_captured = True
+        before = app.state.warnings
+        app._tick()
+        app._native_captured = False
+        assert app.state.warnings == before + 1
 
 
 async def test_export_creates_a_missing_directory_with_normal_permissions(tmp_path):
