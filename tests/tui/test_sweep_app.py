@@ -310,7 +310,7 @@ async def test_the_help_lists_the_sweep_keys_and_closes(tmp_path):
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, SweepHelp)
-        box = app.screen.query_one("#sweep-help-box")
+        box = app.screen.query_one("#help-box")
         assert box.max_scroll_y == 0 and box.region.bottom <= 24
         text = screen_text(app)
         for key in keytable.keys_for(SWEEP):

@@ -79,15 +79,37 @@ def help_content() -> RenderableType:
 
 
 class HelpScreen(ModalScreen[None]):
-    """Keys, modes and panes in one box that fits 80x24; the close keys stay on its frame."""
+    """A help box that fits 80x24, the close keys on its frame: by default the main screen's keys, modes and panes
+    (the sweep app's SweepHelp puts its own title and content in the same box)."""
 
+    DEFAULT_CSS = """
+    HelpScreen {
+        align: center middle;
+    }
+
+    #help-box {
+        width: 80;
+        max-width: 100%;
+        height: auto;
+        max-height: 100%;
+        border: round $primary;
+        border-subtitle-color: $text;
+        background: $surface;
+        padding: 0 1;
+    }
+    """
     BINDINGS = bindings(HELP)
+
+    def __init__(self, title: str = "dropout-tui: keys and modes", content: RenderableType | None = None) -> None:
+        super().__init__()
+        self.box_title = title
+        self.content = help_content() if content is None else content
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box"):
-            yield Static(help_content(), id="help-text")
+            yield Static(self.content, id="help-text")
 
     def on_mount(self) -> None:
         box = self.query_one("#help-box")
-        box.border_title = "dropout-tui: keys and modes"
+        box.border_title = self.box_title
         box.border_subtitle = keys_line(HELP)

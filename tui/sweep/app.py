@@ -16,10 +16,8 @@ from pathlib import Path
 from rich.table import Table
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
 from textual.events import Resize
-from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from dropout_tui.engine.config import RunConfig
@@ -28,9 +26,10 @@ from dropout_tui.engine.sweep.controls import SweepControls
 from dropout_tui.engine.sweep.plan import DEFAULT_RATES, check_rates, effective_jobs
 from dropout_tui.engine.sweep.runner import Sweep, sweep_item_from_json
 from dropout_tui.tui.bridge import EventBuffer
-from dropout_tui.tui.keys import EVERYWHERE, HELP, SWEEP, bindings, keys_for
+from dropout_tui.tui.keys import EVERYWHERE, SWEEP, bindings, keys_for
 from dropout_tui.tui.redraw import RedrawPolicy
 from dropout_tui.tui.replay import load_events
+from dropout_tui.tui.screens.help import HelpScreen
 from dropout_tui.tui.sweep import export as exporting
 from dropout_tui.tui.sweep.metrics import metrics_for
 from dropout_tui.tui.sweep.panes import ChartPane, SweepStatus, TablePane, metric_position
@@ -60,9 +59,6 @@ ChartPane { height: 1fr; min-height: 8; }
 Screen.-too-small #too-small { display: block; }
 Screen.-too-small SweepStatus, Screen.-too-small TablePane, Screen.-too-small ChartPane,
 Screen.-too-small Footer { display: none; }
-SweepHelp { align: center middle; }
-#sweep-help-box { width: 80; max-width: 100%; height: auto; max-height: 100%; border: round $primary;
-    background: $surface; padding: 0 1; border-subtitle-color: $text; }
 ToastRack { margin-bottom: 0; }
 Toast { width: auto; max-width: 100%; padding: 0 1; margin-top: 0; }
 """
@@ -75,19 +71,11 @@ COLUMN_WORDS = (
 )
 
 
-class SweepHelp(ModalScreen[None]):
-    """The sweep's keys and what its columns mean, in one box that fits 80x24."""
+class SweepHelp(HelpScreen):
+    """The sweep's keys and what its columns mean, in the help box that fits 80x24."""
 
-    BINDINGS = bindings(HELP)
-
-    def compose(self) -> ComposeResult:
-        with VerticalScroll(id="sweep-help-box"):
-            yield Static(help_content(), id="sweep-help-text")
-
-    def on_mount(self) -> None:
-        box = self.query_one("#sweep-help-box")
-        box.border_title = "dropout-tui sweep / compare: keys and columns"
-        box.border_subtitle = "escape, ? or q close this screen"
+    def __init__(self) -> None:
+        super().__init__("dropout-tui sweep / compare: keys and columns", help_content())
 
 
 def help_content() -> Table:
