@@ -151,7 +151,7 @@ class DropoutApp(KeyActions, TerminalApp):
     Workers only append to one EventBuffer; every tick (tui/redraw.py decides
     what to draw when) folds the buffer into the RunState and the ExplainState,
     and each pane that declares a changed part of the state (``draws``) draws
-    itself from it. The keys' actions are in KeyActions (tui/actions.py).
+    itself from it. The keys' actions are in KeyActions, above.
     """
 
     CSS_PATH = "app.tcss"
@@ -237,8 +237,7 @@ class DropoutApp(KeyActions, TerminalApp):
         for notice in self.state.take_notices():
             self.notify(notice)
         training = self.state.live and self.state.state == "running" and not self.state.paused
-        status_key, epochs = (self.state.state, self.state.message), len(self.state.epochs)
-        self._draw(self.planner.plan(dirty, time.monotonic(), training=training, status_key=status_key, epochs=epochs))
+        self._draw(self.planner.plan(dirty, time.monotonic(), training=training, **self._progress_marks()))
 
     def _fold(self, items: list[object]) -> set[str]:
         dirty: set[str] = set()
@@ -266,9 +265,12 @@ class DropoutApp(KeyActions, TerminalApp):
 
     def draw_now(self, panes: set[str]) -> None:
         """Draw at once (a key's own effect), past the planner's throttles."""
-        status_key, epochs = (self.state.state, self.state.message), len(self.state.epochs)
-        self.planner.drawn(panes, time.monotonic(), status_key=status_key, epochs=epochs)
+        self.planner.drawn(panes, time.monotonic(), **self._progress_marks())
         self._draw(panes)
+
+    def _progress_marks(self) -> dict:
+        """What the planner compares with the last frame: the status line's state and the epochs evaluated."""
+        return {"status_key": (self.state.state, self.state.message), "epochs": len(self.state.epochs)}
 
     def _announce_failure(self, failed: Failed) -> None:
         if self._announced is failed:
