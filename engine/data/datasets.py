@@ -268,8 +268,8 @@ def infer_task(labels: list[np.ndarray]) -> str:
         y = np.asarray(y)
         if not np.issubdtype(y.dtype, np.floating) or y.size == 0 or not np.all(np.isfinite(y)) or y.ndim > 2:
             continue  # not floats, or invalid anyway: the classification checks say what is wrong
-        if y.ndim == 2 and y.shape[1] > 1:
-            if not (np.all((y == 0) | (y == 1)) and np.all(y.sum(axis=1) == 1)):
+        if _is_one_hot(y):
+            if not _rows_are_one_hot(y):
                 return "regression"
         elif not np.all(y == np.round(y)) or np.any(y < 0):
             return "regression"
@@ -280,7 +280,7 @@ def regression_targets(name: str, key: str, y: np.ndarray) -> np.ndarray:
     """Float32 targets of shape (samples, outputs) from (samples,) or (samples, outputs) numbers."""
     if y.dtype == object:
         raise DataError(f"{name}: {key} is an object array; regression targets must be numbers")
-    if not (np.issubdtype(y.dtype, np.number) or y.dtype == np.bool_) or np.issubdtype(y.dtype, np.complexfloating):
+    if not _is_real_numeric(y):
         raise DataError(f"{name}: {key} has dtype {y.dtype}; regression targets must be numbers")
     if len(y) == 0:
         raise DataError(f"{name}: {key} is empty")
@@ -298,7 +298,7 @@ def regression_targets(name: str, key: str, y: np.ndarray) -> np.ndarray:
 def _check_inputs(name: str, key: str, x: np.ndarray) -> None:
     if x.dtype == object:
         raise DataError(f"{name}: {key} is an object array; only numeric arrays are accepted")
-    if not (np.issubdtype(x.dtype, np.number) or x.dtype == np.bool_) or np.issubdtype(x.dtype, np.complexfloating):
+    if not _is_real_numeric(x):
         raise DataError(f"{name}: {key} has dtype {x.dtype}; expected numbers")
     if x.ndim < 2:
         raise DataError(f"{name}: {key} has shape {x.shape}; expected (samples, features...)")
@@ -318,8 +318,8 @@ def _check_label_array(name: str, key: str, y: np.ndarray) -> None:
         raise DataError(f"{name}: {key} is empty")
     if np.issubdtype(y.dtype, np.floating) and not np.all(np.isfinite(y)):
         raise DataError(f"{name}: {key} contains NaN/inf")
-    if y.ndim == 2 and y.shape[1] > 1:
-        if not np.all((y == 0) | (y == 1)) or not np.all(y.sum(axis=1) == 1):
+    if _is_one_hot(y):
+        if not _rows_are_one_hot(y):
             raise DataError(f"{name}: {key} looks one-hot (shape {y.shape}) but rows are not a single 1 among 0s")
         return
     flat = y.reshape(len(y), -1)
@@ -335,8 +335,17 @@ def _check_label_array(name: str, key: str, y: np.ndarray) -> None:
         raise DataError(f"{name}: {key} has label {flat.max()}, out of range (at most {MAX_CLASSES} classes)")
 
 
+def _is_real_numeric(a: np.ndarray) -> bool:
+    return (np.issubdtype(a.dtype, np.number) or a.dtype == np.bool_) and not np.issubdtype(a.dtype, np.complexfloating)
+
+
 def _is_one_hot(y: np.ndarray) -> bool:
+    """Shaped like one-hot labels (samples, classes); _rows_are_one_hot says whether the values are."""
     return y.ndim == 2 and y.shape[1] > 1
+
+
+def _rows_are_one_hot(y: np.ndarray) -> bool:
+    return bool(np.all((y == 0) | (y == 1)) and np.all(y.sum(axis=1) == 1))
 
 
 def _as_indices(y: np.ndarray) -> np.ndarray:
