@@ -11,44 +11,28 @@ Run: .venv/bin/python bench/bench_extremes.py
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
-import time
 
 import _common
-from _common import ROOT
 
 SAMPLES = (30, 10_000)
 
 
 def peak_rss(samples: int) -> tuple[float, float]:
     """(peak RSS in MiB, seconds) of one headless run with T=samples."""
-    began = time.perf_counter()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "dropout_tui.tui.cli",
-            "train",
-            "--headless",
-            "--epochs",
-            "1",
-            "--mc-samples",
-            str(samples),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-    )
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - began
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        sys.exit(f"T={samples}: exit {code}: {process.stderr.read().decode()[-500:]}")
-    return usage.ru_maxrss / 1024, seconds  # Linux reports KiB
+    argv = [
+        sys.executable,
+        "-m",
+        "dropout_tui.tui.cli",
+        "train",
+        "--headless",
+        "--epochs",
+        "1",
+        "--mc-samples",
+        samples,
+    ]
+    run = _common.ChildRun(argv).check()
+    return run.peak_rss_mib, run.wall
 
 
 def main() -> int:
