@@ -29,6 +29,35 @@ NOTICE_SECONDS = 3.0  # a key's answer; failures stay longer
 class TerminalApp(App[int]):
     """A dropout-tui app: subclasses say what goes on while the window is too small and what to stop on quit."""
 
+    # What both apps' CSS shares: the too-small notice (each app hides its own panes under Screen.-too-small), and
+    # notices on the footer row, one line each where they fit: they cover key hints (the help and the palette have
+    # them too), never the panes' numbers. App CSS, not DEFAULT_CSS: Toast's and ToastRack's own DEFAULT_CSS would
+    # win over an app's. The train app's CSS_PATH comes first; the sweep app's CSS adds its own rules to these.
+    CSS = """
+    #too-small {
+        display: none;
+        width: 1fr;
+        height: 1fr;
+        content-align: center middle;
+        text-align: center;
+        padding: 1 2;
+    }
+
+    Screen.-too-small #too-small {
+        display: block;
+    }
+
+    ToastRack {
+        margin-bottom: 0;
+    }
+
+    Toast {
+        width: auto;
+        max-width: 100%;
+        padding: 0 1;
+        margin-top: 0;
+    }
+    """
     NOTIFICATION_TIMEOUT = NOTICE_SECONDS
     GOES_ON = "Training goes on"  # the too-small message's promise
     export_dir: Path  # where the `e` key writes

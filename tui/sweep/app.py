@@ -55,12 +55,8 @@ TablePane { height: auto; max-height: 45%; }
 ChartPane { height: 1fr; min-height: 8; }
 #sweep-plot { height: 1fr; }
 #sweep-legend { height: 1; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
-#too-small { display: none; width: 1fr; height: 1fr; content-align: center middle; text-align: center; padding: 1 2; }
-Screen.-too-small #too-small { display: block; }
 Screen.-too-small SweepStatus, Screen.-too-small TablePane, Screen.-too-small ChartPane,
 Screen.-too-small Footer { display: none; }
-ToastRack { margin-bottom: 0; }
-Toast { width: auto; max-width: 100%; padding: 0 1; margin-top: 0; }
 """
 
 COLUMN_WORDS = (
@@ -92,7 +88,7 @@ def help_content() -> Table:
 class SweepApp(TerminalApp):
     """Layout, the sweep worker, and the tick that folds its events into the state and redraws."""
 
-    CSS = CSS
+    CSS = TerminalApp.CSS + CSS
     TITLE = "dropout-tui sweep"
     BINDINGS = bindings(SWEEP, EVERYWHERE)
     GOES_ON = "The sweep goes on"
