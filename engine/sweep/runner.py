@@ -40,8 +40,7 @@ class Tagged:
     def to_dict(self) -> dict[str, Any]:
         return {**self.event.to_dict(), "rate": json_safe(self.rate)}
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), allow_nan=False, separators=(", ", ": "))
+    to_json = Event.to_json  # the event's line format, of this to_dict
 
 
 def sweep_item_from_json(line: str) -> Tagged | Event:

@@ -108,13 +108,14 @@ class SweepApp(TerminalApp):
         self.export_dir = Path(export_dir)
         self.controls = SweepControls()
         self._buffer: EventBuffer[object] = EventBuffer()
+        self._jobs = jobs
         if compare is not None:
             files = list(dict.fromkeys(run.label for run in compare))
             self.state = SweepState(config=self.config, runs=list(compare), compare=files)
+            self._rates = None
         else:
-            rates = check_rates(rates)
-            self.state = SweepState.planned(self.config, rates, effective_jobs(jobs, len(rates))[0])
-        self._rates, self._jobs = (None, jobs) if compare is not None else (rates, jobs)
+            self._rates = check_rates(rates)
+            self.state = SweepState.planned(self.config, self._rates, effective_jobs(jobs, len(self._rates))[0])
         self._replay = replay
         self._metric = 0
         self._last: dict[str, float] = {CHART: float("-inf"), TABLE: float("-inf"), STATUS: float("-inf")}

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from dropout_tui.engine.evaluation.modes import MODES
 from dropout_tui.engine.evaluation.uncertainty import SCORES
 from dropout_tui.engine.limits import CLASSIFICATION, REGRESSION
+from dropout_tui.tui import fmt
 from dropout_tui.tui.fmt import finite, num
 from dropout_tui.tui.sweep.state import RateRun
 
@@ -227,7 +228,7 @@ def run_text(run: RateRun) -> str:
 
 
 def rate_text(rate: float | None) -> str:
-    return "-" if rate is None else f"{rate:.2f}" if abs(rate - round(rate, 2)) < 1e-9 else f"{rate:.4g}"
+    return "-" if rate is None else fmt.rate(rate)
 
 
 S = UNCERTAINTY_SCORE
