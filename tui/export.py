@@ -11,10 +11,11 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from dropout_tui.engine.events import json_safe
+from dropout_tui.engine.events import ModeEvaluation, json_safe
 from dropout_tui.tui.run_state import RunState
 
 
@@ -54,14 +55,17 @@ def results_dict(state: RunState) -> dict:
             "rates": state.rates,
             "samples": state.samples,
             "config": state.config.to_dict(),
-            "history": [
-                {"epoch": ev.epoch, "modes": ev.modes, "uncertainty": ev.uncertainty} for ev in state.evaluations
-            ],
+            "history": history_of(state.evaluations),
             "epochs": [e.to_dict() for e in state.epochs],
             "rate_changes": [r.to_dict() for r in state.rate_changes],
             "probe": state.probe.to_dict() if state.probe else None,
         }
     )
+
+
+def history_of(evaluations: Iterable[ModeEvaluation]) -> list[dict]:
+    """Evaluation rounds as every export writes them (a summary's ``history``): epoch, modes, uncertainty."""
+    return [{"epoch": ev.epoch, "modes": ev.modes, "uncertainty": ev.uncertainty} for ev in evaluations]
 
 
 def with_rates(layer: dict, rates: dict[str, float]) -> dict:

@@ -26,6 +26,7 @@ from dropout_tui.engine.events import (
     SweepSummary,
 )
 from dropout_tui.engine.sweep.runner import Tagged
+from dropout_tui.tui.export import history_of
 from dropout_tui.tui.fmt import finite
 
 TABLE, CHART, STATUS = "table", "chart", "status"
@@ -61,7 +62,7 @@ class RateRun:
         """Every evaluation round as the export writes it (a Summary read from a line or a child process has none)."""
         if self.summary is not None and self.summary.history:
             return list(self.summary.history)
-        return [{"epoch": ev.epoch, "modes": ev.modes, "uncertainty": ev.uncertainty} for ev in self.evaluations]
+        return history_of(self.evaluations)
 
     @property
     def ended(self) -> bool:
