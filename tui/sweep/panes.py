@@ -8,12 +8,10 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Static
-from textual_plot import HiResMode
 
 from dropout_tui.tui.fmt import duration
-from dropout_tui.tui.panes.chart import Chart
-from dropout_tui.tui.panes.lines import Lines
+from dropout_tui.tui.panes.chart import Chart, Curve
+from dropout_tui.tui.panes.lines import FixedLines, Lines
 from dropout_tui.tui.sweep.metrics import Column, Metric, columns_for, rate_text
 from dropout_tui.tui.sweep.state import RateRun, SweepState
 
@@ -89,21 +87,13 @@ def _active_word(active: list[RateRun]) -> str:
     return f"{verb} rate{'s' if len(active) > 1 else ''} {rates}"
 
 
-class SweepStatus(Vertical):
+class SweepStatus(FixedLines):
     """The sweep's two top lines: what every run shares, and which rate and epoch are running, with an ETA."""
 
-    _shown: tuple[str, str] = ("", "")
-
-    def compose(self) -> ComposeResult:
-        yield Static("", id="sweep-config")
-        yield Static("", id="sweep-status")
+    LINES = (("sweep-config", ""), ("sweep-status", ""))
 
     def update_from(self, state: SweepState) -> None:
-        shown = (config_line(state), status_line(state, time.monotonic()))
-        for selector, old, new in zip(("#sweep-config", "#sweep-status"), self._shown, shown):
-            if new != old:
-                self.query_one(selector, Static).update(new, layout=False)
-        self._shown = shown
+        self.show_lines(config_line(state), status_line(state, time.monotonic()))
 
 
 # --- the table ---------------------------------------------------------------------------------------------
@@ -235,12 +225,7 @@ class ChartPane(Vertical):
         plot.clear()
         by_rate = all(run.x == run.rate for run in state.runs)
         curves = chart_points(state, metric)
-        for series, xs, ys in curves:
-            if len(xs) > 1:
-                plot.plot(xs, ys, line_style=series.colour, hires_mode=HiResMode.BRAILLE)
-        for series, xs, ys in curves:
-            if xs:
-                plot.scatter(xs, ys, marker=series.marker, marker_style=series.colour)
+        plot.draw_curves(Curve(xs, ys, series.marker, series.colour) for series, xs, ys in curves)
         for run in state.active:
             if run.x is not None:
                 plot.add_v_line(run.x, line_style="grey42")
