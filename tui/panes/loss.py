@@ -21,6 +21,7 @@ from dropout_tui.tui.export import with_rates
 from dropout_tui.tui.fmt import finite, num, rates_text
 from dropout_tui.tui.panes.chart import Chart, Curve
 from dropout_tui.tui.panes.lines import Lines
+from dropout_tui.tui.panes.styles import LOSS_STYLES
 from dropout_tui.tui.redraw import LOSS
 from dropout_tui.tui.run_state import RunState
 
@@ -30,12 +31,15 @@ SHORT_HEIGHT = 16  # below this the chart's boxed legend would hide the curves: 
 
 # (attribute of EpochEnd, legend label, the short legend's word, marker, colour), top to bottom as the caption
 # reads them: fit = train with dropout + drift, train with dropout = clean train + dropout. Markers keep the
-# series apart under NO_COLOR.
-EPOCH_SERIES = (
-    ("train_loss_keras", "fit (dropout on)", "fit", "●", "dark_orange"),
-    ("train_loss_dropout", "train (dropout on)", "on", "◆", "green3"),
-    ("train_loss_inference", "train (dropout off)", "train", "■", "dodger_blue1"),
-    ("test_loss_inference", "test (dropout off)", "test", "▲", "magenta"),
+# series apart under NO_COLOR; they and the colours are styles.LOSS_STYLES, which the sweep's chart shares.
+EPOCH_SERIES = tuple(
+    (attribute, label, word, *LOSS_STYLES[attribute])
+    for attribute, label, word in (
+        ("train_loss_keras", "fit (dropout on)", "fit"),
+        ("train_loss_dropout", "train (dropout on)", "on"),
+        ("train_loss_inference", "train (dropout off)", "train"),
+        ("test_loss_inference", "test (dropout off)", "test"),
+    )
 )
 
 

@@ -18,3 +18,11 @@ SCORE_STYLES: dict[str, Style] = {
     "entropy": Style("▲", "magenta"),
     "mutual_information": Style("◆", "green3"),
 }
+
+# The four epoch losses (EpochEnd's attributes), top to bottom as the loss pane's caption reads them.
+LOSS_STYLES: dict[str, Style] = {
+    "train_loss_keras": Style("●", "dark_orange"),
+    "train_loss_dropout": Style("◆", "green3"),
+    "train_loss_inference": Style("■", "dodger_blue1"),
+    "test_loss_inference": Style("▲", "magenta"),
+}

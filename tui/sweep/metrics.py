@@ -16,6 +16,7 @@ from dropout_tui.engine.evaluation.uncertainty import SCORES
 from dropout_tui.engine.limits import CLASSIFICATION, REGRESSION
 from dropout_tui.tui import fmt
 from dropout_tui.tui.fmt import finite, num
+from dropout_tui.tui.panes.styles import LOSS_STYLES, SCORE_STYLES
 from dropout_tui.tui.sweep.state import RateRun
 
 Getter = Callable[[RateRun], "float | None"]
@@ -30,11 +31,11 @@ MODE_STYLE = {
     "mc": ("▲", "magenta"),
 }
 DRAW_ORDER = ("trainable_flag", "training", "dropout_only", "mc", "inference")
-SCORE_STYLE = {
-    "max_prob": ("●", "dodger_blue1", "max_prob (dropout off)"),
-    "mc_max_prob": ("▲", "magenta", "mc_max_prob"),
-    "entropy": ("◆", "green3", "entropy (MC)"),
-    "mutual_information": ("■", "dark_orange", "mutual info (MC)"),
+SCORE_LABELS = {
+    "max_prob": "max_prob (dropout off)",
+    "mc_max_prob": "mc_max_prob",
+    "entropy": "entropy (MC)",
+    "mutual_information": "mutual info (MC)",
 }
 
 
@@ -108,15 +109,15 @@ def _mode_series(key: str, task: str = CLASSIFICATION, scale: float = 1.0) -> tu
 
 
 def _score_series(key: str) -> tuple[Series, ...]:
-    return tuple(Series(SCORE_STYLE[score][2], *SCORE_STYLE[score][:2], score_value(score, key)) for score in SCORES)
+    return tuple(Series(SCORE_LABELS[score], *SCORE_STYLES[score], score_value(score, key)) for score in SCORES)
 
 
-# fit, dropout on, clean and test: the loss pane's four epoch losses, the same markers and colours.
+# fit, dropout on, clean and test: the loss pane's four epoch losses, in its markers and colours.
 LOSS_SERIES = (
-    Series("fit", "●", "dark_orange", FIT),
-    Series("on", "◆", "green3", DROPOUT_ON),
-    Series("clean", "■", "dodger_blue1", CLEAN),
-    Series("test", "▲", "magenta", TEST),
+    Series("fit", *LOSS_STYLES["train_loss_keras"], FIT),
+    Series("on", *LOSS_STYLES["train_loss_dropout"], DROPOUT_ON),
+    Series("clean", *LOSS_STYLES["train_loss_inference"], CLEAN),
+    Series("test", *LOSS_STYLES["test_loss_inference"], TEST),
 )
 METRICS: tuple[Metric, ...] = (
     Metric(
