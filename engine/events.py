@@ -125,6 +125,10 @@ class ModeEvaluation(Event):
     seconds: float | None = None  # wall time of this evaluation, the probe included
     uncertainty: dict | None = None  # classification: reliability, scores, decomposition, ood (docs/headless.md)
 
+    def history_entry(self) -> dict:
+        """This round as a summary's ``history`` (and every export) lists it."""
+        return {"epoch": self.epoch, "modes": self.modes, "uncertainty": self.uncertainty}
+
 
 @dataclass(frozen=True)
 class SampleProbe(Event):

@@ -65,7 +65,7 @@ def results_dict(state: RunState) -> dict:
 
 def history_of(evaluations: Iterable[ModeEvaluation]) -> list[dict]:
     """Evaluation rounds as every export writes them (a summary's ``history``): epoch, modes, uncertainty."""
-    return [{"epoch": ev.epoch, "modes": ev.modes, "uncertainty": ev.uncertainty} for ev in evaluations]
+    return [evaluation.history_entry() for evaluation in evaluations]
 
 
 def with_rates(layer: dict, rates: dict[str, float]) -> dict:

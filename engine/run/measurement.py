@@ -108,10 +108,11 @@ class Measurer:
         uncertainty = None if self.regression else self._uncertainty(passes)
         probe = self._probe_event(*passes.probe)
         self._progress.evaluated_at_step = self._progress.global_step
-        self.history.append({"epoch": epoch, "modes": modes, "uncertainty": uncertainty})
-        self._emit(
-            ModeEvaluation(epoch=epoch, modes=modes, seconds=time.perf_counter() - began, uncertainty=uncertainty)
+        evaluation = ModeEvaluation(
+            epoch=epoch, modes=modes, seconds=time.perf_counter() - began, uncertainty=uncertainty
         )
+        self.history.append(evaluation.history_entry())
+        self._emit(evaluation)
         self._emit(probe)
 
     def _uncertainty(self, passes) -> dict:
