@@ -34,12 +34,14 @@ class RunConfig:
     ood: str | None = None  # "noise" or a .npz file (x_test or x): out-of-distribution inputs
     custom_objects: str | None = None  # inspect: a .py file imported before loading (runs the user's code)
     devices: int | str | None = None  # tf.distribute replicas: a count, "all", or None for TensorFlow's default
+    ensemble: int | None = None  # train: K >= 2 members (the main model and K-1 more), or None for no ensemble
 
     def validate(self) -> RunConfig:
         """Re-checks what argparse checks, for callers that build a RunConfig themselves."""
         for name, limit in LIMITS.items():
-            if hasattr(self, name) and not (name == "devices" and self.devices in (None, "all")):
-                limit.check(getattr(self, name))
+            value = getattr(self, name, None)
+            if value is not None and not (name == "devices" and value == "all"):
+                limit.check(value)
         if self.input_scale is not None:
             check_input_scale(self.input_scale)
         if self.task is not None and self.task not in TASKS:

@@ -259,6 +259,16 @@ OPTIONS: tuple[Option, ...] = (
         metavar="N|all",
     ),
     Option(
+        "--ensemble",
+        "after training, train K-1 more models like it (seeds S+1..S+K-1) and report their deep ensemble "
+        "beside MC dropout and temperature scaling",
+        TRAIN,
+        "evaluation",
+        field="ensemble",
+        type="ensemble",
+        metavar="K",
+    ),
+    Option(
         "--headless",
         "no UI: print JSON lines on stdout (works under nohup, no TTY needed)",
         RUNS,
