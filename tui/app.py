@@ -144,7 +144,8 @@ class KeyActions:
         from dropout_tui.tui.screens.help import HelpScreen
 
         if not any(isinstance(screen, HelpScreen) for screen in self.screen_stack):
-            self.push_screen(HelpScreen())
+            own = getattr(self.screen, "help_content", None)  # a screen with its own keys and terms shows those
+            self.push_screen(HelpScreen(*own()) if own else HelpScreen())
 
 
 class DropoutApp(KeyActions, TerminalApp):

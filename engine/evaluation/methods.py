@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dropout_tui.engine.evaluation import metrics, regression_metrics
+from dropout_tui.engine.evaluation import bootstrap, metrics, regression_metrics
 from dropout_tui.engine.evaluation.uncertainty import (
     _float,
     auroc,
@@ -41,7 +41,7 @@ METHODS: tuple[Method, ...] = (
     Method("inference", "dropout off", "one pass, `training=False`", (CLASSIFICATION, REGRESSION)),
     Method(
         "temperature_scaled",
-        "temperature",
+        "temperature scaling",
         "one pass, logits / T with T fitted on the other half of the test set (2-fold cross-fitting)",
         (CLASSIFICATION,),
     ),
@@ -57,6 +57,9 @@ METHODS: tuple[Method, ...] = (
 METHOD_NAMES: tuple[str, ...] = tuple(method.name for method in METHODS)
 BY_NAME: dict[str, Method] = {method.name: method for method in METHODS}
 CLASSIFICATION_FIGURES = ("accuracy", "nll", "ece", "brier", "auroc_error", "aurc", "passes")
+# Is the costlier method (first) better than the cheaper one (second)? Judged by a paired bootstrap.
+COMPARISONS: tuple[tuple[str, str], ...] = (("mc", "temperature_scaled"), ("mc", "inference"), ("ensemble", "mc"))
+COMPARED_FIGURES = ("ece", "nll")  # both lower-is-better
 
 
 @dataclass
@@ -105,6 +108,7 @@ def classification_report(
     labels: np.ndarray,
     ood: dict | None = None,
     far: dict[str, Prediction] | None = None,
+    seed: int = 0,
 ) -> dict:
     """The uncertainty block with every method: reliability and figures per method, OOD per method's own scores.
 
@@ -119,11 +123,45 @@ def classification_report(
         for name, p in _ordered(predictions)
     }
     report["methods"] = {name: classification_figures(p, labels) for name, p in _ordered(predictions)}
+    report["comparisons"] = comparisons(predictions, labels, report["methods"], seed)
     if ood is not None and far is not None:
         ood["methods"] = {
             name: ood_table(p.scores(), far[name].scores()) for name, p in _ordered(predictions) if name in far
         }
     return report
+
+
+def comparisons(predictions: dict[str, Prediction], labels: np.ndarray, figures: dict, seed: int) -> list[dict]:
+    """Each pair of COMPARISONS present, on ECE and NLL: the figures and the paired-bootstrap interval of a - b.
+
+    ``verdict``: "better" when the interval lies below 0 (the first method's figure is lower beyond
+    noise), "worse" above 0, "indistinguishable" when it holds 0; null without rows.
+    """
+    labels = np.asarray(labels).reshape(-1)
+    pairs = [(a, b) for a, b in COMPARISONS if a in predictions and b in predictions]
+    used = {name for pair in pairs for name in pair}
+    statistics = {}
+    for name in used:
+        statistics.update(_statistics(name, predictions[name], labels))
+    drawn = bootstrap.resample(statistics, len(labels), seed=seed)
+    out = []
+    for a, b in pairs:
+        for metric in COMPARED_FIGURES:
+            low, high = bootstrap.interval(drawn[f"{a}.{metric}"] - drawn[f"{b}.{metric}"])
+            verdict = None if low is None else "better" if high < 0 else "worse" if low > 0 else "indistinguishable"
+            values = {"a_value": figures[a][metric], "b_value": figures[b][metric], "low": low, "high": high}
+            out.append({"a": a, "b": b, "metric": metric, **values, "verdict": verdict})
+    return out
+
+
+def _statistics(name: str, prediction: Prediction, labels: np.ndarray) -> dict:
+    """The compared figures of one method as functions of resampled rows (a (resamples, n) index array)."""
+    per_row = metrics.nll_rows(prediction.probs, labels).astype(np.float64)
+    confidence, correct = np.max(prediction.probs, axis=-1), prediction.classes() == labels
+    return {
+        f"{name}.nll": lambda rows: bootstrap.resampled_mean(per_row, rows),
+        f"{name}.ece": bootstrap.ece_statistic(confidence, correct),
+    }
 
 
 def _ordered(predictions: dict) -> list:

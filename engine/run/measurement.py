@@ -145,7 +145,7 @@ class Measurer:
         if self.regression:
             return regression_report(predictions, self.prepared.y_test)
         ood = None if ood is None else {key: value for key, value in ood.items() if key != "methods"}
-        return classification_report(predictions, self.prepared.y_test, ood, far)
+        return classification_report(predictions, self.prepared.y_test, ood, far, seed=self.seed)
 
     def add_member(self, member: Member, members: int) -> None:
         """One more ensemble member: the last round's block now holds the ensemble so far (the run's model first)."""

@@ -306,12 +306,19 @@ async def test_the_screen_fits_every_size(tmp_path, size):
         await pilot.press("c")
         await pilot.pause()
         screen = app.screen
-        for selector in ("#unc-table", "#unc-caption", "#unc-decomposition", "#unc-charts"):
+        table = "#unc-table" if size[1] >= 34 else "#unc-methods"  # small: one table at a time, methods first
+        for selector in (table, "#unc-caption", "#unc-decomposition", "#unc-charts"):
             region = screen.query_one(selector).region
             assert region.height > 0 and region.bottom <= size[1] - 1, selector  # above the footer
         text = screen_text(app)
         assert "…" not in text.split("\n", 1)[1]  # nothing cut below the head line
         assert "Reliability" in text or size[0] < 100
+        assert "temperature scaling" in text  # the methods table
+        if size[1] < 34:  # one table at a time: s shows the score table
+            await pilot.press("s")
+            await pilot.pause()
+            text = screen_text(app)
+            assert screen.query_one("#unc-table").region.bottom <= size[1] - 1
         assert "◆ MI" in text and "FPR95" in text
 
 

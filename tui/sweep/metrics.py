@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from dropout_tui.engine.evaluation.methods import BY_NAME as BY_METHOD
+from dropout_tui.engine.evaluation.methods import METHOD_NAMES
 from dropout_tui.engine.evaluation.modes import MODES
 from dropout_tui.engine.evaluation.uncertainty import SCORES
 from dropout_tui.engine.limits import CLASSIFICATION, REGRESSION
 from dropout_tui.tui import fmt
 from dropout_tui.tui.fmt import finite, num
-from dropout_tui.tui.panes.styles import LOSS_STYLES, SCORE_STYLES
+from dropout_tui.tui.panes.styles import LOSS_STYLES, METHOD_STYLES, SCORE_STYLES
 from dropout_tui.tui.sweep.state import RateRun
 
 Getter = Callable[[RateRun], "float | None"]
@@ -71,6 +73,14 @@ def score_value(score: str, key: str) -> Getter:
     return get
 
 
+def method_value(method: str, key: str) -> Getter:
+    def get(run: RateRun) -> float | None:
+        methods = (run.uncertainty or {}).get("methods") or {}
+        return finite((methods.get(method) or {}).get(key))
+
+    return get
+
+
 FIT, CLEAN = epoch_value("train_loss_keras"), epoch_value("train_loss_inference")
 DROPOUT_ON, TEST = epoch_value("train_loss_dropout"), epoch_value("test_loss_inference")
 PENALTY = difference(DROPOUT_ON, CLEAN)  # dropout on minus off, same weights, training set
@@ -110,6 +120,10 @@ def _mode_series(key: str, task: str = CLASSIFICATION, scale: float = 1.0) -> tu
 
 def _score_series(key: str) -> tuple[Series, ...]:
     return tuple(Series(SCORE_LABELS[score], *SCORE_STYLES[score], score_value(score, key)) for score in SCORES)
+
+
+def _method_series(key: str) -> tuple[Series, ...]:
+    return tuple(Series(BY_METHOD[name].label, *METHOD_STYLES[name], method_value(name, key)) for name in METHOD_NAMES)
 
 
 # fit, dropout on, clean and test: the loss pane's four epoch losses, in its markers and colours.
@@ -158,6 +172,18 @@ METRICS: tuple[Metric, ...] = (
         "AURC: risk over coverage (lower is better)",
         "area under the risk-coverage curve of each uncertainty score",
         _score_series("aurc"),
+    ),
+    Metric(
+        "method_ece",
+        "ECE by uncertainty method (lower is better)",
+        "does MC dropout beat temperature scaling (1 pass) at this rate?",
+        _method_series("ece"),
+    ),
+    Metric(
+        "method_aurc",
+        "AURC by uncertainty method (lower is better)",
+        "selective prediction by each method's own max-probability",
+        _method_series("aurc"),
     ),
     Metric(
         "rmse", "test RMSE by mode", "regression: root mean squared error", _mode_series("rmse", REGRESSION), REGRESSION
@@ -247,7 +273,14 @@ COLUMNS: tuple[Column, ...] = (
     Column("nll_inference", ("NLL", "inf"), _number(mode_value("inference", "loss")), 3, frozenset({"nll"})),
     Column("nll_mc", ("NLL", "MC"), _number(mode_value("mc", "loss")), 3, frozenset({"nll"})),
     Column("ece_inference", ("ECE", "inf"), _number(mode_value("inference", "ece")), 4, frozenset({"ece"})),
-    Column("ece_mc", ("ECE", "MC"), _number(mode_value("mc", "ece")), 4, frozenset({"ece"})),
+    Column("ece_mc", ("ECE", "MC"), _number(mode_value("mc", "ece")), 4, frozenset({"ece", "method_ece"})),
+    Column(
+        "ece_temperature",
+        ("ECE", "T-scal"),
+        _number(method_value("temperature_scaled", "ece")),
+        4,
+        frozenset({"method_ece"}),
+    ),
     Column("aurc", ("AURC", "MC MI"), _number(score_value(S, "aurc")), 5, frozenset({"aurc"})),
     Column("auroc", ("AUROC", "MC MI"), _number(score_value(S, "auroc_error")), 5, frozenset({"auroc"})),
 )

@@ -223,6 +223,13 @@ def test_report_has_every_method_in_registry_order_and_accuracy_is_shared():
     assert methods["inference"]["aurc"] == got["scores"]["max_prob"]["aurc"]
     assert methods["mc"]["auroc_error"] == got["scores"]["mc_max_prob"]["auroc_error"]
     assert got["ood"] is None
+    assert [(c["a"], c["b"], c["metric"]) for c in got["comparisons"]] == [
+        ("mc", "temperature_scaled", "ece"),
+        ("mc", "temperature_scaled", "nll"),
+        ("mc", "inference", "ece"),
+        ("mc", "inference", "nll"),
+    ]
+    assert got["comparisons"][0]["a_value"] == methods["mc"]["ece"]
 
 
 def test_each_method_detects_ood_by_its_own_scores():
