@@ -49,7 +49,7 @@ test: install-test lint
 
 # Every test that needs no subprocess and no training: the tier to run while working (under 30 s).
 test-fast: install-test
-	$(BIN)/python -m pytest -q -m "not ($(SLOW_MARKERS))" $(ARGS)
+	DROPOUT_TUI_FAST_TIER=1 $(BIN)/python -m pytest -q -m "not ($(SLOW_MARKERS))" $(ARGS)
 
 lint: install-test
 	$(BIN)/ruff check .
