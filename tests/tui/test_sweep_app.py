@@ -242,7 +242,7 @@ async def test_a_tick_that_lands_during_shutdown_draws_nothing(tmp_path):
     async with app.run_test(size=(80, 24)):
         pass
     assert not app.screen_stack
-    app._tick(force=True)
+    app._tick()
 
 
 async def test_too_small_a_terminal_says_so_and_the_panes_come_back(tmp_path):
