@@ -14,6 +14,7 @@ from dropout_tui.tui.drawing import DrawsFrom
 from dropout_tui.tui.fmt import duration
 from dropout_tui.tui.panes.chart import Chart, Curve
 from dropout_tui.tui.panes.lines import FixedLines, Lines
+from dropout_tui.tui.sweep.comparison import compare_columns, facts, summary_line, warnings
 from dropout_tui.tui.sweep.metrics import Column, Metric, columns_for, metrics_for, rate_text
 from dropout_tui.tui.sweep.state import CHART, STATUS, TABLE, RateRun, SweepState
 
@@ -25,7 +26,7 @@ MIN_COLUMN_GAP = 1
 
 def config_line(state: SweepState) -> str:
     if state.is_compare:
-        return f"compare {len(state.compare)} file(s): {', '.join(state.compare)}"
+        return summary_line([facts(run) for run in state.runs])
     config = state.config
     rates = "/".join(rate_text(run.rate) for run in state.runs)
     parts = [
@@ -47,8 +48,11 @@ def status_line(state: SweepState, now: float) -> str:
     runs, done = state.runs, state.done
     failed = [run for run in runs if run.state == "failed"]
     if state.is_compare:
+        problems = warnings([facts(run) for run in runs])
+        if problems:
+            return f"⚠ {problems[0]}" + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else "")
         x = "x: each run's rate" if all(run.x == run.rate for run in runs) else "x: the table's order (rates repeat)"
-        return f"{len(runs)} run(s) │ {x} │ m: next metric │ e: export"
+        return f"{len(state.compare)} file(s) │ {x} │ m: next metric │ e: export"
     if state.failed is not None:
         return f"FAILED: {state.failed}"
     finished = [run for run in runs if run.summary is not None]
@@ -131,7 +135,9 @@ def fit_columns(columns: tuple[Column, ...], cells: list[list[str]], width: int)
 
 def table_text(state: SweepState, metric: Metric, width: int) -> tuple[Text, Text, int]:
     """The header (two lines) and the body (a line per run), cut to ``width``; and how many columns were left out."""
-    columns = columns_for(state.runs[0].task if state.runs else "classification", state.is_compare)
+    columns = columns_for(state.task, state.is_compare)
+    if state.is_compare:
+        columns = compare_columns(state.runs, columns)
     cells = table_cells(state, columns)
     shown, widths, hidden = fit_columns(columns, cells, width)
     header = Text(no_wrap=True, overflow="crop")
@@ -241,7 +247,8 @@ class ChartPane(DrawsFrom[SweepState], Vertical):
         plot.clear()
         by_rate = all(run.x == run.rate for run in state.runs)
         curves = chart_points(state, metric)
-        plot.draw_curves(Curve(xs, ys, series.marker, series.colour) for series, xs, ys in curves)
+        # Runs placed by the table's order share no x axis: a line between them would say they did.
+        plot.draw_curves(Curve(xs, ys, series.marker, series.colour, line=by_rate) for series, xs, ys in curves)
         for run in state.active:
             if run.x is not None:
                 plot.add_v_line(run.x, line_style="grey42")

@@ -53,6 +53,7 @@ class RateRun:
     total_epochs: int = 0
     seconds: float = 0.0  # training time so far (the sum of the epochs' seconds), or the run's own once finished
     x: float | None = None  # where the chart puts it: the rate, or compare's file order
+    recorded: dict = field(default_factory=dict)  # compare: the run's options as its file recorded them
 
     @property
     def evaluation(self) -> ModeEvaluation | None:
