@@ -16,6 +16,7 @@ from dropout_tui.tui.keys import EVERYWHERE, EXPLAIN, HELP, KEYS, MAIN, UNCERTAI
 from dropout_tui.tui.screens import explain as explain_screen
 from dropout_tui.tui.screens.explain import ExplainScreen
 from dropout_tui.tui.screens.help import HelpScreen
+from dropout_tui.tui.screens.main import MainScreen
 from dropout_tui.tui.screens.uncertainty import UncertaintyScreen
 from tests.support import eventkit as ev
 from tests.support.eventkit import screen_text
@@ -64,7 +65,10 @@ def test_every_binding_comes_from_the_key_table():
     def table(*where: str) -> set[tuple[str, str]]:
         return {(k.key, k.action) for k in KEYS if k.where in where and k.action != keytable.COMMAND_PALETTE}
 
-    assert pairs(DropoutApp.BINDINGS) == table(MAIN, EVERYWHERE)
+    assert pairs(DropoutApp.BINDINGS) == table(EVERYWHERE)
+    # The main screen's keys run the app's actions, and are live only while that screen is on top.
+    assert {(key, action.removeprefix("app.")) for key, action in pairs(MainScreen.BINDINGS)} == table(MAIN, EVERYWHERE)
+    assert all(binding.action.startswith("app.") for binding in MainScreen.BINDINGS)
     assert pairs(ExplainScreen.BINDINGS) == table(EXPLAIN)
     assert pairs(UncertaintyScreen.BINDINGS) == table(UNCERTAINTY)
     assert pairs(HelpScreen.BINDINGS) == table(HELP)

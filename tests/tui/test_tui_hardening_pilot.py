@@ -23,6 +23,7 @@ from dropout_tui.tui.keys import KEYS
 from dropout_tui.tui.panes.status import LogPane
 from dropout_tui.tui.screens import explain as explain_screen
 from dropout_tui.tui.screens.explain import ExplainScreen
+from dropout_tui.tui.screens.main import MainScreen
 from dropout_tui.tui.screens.uncertainty import UncertaintyScreen
 from tests.support import eventkit as ev
 
@@ -200,7 +201,7 @@ async def test_footer_palette_and_config_line_say_what_the_keys_do(tmp_path):
             await pilot.pause(0.05)
         palette = app.screen.query_one("FooterKey.-command-palette")
         shown = [key.key for key in keys if key.region.right <= palette.region.x and key.region.width]
-        assert shown == [b.key for b in DropoutApp.BINDINGS if b.show]
+        assert shown == [b.key for b in MainScreen.BINDINGS if b.show]
         assert shown[:3] == ["q", "question_mark", "space"]
         await pilot.press("t")  # T=30 from the config: t asks the engine for 15 and shows it at once
         assert [(c.name, c.value) for c in app.controls.pending_commands()] == [("set_samples", 15)]

@@ -7,6 +7,7 @@ User errors are one line on stderr and exit 2; tracebacks only with --debug.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import signal
 import sys
@@ -136,7 +137,13 @@ def _sweep_or_compare(args: argparse.Namespace) -> int:
     if args.command == "compare":
         from dropout_tui.tui.sweep.compare import load_runs
 
-        app = SweepApp(compare=load_runs(args.files), export_dir=args.export_dir)
+        runs = load_runs(args.files)
+        if args.headless:
+            from dropout_tui.tui.sweep.comparison import headless_document
+
+            print(json.dumps(headless_document(runs)), flush=True)
+            return 0
+        app = SweepApp(compare=runs, export_dir=args.export_dir)
     else:
         config = config_from_args(args)
         if args.headless:

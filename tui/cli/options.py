@@ -22,7 +22,7 @@ SWEEP = frozenset({"sweep"})
 # sweep takes every option of train but these, which the sweep sets per run itself.
 SWEEP_REPLACES = frozenset({"--rate"})
 # compare takes these options of other commands' rows: it opens files, it runs nothing.
-COMPARE_TAKES = frozenset({"--export-dir", "--debug"})
+COMPARE_TAKES = frozenset({"--export-dir", "--debug", "--headless"})
 FROM_CONFIG = object()  # the default is RunConfig's
 
 

@@ -17,6 +17,7 @@ from textual_plot import HiResMode, LegendLocation
 from textual_plot.axis_formatter import AxisFormatter, NumericAxisFormatter
 from textual_plot.plot_widget import Legend
 
+from dropout_tui.tui.drawing import DrawsFrom
 from dropout_tui.tui.export import with_rates
 from dropout_tui.tui.fmt import finite, num, rates_text
 from dropout_tui.tui.panes.chart import Chart, Curve
@@ -87,7 +88,7 @@ class LossPlot(Chart):
     """The loss chart (tui/panes/chart.py: never focused, legend rebuilt only on change)."""
 
 
-class LossPane(Vertical):
+class LossPane(DrawsFrom[RunState], Vertical):
     """The losses by epoch on a log axis, marks where the rate changed, and a caption that explains the gap.
 
     In inspect without training there is nothing to plot: the pane lists what was found in the model instead.

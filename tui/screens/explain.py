@@ -13,6 +13,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -26,6 +27,7 @@ from dropout_tui.engine.explain.report import ClaimResult, ExplainReport
 from dropout_tui.tui.cli.explain import claims_table
 from dropout_tui.tui.keys import EXPLAIN as EXPLAIN_KEYS
 from dropout_tui.tui.keys import bindings
+from dropout_tui.tui.redraw import EXPLAIN as EXPLAIN_NEWS
 from dropout_tui.tui.run_state import ClaimMeasured, ClaimStarted, ExplainFailed, ExplainFinished, ExplainState
 
 TITLE = "Claims about test-time dropout, measured on your installed Keras"
@@ -88,6 +90,7 @@ class ExplainScreen(Screen[None]):
     """Every claim with its measured verdict, drawn from the app's ExplainState as its news arrives."""
 
     BINDINGS = bindings(EXPLAIN_KEYS)
+    draws: ClassVar[frozenset[str]] = frozenset({EXPLAIN_NEWS})
     DEFAULT_CSS = """
     ExplainScreen #explain-status { height: auto; padding: 0 1; }
     ExplainScreen #explain-progress { padding: 0 1; }
@@ -106,6 +109,9 @@ class ExplainScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.redraw()
+
+    def redraw(self) -> None:
         self.update_from(self.job.state)
 
     def update_from(self, state: ExplainState) -> None:

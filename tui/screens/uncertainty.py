@@ -157,6 +157,9 @@ class UncertaintyScreen(Screen[None]):
         self._titles()
         self._legend()
 
+    def redraw(self) -> None:
+        self.update_from(self.state)
+
     def on_screen_resume(self) -> None:
         # Back from the help screen: a round that arrived meanwhile is drawn now (nothing, if none did).
         self.update_from(self.state)
