@@ -95,6 +95,8 @@ LIMITS: dict[str, Limit] = {
     "devices": _count("--devices"),
     "jobs": _count("--jobs"),
     "ensemble": Limit("--ensemble", int, 2, MAX_ENSEMBLE),
+    "worker_index": Limit("--worker-index", int, 0, MAX_INT),
+    "worker_timeout": Limit("--worker-timeout", float, 0.0, low_open=True),
 }
 
 
