@@ -274,7 +274,7 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "--ensemble",
         "after training, train K-1 more models like it (seeds S+1..S+K-1) and report their deep ensemble "
-        "beside MC dropout and temperature scaling",
+        "beside MC dropout and temperature scaling (default: none)",
         TRAIN,
         "evaluation",
         field="ensemble",
