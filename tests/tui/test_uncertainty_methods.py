@@ -144,3 +144,44 @@ async def test_m_switches_the_second_diagram_and_question_mark_defines_the_terms
         assert isinstance(app.screen, HelpScreen)
         text = " ".join(screen_text(app).split())
         assert "ECE expected calibration error" in text and "temperature T in softmax" in text
+
+
+REGRESSION_BLOCK = {
+    "methods": {
+        "inference": {"rmse": 0.5, "nll": None, "coverage": None, "calibration": None, "sharpness": None, "passes": 1},
+        "mc": {
+            "rmse": 0.49,
+            "nll": 1.2,
+            "coverage": {"0.5": 0.3, "0.8": 0.6, "0.9": 0.81, "0.95": 0.88},
+            "calibration": {"expected": [0.0, 1.0], "observed": [0.0, 1.0], "miscalibration_area": 0.12},
+            "sharpness": 0.2,
+            "passes": 30,
+        },
+    }
+}
+
+
+def test_the_interval_table_and_what_good_looks_like():
+    from dropout_tui.tui.screens.uncertainty_regression import coverage_caption, interval_table
+
+    text = _render(interval_table(REGRESSION_BLOCK))
+    assert text.splitlines()[0].split() == [
+        "method",
+        "cov50",
+        "cov80",
+        "cov90",
+        "cov95",
+        "RMSE",
+        "NLL",
+        "miscal",
+        "sharp",
+    ]
+    assert "81%" in text and "0.120" in text and "dropout off" in text
+    assert coverage_caption(REGRESSION_BLOCK) == (
+        "90% intervals should hold ~90% of the targets; here MC dropout (30 passes)'s hold 81%: too narrow."
+    )
+    honest = {"methods": {"mc": {**REGRESSION_BLOCK["methods"]["mc"], "coverage": {"0.9": 0.92}}}}
+    assert coverage_caption(honest).endswith("hold 92%: about right.")
+    assert coverage_caption({"methods": {"inference": REGRESSION_BLOCK["methods"]["inference"]}}).startswith(
+        "no method"
+    )

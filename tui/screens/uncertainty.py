@@ -40,7 +40,6 @@ from dropout_tui.tui.screens.uncertainty_methods import method_label, methods_se
 
 MARKED_COVERAGES = (0.5, 0.8, 0.9)  # the table's columns: markers there tell the curves apart under NO_COLOR
 BOTH_TABLES_HEIGHT = 34  # rows from which the methods and the score table show together
-REGRESSION_NOTE = "regression runs have no uncertainty block: calibration and OOD are for classifiers"
 
 
 def score_table(uncertainty: dict | None) -> Table:
@@ -85,8 +84,6 @@ def score_table(uncertainty: dict | None) -> Table:
 
 def head_text(state: RunState) -> str:
     uncertainty = state.uncertainty
-    if state.regression:
-        return REGRESSION_NOTE
     if uncertainty is None:
         if state.evaluations:
             return "this run's evaluations carry no uncertainty block (recorded before it existed?)"
