@@ -34,23 +34,26 @@ class Method:
     label: str  # the app's row name
     runs: str  # what runs, for README and the help screen
     tasks: tuple[str, ...]
+    short: str  # where a pane's border has little room
     needs: str | None = None  # the option without which it is absent
 
 
 METHODS: tuple[Method, ...] = (
-    Method("inference", "dropout off", "one pass, `training=False`", (CLASSIFICATION, REGRESSION)),
+    Method("inference", "dropout off", "one pass, `training=False`", (CLASSIFICATION, REGRESSION), "off"),
     Method(
         "temperature_scaled",
         "temperature scaling",
         "one pass, logits / T with T fitted on the other half of the test set (2-fold cross-fitting)",
         (CLASSIFICATION,),
+        "T-scaled",
     ),
-    Method("mc", "MC dropout", "mean of T `dropout_only` passes", (CLASSIFICATION, REGRESSION)),
+    Method("mc", "MC dropout", "mean of T `dropout_only` passes", (CLASSIFICATION, REGRESSION), "MC"),
     Method(
         "ensemble",
         "ensemble",
         "mean of K members trained with seeds seed..seed+K-1, dropout off",
         (CLASSIFICATION, REGRESSION),
+        "ensemble",
         needs="--ensemble",
     ),
 )

@@ -185,3 +185,22 @@ def test_the_interval_table_and_what_good_looks_like():
     assert coverage_caption({"methods": {"inference": REGRESSION_BLOCK["methods"]["inference"]}}).startswith(
         "no method"
     )
+
+
+def test_an_ensemble_member_replaces_the_last_rounds_block_in_the_app_and_the_sweep():
+    from dropout_tui.engine.config import RunConfig
+    from dropout_tui.engine.events import EnsembleMember, ModeEvaluation
+    from dropout_tui.tui.run_state import RunState
+    from dropout_tui.tui.sweep.state import RateRun
+
+    first = ModeEvaluation(epoch=2, modes={}, uncertainty=BLOCK)
+    grown = {**BLOCK, "methods": {**BLOCK["methods"], "ensemble": {**_entry(0.01, passes=2), "members": 2}}}
+    member = EnsembleMember(member=2, members=3, seed=1, seconds=1.0, uncertainty=grown)
+    state = RunState(config=RunConfig())
+    state.apply(first)
+    state.apply(member)
+    assert state.uncertainty is grown and len(state.evaluations) == 1 and state.evaluations[0].epoch == 2
+    run = RateRun(rate=0.2)
+    run.apply(first)
+    run.apply(member)
+    assert run.uncertainty is grown and len(run.evaluations) == 1

@@ -19,6 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from dropout_tui.engine.evaluation.methods import BY_NAME as BY_METHOD
 from dropout_tui.engine.evaluation.uncertainty import SCORES
 from dropout_tui.tui.fmt import finite, num
 from dropout_tui.tui.keys import UNCERTAINTY, bindings
@@ -229,7 +230,7 @@ class UncertaintyScreen(Screen[None]):
         for pane_id, which, name in (("inference", "inference", "dropout off"), ("method", self.method, second)):
             pane = self.query_one(f"#unc-rel-{pane_id}")
             wide = pane.size.width >= 40
-            titles = (f"Reliability: {name}", name, method_label(which))  # the longest that fits the border
+            titles = (f"Reliability: {name}", name, method_label(which), BY_METHOD[which].short)  # longest that fits
             pane.border_title = next((t for t in titles if len(t) + 6 <= pane.size.width), titles[-1])
             pane.border_subtitle = calibration_note(reliability.get(which), wide)
         risk = self.query_one("#unc-risk")
