@@ -200,6 +200,10 @@ class DropoutApp(KeyActions, TerminalApp):
         self.planner.request({LOSS, STATUS})
         self._tick()
 
+    @property
+    def run_failed(self) -> bool:
+        return self.state.failed is not None
+
     def stop_workers(self) -> None:
         # Wake a paused or serving engine so the worker returns within a batch.
         self.controls.cancel()
@@ -214,7 +218,9 @@ class DropoutApp(KeyActions, TerminalApp):
     def _run_engine(self) -> None:
         from dropout_tui.engine.run.session import Session  # imports TensorFlow: never on the start path
 
-        Session(self.config, self._buffer.put, self.controls, serve=True).run()
+        session = Session(self.config, self._buffer.put, self.controls, serve=True)
+        session.run()
+        self.refused = session.user_error
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:

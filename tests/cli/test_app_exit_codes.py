@@ -1,0 +1,82 @@
+"""The real app on a pty (and without one) exits as headless does (issue 17, items 7 and 8).
+
+Bad input that only TensorFlow can reveal (devices this machine lacks) ends the app at once: the terminal is
+restored, then one line and exit 2. A run that fails later (a NaN loss) stays on screen; q then exits 1.
+Without a terminal the app is refused in one line, before it draws anything.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.support.pty import ALTERNATE_SCREEN, RESTORE, ROOT, PtyProcess, screen_text
+
+pytestmark = pytest.mark.subprocess
+
+START_SECONDS = 120.0  # TensorFlow's import, two processes at once on a busy 2-core box
+QUICK = ["--hidden", "8", "--mc-samples", "2", "--repeats", "1"]
+
+
+def _too_many_devices(export_dir) -> dict:
+    app = PtyProcess(["train", *QUICK, "--devices", str((os.cpu_count() or 1) + 1), "--export-dir", str(export_dir)])
+    code = app.finish(START_SECONDS)
+    return {"code": code, "raw": bytes(app.raw), "lflag": app.lflag}
+
+
+def _nan_loss_then_q(export_dir) -> dict:
+    app = PtyProcess(["train", *QUICK, "--lr", "1e30", "--epochs", "3", "--export-dir", str(export_dir)])
+    try:
+        app.wait_for("Run failed", START_SECONDS)
+        app.send(b"q")
+        code = app.finish(10)
+    finally:
+        app.close()
+    return {"code": code, "raw": bytes(app.raw)}
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory) -> dict:
+    root = tmp_path_factory.mktemp("app-exit")
+    with ThreadPoolExecutor(2) as pool:
+        devices = pool.submit(_too_many_devices, root / "a")
+        nan = pool.submit(_nan_loss_then_q, root / "b")
+        return {"devices": devices.result(), "nan": nan.result()}
+
+
+@pytest.mark.timeout(300)
+def test_devices_this_machine_lacks_end_the_app_with_one_line_and_exit_2(outcomes):
+    result = outcomes["devices"]
+    assert result["code"] == 2
+    raw = result["raw"]
+    for sequence in RESTORE:
+        assert sequence in raw
+    after = screen_text(raw[raw.rindex(b"\x1b[?1049l") :]).strip()
+    assert after.startswith("dropout-tui: error: --devices") and "\n" not in after, after
+    assert "Traceback" not in screen_text(raw)
+
+
+@pytest.mark.timeout(300)
+def test_a_run_that_fails_later_stays_shown_and_q_exits_1(outcomes):
+    assert outcomes["nan"]["code"] == 1
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("command", [["train"], ["compare", str(ROOT / "tests/tui/fixtures/run.jsonl")]])
+def test_no_terminal_is_one_line_and_exit_2_with_nothing_drawn(tmp_path, command):
+    done = subprocess.run(
+        [sys.executable, "-m", "dropout_tui.tui.cli", *command],
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=100,
+        env={**os.environ, "TERM": "xterm-256color"},
+    )
+    assert done.returncode == 2
+    assert done.stdout == b""
+    assert done.stderr.decode().startswith("dropout-tui: error: no terminal:") and done.stderr.count(b"\n") == 1
+    assert ALTERNATE_SCREEN not in done.stderr
