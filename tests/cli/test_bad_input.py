@@ -199,7 +199,7 @@ def test_ood_on_regression_is_refused(tmp_path, no_app, capsys):
 def test_devices_says_all_is_an_answer(no_app, capsys):
     code, err = _run(["train", "--devices", "abc"], capsys)
     assert code == 2
-    _one_line(err, "--devices: expected all or a positive integer")
+    _one_line(err, "--devices must be all or a positive integer up to 2147483647, got 'abc'")
 
 
 @pytest.mark.parametrize("given", [["--rate", "0.3"], ["--rate=0.3"]])

@@ -12,6 +12,7 @@ from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.events import (
     BatchLosses,
     EpochEnd,
+    Failed,
     Finished,
     ModeEvaluation,
     RunStarted,
@@ -341,3 +342,15 @@ def test_the_sweep_app_starts_without_tensorflow():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("fails", [True, False], ids=["a rate failed", "every rate finished"])
+async def test_q_exits_1_after_a_failed_rate_as_headless_does(tmp_path, fails):
+    items = _sweep((0.0, 0.2))
+    if fails:
+        items = [*items[: len(_run(0.0)) + 1], *_run(0.2, finish=False)[:5], Tagged(0.2, Failed("loss became NaN"))]
+    app = _app(tmp_path, items, rates=(0.0, 0.2))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("q")
+    assert app.return_code == (1 if fails else 0)

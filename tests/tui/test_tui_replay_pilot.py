@@ -8,6 +8,7 @@ from textual import work
 from textual.widgets import DataTable
 
 from dropout_tui.engine.config import RunConfig
+from dropout_tui.engine.errors import ConfigError
 from dropout_tui.engine.events import (
     Failed,
     Finished,
@@ -176,6 +177,30 @@ async def test_failure_is_shown_and_app_stays_up(tmp_path):
         assert app.query_one(LogPane).display  # narrow screens switch to the log on failure
         await pilot.press("space")
         assert app.is_running
+
+
+async def test_q_after_a_failed_run_exits_1_as_headless_does(tmp_path):
+    failed = Failed(message="loss became NaN at epoch 2", epoch=2)
+    app = replay_app(tmp_path, [ev.run_started(), *ev.epoch(1), failed])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("q")
+    assert app.return_code == 1
+
+
+async def test_bad_input_found_by_the_run_ends_the_app_with_exit_2(tmp_path, monkeypatch):
+    @work(thread=True, exclusive=True, exit_on_error=False, name="engine")
+    def refuse(self) -> None:
+        self.refused = ConfigError("--devices 3: this machine has no GPU and 2 CPU core(s) to split")
+
+    monkeypatch.setattr(DropoutApp, "_run_engine", refuse)
+    app = create_app(RunConfig(epochs=1), export_dir=tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(50):
+            if not app.is_running:
+                break
+            await pilot.pause(0.05)
+    assert app.return_code == 2 and str(app.refused).startswith("--devices 3")
 
 
 async def test_worker_exception_is_shown_with_traceback(tmp_path, monkeypatch):

@@ -47,7 +47,9 @@ def _devices(text: str) -> int | str:
     try:
         return int(limit.parse(text))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected {ALL_DEVICES} or {limit.describe()}, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"{limit.option} must be {ALL_DEVICES} or {limit.describe()}, got {text!r}"
+        ) from None
 
 
 _devices.__name__ = "devices"

@@ -20,7 +20,6 @@ from typing import Protocol, TextIO
 from dropout_tui.engine import quiet
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.errors import ConfigError
-from dropout_tui.engine.events import Event
 from dropout_tui.tui.cli.process import flush_and_exit
 
 # After SIGINT/SIGTERM the run gets this long to end by itself (it checks at
@@ -31,13 +30,27 @@ LAST_WORDS_SECONDS = 0.5
 
 
 class Cancellable(Protocol):
+    """A run's (or a sweep's) controls, as far as the stream needs them."""
+
     def cancel(self) -> None: ...
+
+
+class JsonLine(Protocol):
+    """An engine event, or a sweep's tagged one."""
+
+    def to_json(self) -> str: ...
 
 
 class JsonLines:
     """Writes each event to stdout and optionally a file; survives a closed or failing stdout."""
 
-    def __init__(self, file: TextIO | None, output: str | None, on_lost_reader, on_write_failed) -> None:
+    def __init__(
+        self,
+        file: TextIO | None,
+        output: str | None,
+        on_lost_reader: Callable[[], None],
+        on_write_failed: Callable[[], None],
+    ) -> None:
         self._file = file
         self._output = output
         self.lock = threading.Lock()
@@ -46,7 +59,7 @@ class JsonLines:
         self._on_lost_reader = on_lost_reader
         self._on_write_failed = on_write_failed
 
-    def __call__(self, event: Event) -> None:
+    def __call__(self, event: JsonLine) -> None:
         line = event.to_json() + "\n"
         with self.lock:
             if self.stdout_open:
@@ -120,7 +133,9 @@ class SignalWatch:
     not ended within SIGNAL_GRACE_SECONDS, ends the process between two lines.
     """
 
-    def __init__(self, controls, writer: JsonLines, last_words: Callable[[], object] | None = None) -> None:
+    def __init__(
+        self, controls: Cancellable, writer: JsonLines, last_words: Callable[[], object] | None = None
+    ) -> None:
         self._controls = controls
         self._writer = writer
         self._last_words = last_words  # run (for at most LAST_WORDS_SECONDS) before a deadline ends the process
@@ -147,7 +162,7 @@ class SignalWatch:
         self._thread = threading.Thread(target=self._watch, name="dropout-tui-signals", daemon=True)
         self._thread.start()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self._done.set()
         if self._thread is not None:
             self._thread.join()
@@ -189,7 +204,7 @@ class SignalWatch:
         os._exit(128 + int(self.signum or signal.SIGINT))
 
 
-def _ignore(signum, frame) -> None:
+def _ignore(signum: int, frame: object) -> None:
     """Python-level half of a signal the watcher thread already handles."""
 
 
@@ -215,7 +230,7 @@ class Stream:
         self._controls = controls
         self.signals: SignalWatch | None = None
 
-    def write(self, item: object) -> None:
+    def write(self, item: JsonLine) -> None:
         self.writer(item)
 
     def watch(self, last_words: Callable[[], object] | None = None) -> SignalWatch:

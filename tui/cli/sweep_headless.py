@@ -10,21 +10,23 @@ could not be written; 2 for bad input (raised to the CLI).
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
+from typing import cast
 
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.events import RunStarted
 from dropout_tui.engine.sweep.controls import SweepControls
 from dropout_tui.engine.sweep.runner import Sweep, Tagged
 from dropout_tui.tui.cli.child_command import train_command
-from dropout_tui.tui.cli.stream import LAST_WORDS_SECONDS, json_stream
+from dropout_tui.tui.cli.stream import LAST_WORDS_SECONDS, JsonLine, json_stream
 
 
-def run_sweep_headless(config: RunConfig, rates, jobs: int, output: str | None, debug: bool) -> int:
+def run_sweep_headless(config: RunConfig, rates: Sequence[float], jobs: int, output: str | None, debug: bool) -> int:
     controls = SweepControls()
     with json_stream(config, output, controls) as stream:
 
-        def sink(item) -> None:
-            stream.write(item)
+        def sink(item: object) -> None:
+            stream.write(cast(JsonLine, item))  # every item a sweep sends is an event, tagged or its own
             if isinstance(item, Tagged) and isinstance(item.event, RunStarted):
                 watch.arm()  # in-process runs: the first run started, TensorFlow is loaded (idempotent afterwards)
 
