@@ -284,7 +284,9 @@ class DropoutApp(KeyActions, TerminalApp):
         if self._announced is failed:
             return
         self._announced = failed
-        self.notify(f"Run failed: {failed.message} (traceback in the log)", severity="error", timeout=10)
+        # A NaN loss has no traceback: promise one only when the log holds it.
+        where = " (traceback in the log)" if failed.traceback else ""
+        self.notify(f"Run failed: {failed.message}{where}", severity="error", timeout=10)
         self.query_one("#bottom").add_class("-show-log")
 
     # --- keys --------------------------------------------------------------------

@@ -184,6 +184,8 @@ async def test_q_after_a_failed_run_exits_1_as_headless_does(tmp_path):
     app = replay_app(tmp_path, [ev.run_started(), *ev.epoch(1), failed])
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
+        notices = [n.message for n in app._notifications]
+        assert notices == ["Run failed: loss became NaN at epoch 2"]  # no traceback to promise
         await pilot.press("q")
     assert app.return_code == 1
 
