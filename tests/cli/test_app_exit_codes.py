@@ -1,7 +1,8 @@
 """The real app on a pty (and without one) exits as headless does (issue 17, items 7 and 8).
 
-Bad input that only TensorFlow can reveal (devices this machine lacks) ends the app at once: the terminal is
-restored, then one line and exit 2. A run that fails later (a NaN loss) stays on screen; q then exits 1.
+Bad input that only TensorFlow can reveal (devices this machine lacks, custom objects that raise) ends the app at
+once: the terminal is restored, then one line and exit 2. A run that fails later (a NaN loss) stays on screen; q then
+exits 1.
 Without a terminal the app is refused in one line, before it draws anything.
 """
 
@@ -22,10 +23,10 @@ START_SECONDS = 120.0  # TensorFlow's import, two processes at once on a busy 2-
 QUICK = ["--hidden", "8", "--mc-samples", "2", "--repeats", "1"]
 
 
-def _too_many_devices(export_dir) -> dict:
-    app = PtyProcess(["train", *QUICK, "--devices", str((os.cpu_count() or 1) + 1), "--export-dir", str(export_dir)])
+def _refused(args: list[str]) -> dict:
+    app = PtyProcess(args)
     code = app.finish(START_SECONDS)
-    return {"code": code, "raw": bytes(app.raw), "lflag": app.lflag}
+    return {"code": code, "raw": bytes(app.raw)}
 
 
 def _nan_loss_then_q(export_dir) -> dict:
@@ -42,21 +43,27 @@ def _nan_loss_then_q(export_dir) -> dict:
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp("app-exit")
-    with ThreadPoolExecutor(2) as pool:
-        devices = pool.submit(_too_many_devices, root / "a")
+    (root / "raises.py").write_text("raise RuntimeError('boom')\n")
+    (root / "empty.keras").write_bytes(b"PK\x05\x06" + b"\0" * 18)  # a zip: the file check passes, loading would not
+    cores = str((os.cpu_count() or 1) + 1)
+    model = ["--model", str(root / "empty.keras"), "--custom-objects", str(root / "raises.py")]
+    with ThreadPoolExecutor(3) as pool:
+        devices = pool.submit(_refused, ["train", *QUICK, "--devices", cores, "--export-dir", str(root / "a")])
+        raises = pool.submit(_refused, ["inspect", *model, "--export-dir", str(root / "c")])
         nan = pool.submit(_nan_loss_then_q, root / "b")
-        return {"devices": devices.result(), "nan": nan.result()}
+        return {"--devices": devices.result(), "--custom-objects": raises.result(), "nan": nan.result()}
 
 
 @pytest.mark.timeout(300)
-def test_devices_this_machine_lacks_end_the_app_with_one_line_and_exit_2(outcomes):
-    result = outcomes["devices"]
+@pytest.mark.parametrize("option", ["--devices", "--custom-objects"])
+def test_what_only_tensorflow_reveals_ends_the_app_with_one_line_and_exit_2(outcomes, option):
+    result = outcomes[option]
     assert result["code"] == 2
     raw = result["raw"]
     for sequence in RESTORE:
         assert sequence in raw
     after = screen_text(raw[raw.rindex(b"\x1b[?1049l") :]).strip()
-    assert after.startswith("dropout-tui: error: --devices") and "\n" not in after, after
+    assert after.startswith(f"dropout-tui: error: {option}") and "\n" not in after.replace("\r\n", " "), after
     assert "Traceback" not in screen_text(raw)
 
 
