@@ -124,7 +124,7 @@ def test_custom_objects_that_cannot_parse_are_found_before_the_app(tmp_path, fil
         (["train", *QUICK], "no terminal: use --headless"),
         (["sweep", "--rates", "0,0.5", *QUICK], "no terminal: use --headless"),
         (["inspect", "--model", "{model}"], "no terminal: use --headless"),
-        (["compare", str(FIXTURES / "run.jsonl")], "no terminal: compare draws its table"),
+        (["compare", str(FIXTURES / "run.jsonl")], "no terminal: use --headless"),
     ],
     ids=["train", "sweep", "inspect", "compare"],
 )

@@ -39,12 +39,12 @@ def test_one_row_adds_a_command_with_its_help_its_options_and_its_run(serve_row,
 
 
 def test_one_row_adds_an_option_to_the_commands_it_names(serve_row, monkeypatch):
-    row = Option("--workers", "worker processes", frozenset({"serve", "sweep"}), "output", type=int, default=1)
+    row = Option("--throwaway", "a throwaway option", frozenset({"serve", "sweep"}), "output", type=int, default=1)
     monkeypatch.setattr(options, "OPTIONS", (*options.OPTIONS, row))
-    assert cli.main(["serve", "--workers", "4"]) == 7
-    assert RAN[0].workers == 4
-    assert "--workers" in {option.flag for option in options.options_of("sweep")}
-    assert "--workers" not in {option.flag for option in options.options_of("train")}
+    assert cli.main(["serve", "--throwaway", "4"]) == 7
+    assert RAN[0].throwaway == 4
+    assert "--throwaway" in {option.flag for option in options.options_of("sweep")}
+    assert "--throwaway" not in {option.flag for option in options.options_of("train")}
 
 
 def test_every_row_names_a_function_that_exists():

@@ -15,6 +15,8 @@ from dropout_tui.engine.explain.claims import CLAIMS
 from dropout_tui.tui.claims_table import claims_table
 from dropout_tui.tui.cli import explain as explain_cli
 
+pytestmark = [pytest.mark.subprocess]
+
 CLI = Path(sys.executable).with_name("dropout-tui")
 
 

@@ -23,6 +23,8 @@ import pytest
 
 from tests.support.pty import RESTORE, PtyProcess, screen_text
 
+pytestmark = [pytest.mark.subprocess]
+
 NO_HANG_SECONDS = 10.0
 START_SECONDS = 90.0  # TensorFlow's import, several processes at once on a 2-core box
 

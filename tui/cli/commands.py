@@ -61,15 +61,17 @@ COMMANDS: tuple[Command, ...] = (
         "train at several dropout rates, one run each, and compare them side by side",
         "dropout_tui.tui.cli.sweep:run",
         options_of="train",
-        leaves_out={"--rate": "use --rates R,R,... (one run per rate; --rates 0.3 for one)"},
+        leaves_out={
+            "--rate": "use --rates R,R,... (one run per rate; --rates 0.3 for one)",
+            **dict.fromkeys(("--workers", "--worker-index", "--worker-timeout"), "a run across hosts is one train run"),
+        },
         abbreviations=False,  # --rate must not pass for --rates
     ),
     Command(
         "compare",
         "open saved runs (exports from e, headless .jsonl) side by side",
         "dropout_tui.tui.cli.compare:run",
-        also_takes=frozenset({"--export-dir", "--debug"}),  # it opens files, it runs nothing
-        no_terminal="no terminal: compare draws its table and charts in a terminal; the files themselves are JSON",
+        also_takes=frozenset({"--export-dir", "--debug", "--headless"}),  # it opens files, it runs nothing
     ),
 )
 

@@ -55,6 +55,19 @@ def _devices(text: str) -> int | str:
 _devices.__name__ = "devices"
 
 
+def _workers(text: str) -> str:
+    """--workers: HOST:PORT,HOST:PORT,... as the engine checks it (engine.run.cluster.parse_workers)."""
+    from dropout_tui.engine.run.cluster import parse_workers
+
+    try:
+        return ",".join(parse_workers(text))
+    except ConfigError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+_workers.__name__ = "workers"
+
+
 def _rates(text: str) -> tuple[float, ...]:
     """--rates: the engine's own check of a sweep's list (engine.sweep.parse_rates)."""
     try:
@@ -276,6 +289,35 @@ OPTIONS: tuple[Option, ...] = (
         field="devices",
         type=_devices,
         metavar="N|all",
+    ),
+    Option(
+        "--workers",
+        "one run across processes on several hosts with tf.distribute.MultiWorkerMirroredStrategy: the same command "
+        "on every host, only --worker-index differs; headless; without it TF_CONFIG is honoured when set "
+        "(default: one process)",
+        RUNS,
+        "cluster",
+        field="workers",
+        type=_workers,
+        metavar="HOST:PORT,HOST:PORT,...",
+    ),
+    Option(
+        "--worker-index",
+        "this host's place in --workers; 0 is the chief, which writes the events (default: none)",
+        RUNS,
+        "cluster",
+        field="worker_index",
+        type="worker_index",
+        metavar="I",
+    ),
+    Option(
+        "--worker-timeout",
+        "seconds a worker may take to come up, or a collective to complete, before the run fails naming it",
+        RUNS,
+        "cluster",
+        field="worker_timeout",
+        type="worker_timeout",
+        metavar="S",
     ),
     Option(
         "--headless",
