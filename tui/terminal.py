@@ -132,7 +132,7 @@ class TerminalApp(App[int]):
         self.stop_workers()
         self.exit(128 + signum, return_code=128 + signum)
 
-    def run(self, *args, **kwargs):  # type: ignore[override]
+    def run(self, *args, **kwargs):  # Textual's own signature, passed through
         # Native TensorFlow logging writes to fd 2 and would tear the screen; the
         # CLI does this already, other callers (bench scripts) get it here. Idempotent.
         redirect_native_stderr()

@@ -102,6 +102,8 @@ class JsonLines:
         # Drop what could not be written: point the file's descriptor at /dev/null, so closing (now or when
         # the object is collected) flushes nowhere and cannot close a descriptor number reused meanwhile.
         file, self._file = self._file, None
+        if file is None:
+            return
         devnull = os.open(os.devnull, os.O_WRONLY)
         try:
             os.dup2(devnull, file.fileno())
@@ -142,7 +144,7 @@ class SignalWatch:
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
         self._saved_handlers: dict = {}
-        self._saved_wakeup_fd: int | None = None
+        self._saved_wakeup_fd = -1  # none
         self._pipe: tuple[int, int] | None = None
         self.signum: int | None = None
 
@@ -164,7 +166,7 @@ class SignalWatch:
 
     def __exit__(self, *exc: object) -> None:
         self._done.set()
-        if self._thread is not None:
+        if self._thread is not None and self._pipe is not None:
             self._thread.join()
             signal.set_wakeup_fd(self._saved_wakeup_fd)
             for fd in self._pipe:
@@ -173,6 +175,7 @@ class SignalWatch:
             signal.signal(number, handler)
 
     def _watch(self) -> None:
+        assert self._pipe is not None, "arm() makes the pipe before it starts this thread"
         reader = self._pipe[0]
         while not self._done.is_set():
             ready, _, _ = select.select([reader], [], [], 0.05)

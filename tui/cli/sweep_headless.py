@@ -40,9 +40,11 @@ def run_sweep_headless(config: RunConfig, rates: Sequence[float], jobs: int, out
         return 1
     failures = sweep.failures
     for result in failures:
-        if debug and result.failed.traceback:
-            sys.stderr.write(result.failed.traceback)
-        sys.stderr.write(f"dropout-tui: failed: rate {result.rate:g}: {result.failed.message}\n")
+        failed = result.failed
+        assert failed is not None, "Sweep.failures holds the rates that failed"
+        if debug and failed.traceback:
+            sys.stderr.write(failed.traceback)
+        sys.stderr.write(f"dropout-tui: failed: rate {result.rate:g}: {failed.message}\n")
     if failures:
         return 1
     if summary.complete or not stream.writer.stdout_open:
