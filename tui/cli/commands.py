@@ -4,7 +4,10 @@ To add a command: write a module whose function ``run(args: argparse.Namespace) 
 anything slow inside, not at the top: every command's --help must stay instant), and add one ``Command`` row
 below naming it. Its options are rows of tui/cli/options.py that list the command in ``commands``, plus, when
 it is a variant of another command, that command's options (``options_of``) less ``leaves_out``, plus single
-options of others (``also_takes``). To add an option: one ``Option`` row in tui/cli/options.py.
+options of others (``also_takes``). To add an option: one ``Option`` row in tui/cli/options.py. A command
+that opens an app hands it to tui/cli/interactive.run_app (the terminal check, the export folder, the exit
+code); one that streams JSON lines sets up its stream with tui/cli/stream.json_stream. Bad input anywhere is a
+ConfigError: main prints it as one line, exit 2.
 
 Nothing here imports more than the standard library: a command's module is imported only when it runs.
 """
