@@ -44,7 +44,7 @@ from dropout_tui.tui.panes.modes import ModesPane
 from dropout_tui.tui.panes.probe import ProbePane
 from dropout_tui.tui.panes.status import LogPane, StatusBar
 from dropout_tui.tui.redraw import EXPLAIN as EXPLAIN_PANE
-from dropout_tui.tui.redraw import LOG, LOSS, MODES, PROBE, STATUS, RedrawPlanner
+from dropout_tui.tui.redraw import LOG, LOSS, MODES_TABLE, PROBE, STATUS, RedrawPlanner
 from dropout_tui.tui.replay import Replay, load_events
 from dropout_tui.tui.run_state import ExplainFailed, ExplainFinished, ExplainNews, RunState
 from dropout_tui.tui.screens.explain import ExplainJob, ExplainScreen
@@ -103,7 +103,7 @@ class KeyActions:
         # Shown at once: the engine checks T against the same limit, so it takes what the key asked for.
         self.state.samples = samples
         self.controls.set_samples(samples)
-        self.planner.ask(MODES)
+        self.planner.ask(MODES_TABLE)
         self.planner.ask(PROBE)
         self.draw_now({STATUS})
         self.notify(f"MC samples T = {samples} from the next evaluation")

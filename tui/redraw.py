@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 # What a pane draws; RunState.apply() returns these for each event.
-LOSS, MODES, PROBE, STATUS, LOG, EXPLAIN = "loss", "modes", "probe", "status", "log", "explain"
-HEAVY = frozenset({LOSS, MODES, PROBE})
+LOSS, MODES_TABLE, PROBE, STATUS, LOG, EXPLAIN = "loss", "modes", "probe", "status", "log", "explain"
+HEAVY = frozenset({LOSS, MODES_TABLE, PROBE})
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class RedrawPlanner:
         self._pending: set[str] = set()
         self._pending_since: dict[str, float] = {}
         self._asked: set[str] = set()
-        self._last: dict[str, float] = {pane: float("-inf") for pane in (LOSS, MODES, PROBE, STATUS)}
+        self._last: dict[str, float] = {pane: float("-inf") for pane in (LOSS, MODES_TABLE, PROBE, STATUS)}
         self._epochs_drawn = 0
         self._status_key: object = None
 
@@ -65,7 +65,7 @@ class RedrawPlanner:
             wanted.add(STATUS)
         status_interval = policy.training_status if training else policy.status
         throttled = [(LOSS, policy.chart)] + [
-            (pane, policy.heavy) for pane in (MODES, PROBE) if pane not in self._asked
+            (pane, policy.heavy) for pane in (MODES_TABLE, PROBE) if pane not in self._asked
         ]
         if status_key == self._status_key:  # a new run state shows at once
             throttled.append((STATUS, status_interval))

@@ -30,7 +30,7 @@ from dropout_tui.engine.events import (
 )
 from dropout_tui.engine.explain.report import ClaimResult, ExplainReport
 from dropout_tui.tui.fmt import STARTUP, finite, rates_text, tidy_log
-from dropout_tui.tui.redraw import EXPLAIN, LOG, LOSS, MODES, PROBE, STATUS
+from dropout_tui.tui.redraw import EXPLAIN, LOG, LOSS, MODES_TABLE, PROBE, STATUS
 
 
 @dataclass
@@ -125,7 +125,7 @@ class RunState:
             return {LOSS, STATUS}
         if isinstance(event, ModeEvaluation):
             self.evaluations.append(event)
-            return {MODES}
+            return {MODES_TABLE}
         if isinstance(event, SampleProbe):
             self.probe = event  # its own T (a probe drawn before a T change): samples follows SamplesChanged only
             return {PROBE}
@@ -133,7 +133,7 @@ class RunState:
             return self._rate(event)
         if isinstance(event, SamplesChanged):
             self.samples = event.samples
-            return {STATUS, MODES}
+            return {STATUS, MODES_TABLE}
         if isinstance(event, LogRecord):
             return self.log(event.level, event.message)
         if isinstance(event, Finished):
@@ -158,7 +158,7 @@ class RunState:
         self.rates = dict(event.rates) or rates_of(event.stochastic_layers)
         # What the engine found out about the model and data (logits, BatchNorm, predict()).
         self.pending_logs.extend(("note", note) for note in event.notes)
-        return {STATUS, LOSS, MODES, PROBE, LOG}
+        return {STATUS, LOSS, MODES_TABLE, PROBE, LOG}
 
     def _rate(self, event: RateChanged | RateScheduled | Notice) -> set[str]:
         if isinstance(event, Notice):

@@ -18,6 +18,7 @@ import pytest
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.evaluation import uncertainty
 from dropout_tui.engine.evaluation.modes import MODE_NAMES, MODES
+from dropout_tui.engine.evaluation.scores import SCORE_NAMES
 from dropout_tui.engine.events import EVENT_TYPES, EpochEnd, Notice, RateChanged, RateScheduled, SamplesChanged
 from dropout_tui.engine.limits import MAX_SWEEP_RATES, TASKS
 
@@ -242,7 +243,7 @@ def test_the_uncertainty_block_matches_the_engine():
     report = json.loads(json.dumps(uncertainty.uncertainty_report(probs, mc_mean, expected, labels, ood)))
     validator = jsonschema.Draft202012Validator({"$defs": DEFS, "$ref": "#/$defs/uncertainty"})
     assert [error.message for error in validator.iter_errors(report)] == []
-    assert set(DEFS["uncertainty"]["properties"]["scores"]["required"]) == set(uncertainty.SCORES)
+    assert set(DEFS["uncertainty"]["properties"]["scores"]["required"]) == set(SCORE_NAMES)
     bins = DEFS["reliability"]["properties"]["bins"]
     assert bins["minItems"] == bins["maxItems"] == uncertainty.RELIABILITY_BINS
 

@@ -20,18 +20,20 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Static
 
-from dropout_tui.engine.evaluation.uncertainty import SCORES
+from dropout_tui.engine.evaluation import scores as score_registry
+from dropout_tui.engine.evaluation.modes import INFERENCE, MC
+from dropout_tui.engine.evaluation.scores import ENTROPY, MAX_PROB, MUTUAL_INFORMATION
 from dropout_tui.tui.fmt import SPARK_CHARS, finite, num
 from dropout_tui.tui.keys import UNCERTAINTY, bindings
 from dropout_tui.tui.panes.chart import Chart, Curve
 from dropout_tui.tui.panes.lines import Lines
-from dropout_tui.tui.panes.styles import SCORE_STYLES
-from dropout_tui.tui.redraw import MODES
+from dropout_tui.tui.redraw import MODES_TABLE
 from dropout_tui.tui.run_state import RunState
 
-# The engine's scores (engine/evaluation/uncertainty.py SCORES, whose order the screen keeps), as the screen
-# names them; their markers and colours are SCORE_STYLES (tui/panes/styles.py).
-LABELS = {"max_prob": "max-prob", "mc_max_prob": "MC max-prob", "entropy": "entropy", "mutual_information": "MI"}
+# The engine's scores (engine/evaluation/scores.py, whose order the screen keeps): their labels and styles.
+SCORES = score_registry.SCORE_NAMES
+LABELS = {score.name: score.label for score in score_registry.SCORES}
+SCORE_STYLES = {score.name: score.style for score in score_registry.SCORES}
 MARKED_COVERAGES = (0.5, 0.8, 0.9)  # the table's columns: markers there tell the curves apart under NO_COLOR
 BAR, GAP, EXCESS, DIAGONAL = "dodger_blue1", "red3", "green3", "grey62"
 REGRESSION_NOTE = "regression runs have no uncertainty block: calibration and OOD are for classifiers"
@@ -57,7 +59,7 @@ def _accuracy_at(entry: dict, coverage: str) -> float | None:
 def base_accuracy(score: str, entry: dict, modes: dict) -> float | None:
     """The accuracy of the prediction a score accompanies (max-prob: dropout off; the others: the MC mean),
     from the modes of the same round, else from the score's own curve at coverage 1."""
-    mode = "inference" if score == "max_prob" else "mc"
+    mode = score_registry.BY_NAME[score].judged.name
     accuracy = finite((modes.get(mode) or {}).get("accuracy"))
     if accuracy is not None:
         return accuracy
@@ -86,7 +88,7 @@ def selective_sentence(scores: dict, modes: dict) -> str | None:
     ranked = {name: aurc for name, aurc in tied.items() if aurc is not None}
     best = _best(ranked, higher=False) if ranked else _best(dict.fromkeys(tied, 0.0))
     label, after = LABELS.get(best, best), at90[best]
-    which = "dropout-off" if best == "max_prob" else "MC"
+    which = "dropout-off" if best == MAX_PROB.name else "MC"
     before = base_accuracy(best, scores[best], modes)
     if before is None:
         return f"keeping the 90% with the lowest {label} gives {which} accuracy {_pct(after)}"
@@ -103,7 +105,7 @@ def _separation(values: dict[str, float], what: str) -> str:
     """Which score separates best, against max-prob (the plain softmax) or, when max-prob is best, the runner-up."""
     best = _best(values)
     label = LABELS[best]
-    rival = "max_prob" if best != "max_prob" and "max_prob" in values else None
+    rival = MAX_PROB.name if best != MAX_PROB.name and MAX_PROB.name in values else None
     if rival is None:
         others = {name: value for name, value in values.items() if name != best}
         if not others:
@@ -112,7 +114,7 @@ def _separation(values: dict[str, float], what: str) -> str:
     high, low = _pair(values[best], values[rival])
     if high == low:  # equal to three decimals: no winner to name
         return f"{label} and {LABELS[rival]} separate {what} equally well: AUROC {high}"
-    if rival == "max_prob":
+    if rival == MAX_PROB.name:
         return f"{label} separates {what} better than max-prob: AUROC {high} vs {low}"
     return f"{label} separates {what} best: AUROC {high} vs {LABELS[rival]} {low}"
 
@@ -165,7 +167,7 @@ def _direction(gap: float | None) -> str | None:
 def calibration_sentence(reliability: dict | None) -> str | None:
     """How MC dropout changes calibration (ECE), and which way each prediction errs."""
     reliability = reliability or {}
-    off, mc = reliability.get("inference"), reliability.get("mc")
+    off, mc = reliability.get(INFERENCE.name), reliability.get(MC.name)
     ece_off, ece_mc = finite((off or {}).get("ece")), finite((mc or {}).get("ece"))
     side_off, side_mc = _direction(confidence_gap(off)), _direction(confidence_gap(mc))
     sides = ""
@@ -197,7 +199,9 @@ def uncertainty_caption(uncertainty: dict | None, modes: dict | None = None) -> 
 
 def decomposition_line(uncertainty: dict | None) -> str:
     parts = (uncertainty or {}).get("decomposition") or {}
-    total, aleatoric, epistemic = (finite(parts.get(k)) for k in ("entropy", "expected_entropy", "mutual_information"))
+    total, aleatoric, epistemic = (
+        finite(parts.get(k)) for k in (ENTROPY.name, "expected_entropy", MUTUAL_INFORMATION.name)
+    )
     return f"mean entropy {num(total)} nats = aleatoric {num(aleatoric)} + epistemic (MI) {num(epistemic)}"
 
 
@@ -347,7 +351,7 @@ def head_text(state: RunState) -> str:
 
 def round_samples(state: RunState) -> int:
     """T of the round shown (the modes' MC entry), not a T that t/T asked for since."""
-    samples = (state.latest_modes.get("mc") or {}).get("samples")
+    samples = (state.latest_modes.get(MC.name) or {}).get("samples")
     return samples if isinstance(samples, int) else state.samples
 
 
@@ -388,7 +392,7 @@ class UncertaintyScreen(Screen[None]):
     """Reliability diagrams, risk-coverage curves, the score table and the caption, from the last round."""
 
     BINDINGS = bindings(UNCERTAINTY)
-    draws: ClassVar[frozenset[str]] = frozenset({MODES})  # a new round's news, as the modes table's
+    draws: ClassVar[frozenset[str]] = frozenset({MODES_TABLE})  # a new round's news, as the modes table's
     _drawn: object = None
     _series: tuple = ()
     _table_shape: object = None
@@ -435,7 +439,7 @@ class UncertaintyScreen(Screen[None]):
         # Lines and a table of unchanged shape skip the screen's layout pass: a round's redraw stays cheap.
         self.query_one("#unc-head", Lines).show(head_text(state))
         reliability = (uncertainty or {}).get("reliability") or {}
-        for which, diagram in zip(("inference", "mc"), self.query(ReliabilityDiagram)):
+        for which, diagram in zip((INFERENCE.name, MC.name), self.query(ReliabilityDiagram)):
             diagram.show(reliability.get(which))
         self._titles()
         self._plot(uncertainty)
@@ -451,7 +455,7 @@ class UncertaintyScreen(Screen[None]):
     def _titles(self) -> None:
         uncertainty = None if self.state.regression else self.state.uncertainty
         reliability = (uncertainty or {}).get("reliability") or {}
-        for which, name in (("inference", "dropout off"), ("mc", f"MC (T={round_samples(self.state)})")):
+        for which, name in ((INFERENCE.name, "dropout off"), (MC.name, f"MC (T={round_samples(self.state)})")):
             pane = self.query_one(f"#unc-rel-{which}")
             wide = pane.size.width >= 40
             pane.border_title = f"Reliability: {name}" if pane.size.width >= 28 else name
