@@ -67,7 +67,7 @@ MUTUAL_INFORMATION = Score(
     legend="mutual info (MC)",
     style=Style("◆", "green3"),
     judged=MC,
-    means="its epistemic part: predictive entropy minus the passes' mean entropy (BALD)",
+    means="the epistemic part of the entropy",
     computes=lambda predictions: predictions.mutual_information,
 )
 

@@ -20,7 +20,7 @@ from dropout_tui.engine.evaluation import uncertainty
 from dropout_tui.engine.evaluation.modes import MODES
 from dropout_tui.engine.events import EVENT_TYPES, EpochEnd, Notice, RateChanged, RateScheduled, SamplesChanged
 from dropout_tui.engine.limits import MAX_SWEEP_RATES, TASKS
-from tests.support.contract import schema_registry_problems
+from tests.support.contract import doc_score_list, schema_registry_problems
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "docs" / "headless.schema.json").read_text(encoding="utf-8"))
@@ -198,6 +198,10 @@ def test_the_recorded_fixtures_follow_the_contract(fixture):
 
 def test_the_schema_mode_and_score_parts_are_the_registries():
     assert schema_registry_problems(DEFS) == []
+
+
+def test_the_documented_scores_are_the_registry():
+    assert doc_score_list() in " ".join(DOC.split())
 
 
 def test_the_schema_tasks_are_the_registry():

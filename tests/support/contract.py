@@ -61,6 +61,12 @@ def schema_registry_problems(defs: dict) -> list[str]:
     return problems + _closed_object("ood scores", uncertainty["ood"]["oneOf"][1]["properties"]["scores"], names)
 
 
+def doc_score_list() -> str:
+    """docs/headless.md's list of the scores, as the registry writes it (whitespace as one space)."""
+    named = [f"`{score.name}` ({score.means})" for score in scores.SCORES]
+    return f"for each SCORE in {', '.join(named[:-1])} and {named[-1]}:"
+
+
 def readme_mode_table() -> list[str]:
     """README's modes table as the registry writes it."""
     rows = ["| mode | what runs | what you see |", "|---|---|---|"]

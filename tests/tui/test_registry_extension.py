@@ -25,7 +25,7 @@ from dropout_tui.tui.app import create_app
 from dropout_tui.tui.sweep.metrics import metrics_for
 from dropout_tui.tui.sweep.state import RateRun
 from tests.support import eventkit as ev
-from tests.support.contract import readme_mode_table, schema_registry_problems
+from tests.support.contract import doc_score_list, readme_mode_table, schema_registry_problems
 from tests.support.eventkit import screen_text
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -129,8 +129,9 @@ async def test_the_help_lists_the_new_mode_and_still_fits(extended, tmp_path, si
         assert all(mode.name in text for mode in modes.MODES) and "test row" in text
 
 
-def test_the_readme_and_schema_checks_ask_for_the_new_rows(extended):
+def test_the_readme_doc_and_schema_checks_ask_for_the_new_rows(extended):
     assert readme_mode_table()[-1].startswith("| `throwaway` | a test's mode")
+    assert doc_score_list().endswith("and `half_doubt` ((1 - top MC probability) / 2):")
     problems = "\n".join(schema_registry_problems(DEFS))
     for where in ("modes_classification properties", "modes_regression required", "scores", "ood scores"):
         assert where in problems
