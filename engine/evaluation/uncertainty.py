@@ -242,7 +242,9 @@ def _correct(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return np.argmax(probs, axis=-1) == np.asarray(labels).reshape(-1)
 
 
-def score_table(inference_probs, mc_mean, expected_entropy, labels) -> dict:
+def score_table(
+    inference_probs: np.ndarray, mc_mean: np.ndarray, expected_entropy: np.ndarray, labels: np.ndarray
+) -> dict[str, dict]:
     """Each score judged against the prediction it accompanies (its row's ``judged``: dropout off or the MC mean)."""
     values = uncertainty_scores(inference_probs, mc_mean, expected_entropy)
     right = {INFERENCE.name: _correct(inference_probs, labels), MC.name: _correct(mc_mean, labels)}
@@ -286,7 +288,13 @@ def ood_table(in_scores: dict, ood_scores: dict) -> dict:
     return table
 
 
-def uncertainty_report(inference_probs, mc_mean, expected_entropy, labels, ood: dict | None = None) -> dict:
+def uncertainty_report(
+    inference_probs: np.ndarray,
+    mc_mean: np.ndarray,
+    expected_entropy: np.ndarray,
+    labels: np.ndarray,
+    ood: dict | None = None,
+) -> dict:
     """The headless contract: reliability of both predictions, the score table, the decomposition, OOD as given."""
     inference_probs = np.asarray(inference_probs)
     mc_mean = np.asarray(mc_mean)
