@@ -5,7 +5,10 @@ screen), the modes table's note, how a chart draws it (``Style``: marker and col
 in the drawing order), the keys of its summary entry per task (the schema is tested against them) and how
 an evaluation round's passes become those numbers (``computes``). The engine, the modes table, the sweep
 chart, the help, README's check and the contract tests all read these rows, so a new mode is one row here
-(and its test); the table, charts and help make room for it by themselves.
+(and its test); the table, charts and help make room for it by themselves, and the README and schema tests
+say which rows the docs still lack. A mode computed from the passes the evaluator already runs
+(``results.Round`` holds passes, not modes) needs nothing else; one that needs a new kind of pass adds it to
+the evaluator first.
 
 The pattern, shared by ``engine.evaluation.scores`` and meant for any further registry (uncertainty
 *methods* beside MC dropout, for example):
@@ -14,7 +17,8 @@ The pattern, shared by ``engine.evaluation.scores`` and meant for any further re
   functions; never a UI type, so ``engine/`` stays UI-free);
 - one module-level constant per row (``INFERENCE``, ``MC`` ...): code that means one particular entry imports
   its row and reads ``.name``; the name is spelled as a string literal only in its row
-  (tests/engine/test_registry_names.py greps the sources for it);
+  (tests/engine/test_registry_names.py scans the sources for it: a new registry adds its module to
+  REGISTRIES and its names to the scan there);
 - a tuple of the rows (``MODES``) in the order the surfaces list them, the names and ``BY_NAME`` derived
   from it; readers look it up when they draw or compute (``modes.MODES``, not a copy taken at import), so a
   row added in a test reaches every surface;
