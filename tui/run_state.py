@@ -231,16 +231,21 @@ class RunState:
         return 0.0 if self.started_at is None else now - self.started_at
 
     def eta_seconds(self) -> float | None:
-        """Remaining training time from the mean epoch duration so far.
+        """Remaining training time (see remaining_seconds); None once finished."""
+        return None if self.finished else remaining_seconds([e.seconds for e in self.epochs], self.total_epochs)
 
-        The first epoch traces and compiles the model's functions, so once a second one is done it is left
-        out of the mean (as Keras's Progbar leaves out its first step); until then it is the only estimate.
-        """
-        done = [finite(e.seconds) for e in self.epochs]
-        steady = [d for d in done[1:] if d is not None] or [d for d in done[:1] if d is not None]
-        if not steady or self.finished or self.total_epochs <= 0:
-            return None
-        return max(0, self.total_epochs - len(self.epochs)) * sum(steady) / len(steady)
+
+def remaining_seconds(epochs: list[float], total: int) -> float | None:
+    """The epochs still to run times the mean epoch so far.
+
+    The first epoch traces and compiles the model's functions, so once a second one is done it is left out of
+    the mean (as Keras's Progbar leaves out its first step); until then it is the only estimate.
+    """
+    done = [finite(seconds) for seconds in epochs]
+    steady = [d for d in done[1:] if d is not None] or [d for d in done[:1] if d is not None]
+    if not steady or total <= 0:
+        return None
+    return max(0, total - len(epochs)) * sum(steady) / len(steady)
 
 
 def rates_of(layers: list[dict]) -> dict[str, float]:
