@@ -1,5 +1,5 @@
 """A mode and a score added as one registry row each reach every surface: the engine's numbers, the modes
-table, the sweep chart, the help, and the checks of README and the schema. No other file is touched: the
+table, the sweep chart, the Uncertainty screen, the help, and the checks of README, docs and the schema. No other file is touched: the
 rows are patched into the registries here. No TensorFlow."""
 
 from __future__ import annotations
@@ -115,6 +115,20 @@ def test_the_sweep_chart_draws_the_new_mode_and_the_new_score(extended):
     assert "throwaway" not in {series.label for series in charts["ece"].series}  # it reports no ECE
     aurc = charts["aurc"].series[-1]
     assert (aurc.label, aurc.marker, aurc.colour) == (HALF_DOUBT.legend, *HALF_DOUBT.style)
+
+
+async def test_the_uncertainty_screen_lists_and_draws_the_new_score(extended, tmp_path):
+    events = [ev.run_started(), *ev.epoch(1, uncertainty=ev.uncertainty()), ev.probe()]
+    app = create_app(RunConfig(epochs=5), export_dir=tmp_path, replay=events)
+    app.animation_level = "none"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("c")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "✚ half " in text  # its row in the score table, its marker first
+        legend = next(line for line in text.splitlines() if "AURC ●" in line)
+        assert "✚" in legend  # its AURC under the risk-coverage chart, in its marker
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])

@@ -28,16 +28,14 @@ from dropout_tui.tui.panes.reliability import ReliabilityDiagram
 from dropout_tui.tui.redraw import MODES_TABLE
 from dropout_tui.tui.run_state import RunState
 from dropout_tui.tui.screens.uncertainty_caption import (
-    LABELS,
-    SCORES,
     accuracy_at,
     calibration_note,
     decomposition_line,
+    label,
     pct,
     uncertainty_caption,
 )
 
-SCORE_STYLES = {score.name: score.style for score in score_registry.SCORES}  # the scores' curves and table marks
 MARKED_COVERAGES = (0.5, 0.8, 0.9)  # the table's columns: markers there tell the curves apart under NO_COLOR
 REGRESSION_NOTE = "regression runs have no uncertainty block: calibration and OOD are for classifiers"
 
@@ -65,7 +63,7 @@ def score_table(uncertainty: dict | None) -> Table:
     table.add_column("score", no_wrap=True)
     for title, *_ in columns:
         table.add_column(title, justify="right", no_wrap=True)
-    names = [key for key in SCORES if key in scores]
+    names = [key for key in score_registry.SCORE_NAMES if key in scores]
     columns_shown = []
     for _, get, higher, spec in columns:
         values = {name: get(scores[name], ood.get(name) or {}) for name in names}
@@ -76,7 +74,7 @@ def score_table(uncertainty: dict | None) -> Table:
             best = shown[max(known, key=known.get) if higher else min(known, key=known.get)]
         columns_shown.append((shown, best))
     for name in names:
-        cells = [Text.assemble(SCORE_STYLES[name], " ", LABELS[name])]
+        cells = [Text.assemble(score_registry.BY_NAME[name].style, " ", label(name))]
         cells += [Text(shown[name], style="bold" if shown[name] == best else "") for shown, best in columns_shown]
         table.add_row(*cells)
     return table
@@ -107,7 +105,7 @@ def round_samples(state: RunState) -> int:
 def risk_series(uncertainty: dict | None) -> list[tuple[str, list[float], list[float], float | None]]:
     """Per score: (name, coverages, risks, AURC) from the engine's curve, non-finite points left out."""
     out = []
-    for key in SCORES:
+    for key in score_registry.SCORE_NAMES:
         entry = ((uncertainty or {}).get("scores") or {}).get(key)
         if not entry:
             continue
@@ -205,7 +203,7 @@ class UncertaintyScreen(Screen[None]):
         for key, coverage, risk, _ in series:
             marked = [(c, r) for c, r in zip(coverage, risk) if round(c, 6) in MARKED_COVERAGES]
             marks = ([c for c, _ in marked], [r for _, r in marked])
-            curves.append(Curve(coverage, risk, *SCORE_STYLES[key], marks=marks))
+            curves.append(Curve(coverage, risk, *score_registry.BY_NAME[key].style, marks=marks))
         plot.draw_curves(curves)
         highest = max([0.0] + [r for _, _, risk, _ in series for r in risk])
         plot.set_xlimits(0, 1.02)
@@ -221,8 +219,8 @@ class UncertaintyScreen(Screen[None]):
             text = Text("AURC", style="bold")
             for key, _, _, aurc in self._series:
                 text.append(" ")
-                text.append(*SCORE_STYLES[key])
-                text.append(f"{LABELS[key]} {num(aurc)}" if named else num(aurc).replace("0.", ".", 1))
+                text.append(*score_registry.BY_NAME[key].style)
+                text.append(f"{label(key)} {num(aurc)}" if named else num(aurc).replace("0.", ".", 1))
             if text.cell_len <= width:
                 break
         legend.update(text if self._series else "")
