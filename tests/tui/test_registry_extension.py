@@ -1,6 +1,6 @@
 """A mode and a score added as one registry row each reach every surface: the engine's numbers, the modes
-table, the sweep chart, the Uncertainty screen, the help, and the checks of README, docs and the schema. No other file is touched: the
-rows are patched into the registries here. No TensorFlow."""
+table, the sweep chart, the Uncertainty screen, the help, and the checks of README, docs and the schema.
+No other file is touched: the rows are patched into the registries here. No TensorFlow."""
 
 from __future__ import annotations
 
