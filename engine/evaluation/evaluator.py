@@ -75,10 +75,10 @@ class Evaluator:
             flagged[block.start : block.start + block.rows] = flags
             if not batch_training:
                 training_cut = cut if self.calls.same_cut() else [block.x]
-                self.calls.tiled(TRAINING.name, block, training_cut, rows, copies, repeats, training.add)
-            self.calls.tiled(DROPOUT_ONLY.name, block, cut, rows, copies, samples, mc.add(block))
+                self.calls.tiled(TRAINING, block, training_cut, rows, copies, repeats, training.add)
+            self.calls.tiled(DROPOUT_ONLY, block, cut, rows, copies, samples, mc.add(block))
             if only is not None:
-                self.calls.tiled(DROPOUT_ONLY.name, block, cut, rows, copies, repeats, only.add)
+                self.calls.tiled(DROPOUT_ONLY, block, cut, rows, copies, repeats, only.add)
             if probe_row is not None and block.start <= probe_row < block.start + block.rows:
                 probe_passes = self._probe_passes(block, cut, probe_row, samples)
         result = mc.result()
@@ -112,7 +112,7 @@ class Evaluator:
             out[block.start : block.start + block.rows] = outputs
             if not self.calls.switches.has_batch_statistics:
                 training_cut = cut if self.calls.same_cut() else [block.x]
-                self.calls.tiled(TRAINING.name, block, training_cut, rows, 1, 1, totals.add)
+                self.calls.tiled(TRAINING, block, training_cut, rows, 1, 1, totals.add)
         if self.calls.switches.has_batch_statistics:
             self.calls.training_in_batches(x, targets, 1, totals)
         return out, {key: float(value[0]) for key, value in totals.totals.items()}
@@ -125,7 +125,7 @@ class Evaluator:
         for block in self.calls.blocks(x, None, rows):
             outputs, _, cut = self.calls.deterministic(block, rows, with_flag=False)
             inference[block.start : block.start + block.rows] = outputs
-            self.calls.tiled(DROPOUT_ONLY.name, block, cut, rows, copies, samples, mc.add(block))
+            self.calls.tiled(DROPOUT_ONLY, block, cut, rows, copies, samples, mc.add(block))
         return inference, mc.result()
 
     def passes(self, x: np.ndarray, samples: int) -> tuple[np.ndarray, np.ndarray]:
@@ -160,4 +160,4 @@ class Evaluator:
             into[cursor[0] : cursor[0] + count, block.start : block.start + block.rows] = taken
             cursor[0] += count
 
-        self.calls.tiled(DROPOUT_ONLY.name, block, cut, rows, copies, samples, keep, collect=True)
+        self.calls.tiled(DROPOUT_ONLY, block, cut, rows, copies, samples, keep, collect=True)
