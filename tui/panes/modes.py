@@ -15,6 +15,7 @@ from textual.widgets import DataTable
 from dropout_tui.engine.evaluation import modes as registry
 from dropout_tui.engine.evaluation.modes import INFERENCE, Mode
 from dropout_tui.engine.limits import REGRESSION
+from dropout_tui.tui.drawing import DrawsFrom
 from dropout_tui.tui.fmt import finite, num, sparkline
 from dropout_tui.tui.redraw import MODES_TABLE
 from dropout_tui.tui.run_state import RunState
@@ -30,7 +31,7 @@ TREND_MIN_SPAN = 0.02
 TREND_MIN_SPAN_RELATIVE = 0.02
 
 
-class ModesPane(Vertical):
+class ModesPane(DrawsFrom[RunState], Vertical):
     """The modes table: one row per registered mode, all trends on one stated scale."""
 
     draws: ClassVar[frozenset[str]] = frozenset({MODES_TABLE})

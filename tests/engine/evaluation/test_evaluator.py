@@ -14,6 +14,8 @@ from dropout_tui.engine.model.heads import regression_head, softmax_head
 from tests.support.contract import mode_keys
 from tests.support.rates import dropout_rate
 
+pytestmark = [pytest.mark.training]
+
 L = keras.layers
 
 

@@ -3,11 +3,14 @@
 import math
 
 import numpy as np
+import pytest
 
 from dropout_tui.engine.evaluation.evaluator import Evaluator
 from dropout_tui.engine.evaluation.probe import display_image, probe_event
 from dropout_tui.engine.model.heads import regression_head, softmax_head
 from tests.support.rates import dropout_rate
+
+pytestmark = [pytest.mark.training]
 
 
 def _probe(model, x, target, samples, head=None, index=0):
