@@ -84,6 +84,7 @@ class Passes:
         mc = self.result.mc
         if self.regression:
             return {**regression_metrics.mc_regression(mc.outputs, self.targets), "samples": self.samples}
+        assert mc.mean is not None  # a classifier's MC totals always hold the mean
         return {**self.point(mc.mean), "samples": self.samples}
 
 

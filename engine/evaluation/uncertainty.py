@@ -196,6 +196,10 @@ def selective(scores: np.ndarray, correct: np.ndarray) -> dict:
 class Predictions:
     """A round's two predictions and the MC passes' mean entropy, from which every score is computed."""
 
+    inference: np.ndarray
+    mc_mean: np.ndarray
+    expected_entropy: np.ndarray
+
     def __init__(self, inference_probs: np.ndarray, mc_mean: np.ndarray, expected_entropy: np.ndarray) -> None:
         self.inference = np.asarray(inference_probs, dtype=np.float64)
         self.mc_mean = np.asarray(mc_mean, dtype=np.float64)

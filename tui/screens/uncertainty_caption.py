@@ -50,10 +50,8 @@ def base_accuracy(score: str, entry: dict, modes: dict) -> float | None:
     return None
 
 
-def _best(values: dict[str, float], higher: bool = True) -> str | None:
-    """The best score (ties: the first in the score registry's order)."""
-    if not values:
-        return None
+def _best(values: dict[str, float], higher: bool = True) -> str:
+    """The best of some scores' values, never none (ties: the first in the score registry's order)."""
     target = max(values.values()) if higher else min(values.values())
     return next(key for key in score_registry.SCORE_NAMES if values.get(key) == target)
 

@@ -64,7 +64,8 @@ def facts(run: RateRun) -> RunFacts:
             for layer in layers
             if isinstance(layer, dict) and finite(layer.get("rate")) is not None
         }
-    mc = run.modes.get(MC.name) if isinstance(run.modes.get(MC.name), dict) else {}
+    entry = run.modes.get(MC.name)
+    mc = entry if isinstance(entry, dict) else {}
     samples = _integer(last.get("samples"), mc.get("samples"), config.get("mc_samples"))
     repeats = _integer(last.get("repeats"), config.get("repeats"))
     model_path = config.get("model_path")
