@@ -27,7 +27,7 @@ from dropout_tui.tui import export as exporting
 from dropout_tui.tui.explain_job import ExplainJob
 from dropout_tui.tui.keys import COMMAND_PALETTE, EVERYWHERE, EXPLAIN, KEYS, UNCERTAINTY, bindings
 from dropout_tui.tui.panes.status import LogPane
-from dropout_tui.tui.redraw import LOG, LOSS, MODES, PROBE, STATUS, RedrawPlanner
+from dropout_tui.tui.redraw import LOG, LOSS, MODES_TABLE, PROBE, STATUS, RedrawPlanner
 from dropout_tui.tui.replay import Replay, load_events
 from dropout_tui.tui.run_state import ExplainFailed, ExplainFinished, ExplainNews, RunState
 from dropout_tui.tui.screens.main import MainScreen
@@ -83,7 +83,7 @@ class KeyActions:
         # Shown at once: the engine checks T against the same limit, so it takes what the key asked for.
         self.state.samples = samples
         self.controls.set_samples(samples)
-        self.planner.ask(MODES)
+        self.planner.ask(MODES_TABLE)
         self.planner.ask(PROBE)
         self.draw_now({STATUS})
         self.notify(f"MC samples T = {samples} from the next evaluation")
@@ -98,7 +98,7 @@ class KeyActions:
     def export_results(self, prefix: str = "dropout-tui") -> None:
         """The results JSON and an SVG of the screen on top (the main screen, or the Uncertainty screen)."""
         # The redraw throttle may hold the newest round back from the panes: draw it, so both files show one round.
-        self.draw_now({LOSS, MODES, PROBE, STATUS})
+        self.draw_now({LOSS, MODES_TABLE, PROBE, STATUS})
         self.write_export(lambda svg, directory: exporting.export(self.state, svg, directory, prefix=prefix))
 
     def action_uncertainty(self) -> None:

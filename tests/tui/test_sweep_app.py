@@ -27,7 +27,7 @@ from dropout_tui.tui.keys import EVERYWHERE, KEYS, SWEEP
 from dropout_tui.tui.sweep import app as sweep_app
 from dropout_tui.tui.sweep.app import SweepApp, SweepHelp
 from dropout_tui.tui.sweep.compare import load_runs
-from dropout_tui.tui.sweep.metrics import COLUMNS, METRICS
+from dropout_tui.tui.sweep.metrics import COLUMNS, metrics_for
 from dropout_tui.tui.sweep.panes import fit_columns, table_cells
 from dropout_tui.tui.sweep.state import SweepState
 from tests.support.eventkit import screen_text
@@ -116,7 +116,7 @@ async def test_metric_keys_cycle_the_chart_and_highlight_its_columns(tmp_path):
     app = _app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        classification = [metric for metric in METRICS if metric.task == "classification"]
+        classification = metrics_for("classification")
         assert app.metric.key == "accuracy" and "metric 1 of" in screen_text(app)
         await pilot.press("m")
         assert app.metric.key == classification[1].key

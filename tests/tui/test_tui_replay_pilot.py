@@ -23,7 +23,7 @@ from dropout_tui.engine.events import (
 from dropout_tui.tui import explain_job
 from dropout_tui.tui.app import DropoutApp, create_app
 from dropout_tui.tui.panes.status import LogPane
-from dropout_tui.tui.redraw import MODES
+from dropout_tui.tui.redraw import MODES_TABLE
 from tests.support import eventkit as ev
 from tests.support.apps import replay_app, widget_text
 from tests.support.eventkit import screen_text
@@ -135,7 +135,7 @@ async def test_one_export_writes_one_round_in_its_svg_and_its_json(tmp_path):
     app = replay_app(tmp_path, _stream())
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        app.draw_now({MODES})  # the modes table was just drawn: the throttle holds a new round back for a while
+        app.draw_now({MODES_TABLE})  # the modes table was just drawn: the throttle holds a new round back for a while
         app._buffer.put(ModeEvaluation(epoch=2, modes=ev.modes(0.4321), **{**ev.SETTING, "rates": {"dropout": 0.3}}))
         app._tick()
         app.action_export()  # `e` before the next frame

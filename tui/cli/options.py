@@ -7,10 +7,12 @@ the parser and the engine's validation cannot disagree.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.errors import ConfigError
+from dropout_tui.engine.evaluation.modes import MODES
 from dropout_tui.engine.limits import DATASETS, LIMITS, MAX_SWEEP_RATES, TASKS, check_input_scale
 from dropout_tui.engine.sweep.plan import DEFAULT_RATES, parse_rates, rates_argument
 from dropout_tui.tui.cli import commands
@@ -23,6 +25,12 @@ SWEEP = frozenset({"sweep"})
 COMPARE = frozenset({"compare"})
 FROM_CONFIG = object()  # the default is RunConfig's
 ALL_DEVICES = "all"  # --devices all: every GPU
+
+
+def _listed(names: Iterable[str]) -> str:
+    """'a', 'b' and 'c'."""
+    quoted = [f"'{name}'" for name in names]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
 
 
 def _limited(name: str):
@@ -264,7 +272,7 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "--repeats",
-        "repeats of the 'training' and 'dropout_only' modes",
+        f"repeats of the {_listed(mode.name for mode in MODES if mode.repeated)} modes",
         RUNS,
         "evaluation",
         field="repeats",
