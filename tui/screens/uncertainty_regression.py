@@ -23,7 +23,7 @@ from dropout_tui.tui.keys import KEYS, UNCERTAINTY
 from dropout_tui.tui.panes.chart import Chart, Curve
 from dropout_tui.tui.panes.lines import Lines
 from dropout_tui.tui.panes.styles import METHOD_STYLES
-from dropout_tui.tui.redraw import MODES
+from dropout_tui.tui.redraw import MODES_TABLE
 from dropout_tui.tui.run_state import RunState
 from dropout_tui.tui.screens.uncertainty_methods import direction, method_label
 
@@ -94,7 +94,7 @@ class RegressionUncertaintyScreen(Screen[None]):
     """Coverage vs nominal with the diagonal, the interval table and the caption, from the last round."""
 
     BINDINGS = [key.binding() for key in KEYS if key.where == UNCERTAINTY and key.action in ("export", "close")]
-    draws: ClassVar[frozenset[str]] = frozenset({MODES})
+    draws: ClassVar[frozenset[str]] = frozenset({MODES_TABLE})
     _drawn: object = None
 
     def __init__(self, state: RunState) -> None:
