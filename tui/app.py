@@ -18,7 +18,6 @@ from textual.command import CommandPalette
 from textual.containers import Horizontal
 from textual.events import Resize
 from textual.screen import Screen
-from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from dropout_tui.engine.config import RunConfig
@@ -39,6 +38,7 @@ from dropout_tui.tui.keys import (
     bindings,
     main_only_actions,
 )
+from dropout_tui.tui.panes.footer import Footer
 from dropout_tui.tui.panes.loss import LossPane
 from dropout_tui.tui.panes.modes import ModesPane
 from dropout_tui.tui.panes.probe import ProbePane

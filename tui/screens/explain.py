@@ -18,7 +18,7 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, ProgressBar, Static
+from textual.widgets import ProgressBar, Static
 
 from dropout_tui.engine.errors import describe_error
 from dropout_tui.engine.explain.claims import CLAIMS
@@ -26,6 +26,7 @@ from dropout_tui.engine.explain.report import ClaimResult, ExplainReport
 from dropout_tui.tui.explain_cli import claims_table
 from dropout_tui.tui.keys import EXPLAIN as EXPLAIN_KEYS
 from dropout_tui.tui.keys import bindings
+from dropout_tui.tui.panes.footer import Footer
 from dropout_tui.tui.run_state import ClaimMeasured, ClaimStarted, ExplainFailed, ExplainFinished, ExplainState
 
 TITLE = "Claims about test-time dropout, measured on your installed Keras"

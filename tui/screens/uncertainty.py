@@ -18,12 +18,13 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from dropout_tui.engine.evaluation.uncertainty import SCORES
 from dropout_tui.tui.fmt import SPARK_CHARS, finite, num
 from dropout_tui.tui.keys import UNCERTAINTY, bindings
 from dropout_tui.tui.panes.chart import Chart, Curve
+from dropout_tui.tui.panes.footer import Footer
 from dropout_tui.tui.panes.lines import Lines
 from dropout_tui.tui.panes.styles import SCORE_STYLES
 from dropout_tui.tui.redraw import MODES
