@@ -29,7 +29,7 @@ headless: install
 	$(BIN)/dropout-tui train --headless $(ARGS)
 
 test: install-test lint
-	$(BIN)/python -m pytest -q $(ARGS)
+	$(BIN)/python -m pytest -q -rs $(ARGS)
 
 lint: install-test
 	$(BIN)/ruff check .

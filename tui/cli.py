@@ -14,7 +14,7 @@ from importlib import metadata
 
 from dropout_tui.engine import quiet
 from dropout_tui.engine.errors import ConfigError
-from dropout_tui.tui.options import add_options, config_from_args
+from dropout_tui.tui.options import SERVED, add_options, config_from_args
 from dropout_tui.tui.process import flush_and_exit
 
 EXIT_USAGE = 2
@@ -90,6 +90,17 @@ def build_parser() -> argparse.ArgumentParser:
         "files", nargs="+", metavar="FILE", help="results JSON from the e key, or a headless .jsonl (train or sweep)"
     )
     add_options(compare, "compare")
+    serve = commands.add_parser(
+        "serve",
+        help="the app in a browser: one app per tab, behind a token, on this machine only unless --host",
+        formatter_class=_HelpFormatter,
+        allow_abbrev=False,  # options after COMMAND are COMMAND's, never an abbreviation of serve's
+    )
+    add_options(serve, "serve")
+    serve.add_argument(
+        "served", nargs="?", choices=SERVED, default="train", metavar="COMMAND", help=f"one of {', '.join(SERVED)}"
+    )
+    serve.add_argument("served_options", nargs=argparse.REMAINDER, metavar="...", help="COMMAND's options")
     return parser
 
 
@@ -106,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
             from dropout_tui.tui.explain_cli import run_explain
 
             return run_explain(args)  # ends the process itself on SIGINT/SIGTERM
+        if args.command == "serve":
+            return _serve(args)
         if args.command in ("sweep", "compare"):
             return _sweep_or_compare(args)
         config = config_from_args(args)
@@ -127,6 +140,14 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:  # Ctrl+C before the app or the run took the signal over
         return 128 + signal.SIGINT
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """`serve`: the served command line is checked here, before anything listens; bad input raises ConfigError."""
+    from dropout_tui.tui.serve.command import run_serve, served_argv
+
+    argv = served_argv(args, build_parser().parse_args)
+    return run_serve(args, [sys.executable, "-m", "dropout_tui.tui.cli", *argv])
 
 
 def _sweep_or_compare(args: argparse.Namespace) -> int:

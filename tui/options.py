@@ -19,6 +19,10 @@ TRAIN = frozenset({"train"})
 INSPECT = frozenset({"inspect"})
 EXPLAIN = frozenset({"explain"})
 SWEEP = frozenset({"sweep"})
+SERVE = frozenset({"serve"})
+# The commands `serve` runs in each browser tab: the ones with a screen (explain's is reached from train's).
+SERVED = ("train", "inspect", "sweep", "compare")
+MAX_SESSIONS = 16  # each session is its own TensorFlow process of 0.6-0.8 GB
 # sweep takes every option of train but these, which the sweep sets per run itself.
 SWEEP_REPLACES = frozenset({"--rate"})
 # compare takes these options of other commands' rows: it opens files, it runs nothing.
@@ -65,6 +69,22 @@ def _scale(text: str) -> float:
         return check_input_scale(value)
     except ConfigError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _whole(name: str, low: int, high: int):
+    """An argparse type for a whole number in [low, high]."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{name} must be in [{low}, {high}], got {value}")
+        return value
+
+    parse.__name__ = name
+    return parse
 
 
 @dataclass(frozen=True)
@@ -299,6 +319,26 @@ OPTIONS: tuple[Option, ...] = (
         type="jobs",
         metavar="N",
         default=1,
+    ),
+    Option(
+        "--host",
+        "address to listen on; anything but loopback lets other machines in, with the link",
+        SERVE,
+        "serve",
+        metavar="ADDR",
+        default="127.0.0.1",
+    ),
+    Option(
+        "--port", "port to listen on (0: any free port)", SERVE, "serve", type=_whole("--port", 0, 65535), default=8000
+    ),
+    Option(
+        "--max-sessions",
+        "apps running at once, one per browser tab; the next tab is told to wait",
+        SERVE,
+        "serve",
+        type=_whole("--max-sessions", 1, MAX_SESSIONS),
+        metavar="N",
+        default=2,
     ),
     Option("--json", "print one JSON object instead of a table", EXPLAIN, "output", switch=True),
     Option("--debug", "show full tracebacks on errors", RUNS | EXPLAIN, "output", switch=True),

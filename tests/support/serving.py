@@ -1,0 +1,134 @@
+"""`dropout-tui serve` in a child process: its link, the app processes it starts (found by PID), and a browser."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.support.processes import finish, start_cli
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# A small, long training run: it is still training when a test presses space or closes the tab.
+LONG_TRAIN = ["train", "--epochs", "200", "--hidden", "16", "--mc-samples", "5", "--repeats", "1"]
+START_S = 15.0  # the server itself imports no TensorFlow
+APP_START_S = 120.0  # a tab's app imports TensorFlow, on a busy 2-core machine
+
+
+@dataclass
+class Served:
+    process: subprocess.Popen
+    url: str  # the printed link, token included
+
+    @property
+    def origin(self) -> str:
+        parts = urlsplit(self.url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def token(self) -> str:
+        return self.url.rsplit("token=", 1)[1]
+
+    def apps(self) -> list[int]:
+        return child_pids(self.process.pid)
+
+    def wait_for_apps(self, count: int, timeout: float = START_S) -> list[int]:
+        return wait_until(lambda: len(self.apps()) == count, timeout, f"{count} app(s)") and self.apps()
+
+    def stop(self, number: int = signal.SIGTERM, timeout: float = 10.0) -> tuple[int, str, str]:
+        self.process.send_signal(number)
+        out, err = finish(self.process, timeout)
+        return self.process.returncode, out, err
+
+
+@contextmanager
+def serving(args: Sequence[str]) -> Iterator[Served]:
+    """``dropout-tui serve --port 0 ARGS`` until the block ends; whatever is left of it and its apps is killed then."""
+    process = start_cli(["serve", "--port", "0", *args])
+    apps: list[int] = []
+    try:
+        line = process.stdout.readline()
+        match = re.search(r"http://\S+token=\S+", line)
+        assert match, f"no link in {line!r}; stderr: {process.stderr.read() if process.poll() is not None else ''}"
+        served = Served(process, match.group(0))
+        yield served
+    finally:
+        if process.poll() is None:
+            apps = child_pids(process.pid)
+            process.kill()
+            process.wait()
+        for pid in apps:
+            with _gone_ok():
+                os.killpg(pid, signal.SIGKILL)
+
+
+@contextmanager
+def _gone_ok() -> Iterator[None]:
+    try:
+        yield
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def child_pids(parent: int) -> list[int]:
+    """Live (not zombie) processes whose parent is ``parent``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            stat = _stat(int(entry.name))
+            if stat and stat[1] == str(parent) and stat[0] != "Z":
+                found.append(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    """The process exists and is not a zombie (a zombie has ended: it only waits to be reaped)."""
+    stat = _stat(pid)
+    return stat is not None and stat[0] != "Z"
+
+
+def _stat(pid: int) -> tuple[str, str] | None:
+    """(state, parent pid) from /proc/PID/stat, or None once it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    state, ppid = text.rsplit(")", 1)[1].split()[:2]
+    return state, ppid
+
+
+def wait_until(condition, timeout: float, what: str) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not {what} after {timeout:g} s")
+        time.sleep(0.05)
+    return True
+
+
+def browser_or_skip():
+    """Playwright with Debian's Chromium (Playwright's own download is unreachable here), or a skip saying why."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the browser tests need `pip install -e .[test]`")
+    executable = CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")
+    if not executable:
+        pytest.skip("no browser: install Debian's chromium (`apt-get install -y chromium`; .ci/run does)")
+    return sync_api, str(executable)
