@@ -333,7 +333,8 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "--max-sessions",
-        "apps running at once, one per browser tab; the next tab is told to wait",
+        "apps running at once, one per browser tab (each its own TensorFlow process, 0.6-0.8 GB); "
+        "the next tab gets a page saying so, and no app",
         SERVE,
         "serve",
         type=_whole("--max-sessions", 1, MAX_SESSIONS),

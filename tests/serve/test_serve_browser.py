@@ -1,24 +1,23 @@
 """`dropout-tui serve` driven in a real headless Chromium through Playwright: the page shows the app, keys reach it,
 nothing is fetched from elsewhere, the token and the session cap hold, and tabs and the server end their apps.
 
-The terminal is drawn on a canvas, so what the app shows is read where the page reads it: the websocket frames
-the page receives (the app's screen output, escape codes removed).
+The terminal is drawn on a canvas, so what the app shows is read where the page reads it (serving.Screen).
 """
 
 from __future__ import annotations
 
-import re
 import signal
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from dropout_tui.tui.panes.status import STATE_WORDS
 from tests.support.serving import (
-    APP_START_S,
     CHROMIUM_ARGS,
     LONG_TRAIN,
+    Screen,
     alive,
     browser_or_skip,
     serving,
@@ -26,12 +25,11 @@ from tests.support.serving import (
 )
 
 pytestmark = pytest.mark.browser
-ANSI = re.compile(r"\x1b(\[[0-9;?<>=$]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[PX^_][^\x1b]*\x1b\\|[@-Z\\-_])")
 VIEWPORT = {"width": 1000, "height": 640}
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
+def browser() -> Iterator[Any]:
     sync_api, executable = browser_or_skip()
     with sync_api.sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
@@ -39,29 +37,7 @@ def browser() -> Iterator[object]:
         launched.close()
 
 
-class Screen:
-    """What the page's websocket has received from the app, as text."""
-
-    def __init__(self, page) -> None:
-        self.frames: list[str] = []
-        page.on("websocket", lambda ws: ws.on("framereceived", self._received))
-
-    def _received(self, payload: bytes | str) -> None:
-        raw = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else payload
-        self.frames.append(ANSI.sub("", raw))
-
-    def since(self, index: int) -> str:
-        return "".join(self.frames[index:])
-
-    def wait_for(self, page, *texts: str, since: int = 0, timeout: float = APP_START_S) -> None:
-        """Until one of ``texts`` has reached the page since frame ``since``."""
-        deadline = time.monotonic() + timeout
-        while not any(text in self.since(since) for text in texts):
-            assert time.monotonic() < deadline, f"none of {texts} reached the page"
-            page.wait_for_timeout(100)
-
-
-def test_the_page_shows_the_app_keys_reach_it_and_nothing_leaves_the_machine(browser) -> None:
+def test_the_page_shows_the_app_keys_reach_it_and_nothing_leaves_the_machine(browser: Any) -> None:
     with serving(LONG_TRAIN) as served:
         page = browser.new_page(viewport=VIEWPORT)
         requests: list[str] = []
@@ -86,7 +62,7 @@ def test_the_page_shows_the_app_keys_reach_it_and_nothing_leaves_the_machine(bro
         page.close()
 
 
-def test_a_tab_beyond_max_sessions_gets_the_refusal_page_and_closing_a_tab_ends_its_app(browser) -> None:
+def test_a_tab_beyond_max_sessions_gets_the_refusal_page_and_closing_a_tab_ends_its_app(browser: Any) -> None:
     with serving(["--max-sessions", "1", *LONG_TRAIN]) as served:
         first = browser.new_page(viewport=VIEWPORT)
         screen = Screen(first)
@@ -108,7 +84,7 @@ def test_a_tab_beyond_max_sessions_gets_the_refusal_page_and_closing_a_tab_ends_
         assert code == 130
 
 
-def test_the_link_without_its_token_shows_no_app(browser) -> None:
+def test_the_link_without_its_token_shows_no_app(browser: Any) -> None:
     with serving(["train"]) as served:
         page = browser.new_page(viewport=VIEWPORT)
         response = page.goto(served.origin + "/")

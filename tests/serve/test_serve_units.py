@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
 from dropout_tui.tui import cli
+from dropout_tui.tui.options import options_of
 from dropout_tui.tui.serve import access
 from dropout_tui.tui.serve.command import exposure_warning, link
 from dropout_tui.tui.serve.page import STATIC, app_page, refusal_page
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
 
 
 def _page() -> str:
@@ -82,10 +86,23 @@ def test_tokens_are_long_and_fresh() -> None:
         (["serve", "inspect"], "the following arguments are required: --model"),
     ],
 )
-def test_bad_options_are_one_line_and_exit_2_before_anything_listens(argv, message, capsys) -> None:
+def test_bad_options_are_one_line_and_exit_2_before_anything_listens(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit) as raised:
         code = cli.main(argv)
         raise SystemExit(code)
     assert raised.value.code == 2
     err = capsys.readouterr().err
     assert err.startswith("dropout-tui: error: ") and message in err and err.count("\n") == 1, err
+
+
+def test_readme_lists_exactly_serves_options_with_their_defaults_and_help() -> None:
+    section = README[README.index("## Serve: the app in a browser") :]
+    section = section[: section.index("\n## ", 1)]
+    rows = {}
+    for line in section.splitlines():
+        if line.startswith("| `--"):
+            flag_cell, default, meaning = (cell.strip() for cell in line.strip("|").split("|"))
+            rows[flag_cell.strip("`").split()[0]] = (default.strip("`"), meaning)
+    assert rows == {option.flag: (str(option.default_value()), option.help) for option in options_of("serve")}

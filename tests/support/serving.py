@@ -8,10 +8,11 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -32,6 +33,9 @@ CHROMIUM_ARGS = [
 LONG_TRAIN = ["train", "--epochs", "200", "--hidden", "16", "--mc-samples", "5", "--repeats", "1"]
 START_S = 15.0  # the server itself imports no TensorFlow
 APP_START_S = 120.0  # a tab's app imports TensorFlow, on a busy 2-core machine
+
+
+ANSI = re.compile(r"\x1b(\[[0-9;?<>=$]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[PX^_][^\x1b]*\x1b\\|[@-Z\\-_])")
 
 
 @dataclass
@@ -116,7 +120,7 @@ def _stat(pid: int) -> tuple[str, str] | None:
     return state, ppid
 
 
-def wait_until(condition, timeout: float, what: str) -> bool:
+def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> bool:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
@@ -125,10 +129,33 @@ def wait_until(condition, timeout: float, what: str) -> bool:
     return True
 
 
-def browser_or_skip():
+def browser_or_skip() -> tuple[Any, str]:
     """Playwright with Debian's Chromium (Playwright's own download is unreachable here), or a skip saying why."""
     sync_api = pytest.importorskip("playwright.sync_api", reason="the browser tests need `pip install -e .[test]`")
     executable = CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")
     if not executable:
         pytest.skip("no browser: install Debian's chromium (`apt-get install -y chromium`; .ci/run does)")
     return sync_api, str(executable)
+
+
+class Screen:
+    """What a Playwright page's websocket has received from its app, as text: the terminal is drawn on a canvas,
+    so the app's screen output (escape codes removed) is where a test can read what the page shows."""
+
+    def __init__(self, page: Any) -> None:
+        self.frames: list[str] = []
+        page.on("websocket", lambda ws: ws.on("framereceived", self._received))
+
+    def _received(self, payload: bytes | str) -> None:
+        raw = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else payload
+        self.frames.append(ANSI.sub("", raw))
+
+    def since(self, index: int) -> str:
+        return "".join(self.frames[index:])
+
+    def wait_for(self, page: Any, *texts: str, since: int = 0, timeout: float = APP_START_S) -> None:
+        """Until one of ``texts`` has reached the page since frame ``since``."""
+        deadline = time.monotonic() + timeout
+        while not any(text in self.since(since) for text in texts):
+            assert time.monotonic() < deadline, f"none of {texts} reached the page"
+            page.wait_for_timeout(100)
