@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from dropout_tui.tui import cli
-from dropout_tui.tui.options import options_of
+from dropout_tui.tui.cli.options import options_of
 from dropout_tui.tui.serve import access
 from dropout_tui.tui.serve.command import exposure_warning, link
 from dropout_tui.tui.serve.page import STATIC, app_page, refusal_page

@@ -30,7 +30,7 @@ def served_argv(args: argparse.Namespace, parse: Callable[[list[str]], argparse.
 
         load_runs(served.files)
     else:
-        from dropout_tui.tui.options import config_from_args
+        from dropout_tui.tui.cli.options import config_from_args
 
         config_from_args(served)
     return argv
