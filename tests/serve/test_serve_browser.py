@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from dropout_tui.tui.panes.status import STATE_WORDS
+from dropout_tui.tui.serve.page import RETRY_S
 from tests.support.serving import (
     CHROMIUM_ARGS,
     LONG_TRAIN,
@@ -79,6 +80,8 @@ def test_a_tab_beyond_max_sessions_gets_the_refusal_page_and_closing_a_tab_ends_
         wait_until(lambda: not alive(pid), 5.0, "the closed tab's app ended")
         seconds = time.monotonic() - closed
         assert seconds < 2.0, f"the app outlived its tab by {seconds:.2f} s"
+        # The refused tab asks again by itself and takes the freed place.
+        wait_until(lambda: len(served.apps()) == 1, 3 * RETRY_S, "the waiting tab got an app")
         second.close()
         code, _, _ = served.stop(signal.SIGINT)
         assert code == 130

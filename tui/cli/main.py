@@ -118,7 +118,9 @@ def main(argv: list[str] | None = None) -> int:
 
             return run_explain(args)  # ends the process itself on SIGINT/SIGTERM
         if args.command == "serve":
-            return _serve(args)
+            from dropout_tui.tui.serve.command import run
+
+            return run(args)
         if args.command in ("sweep", "compare"):
             return _sweep_or_compare(args)
         config = config_from_args(args)
@@ -140,14 +142,6 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:  # Ctrl+C before the app or the run took the signal over
         return 128 + signal.SIGINT
-
-
-def _serve(args: argparse.Namespace) -> int:
-    """`serve`: the served command line is checked here, before anything listens; bad input raises ConfigError."""
-    from dropout_tui.tui.serve.command import run_serve, served_argv
-
-    argv = served_argv(args, build_parser().parse_args)
-    return run_serve(args, [sys.executable, "-m", "dropout_tui.tui.cli", *argv])
 
 
 def _sweep_or_compare(args: argparse.Namespace) -> int:

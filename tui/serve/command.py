@@ -8,7 +8,7 @@ import asyncio
 import signal
 import socket
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from aiohttp import web
 
@@ -19,10 +19,18 @@ from dropout_tui.tui.serve.server import AppServer
 SHUTDOWN_S = 1.0  # open websockets get this long to close once every app has ended
 
 
-def served_argv(args: argparse.Namespace, parse: Callable[[list[str]], argparse.Namespace]) -> list[str]:
+def run(args: argparse.Namespace) -> int:
+    """`serve`: the served command line is checked before anything listens; bad input raises ConfigError."""
+    argv = served_argv(args)
+    return run_serve(args, [sys.executable, "-m", "dropout_tui.tui.cli", *argv])
+
+
+def served_argv(args: argparse.Namespace) -> list[str]:
     """The command line each tab runs, checked now as that command would check it; bad input raises ConfigError."""
+    from dropout_tui.tui.cli.main import build_parser
+
     argv = [args.served, *args.served_options]
-    served = parse(argv)  # a usage error is one line and exit 2, as for the command itself
+    served = build_parser().parse_args(argv)  # a usage error is one line and exit 2, as for the command itself
     if getattr(served, "headless", False):
         raise ConfigError("serve runs the app in a browser: --headless has no screen to serve")
     if served.command == "compare":

@@ -59,14 +59,18 @@ def app_page() -> jinja2.Template:
     return environment.from_string(text)
 
 
+RETRY_S = 3  # a refused tab asks again this often: a reload is refused while its own old app still runs
+
+
 def refusal_page(limit: int) -> str:
-    """What a tab beyond --max-sessions shows: no app is started for it."""
+    """What a tab beyond --max-sessions shows: no app is started for it; it takes the next place that frees up."""
     sessions = "session" if limit == 1 else "sessions"
     return f"""<!DOCTYPE html>
-<html><head><title>dropout-tui: all sessions in use</title></head>
+<html><head><title>dropout-tui: all sessions in use</title><meta http-equiv="refresh" content="{RETRY_S}"></head>
 <body style="background:#0c181f;color:#eee;font-family:monospace;padding:2em">
 <h1>All {limit} {sessions} in use</h1>
 <p>This server runs at most {limit} {html.escape(sessions)} at once (<code>--max-sessions {limit}</code>):
-each is its own TensorFlow process. Close another tab of this server, then reload this page.</p>
+each is its own TensorFlow process. This page opens the app by itself as soon as another tab of this
+server is closed.</p>
 </body></html>
 """
