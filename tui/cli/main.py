@@ -98,9 +98,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_options(serve, "serve")
     serve.add_argument(
-        "served", nargs="?", choices=SERVED, default="train", metavar="COMMAND", help=f"one of {', '.join(SERVED)}"
+        "served",
+        nargs="?",
+        choices=SERVED,
+        default="train",
+        metavar="COMMAND",
+        help=f"what each tab runs: {', '.join(SERVED)}, then its options as `dropout-tui COMMAND --help` lists them",
     )
-    serve.add_argument("served_options", nargs=argparse.REMAINDER, metavar="...", help="COMMAND's options")
+    serve.add_argument("served_options", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     return parser
 
 
