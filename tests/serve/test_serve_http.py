@@ -147,7 +147,8 @@ def test_an_app_dies_with_the_server_even_when_the_server_is_killed() -> None:
 
 
 async def test_ending_an_app_ends_everything_it_started() -> None:
-    """A sweep's --jobs start worker processes: a tab's end reaches them through the app's process group."""
+    """A tab's end reaches every process below its app: in the app's group, and in a session of its own (as a
+    sweep's --jobs workers are, so that a terminal's Ctrl+C reaches only the sweep)."""
     from textual_serve.download_manager import DownloadManager
 
     from dropout_tui.tui.serve.apps import AppProcess
@@ -156,7 +157,7 @@ async def test_ending_an_app_ends_everything_it_started() -> None:
         return None
 
     app = AppProcess(
-        ["sh", "-c", "sleep 300 & sleep 300"],
+        ["sh", "-c", "sleep 300 & setsid sleep 300 & sleep 300"],
         write_bytes=ignore,
         write_str=ignore,
         close=ignore,
@@ -165,7 +166,7 @@ async def test_ending_an_app_ends_everything_it_started() -> None:
     await app.start(80, 24)
     shell = app.pid
     assert shell is not None
-    started = await asyncio.to_thread(wait_until, lambda: len(child_pids(shell)) == 2, 5.0, "two sleeps")
+    started = await asyncio.to_thread(wait_until, lambda: len(child_pids(shell)) == 3, 5.0, "three sleeps")
     sleeps = child_pids(shell) if started else []
     began = time.monotonic()
     await app.stop()

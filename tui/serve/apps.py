@@ -4,7 +4,8 @@ textual-serve's AppService runs the command through a shell and, on stop, asks t
 waits as long as it takes; a sweep's worker processes or an app stuck in a TensorFlow call would
 outlive the tab or the server. Here the app is exec'd directly as the leader of a new process group,
 dies with the server even if the server is SIGKILLed (PR_SET_PDEATHSIG on Linux), and every stop
-ends the whole group within a deadline.
+ends, within a deadline, its group and every process below it: a sweep's --jobs workers lead their
+own sessions (so a terminal's Ctrl+C reaches only the sweep), out of reach of the app's group.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import signal
 import sys
 from asyncio.subprocess import Process
 from collections.abc import Sequence
+from pathlib import Path
 
 from textual_serve.app_service import AppService
 
@@ -34,10 +36,31 @@ def _die_with_parent() -> None:
         libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
 
 
-def kill_group(pgid: int, number: int = signal.SIGKILL) -> None:
-    """Signal every process left in the group; a group already gone is fine."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, number)
+def descendants(pid: int) -> list[int]:
+    """Every live process below ``pid`` (children, theirs, ...), read from /proc; empty where there is none."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir() if Path("/proc/self/stat").exists() else ():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        parents.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        children = parents.get(todo.pop(), [])
+        found += children
+        todo += children
+    return found
+
+
+def kill_all(pids: list[int], number: int) -> None:
+    """Signal each process and the group it leads, if any; one already gone is fine."""
+    for pid in pids:
+        for send in (os.killpg, os.kill):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                send(pid, number)
 
 
 class AppProcess(AppService):
@@ -70,24 +93,26 @@ class AppProcess(AppService):
         process = self._process
         if process is None:
             return
+        family = [process.pid, *descendants(process.pid)]  # now: once the app has quit, its orphans are not below it
         if self._task is not None and process.returncode is None:
             await self._download_manager.cancel_app_downloads(app_service_id=self.app_service_id)
             await self.send_meta({"type": "quit"})
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(process.wait(), QUIT_GRACE_S)
-        await self.end_group()
+        await self.end_group(family=family)
         if self._task is not None:
             task, self._task = self._task, None
             with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(task, KILL_WAIT_S)
 
-    async def end_group(self, number: int = signal.SIGKILL) -> None:
-        """Signal the whole group (the app and anything it started), then reap the app."""
+    async def end_group(self, number: int = signal.SIGKILL, family: list[int] | None = None) -> None:
+        """Signal the app, its group and every process below it (``family`` if known already), then reap the app."""
         process = self._process
         if process is None:
             return
-        kill_group(process.pid, number)
+        family = sorted({process.pid, *descendants(process.pid), *(family or [])})
+        kill_all(family, number)
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(process.wait(), KILL_WAIT_S)
-        kill_group(process.pid, signal.SIGKILL)  # what ignored the first signal, or started meanwhile
+        kill_all(family, signal.SIGKILL)  # what ignored the first signal
         await process.wait()
