@@ -23,10 +23,10 @@ SERVE = frozenset({"serve"})
 # The commands `serve` runs in each browser tab: the ones with a screen (explain's is reached from train's).
 SERVED = ("train", "inspect", "sweep", "compare")
 MAX_SESSIONS = 16  # each session is its own TensorFlow process of 0.6-0.8 GB
-# sweep takes every option of train but these, which the sweep sets per run itself.
-SWEEP_REPLACES = frozenset({"--rate"})
+# sweep takes every option of train but these: the rate it sets per run itself, and the cluster of one run.
+SWEEP_REPLACES = frozenset({"--rate", "--workers", "--worker-index", "--worker-timeout"})
 # compare takes these options of other commands' rows: it opens files, it runs nothing.
-COMPARE_TAKES = frozenset({"--export-dir", "--debug"})
+COMPARE_TAKES = frozenset({"--export-dir", "--debug", "--headless"})
 FROM_CONFIG = object()  # the default is RunConfig's
 
 
@@ -47,6 +47,19 @@ def _limited(name: str):
 def _devices(text: str) -> int | str:
     """--devices: 'all' or a count within the engine's limit."""
     return "all" if text == "all" else _limited("devices")(text)
+
+
+def _workers(text: str) -> str:
+    """--workers: HOST:PORT,HOST:PORT,... as the engine checks it (engine.run.cluster.parse_workers)."""
+    from dropout_tui.engine.run.cluster import parse_workers
+
+    try:
+        return ",".join(parse_workers(text))
+    except ConfigError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+_workers.__name__ = "workers"
 
 
 def _rates(text: str) -> tuple[float, ...]:
@@ -277,6 +290,35 @@ OPTIONS: tuple[Option, ...] = (
         field="devices",
         type=_devices,
         metavar="N|all",
+    ),
+    Option(
+        "--workers",
+        "one run across processes on several hosts with tf.distribute.MultiWorkerMirroredStrategy: the same command "
+        "on every host, only --worker-index differs; headless; without it TF_CONFIG is honoured when set "
+        "(default: one process)",
+        RUNS,
+        "cluster",
+        field="workers",
+        type=_workers,
+        metavar="HOST:PORT,HOST:PORT,...",
+    ),
+    Option(
+        "--worker-index",
+        "this host's place in --workers; 0 is the chief, which writes the events (default: none)",
+        RUNS,
+        "cluster",
+        field="worker_index",
+        type="worker_index",
+        metavar="I",
+    ),
+    Option(
+        "--worker-timeout",
+        "seconds a worker may take to come up, or a collective to complete, before the run fails naming it",
+        RUNS,
+        "cluster",
+        field="worker_timeout",
+        type="worker_timeout",
+        metavar="S",
     ),
     Option(
         "--headless",

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from aiohttp import hdrs, web
+from aiohttp.typedefs import Handler, Middleware
 
 TOKEN_PARAM = "token"
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def new_token() -> str:
@@ -56,7 +56,7 @@ def same_origin(request: web.Request) -> bool:
     return request.headers.get(hdrs.ORIGIN) == f"{request.scheme}://{request.host}"
 
 
-def guard(token: str, port: Callable[[], int]) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+def guard(token: str, port: Callable[[], int]) -> Middleware:
     """aiohttp middleware: 403 without the token, 403 for a websocket upgrade from another origin."""
 
     @web.middleware

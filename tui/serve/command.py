@@ -82,10 +82,13 @@ async def _serve(server: AppServer, host: str, port: int) -> int:
         raise ConfigError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
     server.port = runner.addresses[0][1]
     stopped: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-    for number in (signal.SIGINT, signal.SIGTERM):
-        asyncio.get_running_loop().add_signal_handler(
-            number, lambda number=number: stopped.done() or stopped.set_result(number)
-        )
+
+    def stop(number: int) -> None:
+        if not stopped.done():
+            stopped.set_result(number)
+
+    for each in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(each, stop, int(each))
     if warning := exposure_warning(host):
         sys.stderr.write(warning + "\n")
     print(f"dropout-tui serve: {link(host, server.port, server.token)}", flush=True)

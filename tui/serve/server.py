@@ -42,7 +42,7 @@ class AppServer(Server):
         )
         return app
 
-    async def handle_index(self, request: web.Request) -> web.Response:  # type: ignore[override]
+    async def handle_index(self, request: web.Request) -> web.Response:
         if not await self.sessions.has_room():
             return web.Response(text=refusal_page(self.sessions.limit), content_type="text/html", status=503)
         page = self._page.render(
