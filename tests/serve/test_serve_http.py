@@ -166,8 +166,8 @@ async def test_ending_an_app_ends_everything_it_started() -> None:
     await app.start(80, 24)
     shell = app.pid
     assert shell is not None
-    started = await asyncio.to_thread(wait_until, lambda: len(child_pids(shell)) == 3, 5.0, "three sleeps")
-    sleeps = child_pids(shell) if started else []
+    await asyncio.to_thread(wait_until, lambda: len(child_pids(shell)) == 3, 5.0, "three sleeps")
+    sleeps = child_pids(shell)
     began = time.monotonic()
     await app.stop()
     assert time.monotonic() - began < 2.0

@@ -56,7 +56,9 @@ class Served:
         return child_pids(self.process.pid)
 
     def wait_for_apps(self, count: int, timeout: float = START_S) -> list[int]:
-        return wait_until(lambda: len(self.apps()) == count, timeout, f"{count} app(s)") and self.apps()
+        """The PIDs of the server's apps, once there are ``count`` of them."""
+        wait_until(lambda: len(self.apps()) == count, timeout, f"{count} app(s)")
+        return self.apps()
 
     def stop(self, number: int = signal.SIGTERM, timeout: float = 10.0) -> tuple[int, str, str]:
         self.process.send_signal(number)
@@ -120,13 +122,12 @@ def _stat(pid: int) -> tuple[str, str] | None:
     return state, ppid
 
 
-def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> bool:
+def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
             raise AssertionError(f"not {what} after {timeout:g} s")
         time.sleep(0.05)
-    return True
 
 
 def browser_or_skip() -> tuple[Any, str]:
