@@ -227,6 +227,8 @@ def _validated(
             f"but x_test samples have shape {arrays['x_test'].shape[1:]}"
         )
     raw = {split: arrays[f"y_{split}"] for split in splits}
+    if task == "regression":
+        _refuse_class_labels_as_targets(name, raw)
     task = task or infer_task(list(raw.values()))
     if task == "regression":
         labels = {split: regression_targets(name, f"y_{split}", raw[split]) for split in splits}
@@ -241,6 +243,9 @@ def _validated(
             _check_label_array(name, f"y_{split}", raw[split])
         classes = _class_count(name, {f"y_{s}": raw[s] for s in splits})
         labels = {split: _as_indices(raw[split]) for split in splits}
+        present = np.unique(np.concatenate([labels[split] for split in splits]))
+        if len(present) < 2:
+            raise DataError(f"{name}: every label is {present[0]}: one class; need at least 2")
         for split in splits:
             if labels[split].max(initial=0) >= classes:
                 raise DataError(
@@ -260,6 +265,16 @@ def _validated(
         raw_y_test=raw["test"],
         scale_uint8=scale_uint8,
     )
+
+
+def _refuse_class_labels_as_targets(name: str, raw: dict[str, np.ndarray]) -> None:
+    """--task regression on integer labels would report errors against class indices: say so instead."""
+    for split, y in raw.items():
+        if np.issubdtype(y.dtype, np.integer) or y.dtype == np.bool_:
+            raise DataError(
+                f"{name}: --task regression, but y_{split} holds integer class labels ({y.dtype}); "
+                "regression needs float targets (store them as floats if they are values)"
+            )
 
 
 def infer_task(labels: list[np.ndarray]) -> str:

@@ -82,7 +82,7 @@ class MonteCarloTotals:
                 if self.probabilities is None:
                     self.probabilities = np.zeros((self.n, probabilities.shape[-1]), np.float64)
                 self.probabilities[rows] += probabilities
-                self.entropy[rows] += np.asarray(result["entropy"])[: block.rows]
+                self.entropy[rows] += np.asarray(result["summed_entropy"])[: block.rows]
             cursor["copy"] += count
 
         return consume

@@ -10,7 +10,9 @@ import numpy as np
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.data.datasets import Dataset
 from dropout_tui.engine.data.ood import OodSet
+from dropout_tui.engine.errors import ConfigError
 from dropout_tui.engine.model.heads import Head, regression_head, softmax_head
+from dropout_tui.engine.run.inputs import ood_on_regression
 
 
 @dataclass
@@ -52,6 +54,8 @@ def _inspect(config: RunConfig, dataset: Dataset, ood: OodSet | None) -> Prepare
 
     target = prepare_inspect(config, dataset)
     notes = list(target.notes)
+    if ood is not None and target.head.task == "regression":
+        raise ConfigError(ood_on_regression(config.ood or ood.source))
     if ood is not None:
         ood = dataclasses.replace(ood, x=target.feed(ood.x))
         notes.append(ood.note)

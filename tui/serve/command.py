@@ -26,21 +26,29 @@ def run(args: argparse.Namespace) -> int:
 
 
 def served_argv(args: argparse.Namespace) -> list[str]:
-    """The command line each tab runs, checked now as that command would check it; bad input raises ConfigError."""
-    from dropout_tui.tui.cli.main import build_parser
+    """The command line each tab runs, checked now as that command checks it before its app opens: bad input is
+    one line and exit 2 here, not a broken tab later (raises ConfigError, or exits on a usage error)."""
+    from dropout_tui.tui.cli.checks import check_export_dir
+    from dropout_tui.tui.cli.main import parse
 
     argv = [args.served, *args.served_options]
-    served = build_parser().parse_args(argv)  # a usage error is one line and exit 2, as for the command itself
-    if getattr(served, "headless", False):
+    served = parse(argv)
+    if served.headless:
         raise ConfigError("serve runs the app in a browser: --headless has no screen to serve")
+    check_export_dir(served.export_dir, create=False)
     if served.command == "compare":
         from dropout_tui.tui.sweep.compare import load_runs
 
         load_runs(served.files)
-    else:
-        from dropout_tui.tui.cli.options import config_from_args
+        return argv
+    from dropout_tui.engine.run import inputs
+    from dropout_tui.engine.run.cluster import resolve
+    from dropout_tui.tui.cli.options import config_from_args
 
-        config_from_args(served)
+    config = config_from_args(served)
+    if resolve(config.workers, config.worker_index, config.worker_timeout) is not None:
+        raise ConfigError("serve runs the app in a browser: a run across workers (--workers or TF_CONFIG) is headless")
+    inputs.check_inputs(config)
     return argv
 
 
