@@ -107,3 +107,23 @@ def test_readme_lists_exactly_serves_options_with_their_defaults_and_help() -> N
             rows[flag_cell.strip("`").split()[0]] = (default.strip("`"), meaning)
     flags = [option for option in options_of("serve") if not option.positional]
     assert rows == {option.flag: (str(option.default_value()), option.help) for option in flags}
+
+
+def test_an_app_served_through_textual_serves_driver_needs_no_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each tab's app talks to the server over pipes: the no-terminal refusal must not apply to it."""
+    from dropout_tui.engine.errors import ConfigError
+    from dropout_tui.tui.cli.checks import DRIVER_VARIABLE, require_terminal
+
+    monkeypatch.delenv(DRIVER_VARIABLE, raising=False)
+    with pytest.raises(ConfigError, match="no terminal"):
+        require_terminal("train")  # pytest's stdin is no terminal
+    from textual_serve.download_manager import DownloadManager
+
+    from dropout_tui.tui.serve.apps import AppProcess
+
+    async def ignore(_: object = None) -> None:
+        return None
+
+    app = AppProcess(["true"], write_bytes=ignore, write_str=ignore, close=ignore, download_manager=DownloadManager())
+    monkeypatch.setenv(DRIVER_VARIABLE, app._build_environment()[DRIVER_VARIABLE])  # what each tab's app gets
+    require_terminal("train")
