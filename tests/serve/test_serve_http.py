@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 
 from tests.support.processes import finish, killed_if_left_running, start_cli
-from tests.support.serving import APP_START_S, LONG_TRAIN, alive, child_pids, serving, wait_until
+from tests.support.serving import APP_START_S, LONG_TRAIN, alive, child_pids, serving, unattached_app, wait_until
 
 pytestmark = pytest.mark.subprocess
 
@@ -149,20 +149,7 @@ def test_an_app_dies_with_the_server_even_when_the_server_is_killed() -> None:
 async def test_ending_an_app_ends_everything_it_started() -> None:
     """A tab's end reaches every process below its app: in the app's group, and in a session of its own (as a
     sweep's --jobs workers are, so that a terminal's Ctrl+C reaches only the sweep)."""
-    from textual_serve.download_manager import DownloadManager
-
-    from dropout_tui.tui.serve.apps import AppProcess
-
-    async def ignore(_: object = None) -> None:
-        return None
-
-    app = AppProcess(
-        ["sh", "-c", "sleep 300 & setsid sleep 300 & sleep 300"],
-        write_bytes=ignore,
-        write_str=ignore,
-        close=ignore,
-        download_manager=DownloadManager(),
-    )
+    app = unattached_app(["sh", "-c", "sleep 300 & setsid sleep 300 & sleep 300"])
     await app.start(80, 24)
     shell = app.pid
     assert shell is not None

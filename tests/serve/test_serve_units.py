@@ -117,13 +117,8 @@ def test_an_app_served_through_textual_serves_driver_needs_no_terminal(monkeypat
     monkeypatch.delenv(DRIVER_VARIABLE, raising=False)
     with pytest.raises(ConfigError, match="no terminal"):
         require_terminal("train")  # pytest's stdin is no terminal
-    from textual_serve.download_manager import DownloadManager
+    from tests.support.serving import unattached_app
 
-    from dropout_tui.tui.serve.apps import AppProcess
-
-    async def ignore(_: object = None) -> None:
-        return None
-
-    app = AppProcess(["true"], write_bytes=ignore, write_str=ignore, close=ignore, download_manager=DownloadManager())
+    app = unattached_app(["true"])
     monkeypatch.setenv(DRIVER_VARIABLE, app._build_environment()[DRIVER_VARIABLE])  # what each tab's app gets
     require_terminal("train")

@@ -160,3 +160,15 @@ class Screen:
         while not any(text in self.since(since) for text in texts):
             assert time.monotonic() < deadline, f"none of {texts} reached the page"
             page.wait_for_timeout(100)
+
+
+def unattached_app(argv: Sequence[str]) -> Any:
+    """An AppProcess for ``argv`` with no browser behind it: what it writes for a page goes nowhere."""
+    from textual_serve.download_manager import DownloadManager
+
+    from dropout_tui.tui.serve.apps import AppProcess
+
+    async def ignore(_: object = None) -> None:
+        return None
+
+    return AppProcess(argv, write_bytes=ignore, write_str=ignore, close=ignore, download_manager=DownloadManager())
