@@ -84,6 +84,12 @@ class Dataset:
     def n_test(self) -> int:
         return len(self.x_test)
 
+    def training_split(self) -> tuple[np.ndarray, np.ndarray]:
+        """(x_train, y_train) for a run that trains: load_dataset(require_train=True) guarantees them."""
+        if self.x_train is None or self.y_train is None:
+            raise DataError(f"{self.name} has no training split (x_train, y_train)")
+        return self.x_train, self.y_train
+
 
 def load_dataset(config: RunConfig, *, require_train: bool = True, scale_uint8: bool = True) -> Dataset:
     """The data a run asks for. ``scale_uint8=False`` keeps pixels exactly as stored (inspect)."""

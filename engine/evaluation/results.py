@@ -90,6 +90,8 @@ class MonteCarloTotals:
     def result(self) -> MonteCarlo:
         if self.regression:
             return MonteCarlo(self.samples, self.copies.totals, outputs=self.outputs)
+        if self.probabilities is None:  # set by the first block; a test set has at least one row
+            raise ValueError("MC accumulator received no block")
         return MonteCarlo(
             self.samples,
             self.copies.totals,

@@ -80,7 +80,8 @@ def _inspect(config: RunConfig, dataset: Dataset, ood: OodSet | None) -> Prepare
 def _train(config: RunConfig, dataset: Dataset, ood: OodSet | None) -> Prepared:
     from dropout_tui.engine.model.default import build_default_model, flatten
 
-    x_train, x_test = flatten(dataset.x_train), flatten(dataset.x_test)
+    x_train_raw, y_train = dataset.training_split()
+    x_train, x_test = flatten(x_train_raw), flatten(dataset.x_test)
     regression = dataset.task == "regression"
     outputs = dataset.y_test.shape[1] if regression else dataset.classes
     model = build_default_model(
@@ -98,7 +99,7 @@ def _train(config: RunConfig, dataset: Dataset, ood: OodSet | None) -> Prepared:
         model=model,
         head=head,
         x_train=x_train,
-        y_train=dataset.y_train,
+        y_train=y_train,
         x_test=x_test,
         y_test=dataset.y_test,
         images=dataset.x_test,
