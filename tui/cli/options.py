@@ -326,6 +326,16 @@ OPTIONS: tuple[Option, ...] = (
         metavar="N|all",
     ),
     Option(
+        "--ensemble",
+        "after training, train K-1 more models like it (seeds S+1..S+K-1) and report their deep ensemble "
+        "beside MC dropout and temperature scaling (default: none)",
+        TRAIN,
+        "evaluation",
+        field="ensemble",
+        type="ensemble",
+        metavar="K",
+    ),
+    Option(
         "--workers",
         "one run across processes on several hosts with tf.distribute.MultiWorkerMirroredStrategy: the same command "
         "on every host, only --worker-index differs; headless; without it TF_CONFIG is honoured when set "
