@@ -17,7 +17,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from dropout_tui.engine.evaluation import scores as score_registry
 from dropout_tui.engine.evaluation.methods import BY_NAME as BY_METHOD
@@ -25,6 +25,7 @@ from dropout_tui.engine.evaluation.modes import INFERENCE, MC
 from dropout_tui.tui.fmt import finite, num
 from dropout_tui.tui.keys import UNCERTAINTY, bindings
 from dropout_tui.tui.panes.chart import Chart, Curve
+from dropout_tui.tui.panes.footer import Footer
 from dropout_tui.tui.panes.lines import Lines
 from dropout_tui.tui.panes.reliability import ReliabilityDiagram
 from dropout_tui.tui.redraw import MODES_TABLE
