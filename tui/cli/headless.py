@@ -16,13 +16,16 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from dropout_tui.engine import quiet
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.errors import ConfigError
-from dropout_tui.engine.events import Event, Failed, RunStarted
+from dropout_tui.engine.events import Event, Failed, RunStarted, Summary
 from dropout_tui.tui.cli.process import flush_and_exit
+
+if TYPE_CHECKING:
+    from dropout_tui.engine.run.cluster import Cluster
 
 # After SIGINT/SIGTERM the run gets this long to end by itself (it checks at
 # every batch and MC chunk); then the process ends anyway, between two lines.
@@ -204,7 +207,7 @@ def end_of_stream(watch: SignalWatch, writer: JsonLines, user_error: Exception |
     return False
 
 
-def run_headless(config: RunConfig, output: str | None, debug: bool, cluster=None) -> int:
+def run_headless(config: RunConfig, output: str | None, debug: bool, cluster: Cluster | None = None) -> int:
     """One run; with a ``cluster`` (engine.run.cluster) only the chief writes events, and all exit with its status."""
     quiet.prepare_environment()
     quiet.redirect_native_stderr()
@@ -251,7 +254,7 @@ def run_headless(config: RunConfig, output: str | None, debug: bool, cluster=Non
         flush_and_exit(status or 1)
 
 
-def _status(summary, failures: list[Failed], writer: JsonLines, debug: bool) -> int:
+def _status(summary: Summary | None, failures: list[Failed], writer: JsonLines, debug: bool) -> int:
     """The exit status of a run that ended by itself; a failure's one line on stderr."""
     session_error = failures[-1] if failures else None
     if summary is not None:
