@@ -24,14 +24,13 @@ from dropout_tui.engine.limits import LIMITS, SAMPLES_FACTOR, scaled_samples
 from dropout_tui.engine.quiet import drain_native_stderr, native_level
 from dropout_tui.engine.run.controls import Controls
 from dropout_tui.tui import export as exporting
-from dropout_tui.tui.keys import COMMAND_PALETTE, EVERYWHERE, EXPLAIN, KEYS, MAIN, UNCERTAINTY, bindings
+from dropout_tui.tui.explain_job import ExplainJob
+from dropout_tui.tui.keys import COMMAND_PALETTE, EVERYWHERE, EXPLAIN, KEYS, UNCERTAINTY, bindings
 from dropout_tui.tui.panes.status import LogPane
 from dropout_tui.tui.redraw import LOG, LOSS, MODES, PROBE, STATUS, RedrawPlanner
 from dropout_tui.tui.replay import Replay, load_events
 from dropout_tui.tui.run_state import ExplainFailed, ExplainFinished, ExplainNews, RunState
-from dropout_tui.tui.screens.explain import ExplainJob, ExplainScreen
 from dropout_tui.tui.screens.main import MainScreen
-from dropout_tui.tui.screens.uncertainty import REGRESSION_NOTE, UncertaintyScreen
 from dropout_tui.tui.ticking import TickingApp
 
 
@@ -103,6 +102,9 @@ class KeyActions:
         self.write_export(lambda svg, directory: exporting.export(self.state, svg, directory, prefix=prefix))
 
     def action_uncertainty(self) -> None:
+        # The screens are imported when first opened: nothing of them is on the first frame's path.
+        from dropout_tui.tui.screens.uncertainty import REGRESSION_NOTE, UncertaintyScreen
+
         if self.state.regression:
             self.notify(REGRESSION_NOTE)
             return
@@ -110,6 +112,8 @@ class KeyActions:
             self.push_screen(UncertaintyScreen(self.state))
 
     def action_explain(self) -> None:
+        from dropout_tui.tui.screens.explain import ExplainScreen
+
         # One Explain screen at a time, one explain run at a time: the run starts on the first visit only.
         if any(isinstance(screen, ExplainScreen) for screen in self.screen_stack):
             return
@@ -223,10 +227,8 @@ class DropoutApp(KeyActions, TickingApp):
     # --- the command palette -------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        screens = {ExplainScreen: EXPLAIN, UncertaintyScreen: UNCERTAINTY}
-        where = next((name for kind, name in screens.items() if isinstance(screen, kind)), None)
-        where = where or (MAIN if screen is self.main_screen else None)
-        target = screen if where in screens.values() else self
+        where = getattr(screen, "KEYS_WHERE", None)  # tui/keys.py's name for the screen's keys
+        target = screen if where in (EXPLAIN, UNCERTAINTY) else self
         for key in KEYS:
             if key.where in (where, EVERYWHERE) and key.action != COMMAND_PALETTE:
                 # Parentheses, not brackets: the palette reads titles as markup and "[e]" would vanish.

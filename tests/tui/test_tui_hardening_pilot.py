@@ -17,11 +17,11 @@ from textual.widgets._toast import Toast
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.events import LogRecord, SamplesChanged, Status
 from dropout_tui.tui import app as app_module
+from dropout_tui.tui import explain_job
 from dropout_tui.tui import export as exporting
 from dropout_tui.tui.app import DropoutApp, create_app
 from dropout_tui.tui.keys import KEYS
 from dropout_tui.tui.panes.status import LogPane
-from dropout_tui.tui.screens import explain as explain_screen
 from dropout_tui.tui.screens.explain import ExplainScreen
 from dropout_tui.tui.screens.main import MainScreen
 from dropout_tui.tui.screens.uncertainty import UncertaintyScreen
@@ -233,7 +233,7 @@ KEY_STORM = [k.key for k in KEYS if k.key not in ("q", "ctrl+c", "ctrl+p")] + ["
 @pytest.mark.storm
 async def test_a_key_storm_leaves_one_explain_screen_one_explain_run_and_a_working_app(tmp_path, monkeypatch):
     measure = ev.FakeExplain()
-    monkeypatch.setattr(explain_screen, "measure", measure)
+    monkeypatch.setattr(explain_job, "measure", measure)
     app = _app(tmp_path)
     rng = random.Random(9)
     sizes = [(80, 24), (200, 60), (60, 20), (120, 40), (100, 30)]

@@ -27,6 +27,7 @@ NARROW_WIDTH = 120  # below this the log pane shares the bottom row with the mod
 class MainScreen(Screen[None]):
     """The status bar, the loss chart and the probe over the modes table and the log."""
 
+    KEYS_WHERE = MAIN  # the palette offers the keys of tui/keys.py for this screen
     # EVERYWHERE's keys too, though the app binds them: the footer then keeps tui/keys.py's order (quit, help, ...).
     BINDINGS = bindings(MAIN, EVERYWHERE, namespace="app")
 
