@@ -32,10 +32,6 @@ from dropout_tui.engine.errors import ConfigError, one_line
 HELLO_BYTES = 4096
 
 
-class ClusterError(RuntimeError):
-    """A worker failed, stopped answering or never came up; the message names it in one line."""
-
-
 @dataclass(frozen=True)
 class Cluster:
     """The workers of one run and which of them this process is; index 0 is the chief."""
