@@ -78,7 +78,7 @@ CASES += [
     pytest.param(["train", "extra"], "unrecognized arguments: extra", id="stray positional"),
     pytest.param(["train", "--workers", "a:1,b:1"], "--workers needs --worker-index", id="workers without index"),
     pytest.param(["train", "--worker-index", "1"], "--worker-index needs --workers", id="index without workers"),
-    pytest.param(["sweep", "--workers", "a:1,b:1"], "unrecognized arguments", id="workers to sweep"),
+    pytest.param(["sweep", "--workers", "a:1,b:1"], "sweep takes no --workers", id="workers to sweep"),
 ]
 
 
