@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dropout_tui.engine.evaluation import bootstrap, metrics, regression_metrics
+from dropout_tui.engine.evaluation.modes import MC, Style
 from dropout_tui.engine.evaluation.uncertainty import (
     _float,
     auroc,
@@ -35,25 +36,35 @@ class Method:
     runs: str  # what runs, for README and the help screen
     tasks: tuple[str, ...]
     short: str  # where a pane's border has little room
+    style: Style  # its curves and markers wherever the app draws it (markers keep methods apart under NO_COLOR)
     needs: str | None = None  # the option without which it is absent
 
 
 METHODS: tuple[Method, ...] = (
-    Method("inference", "dropout off", "one pass, `training=False`", (CLASSIFICATION, REGRESSION), "off"),
+    Method(
+        "inference",
+        "dropout off",
+        "one pass, `training=False`",
+        (CLASSIFICATION, REGRESSION),
+        "off",
+        Style("●", "dodger_blue1"),
+    ),
     Method(
         "temperature_scaled",
         "temperature scaling",
         "one pass, logits / T with T fitted on the other half of the test set (2-fold cross-fitting)",
         (CLASSIFICATION,),
         "T-scaled",
+        Style("■", "dark_orange"),
     ),
-    Method("mc", "MC dropout", "mean of T `dropout_only` passes", (CLASSIFICATION, REGRESSION), "MC"),
+    Method("mc", "MC dropout", "mean of T `dropout_only` passes", (CLASSIFICATION, REGRESSION), "MC", MC.style),
     Method(
         "ensemble",
         "ensemble",
         "mean of K members trained with seeds seed..seed+K-1, dropout off",
         (CLASSIFICATION, REGRESSION),
         "ensemble",
+        Style("◆", "green3"),
         needs="--ensemble",
     ),
 )

@@ -10,13 +10,16 @@ import pytest
 
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.evaluation import scores as score_registry
+from dropout_tui.engine.evaluation.methods import METHODS
 from dropout_tui.engine.events import ModeEvaluation, event_from_json
+from dropout_tui.engine.limits import CLASSIFICATION
 from dropout_tui.tui.app import create_app
 from dropout_tui.tui.panes.loss import decomposition_text
 from dropout_tui.tui.panes.reliability import reliability_text
 from dropout_tui.tui.redraw import RedrawPolicy
 from dropout_tui.tui.screens.uncertainty import UncertaintyScreen, score_table
 from dropout_tui.tui.screens.uncertainty_caption import calibration_sentence, uncertainty_caption
+from dropout_tui.tui.sweep.metrics import metrics_for
 from tests.support import eventkit as ev
 from tests.support.apps import replay_app
 from tests.support.eventkit import screen_text
@@ -339,3 +342,11 @@ async def test_no_color_renders_the_screen(tmp_path, monkeypatch):
         await pilot.pause()
         svg = app.export_screenshot().replace("&#160;", " ")
         assert "Risk vs coverage" in svg and "err AUROC" in svg and app.is_running
+
+
+def test_every_method_has_its_own_marker_in_its_registry_row_and_the_sweep_draws_it():
+    rows = METHODS
+    assert len({method.style.marker for method in rows}) == len(rows)  # apart under NO_COLOR
+    charts = {metric.key: metric for metric in metrics_for(CLASSIFICATION)}
+    drawn = {series.label: (series.marker, series.colour) for series in charts["method_ece"].series}
+    assert drawn == {method.label: method.style for method in rows}

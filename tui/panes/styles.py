@@ -1,5 +1,6 @@
 """Markers and colours that stand for the same series wherever the app draws it (markers keep series apart
-under NO_COLOR). A mode's and a score's style is in its registry row (engine/evaluation/modes.py, scores.py)."""
+under NO_COLOR). A mode's, a score's and a method's style is in its registry row (engine/evaluation/modes.py, scores.py,
+methods.py)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,4 @@ LOSS_STYLES: dict[str, Style] = {
     "train_loss_dropout": Style("◆", "green3"),
     "train_loss_inference": Style("■", "dodger_blue1"),
     "test_loss_inference": Style("▲", "magenta"),
-}
-
-# The engine's uncertainty methods (engine/evaluation/methods.py METHODS), in its order; mc as the modes draw it.
-METHOD_STYLES: dict[str, Style] = {
-    "inference": Style("●", "dodger_blue1"),
-    "temperature_scaled": Style("■", "dark_orange"),
-    "mc": Style("▲", "magenta"),
-    "ensemble": Style("◆", "green3"),
 }

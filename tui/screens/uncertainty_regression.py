@@ -22,7 +22,6 @@ from dropout_tui.tui.fmt import finite, num
 from dropout_tui.tui.keys import KEYS, UNCERTAINTY
 from dropout_tui.tui.panes.chart import Chart, Curve
 from dropout_tui.tui.panes.lines import Lines
-from dropout_tui.tui.panes.styles import METHOD_STYLES
 from dropout_tui.tui.redraw import MODES_TABLE
 from dropout_tui.tui.run_state import RunState
 from dropout_tui.tui.screens.uncertainty_methods import direction, method_label
@@ -133,7 +132,7 @@ class RegressionUncertaintyScreen(Screen[None]):
         for name, entry in methods_with_spread(uncertainty).items():
             calibration = entry["calibration"]
             label = BY_NAME[name].label
-            curves.append(Curve(calibration["expected"], calibration["observed"], *METHOD_STYLES[name], label))
+            curves.append(Curve(calibration["expected"], calibration["observed"], *BY_NAME[name].style, label))
         plot.draw_curves(curves)
         plot.set_xlimits(0, 1)
         plot.set_ylimits(0, 1)

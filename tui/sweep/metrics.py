@@ -20,7 +20,7 @@ from dropout_tui.engine.evaluation.scores import MUTUAL_INFORMATION
 from dropout_tui.engine.limits import CLASSIFICATION, REGRESSION
 from dropout_tui.tui import fmt
 from dropout_tui.tui.fmt import finite, num
-from dropout_tui.tui.panes.styles import LOSS_STYLES, METHOD_STYLES
+from dropout_tui.tui.panes.styles import LOSS_STYLES
 from dropout_tui.tui.sweep.state import RateRun
 
 Getter = Callable[[RateRun], "float | None"]
@@ -108,7 +108,9 @@ def _score_series(key: str) -> tuple[Series, ...]:
 
 
 def _method_series(key: str) -> tuple[Series, ...]:
-    return tuple(Series(BY_METHOD[name].label, *METHOD_STYLES[name], method_value(name, key)) for name in METHOD_NAMES)
+    return tuple(
+        Series(BY_METHOD[name].label, *BY_METHOD[name].style, method_value(name, key)) for name in METHOD_NAMES
+    )
 
 
 # fit, dropout on, clean and test: the loss pane's four epoch losses, in its markers and colours.
