@@ -41,24 +41,31 @@ def interval(differences: np.ndarray) -> tuple[float | None, float | None]:
     return _float(low), _float(high)
 
 
+def counts(rows: np.ndarray, n: int) -> np.ndarray:
+    """(resamples, n) row indices as (resamples, n) counts: how often each row is drawn."""
+    offsets = (np.arange(len(rows)) * n)[:, None]
+    return np.bincount((rows + offsets).ravel(), minlength=len(rows) * n).reshape(len(rows), n).astype(np.float64)
+
+
 def ece_statistic(confidence: np.ndarray, correct: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
-    """ECE (15 equal-width bins, as ``reliability``) of each resample of rows.
+    """ECE (15 equal-width bins, as ``reliability``) of each resample, from its (resamples, n) row ``counts``.
 
     Per bin, count/n * |accuracy - confidence| = |sum(correct - confidence)| / n: each row's bin and
-    its correct - confidence are computed once, and each resample's bin sums are one bincount.
+    its correct - confidence are computed once, and each resample's bin sums are one bincount weighted
+    by how often it draws each row (no copy of the rows per resample).
     """
     bins = _bin_index(np.asarray(confidence), RELIABILITY_BINS)
     gap = np.asarray(correct, np.float64) - np.asarray(confidence, np.float64)
 
-    def statistic(rows: np.ndarray) -> np.ndarray:
-        resamples, n = rows.shape
-        slot = (bins[rows] + RELIABILITY_BINS * np.arange(resamples)[:, None]).reshape(-1)
-        sums = np.bincount(slot, weights=gap[rows].reshape(-1), minlength=resamples * RELIABILITY_BINS)
+    def statistic(drawn: np.ndarray) -> np.ndarray:
+        resamples, n = drawn.shape
+        slot = (bins + RELIABILITY_BINS * np.arange(resamples)[:, None]).reshape(-1)
+        sums = np.bincount(slot, weights=(drawn * gap).reshape(-1), minlength=resamples * RELIABILITY_BINS)
         return np.abs(sums).reshape(resamples, RELIABILITY_BINS).sum(axis=1) / n
 
     return statistic
 
 
-def resampled_mean(per_row: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """A per-row figure's mean over each resample (NLL, Brier)."""
-    return np.asarray(per_row, np.float64)[rows].mean(axis=1)
+def resampled_mean(per_row: np.ndarray, drawn: np.ndarray) -> np.ndarray:
+    """A per-row figure's mean over each resample (NLL, Brier), from its (resamples, n) row ``counts``."""
+    return drawn @ np.asarray(per_row, np.float64) / drawn.shape[1]

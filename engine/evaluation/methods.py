@@ -8,6 +8,7 @@ the engine builds for it (engine.run.measurement); nothing else names methods.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -154,11 +155,20 @@ def comparisons(predictions: dict[str, Prediction], labels: np.ndarray, figures:
     """
     labels = np.asarray(labels).reshape(-1)
     pairs = [(a, b) for a, b in COMPARISONS if a in predictions and b in predictions]
+    if not pairs:
+        return []
     used = {name for pair in pairs for name in pair}
-    statistics = {}
+    statistics: dict[str, Callable[[np.ndarray], np.ndarray]] = {}
     for name in used:
         statistics.update(_statistics(name, predictions[name], labels))
-    drawn = bootstrap.resample(statistics, len(labels), seed=seed)
+    n = len(labels)
+
+    def every_figure(rows: np.ndarray) -> np.ndarray:  # each chunk's draws become counts once, for every figure
+        drawn = bootstrap.counts(rows, n)
+        return np.column_stack([statistic(drawn) for statistic in statistics.values()])
+
+    resampled = bootstrap.resample({"all": every_figure}, n, seed=seed)["all"].reshape(-1, len(statistics))
+    drawn = dict(zip(statistics, resampled.T, strict=True))
     out = []
     for a, b in pairs:
         for metric in COMPARED_FIGURES:
@@ -176,11 +186,11 @@ def _verdict(low: float | None, high: float | None) -> str | None:
 
 
 def _statistics(name: str, prediction: Prediction, labels: np.ndarray) -> dict:
-    """The compared figures of one method as functions of resampled rows (a (resamples, n) index array)."""
+    """The compared figures of one method as functions of resampled row counts (``bootstrap.counts``)."""
     per_row = metrics.nll_rows(prediction.probs, labels).astype(np.float64)
     confidence, correct = np.max(prediction.probs, axis=-1), prediction.classes() == labels
     return {
-        f"{name}.nll": lambda rows: bootstrap.resampled_mean(per_row, rows),
+        f"{name}.nll": lambda drawn: bootstrap.resampled_mean(per_row, drawn),
         f"{name}.ece": bootstrap.ece_statistic(confidence, correct),
     }
 

@@ -15,9 +15,19 @@ def test_ece_of_each_resample_is_the_reliability_diagrams():
     confidence = rng.choice(np.r_[np.round(rng.random(30), 2), np.arange(16) / 15], size=30)  # bin edges too
     correct = rng.random(30) < 0.6
     rows = rng.integers(0, 30, size=(7, 30))
-    got = bootstrap.ece_statistic(confidence, correct)(rows)
+    got = bootstrap.ece_statistic(confidence, correct)(bootstrap.counts(rows, 30))
     want = [reliability(confidence[r], correct[r])["ece"] for r in rows]
     assert got == pytest.approx(want, abs=1e-12)
+
+
+def test_counts_and_means_of_counts_are_the_drawn_rows():
+    rng = np.random.default_rng(2)
+    per_row = rng.random(9)
+    rows = rng.integers(0, 9, size=(6, 9))
+    drawn = bootstrap.counts(rows, 9)
+    assert drawn.shape == (6, 9) and np.array_equal(drawn.sum(axis=1), np.full(6, 9.0))
+    assert all(np.array_equal(np.bincount(r, minlength=9), c) for r, c in zip(rows, drawn, strict=True))
+    assert bootstrap.resampled_mean(per_row, drawn) == pytest.approx(per_row[rows].mean(axis=1), abs=1e-12)
 
 
 def test_every_statistic_sees_the_same_rows_and_the_draw_is_seeded():
