@@ -11,7 +11,7 @@ import pytest
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.evaluation import scores as score_registry
 from dropout_tui.engine.evaluation.methods import METHODS
-from dropout_tui.engine.events import ModeEvaluation, event_from_json
+from dropout_tui.engine.events import EnsembleMember, ModeEvaluation, event_from_json
 from dropout_tui.engine.limits import CLASSIFICATION
 from dropout_tui.tui.app import create_app
 from dropout_tui.tui.panes.loss import decomposition_text
@@ -20,6 +20,7 @@ from dropout_tui.tui.redraw import RedrawPolicy
 from dropout_tui.tui.screens.uncertainty import UncertaintyScreen, score_table
 from dropout_tui.tui.screens.uncertainty_caption import calibration_sentence, uncertainty_caption
 from dropout_tui.tui.sweep.metrics import metrics_for
+from dropout_tui.tui.sweep.state import RateRun
 from tests.support import eventkit as ev
 from tests.support.apps import replay_app
 from tests.support.eventkit import screen_text
@@ -350,3 +351,14 @@ def test_every_method_has_its_own_marker_in_its_registry_row_and_the_sweep_draws
     charts = {metric.key: metric for metric in metrics_for(CLASSIFICATION)}
     drawn = {series.label: (series.marker, series.colour) for series in charts["method_ece"].series}
     assert drawn == {method.label: method.style for method in rows}
+
+
+def test_the_sweep_chart_draws_a_rates_ensemble_once_its_member_arrives():
+    charts = {metric.key: metric for metric in metrics_for(CLASSIFICATION)}
+    (ensemble,) = [series for series in charts["method_ece"].series if series.label == "ensemble"]
+    run = RateRun(rate=0.2)
+    run.apply(ModeEvaluation(epoch=1, modes=ev.modes(), uncertainty=ev.uncertainty()))
+    assert ensemble.get(run) is None
+    block = {**ev.uncertainty(), "methods": {"ensemble": {"ece": 0.042, "members": 2}}}
+    run.apply(EnsembleMember(member=2, members=2, seed=1, seconds=0.5, uncertainty=block))
+    assert ensemble.get(run) == 0.042
