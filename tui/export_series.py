@@ -1,13 +1,14 @@
 """Every plotted series of an export as one long CSV (series, x, y and what they are), for any plotting tool.
 
-Built from the results JSON the same export writes, so the CSV's numbers are the JSON's numbers.
+A run's is built from the results JSON the same export writes, so the CSV's numbers are the JSON's numbers;
+a sweep's (and compare's) from the points its charts draw (tui/sweep/export.py).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 HEADER = ("series", "x_name", "x", "y_name", "y")
 EPOCH_LOSSES = ("train_loss_keras", "train_loss_dropout", "train_loss_inference", "test_loss_inference")
@@ -39,8 +40,14 @@ def series_rows(results: dict) -> Iterator[tuple]:
 
 
 def series_csv(results: dict) -> str:
+    """A run's export (train, inspect): its plotted series."""
+    return csv_text(series_rows(results))
+
+
+def csv_text(rows: Iterable[tuple]) -> str:
+    """Every export's CSV (runs, sweeps, compare): HEADER, then one row per plotted point, None as empty."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(HEADER)
-    writer.writerows(("" if value is None else value for value in row) for row in series_rows(results))
+    writer.writerows(("" if value is None else value for value in row) for row in rows)
     return buffer.getvalue()

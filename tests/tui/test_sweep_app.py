@@ -3,6 +3,7 @@ export, pause/stop/quit against a stand-in sweep, compare mode, the help, sizes;
 
 from __future__ import annotations
 
+import csv
 import json
 import threading
 
@@ -23,12 +24,13 @@ from dropout_tui.engine.events import (
 )
 from dropout_tui.engine.sweep.runner import Tagged
 from dropout_tui.tui import keys as keytable
+from dropout_tui.tui.export_series import HEADER
 from dropout_tui.tui.keys import EVERYWHERE, KEYS, SWEEP
 from dropout_tui.tui.sweep import app as sweep_app
 from dropout_tui.tui.sweep.app import SweepApp, SweepHelp
 from dropout_tui.tui.sweep.compare import load_runs
 from dropout_tui.tui.sweep.metrics import COLUMNS, metrics_for
-from dropout_tui.tui.sweep.panes import fit_columns, table_cells
+from dropout_tui.tui.sweep.panes import chart_points, fit_columns, table_cells
 from dropout_tui.tui.sweep.state import SweepState
 from tests.support.eventkit import screen_text
 
@@ -156,6 +158,13 @@ async def test_export_writes_every_finished_rate_and_compare_reads_it_back(tmp_p
     assert data["unfinished"][0]["rate"] == 0.5 and len(data["unfinished"][0]["epochs"]) == 1
     runs = load_runs([str(results)])
     assert [run.rate for run in runs] == [0.0, 0.2] and runs[1].modes == _modes(0.2)
+    rows = list(csv.DictReader(results.with_suffix(".csv").read_text().splitlines()))
+    assert list(rows[0]) == list(HEADER)
+    for metric in metrics_for(app.state.task):  # every chart m/M cycle through, the points it draws
+        for series, xs, ys in chart_points(app.state, metric):
+            got = [(float(r["x"]), float(r["y"])) for r in rows if r["series"] == f"{metric.key}:{series.label}"]
+            assert got == list(zip(xs, ys, strict=True)) and all(r["x_name"] == "rate" for r in rows)
+    assert any(r["series"] == "accuracy:mc" for r in rows)
 
 
 async def test_a_failed_export_says_so_and_the_app_goes_on(tmp_path):
@@ -304,6 +313,14 @@ async def test_compare_shows_files_and_has_no_run_keys(tmp_path):
         await pilot.pause()
     (results,) = tmp_path.glob("dropout-tui-compare-*.json")
     assert json.loads(results.read_text())["files"] == ["runs.jsonl"]
+    rows = list(csv.DictReader(results.with_suffix(".csv").read_text().splitlines()))
+    accuracy = [(float(r["x"]), float(r["y"])) for r in rows if r["series"] == "accuracy:mc"]
+    (points,) = [
+        zip(xs, ys)
+        for series, xs, ys in chart_points(app.state, metrics_for("classification")[0])
+        if series.label == "mc"
+    ]
+    assert accuracy == list(points) and len(accuracy) == 3
 
 
 async def test_the_help_lists_the_sweep_keys_and_closes(tmp_path):
@@ -312,8 +329,8 @@ async def test_the_help_lists_the_sweep_keys_and_closes(tmp_path):
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, SweepHelp)
-        box = app.screen.query_one("#help-box")
-        assert box.max_scroll_y == 0 and box.region.bottom <= 24
+        box, keys = app.screen.query_one("#help-box"), app.screen.query_one("#help-text")
+        assert keys.region.bottom <= box.content_region.bottom and box.region.bottom <= 24  # the terms follow
         text = screen_text(app)
         for key in keytable.keys_for(SWEEP):
             assert key.description in text, key

@@ -112,7 +112,7 @@ async def test_export_creates_a_missing_directory_with_normal_permissions(tmp_pa
         await pilot.press("e")
         await pilot.pause()
         files = sorted(target.iterdir())
-        assert [f.suffix for f in files] == [".json", ".svg"]
+        assert [f.suffix for f in files] == [".csv", ".json", ".svg"]
         umask = os.umask(0)
         os.umask(umask)
         for file in files:
@@ -182,7 +182,7 @@ async def test_full_disk_leaves_no_file_behind(tmp_path, monkeypatch, failing):
         monkeypatch.setattr(exporting.os, "fsync", real_fsync)
         await pilot.press("e")  # space again: the next export works
         await pilot.pause()
-        assert sorted(p.suffix for p in target.iterdir()) == [".json", ".svg"]
+        assert sorted(p.suffix for p in target.iterdir()) == [".csv", ".json", ".svg"]
         assert json.loads(next(target.glob("*.json")).read_text())["epochs_run"] == 2
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.console import RenderableType
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -58,6 +59,13 @@ class ExplainScreen(Screen[None]):
         self.query_one(ProgressBar).update(progress=len(state.results))
         self.query_one("#explain-status", Static).update(status_text(state))
         self.query_one("#explain-table", Static).update(claims_table(state.results, TITLE, state.running_claim))
+
+    def help_content(self) -> tuple[str, RenderableType, tuple[str, ...]]:
+        """What `?` shows over this screen: its keys and what its columns mean."""
+        from dropout_tui.tui.glossary import EXPLAIN_TERMS
+        from dropout_tui.tui.screens.help import keys_line
+
+        return "Explain: keys and terms", Text(keys_line(EXPLAIN_KEYS)), EXPLAIN_TERMS
 
     def action_rerun(self) -> None:
         if not self.job.start():

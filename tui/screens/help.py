@@ -1,4 +1,5 @@
-"""The `?` screen: every key (from tui/keys.py) and every mode (from the engine's registry), sized for 80x24."""
+"""The `?` screen: a screen's keys (from tui/keys.py), the modes (from the engine's registry) and the terms of the
+figures that screen shows (tui/glossary.py); the keys and modes fit 80x24, the terms follow them (scroll)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from dropout_tui.engine.evaluation import modes as registry
-from dropout_tui.tui.keys import EVERYWHERE, EXPLAIN, HELP, KEYS, MAIN, UNCERTAINTY, bindings, keys_for
+from dropout_tui.tui.glossary import glossary_table
+from dropout_tui.tui.keys import EVERYWHERE, EXPLAIN, HELP, KEYS, MAIN, UNCERTAINTY, Key, bindings, keys_for
 
 RATE_RULE = "+/- shift each layer's own rate: next epoch while training, else at once"
 PANES = "fit: dropout on, epoch mean; train/test: dropout off; MI: mutual info."
@@ -19,10 +21,11 @@ PANES = "fit: dropout on, epoch mean; train/test: dropout off; MI: mutual info."
 HELP_ROWS, HELP_WIDTH = 22, 76
 
 
-def keys_line(where: str) -> str:
-    """A screen's keys in one line: 'r rerun the experiments · escape, w or q close this screen'."""
+def keys_line(where: str, keys: tuple[Key, ...] | None = None) -> str:
+    """A screen's keys in one line: 'r rerun the experiments · escape, w or q close this screen' (``keys``: only
+    those, where a screen binds part of ``where``'s keys)."""
     actions: dict[str, list[str]] = {}
-    for key in keys_for(where):
+    for key in keys_for(where) if keys is None else keys:
         actions.setdefault(key.description, []).append(key.shown)
     parts = []
     for description, shown in actions.items():
@@ -117,20 +120,34 @@ class HelpScreen(ModalScreen[None]):
         border-subtitle-color: $text;
         background: $surface;
         padding: 0 1;
+        /* The keys and modes fill the 76 columns at 80x24; the frame's "↓ PgDn: terms" says there is more. */
+        scrollbar-size-vertical: 0;
     }
     """
     BINDINGS = bindings(HELP)
 
-    def __init__(self, title: str = "dropout-tui: keys and modes", content: RenderableType | None = None) -> None:
+    def __init__(
+        self,
+        title: str = "dropout-tui: keys and modes",
+        content: RenderableType | None = None,
+        terms: tuple[str, ...] = (),
+    ) -> None:
         super().__init__()
         self.box_title = title
         self.content = help_content() if content is None else content
+        self.terms = terms  # the glossary entries of the figures on the screen `?` was pressed on
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box"):
             yield Static(self.content, id="help-text")
+            if self.terms:
+                terms = Group(
+                    Text(""), Text("Terms on this screen", style="bold underline"), glossary_table(self.terms)
+                )
+                yield Static(terms, id="help-terms")
 
     def on_mount(self) -> None:
         box = self.query_one("#help-box")
         box.border_title = self.box_title
-        box.border_subtitle = keys_line(HELP)
+        # The keys fill the first page at 80x24; the terms below are a scroll away, so the frame says so.
+        box.border_subtitle = keys_line(HELP) + (" · ↓ PgDn: terms" if self.terms else "")

@@ -7,6 +7,7 @@ command the engine and open the other screens.
 
 from __future__ import annotations
 
+from rich.console import RenderableType
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
@@ -54,6 +55,14 @@ class MainScreen(Screen[None]):
 
     def on_resize(self) -> None:
         self.query_one("#bottom").set_class(self.size.width < NARROW_WIDTH, "-narrow")
+
+    def help_content(self) -> tuple[str, RenderableType, tuple[str, ...]]:
+        """What `?` shows over this screen: every key and mode (one page at 80x24), then its figures' terms."""
+        from dropout_tui.tui.glossary import CLASSIFICATION_MAIN_TERMS, REGRESSION_MAIN_TERMS
+        from dropout_tui.tui.screens.help import help_content
+
+        terms = REGRESSION_MAIN_TERMS if self.state.regression else CLASSIFICATION_MAIN_TERMS
+        return "dropout-tui: keys and modes", help_content(), terms
 
     def toggle_log(self) -> None:
         # Classes live on the bottom row so a toggle restyles two panes, not the screen.

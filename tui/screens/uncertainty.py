@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.console import Group, RenderableType
+from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -268,13 +268,12 @@ class UncertaintyScreen(Screen[None]):
                 break
         legend.update(text if self._series else "")
 
-    def help_content(self) -> tuple[str, RenderableType]:
+    def help_content(self) -> tuple[str, RenderableType, tuple[str, ...]]:
         """What `?` shows over this screen: its keys and a glossary of every figure it shows."""
-        from dropout_tui.tui.glossary import UNCERTAINTY_TERMS, glossary_table
+        from dropout_tui.tui.glossary import UNCERTAINTY_TERMS
         from dropout_tui.tui.screens.help import keys_line
 
-        content = Group(Text(keys_line(UNCERTAINTY)), Text(""), glossary_table(UNCERTAINTY_TERMS))
-        return "Uncertainty: keys and terms", content
+        return "Uncertainty: keys and terms", Text(keys_line(UNCERTAINTY)), UNCERTAINTY_TERMS
 
     def action_export(self) -> None:
         self.app.export_results(prefix="dropout-tui-uncertainty")  # type: ignore[attr-defined]

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual_plot import LegendLocation
 
 from dropout_tui.engine.evaluation.methods import BY_NAME, METHOD_NAMES
@@ -21,6 +22,7 @@ from dropout_tui.engine.evaluation.regression_metrics import INTERVAL_LEVELS
 from dropout_tui.tui.fmt import finite, num
 from dropout_tui.tui.keys import KEYS, UNCERTAINTY
 from dropout_tui.tui.panes.chart import Chart, Curve
+from dropout_tui.tui.panes.footer import Footer
 from dropout_tui.tui.panes.lines import Lines
 from dropout_tui.tui.redraw import MODES_TABLE
 from dropout_tui.tui.run_state import RunState
@@ -92,7 +94,8 @@ class CoveragePlot(Chart):
 class RegressionUncertaintyScreen(Screen[None]):
     """Coverage vs nominal with the diagonal, the interval table and the caption, from the last round."""
 
-    BINDINGS = [key.binding() for key in KEYS if key.where == UNCERTAINTY and key.action in ("export", "close")]
+    OWN_KEYS = tuple(key for key in KEYS if key.where == UNCERTAINTY and key.action in ("export", "close"))
+    BINDINGS = [key.binding() for key in OWN_KEYS]
     draws: ClassVar[frozenset[str]] = frozenset({MODES_TABLE})
     _drawn: object = None
 
@@ -139,6 +142,13 @@ class RegressionUncertaintyScreen(Screen[None]):
         plot.refresh_legend(force=True)
         self.query_one("#unc-methods", Static).update(interval_table(uncertainty) if uncertainty else "")
         self.query_one("#unc-caption", Lines).show(coverage_caption(uncertainty) if uncertainty else "")
+
+    def help_content(self) -> tuple[str, RenderableType, tuple[str, ...]]:
+        """What `?` shows over this screen: its keys and a glossary of every figure it shows."""
+        from dropout_tui.tui.glossary import REGRESSION_TERMS
+        from dropout_tui.tui.screens.help import keys_line
+
+        return "Uncertainty (regression): keys and terms", Text(keys_line(UNCERTAINTY, self.OWN_KEYS)), REGRESSION_TERMS
 
     def action_export(self) -> None:
         self.app.export_results(prefix="dropout-tui-uncertainty")  # type: ignore[attr-defined]

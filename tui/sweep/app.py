@@ -25,6 +25,7 @@ from dropout_tui.engine.sweep.controls import SweepControls
 from dropout_tui.engine.sweep.plan import DEFAULT_RATES, check_rates, effective_jobs
 from dropout_tui.engine.sweep.runner import Sweep, sweep_item_from_json
 from dropout_tui.tui.cli.child_command import train_command
+from dropout_tui.tui.glossary import SWEEP_TERMS
 from dropout_tui.tui.keys import EVERYWHERE, SWEEP, bindings, keys_for
 from dropout_tui.tui.panes.footer import Footer
 from dropout_tui.tui.redraw import RedrawPlanner
@@ -71,7 +72,7 @@ class SweepHelp(HelpScreen):
     """The sweep's keys and what its columns mean, in the help box that fits 80x24."""
 
     def __init__(self) -> None:
-        super().__init__("dropout-tui sweep / compare: keys and columns", help_content())
+        super().__init__("dropout-tui sweep / compare: keys and columns", help_content(), SWEEP_TERMS)
 
 
 def help_content() -> Table:

@@ -1,4 +1,5 @@
-"""The sweep app's `e`: every rate's summary and epochs as JSON, plus an SVG screenshot, written atomically.
+"""The sweep app's `e`: every rate's summary and epochs as JSON, an SVG screenshot and a CSV of every plotted
+series, written atomically.
 
 The JSON is a sweep_summary (as the headless stream's last line) whose entries also hold each run's
 evaluation rounds (``summary.history``) and epochs, so `dropout-tui compare` reads it back. It is
@@ -7,10 +8,14 @@ written from the SweepState, so it works mid-sweep: rates still running are list
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 from dropout_tui.engine.events import json_safe
 from dropout_tui.tui.export import ExportResult, write_pair
+from dropout_tui.tui.export_series import csv_text
+from dropout_tui.tui.sweep.metrics import metrics_for
+from dropout_tui.tui.sweep.panes import chart_points
 from dropout_tui.tui.sweep.state import SweepState
 
 
@@ -50,7 +55,17 @@ def sweep_dict(state: SweepState) -> dict:
     )
 
 
+def series_rows(state: SweepState) -> Iterator[tuple]:
+    """(series, x_name, x, y_name, y) of every chart `m`/`M` cycle through, the points the chart draws."""
+    x_name = "rate" if all(run.x == run.rate for run in state.runs) else "order"
+    for metric in metrics_for(state.task):
+        for series, xs, ys in chart_points(state, metric):
+            for x, y in zip(xs, ys, strict=True):
+                yield f"{metric.key}:{series.label}", x_name, x, metric.key, y
+
+
 def export(state: SweepState, svg: str, directory: Path, now: float | None = None) -> ExportResult:
-    """Write both files into ``directory`` (created if needed); raises OSError on failure, leaving nothing."""
+    """Write the JSON, the SVG and the CSV of every plotted series into ``directory`` (created if needed);
+    raises OSError on failure, leaving nothing."""
     prefix = f"dropout-tui-{'compare' if state.is_compare else 'sweep'}"
-    return write_pair(directory, prefix, sweep_dict(state), svg, now)
+    return write_pair(directory, prefix, sweep_dict(state), svg, now, series=csv_text(series_rows(state)))
