@@ -75,6 +75,8 @@ class RunStarted(Event):
     replicas: int = 1  # devices training and evaluation run on (tf.distribute)
     device_names: list = field(default_factory=list)
     rates: dict = field(default_factory=dict)  # what + and - move: rate handle -> rate (as rate_changed.rates)
+    backend: str = "tensorflow"  # the Keras backend the run ran on (engine.backends)
+    backend_version: str = ""  # that backend's package version (tensorflow_version on TensorFlow)
 
 
 @dataclass(frozen=True)
@@ -232,6 +234,8 @@ class Summary(Event):
     uncertainty: dict | None = None
     augmentation_layers: list = field(default_factory=list)
     history: list = field(default_factory=list)  # per-evaluation rounds; exports keep it
+    backend: str = "tensorflow"  # as run_started.backend: every export of the run says what it ran on
+    backend_version: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         data = super().to_dict()

@@ -44,6 +44,8 @@ def results_dict(state: RunState) -> dict:
             "task": state.task,
             "uncertainty": state.uncertainty,
             "augmentation_layers": started.augmentation_layers if started else [],
+            "backend": started.backend if started else state.config.backend,
+            "backend_version": started.backend_version if started else "",
         }
     # The rates in use now (the keys move them), the same ones every pane shows.
     summary["stochastic_layers"] = [with_rates(layer, state.rates) for layer in summary.get("stochastic_layers") or []]

@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass, fields
 
+from dropout_tui.engine import backends
+from dropout_tui.engine.backends import BACKENDS
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.errors import ConfigError
 from dropout_tui.engine.limits import DATASETS, LIMITS, MAX_SWEEP_RATES, TASKS, check_input_scale
@@ -43,6 +45,14 @@ def _limited(name: str):
 def _devices(text: str) -> int | str:
     """--devices: 'all' or a count within the engine's limit."""
     return "all" if text == "all" else _limited("devices")(text)
+
+
+def _backend(text: str) -> str:
+    """--backend: a known backend that is installed (else the one line naming the extra to install), or all."""
+    try:
+        return text if text == backends.ALL else backends.check(text)
+    except ConfigError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _rates(text: str) -> tuple[float, ...]:
@@ -257,6 +267,17 @@ OPTIONS: tuple[Option, ...] = (
         field="devices",
         type=_devices,
         metavar="N|all",
+    ),
+    Option(
+        "--backend",
+        "the Keras backend the run uses, KERAS_BACKEND when that is set; JAX and PyTorch come with the "
+        "extras [jax] and [torch]; explain also takes all (each backend in its own process, a column each)",
+        RUNS | EXPLAIN,
+        "evaluation",
+        field="backend",
+        type=_backend,
+        metavar="|".join(BACKENDS),
+        default=backends.default(),
     ),
     Option(
         "--headless",

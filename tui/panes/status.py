@@ -11,6 +11,8 @@ from rich.text import Text
 from textual.events import Print, Resize
 from textual.widgets import RichLog
 
+from dropout_tui.engine import backends
+from dropout_tui.engine.events import RunStarted
 from dropout_tui.tui.fmt import STARTUP, duration, num, rates_text
 from dropout_tui.tui.panes.lines import FixedLines
 from dropout_tui.tui.redraw import LOG, STATUS
@@ -46,8 +48,16 @@ def config_line(state: RunState) -> str:
     return " · ".join(parts)
 
 
+def device_text(started: RunStarted) -> str:
+    """Where the run computes: the devices, after the backend when it is not TensorFlow (the long-standing default)."""
+    devices = ", ".join(started.devices)
+    return devices if started.backend == backends.DEFAULT else f"{backends.label(started.backend)} on {devices}"
+
+
 def status_line(state: RunState, elapsed: float | None) -> str:
     word = STATE_WORDS.get(state.state, state.state)
+    if state.state == "loading" and not state.message:
+        word = f"loading {backends.label(state.config.backend)}"
     if state.paused and state.state not in ("finished", "stopped", "failed"):
         word = "paused (space resumes, s steps)"
     elif state.stopping and state.state in ("running", "evaluating", "paused"):
@@ -71,7 +81,7 @@ def status_line(state: RunState, elapsed: float | None) -> str:
     if state.warnings:  # before the device: on 80 columns the end of the line is cut
         parts.append(f"{state.warnings} warning{'s' if state.warnings != 1 else ''} (l: log)")
     if state.started and state.started.devices:
-        parts.append(", ".join(state.started.devices))
+        parts.append(device_text(state.started))
     return " │ ".join(parts)
 
 
