@@ -126,10 +126,21 @@ class ModeEvaluation(Event):
     modes: dict  # mode name -> metrics dict as in the summary contract
     seconds: float | None = None  # wall time of this evaluation, the probe included
     uncertainty: dict | None = None  # classification: reliability, scores, decomposition, ood (docs/headless.md)
+    # The setting these numbers were measured at: + - t T change it between rounds, so a round carries its own.
+    rates: dict = field(default_factory=dict)  # rate handle -> rate (as run_started.rates)
+    samples: int | None = None  # T of the mc mode (None: a stream recorded before rounds carried it)
+    repeats: int | None = None  # R of the training and dropout_only modes
 
     def history_entry(self) -> dict:
         """This round as a summary's ``history`` (and every export) lists it."""
-        return {"epoch": self.epoch, "modes": self.modes, "uncertainty": self.uncertainty}
+        return {
+            "epoch": self.epoch,
+            "rates": self.rates,
+            "samples": self.samples,
+            "repeats": self.repeats,
+            "modes": self.modes,
+            "uncertainty": self.uncertainty,
+        }
 
 
 @dataclass(frozen=True)

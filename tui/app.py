@@ -117,6 +117,8 @@ class KeyActions:
 
     def export_results(self, prefix: str = "dropout-tui") -> None:
         """The results JSON and an SVG of the screen on top (the main screen, or the Uncertainty screen)."""
+        # The redraw throttle may hold the newest round back from the panes: draw it, so both files show one round.
+        self.draw_now({LOSS, MODES, PROBE, STATUS})
         self.write_export(lambda svg, directory: exporting.export(self.state, svg, directory, prefix=prefix))
 
     def action_uncertainty(self) -> None:

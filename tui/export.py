@@ -47,15 +47,19 @@ def results_dict(state: RunState) -> dict:
             "backend": started.backend if started else state.config.backend,
             "backend_version": started.backend_version if started else "",
         }
-    # The rates in use now (the keys move them), the same ones every pane shows.
-    summary["stochastic_layers"] = [with_rates(layer, state.rates) for layer in summary.get("stochastic_layers") or []]
+    # The figures are the last round's (the panes show it too), and the setting is the one it was measured at:
+    # after `+` the summary line still holds the end-of-training round, and the rates in use may not be measured yet.
+    setting = measured_setting(state)
+    if state.evaluations:
+        summary["modes"], summary["uncertainty"] = state.latest_modes, state.uncertainty
+    layers = summary.get("stochastic_layers") or []
+    summary["stochastic_layers"] = [with_rates(layer, setting["rates"]) for layer in layers]
     return json_safe(
         {
             **summary,
             "complete": state.summary is not None,
             "state": state.state,
-            "rates": state.rates,
-            "samples": state.samples,
+            **setting,
             "config": state.config.to_dict(),
             "history": history_of(state.evaluations),
             "epochs": [e.to_dict() for e in state.epochs],
@@ -65,8 +69,17 @@ def results_dict(state: RunState) -> dict:
     )
 
 
+def measured_setting(state: RunState) -> dict:
+    """The rates, T and R of the last round (what its figures were measured at); before any round, those in use."""
+    last = state.evaluations[-1] if state.evaluations else None
+    rates = last.rates if last is not None and last.rates else state.rates
+    samples = last.samples if last is not None and last.samples is not None else state.samples
+    repeats = last.repeats if last is not None and last.repeats is not None else state.config.repeats
+    return {"rates": rates, "samples": samples, "repeats": repeats}
+
+
 def history_of(evaluations: Iterable[ModeEvaluation]) -> list[dict]:
-    """Evaluation rounds as every export writes them (a summary's ``history``): epoch, modes, uncertainty."""
+    """Evaluation rounds as every export writes them (a summary's ``history``): epoch, setting, modes, uncertainty."""
     return [evaluation.history_entry() for evaluation in evaluations]
 
 

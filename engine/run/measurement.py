@@ -31,6 +31,7 @@ class Measurer:
         seed: int,
         emit: Callable[[Event], None],
         progress: Progress,
+        rates: Callable[[], dict[str, float]],
         should_cancel: Callable[[], bool],
         backend=None,
     ) -> None:
@@ -42,6 +43,7 @@ class Measurer:
         self.repeats = repeats
         self.probe_index = probe_index
         self.history: list[dict] = []
+        self._rates = rates  # the rates in use, read when a round runs: every round carries its own setting
         self._emit = emit
         self._progress = progress
         self.evaluator = Evaluator(
@@ -109,7 +111,13 @@ class Measurer:
         probe = self._probe_event(*passes.probe)
         self._progress.evaluated_at_step = self._progress.global_step
         evaluation = ModeEvaluation(
-            epoch=epoch, modes=modes, seconds=time.perf_counter() - began, uncertainty=uncertainty
+            epoch=epoch,
+            modes=modes,
+            seconds=time.perf_counter() - began,
+            uncertainty=uncertainty,
+            rates=self._rates(),
+            samples=self.samples,
+            repeats=self.repeats,
         )
         self.history.append(evaluation.history_entry())
         self._emit(evaluation)

@@ -161,6 +161,7 @@ class Session:
         from dropout_tui.engine.run.rates import RateControl
 
         config = self.config
+        rates = RateControl(rate_handles(prepared.model))
         measurer = Measurer(
             prepared,
             samples=config.mc_samples,
@@ -170,10 +171,10 @@ class Session:
             seed=config.seed,
             emit=self.emit,
             progress=self.progress,
+            rates=rates.current,
             should_cancel=lambda: self.controls.cancelled,
             backend=for_keras(devices.strategy),
         )
-        rates = RateControl(rate_handles(prepared.model))
         commands = CommandServer(
             emit=self.emit, controls=self.controls, progress=self.progress, rates=rates, measurer=measurer
         )

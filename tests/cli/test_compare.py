@@ -4,6 +4,7 @@ streams (tests/tui/fixtures), no TensorFlow."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 
 import dropout_tui.tui.cli as cli
 from dropout_tui.engine.config import RunConfig
+from dropout_tui.engine.events import RateChanged
 from dropout_tui.engine.sweep.runner import sweep_item_from_json
 from dropout_tui.tui.export import results_dict
 from dropout_tui.tui.replay import load_events
@@ -59,6 +61,26 @@ def test_a_train_stream_and_its_export_give_the_same_run(tmp_path):
         _cell(streamed, key) for key in ("fit", "test", "acc_mc")
     ]
     assert [exported.x, streamed.x] == [1.0, 2.0]  # one rate twice: the chart goes by the table's order
+
+
+def test_an_export_after_plus_is_compared_at_the_rate_its_figures_were_measured_at(tmp_path):
+    # The recorded run (rate 0.2), then `+ +` after training: the engine applies 0.3 and measures every mode again.
+    state = RunState(RunConfig(epochs=3))
+    for event in load_events(RUN):
+        state.apply(event)
+    end = state.evaluations[-1]
+    state.apply(RateChanged(epoch=4, global_step=0, rate=0.3, rates={"dropout": 0.3}))
+    modes = {name: {**metrics, "accuracy": 0.5} for name, metrics in end.modes.items()}
+    state.apply(dataclasses.replace(end, modes=modes, rates={"dropout": 0.3}))
+    path = tmp_path / "after-plus.json"
+    path.write_text(json.dumps(results_dict(state)), encoding="utf-8")
+    (run,) = load_runs([str(path)])
+    assert run.rate == 0.3 and run.modes["mc"]["accuracy"] == 0.5
+    # A stamped round wins over the layers' rates (an export written before rounds carried their setting lies there).
+    data = json.loads(path.read_text())
+    data["stochastic_layers"][0]["rate"] = 0.2
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert load_runs([str(path)])[0].rate == 0.3
 
 
 def test_a_sweep_stream_and_its_export_give_every_rate(tmp_path):

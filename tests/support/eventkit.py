@@ -65,6 +65,9 @@ def modes(accuracy: float = 0.9, flag_diff: float = 0.0) -> dict:
     }
 
 
+SETTING = {"rates": {"dropout": 0.2}, "samples": 30, "repeats": 5}  # what modes() were measured at
+
+
 def epoch(n: int, fit: float = 0.8, test: float = 0.5, dropout_on: float | None = 0.45, **evaluation) -> list:
     """One epoch's events; ``evaluation`` goes to its ModeEvaluation (e.g. uncertainty=uncertainty())."""
     return [
@@ -87,7 +90,7 @@ def epoch(n: int, fit: float = 0.8, test: float = 0.5, dropout_on: float | None 
             rate=0.2,
             train_loss_dropout=dropout_on,
         ),
-        ModeEvaluation(epoch=n, modes=modes(0.8 + 0.05 * n), **evaluation),
+        ModeEvaluation(epoch=n, modes=modes(0.8 + 0.05 * n), **{**SETTING, **evaluation}),
     ]
 
 
@@ -114,7 +117,7 @@ def regression_run(epochs: int = 2) -> list:
         batches, end, _ = epoch(n, fit=3.0 / n, test=2.0 / n, dropout_on=2.4 / n)
         end = dataclasses.replace(end, train_loss_inference=2.2 / n, train_accuracy_inference=None)
         end = dataclasses.replace(end, test_accuracy_inference=None)
-        events += [batches, end, ModeEvaluation(epoch=n, modes=regression_modes(2.0 / n), uncertainty=None)]
+        events += [batches, end, ModeEvaluation(epoch=n, modes=regression_modes(2.0 / n), uncertainty=None, **SETTING)]
     events.append(regression_probe())
     return events
 

@@ -12,6 +12,7 @@ from dropout_tui.engine.events import (
     Failed,
     Finished,
     LogRecord,
+    ModeEvaluation,
     Notice,
     RateChanged,
     RateScheduled,
@@ -20,6 +21,7 @@ from dropout_tui.engine.events import (
 )
 from dropout_tui.tui.app import DropoutApp, create_app
 from dropout_tui.tui.panes.status import LogPane
+from dropout_tui.tui.redraw import MODES
 from dropout_tui.tui.screens import explain as explain_screen
 from tests.support import eventkit as ev
 from tests.support.apps import replay_app, widget_text
@@ -126,6 +128,21 @@ async def test_t_and_T_move_from_the_current_T_to_the_limits_of_the_cli(tmp_path
 
 def _messages(app: DropoutApp) -> list[str]:
     return [n.message for n in app._notifications]
+
+
+async def test_one_export_writes_one_round_in_its_svg_and_its_json(tmp_path):
+    app = replay_app(tmp_path, _stream())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.draw_now({MODES})  # the modes table was just drawn: the throttle holds a new round back for a while
+        app._buffer.put(ModeEvaluation(epoch=2, modes=ev.modes(0.4321), **{**ev.SETTING, "rates": {"dropout": 0.3}}))
+        app._tick()
+        app.action_export()  # `e` before the next frame
+        (results,) = (tmp_path / "export").glob("*.json")
+        exported = json.loads(results.read_text())
+        assert exported["modes"]["inference"]["accuracy"] == 0.4321 and exported["rates"] == {"dropout": 0.3}
+        svg = results.with_suffix(".svg").read_text().replace("&#160;", " ")
+        assert "43.2" in svg and "90.0" not in svg  # the round the JSON holds, not the one drawn before it
 
 
 async def test_export_key_writes_files_and_reports_errors(tmp_path):

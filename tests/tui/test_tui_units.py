@@ -8,7 +8,18 @@ import math
 import pytest
 
 from dropout_tui.engine.config import RunConfig
-from dropout_tui.engine.events import Failed, LogRecord, Notice, RateChanged, RateScheduled, SamplesChanged
+from dropout_tui.engine.events import (
+    Failed,
+    Finished,
+    LogRecord,
+    ModeEvaluation,
+    Notice,
+    RateChanged,
+    RateScheduled,
+    SamplesChanged,
+    Summary,
+    json_safe,
+)
 from dropout_tui.tui import export
 from dropout_tui.tui.bridge import EventBuffer
 from dropout_tui.tui.fmt import duration, num, rates_text, sparkline, tidy_log
@@ -16,6 +27,8 @@ from dropout_tui.tui.panes.probe import probe_detail, render_image
 from dropout_tui.tui.redraw import LOSS, STATUS
 from dropout_tui.tui.run_state import RunState
 from tests.support import eventkit as ev
+
+LAYER = {"name": "dropout", "class": "Dropout", "kind": "dropout", "rate": 0.2, "noise_shape": None}
 
 
 def test_numbers_never_leak_nan_or_inf():
@@ -184,14 +197,45 @@ def test_trends_share_one_scale_that_shows_real_size():
     assert trend_scale([[None], []]) is None
 
 
-def test_the_export_shows_the_rates_and_T_in_use(tmp_path):
+def test_the_export_states_the_setting_its_figures_were_measured_at(tmp_path):
+    # A change not measured yet: the figures are still the 0.2 round's, so the export says 0.2 and T=30.
     state = _state_mid_run()
     state.apply(RateChanged(epoch=2, global_step=5, rate=0.25, rates={"dropout": 0.25}))
     state.apply(SamplesChanged(samples=60))
     data = export.results_dict(state)
-    assert data["rates"] == {"dropout": 0.25} and data["samples"] == 60
-    assert data["stochastic_layers"][0]["rate"] == 0.25
+    assert (data["rates"], data["samples"], data["repeats"]) == ({"dropout": 0.2}, 30, 5)
+    assert data["stochastic_layers"][0]["rate"] == 0.2
     assert [change["rate"] for change in data["rate_changes"]] == [0.25]
+    # Its round, measured at 0.25 and T=60, then becomes the export's figures and setting.
+    state.apply(ModeEvaluation(epoch=1, modes=ev.modes(0.5), rates={"dropout": 0.25}, samples=60, repeats=5))
+    data = export.results_dict(state)
+    assert (data["rates"], data["samples"], data["stochastic_layers"][0]["rate"]) == ({"dropout": 0.25}, 60, 0.25)
+
+
+def test_an_export_after_plus_holds_the_round_measured_at_the_new_rate():
+    # The run: training over (summary at 0.2), `+ +` re-evaluates at 0.3, then `e`.
+    state = RunState(RunConfig(epochs=1))
+    for event in [ev.run_started(), *ev.epoch(1, uncertainty=ev.uncertainty(seed=1)), ev.probe()]:
+        state.apply(event)
+    end = state.evaluations[-1]
+    state.apply(Finished(epochs_run=1, seconds=1.0, stopped_by_user=False))
+    state.apply(
+        Summary("digits", 10, 5, 1, 1.0, [LAYER], end.modes, uncertainty=end.uncertainty, history=[end.history_entry()])
+    )
+    state.apply(RateChanged(epoch=2, global_step=4, rate=0.3, rates={"dropout": 0.3}))
+    again = ModeEvaluation(
+        epoch=1, modes=ev.modes(0.5), uncertainty=ev.uncertainty(seed=2), rates={"dropout": 0.3}, samples=30, repeats=5
+    )
+    state.apply(again)
+    data = export.results_dict(state)
+    last = data["history"][-1]
+    assert data["modes"] == last["modes"] == json_safe(again.modes)
+    assert data["uncertainty"] == last["uncertainty"] == json_safe(again.uncertainty)
+    assert data["rates"] == last["rates"] == {"dropout": 0.3}
+    assert [(r["rates"], r["samples"], r["repeats"]) for r in data["history"]] == [
+        ({"dropout": 0.2}, 30, 5),
+        ({"dropout": 0.3}, 30, 5),
+    ]
 
 
 def test_the_batch_series_is_finite_logged_and_averaged_down_like_a_plain_loop():

@@ -157,7 +157,13 @@ def _run(path: Path, summary: dict, epochs: list, config: dict | None, rate=None
 
 
 def _rate_of(summary: dict, config: dict | None) -> float | None:
-    """The run's rate at its end: the first stochastic layer's, else the configured one."""
+    """The rate the run's figures were measured at: its last round's first rate (rounds carry their setting),
+    else the first stochastic layer's (older files), else the configured one."""
+    history = summary.get("history")
+    last = history[-1] if isinstance(history, list) and history and isinstance(history[-1], dict) else {}
+    rates = last.get("rates")
+    if isinstance(rates, dict) and rates and finite(next(iter(rates.values()))) is not None:
+        return finite(next(iter(rates.values())))
     for layer in summary.get("stochastic_layers") or []:
         if isinstance(layer, dict) and finite(layer.get("rate")) is not None:
             return finite(layer["rate"])

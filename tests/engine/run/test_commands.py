@@ -57,6 +57,7 @@ def test_inspect_shifts_every_layer_from_its_own_rate_and_evaluates_at_once(two_
         assert changed.rate == 0.55  # the first layer's, not a flattened single value
         evaluation = driver.wait_for(lambda e: isinstance(e, ModeEvaluation), after=mark)
         assert driver.events.index(evaluation) > driver.events.index(changed)  # measured at the new rates
+        assert (evaluation.rates, evaluation.samples, evaluation.repeats) == (changed.rates, 5, 1)  # and says so
         assert not [e for e in driver.events[mark:] if isinstance(e, RateScheduled)]  # nothing waits for an epoch
         model = driver.session.prepared.model
         assert (model.get_layer("wide").rate, model.get_layer("narrow").rate) == (0.55, pytest.approx(0.15))
@@ -175,6 +176,7 @@ def test_a_key_pressed_while_an_epoch_is_evaluated_applies_to_the_next_epoch():
     assert [(e.epoch, e.rate) for e in driver.of(RateScheduled)] == [(2, 0.25)]
     assert [(e.epoch, e.rate) for e in driver.of(RateChanged)] == [(2, 0.25)]
     assert [e.rate for e in driver.of(EpochEnd)] == [0.2, 0.25]
+    assert [e.rates for e in driver.of(ModeEvaluation)] == [{"dropout": 0.2}, {"dropout": 0.25}]
 
 
 def test_recurrent_rates_shift_too_and_the_evaluation_follows(tmp_path):

@@ -58,6 +58,10 @@ def test_event_stream_of_a_run(two_epochs):
     summary = driver.result
     assert summary.epochs_run == 2 and summary.modes == driver.of(ModeEvaluation)[-1].modes
     assert [round_["epoch"] for round_ in summary.history] == [1, 2]
+    # Every round says the setting it was measured at, and the summary's history keeps it.
+    setting = [(e.rates, e.samples, e.repeats) for e in driver.of(ModeEvaluation)]
+    assert setting == [({"dropout": 0.2}, 5, 1)] * 2
+    assert [(r["rates"], r["samples"], r["repeats"]) for r in summary.history] == setting
     assert [e.state for e in driver.of(Status)][-1] == "finished"
 
 
