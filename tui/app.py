@@ -169,7 +169,7 @@ class DropoutApp(KeyActions, TerminalApp):
         self.controls = Controls()
         self.state = RunState(config)
         self._buffer: EventBuffer[object] = EventBuffer()
-        self.explain = ExplainJob(self, self._buffer.put, config.seed)
+        self.explain = ExplainJob(self, self._buffer.put, config.seed, config.backend)
         self.planner = RedrawPlanner()
         self._replay = None if replay is None else load_events(replay)
         self._announced: Failed | None = None

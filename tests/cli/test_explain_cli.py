@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dropout_tui.engine.explain.claims import CLAIMS
+from dropout_tui.engine.explain.claims import claims_on
 from dropout_tui.tui.cli import explain as explain_cli
 
 CLI = Path(sys.executable).with_name("dropout-tui")
@@ -22,11 +22,12 @@ def test_json_is_one_object_with_eight_claims_in_order(explain_report):
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("\n") == 1  # exactly one line: the object
     data = json.loads(done.stdout)
-    assert list(data) == ["keras", "tensorflow", "claims"]
+    assert list(data) == ["keras", "tensorflow", "backend", "backend_version", "claims"]
+    assert data["backend"] == "tensorflow" and data["backend_version"] == data["tensorflow"]
     assert data["keras"] == metadata.version("keras")
     assert data["tensorflow"] == metadata.version("tensorflow")
     assert [c["id"] for c in data["claims"]] == list(range(1, 9))
-    assert [c["claim"] for c in data["claims"]] == [claim.text for claim in CLAIMS]
+    assert [c["claim"] for c in data["claims"]] == [claim.text for claim in claims_on("tensorflow")]
     for claim in data["claims"]:
         assert list(claim) == ["id", "claim", "verdict", "measured", "explanation"]
         assert all(isinstance(value, (int, float)) for value in claim["measured"].values())

@@ -20,8 +20,9 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, ProgressBar, Static
 
+from dropout_tui.engine import backends
 from dropout_tui.engine.errors import describe_error
-from dropout_tui.engine.explain.claims import CLAIMS
+from dropout_tui.engine.explain.claims import claims_on
 from dropout_tui.engine.explain.report import ClaimResult, ExplainReport
 from dropout_tui.tui.cli.explain import claims_table
 from dropout_tui.tui.keys import EXPLAIN as EXPLAIN_KEYS
@@ -33,11 +34,13 @@ TITLE = "Claims about test-time dropout, measured on your installed Keras"
 
 def measure(
     seed: int,
+    backend: str,
     on_start: Callable[[int], None],
     on_result: Callable[[ClaimResult], None],
     should_stop: Callable[[], bool],
 ) -> ExplainReport | None:
-    """Every experiment, in this (worker) thread; None when stopped early. Imports TensorFlow."""
+    """Every experiment, in this (worker) thread; None when stopped early. Imports Keras on ``backend``."""
+    backends.activate(backend)  # the run's own backend: Keras has one per process
     from dropout_tui.engine.explain.runner import ExplainCancelled, run_explain
 
     try:
@@ -49,9 +52,11 @@ def measure(
 class ExplainJob:
     """The app's explain run: one at a time, its state (results) kept after the screen closes."""
 
-    def __init__(self, app: App, put: Callable[[object], None], seed: int) -> None:
+    def __init__(self, app: App, put: Callable[[object], None], seed: int, backend: str) -> None:
         self.state = ExplainState()
         self._app, self._put, self._seed = app, put, seed
+        self.backend = backend
+        self.claims = claims_on(backend)
         self._cancelled = threading.Event()
 
     def start(self) -> bool:
@@ -73,6 +78,7 @@ class ExplainJob:
         try:
             report = measure(
                 self._seed,
+                self.backend,
                 on_start=lambda claim_id: put(ClaimStarted(run, claim_id)),
                 on_result=lambda result: put(ClaimMeasured(run, result)),
                 should_stop=self._cancelled.is_set,
@@ -100,7 +106,7 @@ class ExplainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="explain-status")
-        yield ProgressBar(total=len(CLAIMS), show_eta=False, id="explain-progress")
+        yield ProgressBar(total=len(self.job.claims), show_eta=False, id="explain-progress")
         with VerticalScroll(id="explain-scroll"):
             yield Static(id="explain-table")
         yield Footer()
@@ -110,8 +116,10 @@ class ExplainScreen(Screen[None]):
 
     def update_from(self, state: ExplainState) -> None:
         self.query_one(ProgressBar).update(progress=len(state.results))
-        self.query_one("#explain-status", Static).update(status_text(state))
-        self.query_one("#explain-table", Static).update(claims_table(state.results, TITLE, state.running_claim))
+        self.query_one("#explain-status", Static).update(status_text(state, self.job))
+        self.query_one("#explain-table", Static).update(
+            claims_table(state.results, TITLE, state.running_claim, claims=self.job.claims)
+        )
 
     def action_rerun(self) -> None:
         if not self.job.start():
@@ -123,7 +131,7 @@ class ExplainScreen(Screen[None]):
         self.dismiss()
 
 
-def status_text(state: ExplainState) -> Text:
+def status_text(state: ExplainState, job: ExplainJob) -> Text:
     """Text, never markup: an error message with [brackets] must show as written."""
     if state.error is not None:
         return Text.assemble(("Explain failed: ", "bold red"), state.error, " (r runs it again)")
@@ -131,11 +139,9 @@ def status_text(state: ExplainState) -> Text:
         report = state.report
         took = f" in {state.seconds:.1f} s" if state.seconds is not None else ""
         counts = ", ".join(f"{sum(c.verdict == v for c in report.claims)} {v}" for v in ("true", "false", "caveat"))
-        return Text(
-            f"Done{took} on Keras {report.keras}, TensorFlow {report.tensorflow}: {counts}. "
-            "r runs it again; escape closes."
-        )
+        return Text(f"Done{took} on {report.versions}: {counts}. r runs it again; escape closes.")
     if state.running_claim is None:
-        return Text("Importing TensorFlow...")
+        return Text(f"Importing {backends.label(job.backend)}...")
     claim = state.running_claim
-    return Text(f"Claim {claim}/{len(CLAIMS)}: {CLAIMS[claim - 1].text} (the run goes on if you close this)")
+    texts = {c.id: c.text for c in job.claims}
+    return Text(f"Claim {claim}/{len(texts)}: {texts.get(claim, '')} (the run goes on if you close this)")

@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 
-from dropout_tui.engine.explain.claims import CLAIMS, Claim
+from dropout_tui.engine.explain.claims import CLAIMS, Claim, claims_on
 from dropout_tui.engine.explain.report import VERDICTS, Measurement
 from dropout_tui.engine.explain.verdicts import Verdict
 
@@ -16,7 +16,8 @@ from dropout_tui.engine.explain.verdicts import Verdict
 def test_eight_claims_in_order_with_computed_verdicts(explain_run):
     report, seconds = explain_run
     assert [c.id for c in report.claims] == list(range(1, 9))
-    assert [c.claim for c in report.claims] == [claim.text for claim in CLAIMS]
+    assert [c.claim for c in report.claims] == [claim.text for claim in claims_on("tensorflow")]
+    assert report.backend == "tensorflow" and report.backend_version == report.tensorflow
     for claim, registered in zip(report.claims, CLAIMS):
         assert claim.verdict in VERDICTS
         assert claim.verdict == registered.verdict(claim.measured).value
@@ -38,7 +39,7 @@ def test_claim_1_inference_is_the_identity_and_training_is_inverted_dropout(expl
 
 
 def test_every_claim_resolves_its_experiment():
-    assert [claim.id for claim in CLAIMS] == list(range(1, 9))
+    assert [claim.id for claim in CLAIMS] == list(range(1, 11))
     for claim in CLAIMS:
         experiment = claim.experiment()
         assert callable(experiment)
@@ -52,7 +53,14 @@ def test_listing_the_claims_loads_no_tensorflow():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "8 []"
+    assert done.stdout.strip() == "10 []"
+
+
+def test_each_backend_runs_the_shared_claims_and_only_its_own():
+    shared = list(range(1, 9))
+    assert [claim.id for claim in claims_on("tensorflow")] == shared
+    assert [claim.id for claim in claims_on("jax")] == [*shared, 9]
+    assert [claim.id for claim in claims_on("torch")] == [*shared, 10]
 
 
 def test_the_runner_judges_each_claim_once_in_order(monkeypatch):
