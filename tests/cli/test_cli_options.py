@@ -40,6 +40,8 @@ BAD_VALUES = {
         ("--seed", "abc", "seed from 0"),
         ("--dataset", "cifar10", "invalid choice: 'cifar10'"),
         ("--dataset", "MNIST", "invalid choice"),
+        ("--backend", "mxnet", "--backend must be one of tensorflow, jax, torch, got 'mxnet'"),
+        ("--backend", "all", "--backend all runs only with explain"),
     ],
     "inspect": [
         ("--input-scale", "nan", "finite"),
@@ -70,6 +72,8 @@ CASES += [
     pytest.param(["explain", "--epochs", "3"], "unrecognized arguments", id="train option to explain"),
     pytest.param(["inspect", "--model", "m.keras", "--rate", "0.5"], "unrecognized arguments", id="rate to inspect"),
     pytest.param(["inspect"], "required: --model", id="inspect without model"),
+    pytest.param(["train", "--backend", "jax", "--devices", "2"], "--devices is TensorFlow's", id="devices off TF"),
+    pytest.param(["explain", "--backend", "mxnet"], "--backend must be one of", id="explain unknown backend"),
     pytest.param(["train", "--rate"], "expected one argument", id="missing value"),
     pytest.param(["train", "extra"], "unrecognized arguments: extra", id="stray positional"),
 ]
