@@ -19,7 +19,7 @@ from dropout_tui.tui.replay import load_events
 from dropout_tui.tui.run_state import RunState
 from dropout_tui.tui.sweep.compare import load_runs
 from dropout_tui.tui.sweep.export import sweep_dict
-from dropout_tui.tui.sweep.metrics import COLUMNS
+from dropout_tui.tui.sweep.metrics import COLUMNS, columns_for
 from dropout_tui.tui.sweep.state import SweepState
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tui" / "fixtures"
@@ -160,3 +160,16 @@ def test_files_that_share_a_name_are_labelled_by_their_path(tmp_path):
     (tmp_path / "b").mkdir()
     first, second = _train_export(tmp_path / "a" / "run.json"), _train_export(tmp_path / "b" / "run.json")
     assert [run.label for run in load_runs([str(first), str(second)])] == [str(first), str(second)]
+
+
+def test_runs_of_different_backends_are_compared_and_each_says_its_backend(tmp_path):
+    lines = RUN.read_text(encoding="utf-8").splitlines()
+    summary = json.loads(lines[-1])
+    assert summary["backend"] == "tensorflow"
+    on_jax = tmp_path / "jax.jsonl"
+    on_jax.write_text("\n".join([*lines[:-1], json.dumps({**summary, "backend": "jax", "backend_version": "0.10.2"})]))
+    tensorflow, jax = load_runs([str(RUN), str(on_jax)])
+    (column,) = [column for column in columns_for("classification", compare=True) if column.key == "backend"]
+    assert [column.text(tensorflow), column.text(jax)] == ["tensorflow", "jax"]
+    assert jax.summary.backend_version == "0.10.2" and jax.modes == tensorflow.modes
+    assert "backend" not in [column.key for column in columns_for("classification", compare=False)]
