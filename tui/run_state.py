@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dropout_tui.engine import backends
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.events import (
     BatchLosses,
@@ -44,7 +45,7 @@ class RunState:
 
     config: RunConfig
     state: str = "loading"
-    message: str = "loading TensorFlow"
+    message: str = ""  # "loading <the run's backend>" until the engine says more
     started: RunStarted | None = None
     batch_x: list[float] = field(default_factory=list)  # fractional epoch of each batch
     batch_loss: list[float] = field(default_factory=list)  # may hold NaN: filtered when drawn
@@ -73,6 +74,7 @@ class RunState:
 
     def __post_init__(self) -> None:
         self.samples = self.config.mc_samples
+        self.message = self.message or f"loading {backends.label(self.config.backend)}"
 
     @property
     def inspect(self) -> bool:

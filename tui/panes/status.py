@@ -56,8 +56,6 @@ def device_text(started: RunStarted) -> str:
 
 def status_line(state: RunState, elapsed: float | None) -> str:
     word = STATE_WORDS.get(state.state, state.state)
-    if state.state == "loading" and not state.message:
-        word = f"loading {backends.label(state.config.backend)}"
     if state.paused and state.state not in ("finished", "stopped", "failed"):
         word = "paused (space resumes, s steps)"
     elif state.stopping and state.state in ("running", "evaluating", "paused"):

@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 
+from dropout_tui.engine import backends
 from dropout_tui.tui.fmt import duration
 from dropout_tui.tui.panes.chart import Chart, Curve
 from dropout_tui.tui.panes.lines import FixedLines, Lines
@@ -63,7 +64,7 @@ def status_line(state: SweepState, now: float) -> str:
     elif state.paused:
         word = "paused (space resumes)"
     elif not active:
-        word = "loading TensorFlow" if not done else "starting the next rate"
+        word = f"loading {backends.label(state.config.backend)}" if not done else "starting the next rate"
     else:
         word = _active_word(active)
     parts = [f"{word} ({len(done)} of {len(runs)} done)"]
