@@ -143,3 +143,10 @@ def tidy_log(level: str, text: str) -> tuple[str, str] | None:
         if pattern.search(text):
             return None if plain is None else (STARTUP, plain)
     return level, _NATIVE_PREFIX.sub("", text, count=1)
+
+
+def on_backend(backend: str) -> str:
+    """ " on JAX" after what a header says runs, where the backend is not TensorFlow (the default, left unsaid)."""
+    from dropout_tui.engine import backends
+
+    return "" if backend == backends.DEFAULT else f" on {backends.label(backend)}"

@@ -11,9 +11,7 @@ from rich.text import Text
 from textual.events import Print, Resize
 from textual.widgets import RichLog
 
-from dropout_tui.engine import backends
-from dropout_tui.engine.events import RunStarted
-from dropout_tui.tui.fmt import STARTUP, duration, num, rates_text
+from dropout_tui.tui.fmt import STARTUP, duration, num, on_backend, rates_text
 from dropout_tui.tui.panes.lines import FixedLines
 from dropout_tui.tui.redraw import LOG, STATUS
 from dropout_tui.tui.run_state import RunState
@@ -39,6 +37,7 @@ def config_line(state: RunState) -> str:
     else:
         head = [f"train {config.data_path or config.dataset}"]
         tail = [f"hidden {config.hidden}", f"epochs {config.epochs}"]
+    head[0] += on_backend(config.backend)  # first, where 80 columns still show it
     if state.started is None:  # train knows its rate before the model exists; inspect reads it from the model
         rates = [rates_text({"": config.rate})] if config.command != "inspect" else []
     else:
@@ -46,12 +45,6 @@ def config_line(state: RunState) -> str:
     parts = head + rates + [f"T={state.samples}", f"R={config.repeats}"] + tail
     parts += [f"batch {config.batch_size}", f"seed {config.seed}"]
     return " · ".join(parts)
-
-
-def device_text(started: RunStarted) -> str:
-    """Where the run computes: the devices, after the backend when it is not TensorFlow (the long-standing default)."""
-    devices = ", ".join(started.devices)
-    return devices if started.backend == backends.DEFAULT else f"{backends.label(started.backend)} on {devices}"
 
 
 def status_line(state: RunState, elapsed: float | None) -> str:
@@ -79,7 +72,7 @@ def status_line(state: RunState, elapsed: float | None) -> str:
     if state.warnings:  # before the device: on 80 columns the end of the line is cut
         parts.append(f"{state.warnings} warning{'s' if state.warnings != 1 else ''} (l: log)")
     if state.started and state.started.devices:
-        parts.append(device_text(state.started))
+        parts.append(", ".join(state.started.devices))
     return " │ ".join(parts)
 
 

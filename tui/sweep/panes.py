@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 
 from dropout_tui.engine import backends
-from dropout_tui.tui.fmt import duration
+from dropout_tui.tui.fmt import duration, on_backend
 from dropout_tui.tui.panes.chart import Chart, Curve
 from dropout_tui.tui.panes.lines import FixedLines, Lines
 from dropout_tui.tui.sweep.metrics import Column, Metric, columns_for, rate_text
@@ -28,7 +28,7 @@ def config_line(state: SweepState) -> str:
     config = state.config
     rates = "/".join(rate_text(run.rate) for run in state.runs)
     parts = [
-        f"sweep {config.data_path or config.dataset}",
+        f"sweep {config.data_path or config.dataset}{on_backend(config.backend)}",
         f"rates {rates}",
         f"hidden {config.hidden}",
         f"epochs {config.epochs}",
