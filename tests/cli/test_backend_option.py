@@ -37,7 +37,8 @@ def test_activate_sets_keras_backend_before_keras_is_imported(monkeypatch):
     assert __import__("os").environ["KERAS_BACKEND"] == "jax"
 
 
-@pytest.mark.backend  # imports Keras (on TensorFlow, as this test process does everywhere)
+@pytest.mark.backend
+@pytest.mark.training  # imports Keras (on TensorFlow, as this test process does everywhere)
 def test_a_second_backend_in_one_process_is_refused():
     import keras
 

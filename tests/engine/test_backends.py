@@ -16,7 +16,7 @@ import pytest
 from dropout_tui.engine.backends import BACKENDS
 from tests.support.processes import ROOT
 
-pytestmark = [pytest.mark.backend, pytest.mark.subprocess]
+pytestmark = [pytest.mark.backend, pytest.mark.subprocess, pytest.mark.training]
 
 STANDARD_ERRORS = 4
 

@@ -270,13 +270,9 @@ def short_label(label: str, width: int = LABEL_WIDTH) -> str:
 
 
 FILE_COLUMN = Column("file", ("", "file"), lambda run: short_label(run.label))
-# Compare reads runs of any backend: each says which (files written before backends were chosen: TensorFlow).
-BACKEND_COLUMN = Column("backend", ("", "backend"), lambda run: run.summary.backend if run.summary else "-", 3)
 
 
 def columns_for(task: str, compare: bool) -> tuple[Column, ...]:
-    """The table's columns; compare adds the file and the backend and leaves out the run column (all are done)."""
+    """The table's columns; compare adds the file and leaves out the run column (every run there is done)."""
     columns = REGRESSION_COLUMNS if task == REGRESSION else COLUMNS
-    if not compare:
-        return columns
-    return (FILE_COLUMN, BACKEND_COLUMN, *(column for column in columns if column.key != "run"))
+    return (FILE_COLUMN, *(column for column in columns if column.key != "run")) if compare else columns
