@@ -84,7 +84,7 @@ def test_the_runner_judges_each_claim_once_in_order(monkeypatch):
         return Claim(claim_id, f"claim {claim_id}", "fake_explain_measures:measure", verdict, _explain_fake)
 
     monkeypatch.setitem(sys.modules, "fake_explain_measures", types.SimpleNamespace(measure=measure))
-    monkeypatch.setattr(runner, "CLAIMS", tuple(claim(i) for i in (1, 2, 3)))
+    monkeypatch.setattr(runner, "claims_on", lambda backend: tuple(claim(i) for i in (1, 2, 3)))
     started, finished = [], []
     report = runner.run_explain(0, on_start=started.append, on_result=finished.append)
     assert calls == started == [1, 2, 3]
