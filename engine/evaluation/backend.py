@@ -47,7 +47,7 @@ class EvaluationBackend(Protocol):
     def replica_seed(self, state: Any) -> Any: ...
 
 
-def for_keras(strategy: object = None) -> EvaluationBackend:
+def for_keras(strategy: Any = None) -> EvaluationBackend:
     """The evaluation backend for the backend Keras was imported with (``strategy``: TensorFlow's only)."""
     name = keras.backend.backend()
     if name == "jax":
@@ -67,7 +67,7 @@ class TensorFlowBackend:
     name = "tensorflow"
     maps_trainable = False
 
-    def __init__(self, strategy: object = None) -> None:
+    def __init__(self, strategy: Any = None) -> None:
         import tensorflow as tf
 
         self._tf = tf

@@ -56,7 +56,8 @@ class JaxBackend:
         return self._jax.lax.fori_loop(0, count, body, carry)
 
     def tensor(self, array: np.ndarray) -> Any:
-        return self._jax.numpy.asarray(array)
+        # The seeds come back from the last call as device arrays: converting them again costs more than the call.
+        return array if isinstance(array, self._jax.Array) else self._jax.numpy.asarray(array)
 
     def to_numpy(self, tree: Any) -> Any:
         return keras.tree.map_structure(lambda value: np.asarray(value), tree)

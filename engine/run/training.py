@@ -8,6 +8,7 @@ would each rebuild the data pipeline).
 from __future__ import annotations
 
 import keras
+import numpy as np
 
 
 class SessionCallback(keras.callbacks.Callback):
@@ -28,7 +29,7 @@ class SessionCallback(keras.callbacks.Callback):
         self._hooks.epoch_end(epoch + 1, logs or {})
 
 
-def fit_data(x: object, y: object, batch_size: int, seed: int) -> dict:
+def fit_data(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int) -> dict:
     """fit's data arguments: TensorFlow's own pipeline (below); the arrays on JAX and PyTorch.
 
     On JAX and PyTorch Keras feeds arrays through a NumPy iterator or a torch
@@ -40,7 +41,7 @@ def fit_data(x: object, y: object, batch_size: int, seed: int) -> dict:
     return {"x": training_batches(x, y, batch_size, seed), "shuffle": False}
 
 
-def training_batches(x: object, y: object, batch_size: int, seed: int) -> object:
+def training_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int) -> object:
     """Shuffled batches of (x, y), reshuffled every epoch, from a pipeline without tf.data autotuning.
 
     fit over NumPy arrays builds an autotuned tf.data iterator per epoch. When
