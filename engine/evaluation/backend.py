@@ -27,6 +27,9 @@ class EvaluationBackend(Protocol):
     @property
     def replicas(self) -> int: ...
 
+    @property
+    def workers(self) -> int: ...
+
     def compile(
         self,
         fn: Callable,
@@ -76,6 +79,11 @@ class TensorFlowBackend:
     @property
     def replicas(self) -> int:
         return int(self.strategy.num_replicas_in_sync)
+
+    @property
+    def workers(self) -> int:
+        """Processes the strategy spans: more than one only under MultiWorkerMirroredStrategy (--workers)."""
+        return int(getattr(self.strategy.extended, "_num_workers", 1))  # tf.distribute keeps it private
 
     def compile(
         self,

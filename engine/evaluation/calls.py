@@ -15,6 +15,7 @@ import numpy as np
 from dropout_tui.engine.cancel import Cancelled
 from dropout_tui.engine.evaluation.backend import EvaluationBackend
 from dropout_tui.engine.evaluation.graphs import Graphs, Shapes
+from dropout_tui.engine.evaluation.modes import DROPOUT_ONLY, TRAINING, Mode
 from dropout_tui.engine.evaluation.results import CopyTotals, totals_keys
 from dropout_tui.engine.evaluation.split import split_model
 from dropout_tui.engine.evaluation.stream import StateMap
@@ -76,14 +77,17 @@ class CompiledCalls:
         return self.layout_rows(len(x), copies)
 
     def layout_rows(self, n: int, copies: int) -> tuple[int, int]:
-        width = activation_width(self.model, self._split("dropout_only"), self._row_shape, self.units())
+        width = activation_width(self.model, self._split(DROPOUT_ONLY), self._row_shape, self.units())
+        # Across workers each one computes only its share of a block: the budget is per worker, and
+        # fewer, larger blocks mean fewer collectives (each a round trip between hosts).
+        budget = self.budget * self.backend.workers
         if self.switches.shares_mask_across_batch:
             # One mask per pass for the whole data, as Keras means it: every row in one call.
-            return self.divisible(n), max(1, min(copies, self.budget // max(1, n * width)))
-        per_row = self.budget // (width * copies)
+            return self.divisible(n), max(1, min(copies, budget // max(1, n * width)))
+        per_row = budget // (width * copies)
         if per_row >= 1:
             return self.divisible(min(n, per_row)), copies
-        return self.divisible(1), max(1, self.budget // width)
+        return self.divisible(1), max(1, budget // width)
 
     def divisible(self, rows: int) -> int:
         """Rows per block rounded up so tf.distribute can give every replica the same number (padding)."""
@@ -102,17 +106,18 @@ class CompiledCalls:
     def target_dtype(self):
         return np.float32 if self.regression else np.int32
 
-    def _split(self, mode: str):
+    def _split(self, mode: Mode):
+        """Where randomness starts in the model for a stochastic pass: dropout_only's layers or training's."""
         self._refresh()
         splits = self._compiled.splits
-        if mode not in splits:
+        if mode.name not in splits:
             sample = np.zeros((2, *self._row_shape), self._input_dtype)
-            random_in = self.switches.is_random if mode == "dropout_only" else self.switches.is_random_in_training
-            splits[mode] = split_model(self.model, random_in, sample)
-        return splits[mode]
+            random_in = self.switches.is_random if mode is DROPOUT_ONLY else self.switches.is_random_in_training
+            splits[mode.name] = split_model(self.model, random_in, sample)
+        return splits[mode.name]
 
     def same_cut(self) -> bool:
-        training, only = self._split("training"), self._split("dropout_only")
+        training, only = self._split(TRAINING), self._split(DROPOUT_ONLY)
         return training.cut == only.cut and training.whole == only.whole
 
     def _refresh(self) -> None:
@@ -144,7 +149,7 @@ class CompiledCalls:
         self.states.seeds = list(result["seeds"])  # device tensors: the next call takes them as they are
         return result
 
-    def _graphs(self, mode: str) -> Graphs:
+    def _graphs(self, mode: Mode) -> Graphs:
         return Graphs(
             self.model,
             self._split(mode),
@@ -182,7 +187,7 @@ class CompiledCalls:
         return self._counts[value]
 
     def deterministic(self, block: Block, rows: int, *, with_flag: bool):
-        graphs = self._graphs("dropout_only")
+        graphs = self._graphs(DROPOUT_ONLY)
         flag = self.switches.trainable_flag if with_flag else None
         function = self._function(
             f"deterministic/{rows}/{with_flag}", lambda: graphs.deterministic(flag), (block.x,), (self._seeds(),)
@@ -194,7 +199,7 @@ class CompiledCalls:
 
     def tiled(
         self,
-        mode: str,
+        mode: Mode,
         block: Block,
         cut: list,
         rows: int,
@@ -209,10 +214,10 @@ class CompiledCalls:
         per_call = min(per_call, copies)
         shapes = Shapes(per_call, self.units(), self.switches.shares_mask_across_batch)
         graphs = self._graphs(mode)
-        switch = self.switches.dropout_only if mode == "dropout_only" else None
+        switch = self.switches.dropout_only if mode is DROPOUT_ONLY else None
         row_args = (cut, block.targets, block.weights)
         function = self._function(
-            f"{mode}/{rows}/{per_call}/{collect}",
+            f"{mode.name}/{rows}/{per_call}/{collect}",
             lambda: graphs.tiled(shapes, collect),
             row_args,
             (self._seeds(), self._count(per_call)),
@@ -227,7 +232,7 @@ class CompiledCalls:
 
     def training_in_batches(self, x, targets, repeats: int, totals: CopyTotals) -> float:
         """Training mode with BatchNorm: whole batches of --batch-size, as fit normalises them."""
-        backend, graphs = self.backend, self._graphs("training")
+        backend, graphs = self.backend, self._graphs(TRAINING)
         size = min(self.batch_size, len(x))
         full, rest = divmod(len(x), size)
         xs = backend.tensor(np.asarray(x, self._input_dtype))

@@ -22,7 +22,7 @@ import numpy as np
 class JaxBackend:
     name = "jax"
     maps_trainable = True
-    replicas = 1  # --devices is TensorFlow's (tf.distribute)
+    replicas = workers = 1  # --devices and --workers are TensorFlow's (tf.distribute)
 
     def __init__(self) -> None:
         import jax

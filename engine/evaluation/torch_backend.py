@@ -19,7 +19,7 @@ import numpy as np
 class TorchBackend:
     name = "torch"
     maps_trainable = False  # eager: the weights are read when the call runs
-    replicas = 1  # --devices is TensorFlow's (tf.distribute)
+    replicas = workers = 1  # --devices and --workers are TensorFlow's (tf.distribute)
 
     def __init__(self) -> None:
         import torch

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 import traceback
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from dropout_tui.engine import quiet
 from dropout_tui.engine.cancel import Cancelled
@@ -23,6 +23,10 @@ from dropout_tui.engine.run import reports
 from dropout_tui.engine.run.controls import Controls
 from dropout_tui.engine.run.fit_loop import Diverged, StopBeforeEpoch
 from dropout_tui.engine.run.progress import Progress
+
+if TYPE_CHECKING:
+    from dropout_tui.engine.run.cluster import Cluster
+    from dropout_tui.engine.run.workers import Workers
 
 
 class _Parts(NamedTuple):
@@ -45,7 +49,7 @@ class Session:
         controls: Controls | None = None,
         *,
         serve: bool = False,
-        cluster=None,
+        cluster: Cluster | None = None,
     ) -> None:
         self.config = config
         self.controls = controls or Controls()
@@ -54,8 +58,8 @@ class Session:
         self.progress = Progress()
         self.prepared = None  # the model and arrays, once loaded
         self._sink = sink
-        self.cluster = cluster  # engine.run.cluster.Cluster: this run spans several worker processes
-        self.workers = None  # engine.run.workers.Workers, once the cluster's strategy is up
+        self.cluster = cluster  # this run spans several worker processes
+        self.workers: Workers | None = None  # once the cluster's strategy is up
 
     def emit(self, event: Event) -> None:
         self._sink(event)
@@ -105,12 +109,12 @@ class Session:
             from dropout_tui.engine.run.devices import replica_aware_seeds
 
             replica_aware_seeds(prepared.model)
-        described = {}
+        described: dict = {}
         if self.cluster is not None:
             from dropout_tui.engine.run.workers import Workers
 
-            self.workers = Workers(self.cluster, devices)
-            described = self.workers.introduce(self.config, prepared)
+            workers = self.workers = Workers(self.cluster, devices)
+            described = workers.introduce(self.config, prepared)
         parts = self._assemble(prepared, devices)
         self.emit(reports.run_started(self.config, prepared, devices, parts.rates.current(), **described))
         capture.drain_native()
@@ -126,6 +130,8 @@ class Session:
         measurer = parts.measurer
         if not self.progress.evaluated_now:
             measurer.evaluate_round()
+        if self.config.ensemble and self.config.command == "train" and not stopped:
+            self._ensemble(prepared, measurer, devices.strategy)
         seconds = time.perf_counter() - started
         epochs_run = self.progress.epochs_run
         self.emit(Status("finished", f"{epochs_run} epoch(s) in {seconds:.1f} s"))
@@ -138,26 +144,12 @@ class Session:
 
     def _load_data(self):
         """The data, the OOD inputs and the files named on the command line, checked before TensorFlow loads."""
-        from dropout_tui.engine.data.datasets import load_dataset
-        from dropout_tui.engine.data.ood import load_ood
+        from dropout_tui.engine.run import inputs
 
         # Data first: a bad --data, --ood or --model file is reported without waiting for TensorFlow.
-        config = self.config
         self.emit(Status("loading", "loading data"))
-        inspect = config.command == "inspect"
-        dataset = load_dataset(config, require_train=not inspect or config.fine_tune > 0, scale_uint8=not inspect)
-        if inspect:
-            from dropout_tui.engine.model.custom_objects import check_custom_objects_file
-            from dropout_tui.engine.model.loading import check_model_file
-
-            check_model_file(config.model_path)
-            if config.custom_objects:
-                check_custom_objects_file(config.custom_objects)
-        if config.probe_index >= dataset.n_test:
-            raise ConfigError(
-                f"--probe-index {config.probe_index} is out of range: the test set has {dataset.n_test} samples"
-            )
-        return dataset, load_ood(config, dataset, config.seed)
+        loaded = inputs.take(self.config) or inputs.check_inputs(self.config)
+        return loaded.dataset, loaded.ood
 
     def _assemble(self, prepared, devices) -> _Parts:
         """The parts that do the work, wired to this session's controls, progress and sink."""
@@ -216,6 +208,15 @@ class Session:
             pass
         finally:
             self.progress.training = False
+
+    def _ensemble(self, prepared, measurer, strategy) -> None:
+        """`--ensemble K`: K-1 more members after the main run, each reported as it finishes."""
+        from dropout_tui.engine.run.ensemble import train_members
+
+        members = self.config.ensemble
+        self.emit(Status("running", f"training {members - 1} more ensemble member(s)"))
+        for member in train_members(self.config, prepared, strategy, lambda: self.controls.cancelled):
+            measurer.add_member(member, members)
 
     def _serve_until_cancelled(self, commands) -> None:
         controls = self.controls

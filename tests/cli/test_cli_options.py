@@ -42,6 +42,10 @@ BAD_VALUES = {
         ("--dataset", "MNIST", "invalid choice"),
         ("--backend", "mxnet", "--backend must be one of tensorflow, jax, torch, got 'mxnet'"),
         ("--backend", "all", "--backend all runs only with explain"),
+        ("--workers", "127.0.0.1:2222", "at least two"),
+        ("--workers", "a:1,b", "'b' is not HOST:PORT"),
+        ("--worker-index", "-1", "from 0"),
+        ("--worker-timeout", "0", "--worker-timeout must be a positive number"),
     ],
     "inspect": [
         ("--input-scale", "nan", "finite"),
@@ -76,6 +80,9 @@ CASES += [
     pytest.param(["explain", "--backend", "mxnet"], "--backend must be one of", id="explain unknown backend"),
     pytest.param(["train", "--rate"], "expected one argument", id="missing value"),
     pytest.param(["train", "extra"], "unrecognized arguments: extra", id="stray positional"),
+    pytest.param(["train", "--workers", "a:1,b:1"], "--workers needs --worker-index", id="workers without index"),
+    pytest.param(["train", "--worker-index", "1"], "--worker-index needs --workers", id="index without workers"),
+    pytest.param(["sweep", "--workers", "a:1,b:1"], "sweep takes no --workers", id="workers to sweep"),
 ]
 
 
@@ -182,3 +189,12 @@ def test_version(capsys):
 
     assert _exit_code(["--version"]) == 0
     assert capsys.readouterr().out.strip() == f"dropout-tui {metadata.version('dropout-tui')}"
+
+
+def test_a_run_across_workers_without_headless_says_it_is_headless(no_run, capsys):
+    from tests.support.workers import free_addresses
+
+    code = _exit_code(["train", "--workers", free_addresses(2), "--worker-index", "0"])
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == "" and captured.err.count("\n") == 1
+    assert "is headless: add --headless" in captured.err and "compare" in captured.err
