@@ -211,7 +211,7 @@ class UncertaintyScreen(Screen[None]):
         plot.draw_curves(curves)
         highest = max([0.0] + [r for _, _, risk, _ in series for r in risk])
         plot.set_xlimits(0, 1.02)
-        plot.set_ylimits(0, max(highest * 1.1, 0.01))
+        plot.set_y_range(0, max(highest, 0.01))
         self._series = tuple(series)
         self._legend()
 

@@ -258,9 +258,7 @@ class ChartPane(DrawsFrom[SweepState], Vertical):
         plot.set_xlimits(low - pad, high + pad)
         ys = [y for _, _, values in curves for y in values]
         if ys:
-            low, high = min(ys), max(ys)
-            pad = max(high - low, abs(high) * 0.02, 1e-3) * 0.1
-            plot.set_ylimits(low - pad, high + pad)
+            plot.set_y_range(min(ys), max(ys))
         self.border_title = f"{metric.title} · {position}"
         live = [run for run in state.active if run.epochs]
         note = metric.note
