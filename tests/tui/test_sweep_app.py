@@ -332,6 +332,7 @@ def test_every_sweep_binding_comes_from_the_key_table():
     assert not everywhere & set(keys)
 
 
+@pytest.mark.subprocess
 def test_the_sweep_app_starts_without_tensorflow():
     """TensorFlow loads inside the worker's first run: the first frame never waits for it."""
     import subprocess

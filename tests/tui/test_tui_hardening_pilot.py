@@ -230,6 +230,7 @@ async def test_a_notice_covers_only_the_footer_row_and_replaces_the_last(tmp_pat
 KEY_STORM = [k.key for k in KEYS if k.key not in ("q", "ctrl+c", "ctrl+p")] + ["escape", "escape", "question_mark", "w"]
 
 
+@pytest.mark.storm
 async def test_a_key_storm_leaves_one_explain_screen_one_explain_run_and_a_working_app(tmp_path, monkeypatch):
     measure = ev.FakeExplain()
     monkeypatch.setattr(explain_job, "measure", measure)
