@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 from dropout_tui.engine.limits import RATE_STEP
 
@@ -104,7 +104,7 @@ def keys_for(where: str) -> tuple[Key, ...]:
     return tuple(key for key in KEYS if key.where == where)
 
 
-def bindings(*where: str, namespace: str = "") -> list[Binding]:
+def bindings(*where: str, namespace: str = "") -> list[BindingType]:
     """The BINDINGS of a screen or an app, in KEYS order (the footer's); ``namespace``: see Key.binding."""
     return [key.binding(namespace) for key in KEYS if key.where in where and key.action != COMMAND_PALETTE]
 
