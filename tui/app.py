@@ -14,6 +14,7 @@ from pathlib import Path
 
 from textual import on, work
 from textual.app import SystemCommand
+from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -213,6 +214,14 @@ class DropoutApp(KeyActions, TickingApp):
     @property
     def training(self) -> bool:
         return self.state.live and self.state.state == "running" and not self.state.paused
+
+    @property
+    def paused(self) -> bool:
+        return self.state.paused and not self.state.training_over
+
+    @property
+    def key_owner(self) -> DOMNode:
+        return self.main_screen
 
     def progress_marks(self) -> tuple[object, int]:
         return (self.state.state, self.state.message), len(self.state.epochs)

@@ -202,8 +202,12 @@ async def test_pause_stop_and_quit_reach_the_sweep(tmp_path, fake_sweep):
         assert "training rate 0.10" in screen_text(app)
         await pilot.press("space")
         assert app.controls.paused and "paused (space resumes)" in screen_text(app)
+        await pilot.pause()
+        assert "space Resume" in screen_text(app).splitlines()[-1]  # the footer says what space does now
         await pilot.press("space")
         assert not app.controls.paused
+        await pilot.pause()
+        assert "space Pause" in screen_text(app).splitlines()[-1]
         await pilot.press("x")
         assert app.controls.stop_requested and not app.controls.cancelled
         await pilot.pause(0.3)

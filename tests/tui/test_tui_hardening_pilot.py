@@ -26,6 +26,7 @@ from dropout_tui.tui.screens.explain import ExplainScreen
 from dropout_tui.tui.screens.main import MainScreen
 from dropout_tui.tui.screens.uncertainty import UncertaintyScreen
 from tests.support import eventkit as ev
+from tests.support.eventkit import screen_text
 
 
 def _app(tmp_path, export_dir=None) -> DropoutApp:
@@ -278,3 +279,17 @@ async def test_the_log_wraps_its_lines_again_when_its_width_changes(tmp_path):
             assert all(strip.cell_length <= width for strip in log.lines), size  # nothing cut at the edge
             text = " ".join(strip.text.strip() for strip in log.lines)
             assert "word0" in text and "word79" in text and len(log.lines) > 2
+
+
+async def test_the_footer_offers_resume_while_paused(tmp_path):
+    app = _app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert "space Pause" in screen_text(app).splitlines()[-1]
+        await pilot.press("space")
+        await pilot.pause()
+        footer = screen_text(app).splitlines()[-1]
+        assert app.state.paused and "space Resume" in footer and "Pause" not in footer
+        await pilot.press("space")
+        await pilot.pause()
+        assert "space Pause" in screen_text(app).splitlines()[-1]

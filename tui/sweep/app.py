@@ -165,6 +165,10 @@ class SweepApp(TickingApp):
     def metric(self) -> Metric:
         return chosen_metric(self.state)[0]
 
+    @property
+    def paused(self) -> bool:
+        return self.state.paused and not self.state.over
+
     def progress_marks(self) -> tuple[object, int]:
         state = self.state
         return (state.over, state.paused, state.stopping, state.failed), 0
