@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 
 from dropout_tui.tui.drawing import DrawsFrom
-from dropout_tui.tui.fmt import duration
+from dropout_tui.tui.fmt import duration, fit_line
 from dropout_tui.tui.panes.chart import Chart, Curve
 from dropout_tui.tui.panes.lines import FixedLines, Lines
 from dropout_tui.tui.sweep.comparison import compare_columns, facts, summary_line, warnings
@@ -24,24 +24,25 @@ MIN_COLUMN_GAP = 1
 # --- status ------------------------------------------------------------------------------------------------
 
 
-def config_line(state: SweepState) -> str:
+def config_line(state: SweepState, width: int = 10_000) -> str:
+    """What every run shares; at ``width`` the batch size, the learning rate, the hidden units and R go first."""
     if state.is_compare:
         return summary_line([facts(run) for run in state.runs])
     config = state.config
     rates = "/".join(rate_text(run.rate) for run in state.runs)
     parts = [
-        f"sweep {config.data_path or config.dataset}",
-        f"rates {rates}",
-        f"hidden {config.hidden}",
-        f"epochs {config.epochs}",
-        f"T={config.mc_samples}",
-        f"R={config.repeats}",
-        f"batch {config.batch_size}",
-        f"lr {config.lr:g}",
-        f"seed {config.seed}",
-        f"{state.jobs} at once" if state.jobs > 1 else "one at a time",
+        (f"sweep {config.data_path or config.dataset}", 0),
+        (f"rates {rates}", 0),
+        (f"hidden {config.hidden}", 2),
+        (f"epochs {config.epochs}", 0),
+        (f"T={config.mc_samples}", 0),
+        (f"R={config.repeats}", 1),
+        (f"batch {config.batch_size}", 3),
+        (f"lr {config.lr:g}", 3),
+        (f"seed {config.seed}", 0),
+        (f"{state.jobs} at once" if state.jobs > 1 else "one at a time", 2),
     ]
-    return " · ".join(parts)
+    return fit_line(parts, width, " · ")
 
 
 def status_line(state: SweepState, now: float) -> str:
@@ -106,8 +107,12 @@ class SweepStatus(DrawsFrom[SweepState], FixedLines):
     LINES = (("sweep-config", ""), ("sweep-status", ""))
     draws: ClassVar[frozenset[str]] = frozenset({STATUS})
 
+    def on_resize(self) -> None:
+        self.redraw()  # the lines fit the width: a new width, new lines
+
     def update_from(self, state: SweepState) -> None:
-        self.show_lines(config_line(state), status_line(state, time.monotonic()))
+        width = self.content_size.width or 78
+        self.show_lines(config_line(state, width), status_line(state, time.monotonic()))
 
 
 # --- the table ---------------------------------------------------------------------------------------------
