@@ -25,11 +25,23 @@ if TYPE_CHECKING:
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24  # below this the panes clip: say so instead of drawing them
 NOTICE_SECONDS = 3.0  # a key's answer; failures stay longer
+NOTICE_WIDTH = MIN_WIDTH - 4  # a notice's text at the narrowest terminal (the toast's padding and edge)
 
 
 def too_small_notice() -> Static:
     """The main screen's notice that the terminal is too small (TerminalApp.on_resize fills and shows it)."""
     return Static("", id="too-small")
+
+
+def export_notice(results: Path, width: int) -> str:
+    """Where `e` wrote, in ``width`` cells: the directory whole (that is where to look), the file name cut in the
+    middle if it must be (its time stamp's end stays)."""
+    directory, name = str(results.parent), results.stem
+    words = f"wrote {{}}.json + .svg in {directory}"
+    room = width - len(words.format(""))
+    if len(name) > room >= 9:
+        name = f"{name[: (room - 1) // 2]}…{name[-(room - 1 - (room - 1) // 2) :]}"
+    return words.format(name)
 
 
 class TerminalApp(App[int]):
@@ -135,7 +147,7 @@ class TerminalApp(App[int]):
             where = error.filename or self.export_dir
             self.notify(f"export failed: {error.strerror or error} ({where})", severity="error", timeout=8)
             return
-        self.notify(f"wrote {result.results.name} and .svg (in {result.results.parent})")
+        self.notify(export_notice(result.results, NOTICE_WIDTH))
 
     def on_notify(self, event: Notify) -> None:
         # Runs before Textual adds the new notice: one notice at a time, the newest, never a stack over the panes.

@@ -347,3 +347,22 @@ def test_the_sweep_app_starts_without_tensorflow():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.strip() == "False"
+
+
+async def test_at_80x24_the_export_notice_names_its_directory_and_the_legend_every_score(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = SweepApp(CONFIG, rates=(0.0, 0.2, 0.5), export_dir="dropout-tui-export", replay=_sweep((0.0, 0.2, 0.5)))
+    app.animation_level = "none"
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.pause()
+        while app.metric.key != "auroc":
+            await pilot.press("m")
+        await pilot.pause()
+        legend = str(app.query_one("#sweep-legend").render())
+        assert legend.endswith("mutual info (MC)") and "…" not in legend  # was cut to "mutual ..."
+        await pilot.press("e")
+        await pilot.pause()
+        footer = screen_text(app).splitlines()[-1]
+    (written,) = (tmp_path / "dropout-tui-export").glob("*.json")
+    assert "in dropout-tui-export" in footer and ".json + .svg" in footer
+    assert written.stem[-6:] in footer  # the time stamp's end stays when the name is cut

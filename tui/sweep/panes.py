@@ -224,12 +224,17 @@ def chart_points(state: SweepState, metric: Metric) -> list[tuple[object, list[f
     return curves
 
 
-def legend(metric: Metric, x: str) -> Text:
-    text = Text(f"x: {x} │", no_wrap=True, overflow="ellipsis")
-    for series in metric.series:
-        text.append(" ")
-        text.append(series.marker, style=series.colour)
-        text.append(series.label)
+def legend(metric: Metric, x: str, width: int = 10_000) -> Text:
+    """Each curve's marker and name, after what x is; where that does not fit ``width``, the names alone (the
+    axis's ticks show the rates, and compare's status line says when x is the table's order)."""
+    for prefix in (f"x: {x} │ ", ""):
+        text = Text(prefix, no_wrap=True, overflow="ellipsis")
+        for index, series in enumerate(metric.series):
+            text.append(" " if index else "")
+            text.append(series.marker, style=series.colour)
+            text.append(series.label)
+        if text.cell_len <= width:
+            break
     return text
 
 
@@ -273,4 +278,5 @@ class ChartPane(DrawsFrom[SweepState], Vertical):
         elif not ys:
             note = f"{note} · nothing to draw yet" if not state.over else f"{note} · no values for this metric"
         self.border_subtitle = note
-        self.query_one("#sweep-legend", Lines).show(legend(metric, "dropout rate" if by_rate else "the table's order"))
+        line = self.query_one("#sweep-legend", Lines)
+        line.show(legend(metric, "dropout rate" if by_rate else "the table's order", line.content_size.width or 76))
