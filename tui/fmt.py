@@ -10,18 +10,9 @@ import math
 import re
 from collections.abc import Iterable
 
+from dropout_tui.engine.events import finite  # re-exported: the UI formats what the engine parses
+
 SPARK_CHARS = "▁▂▃▄▅▆▇█"
-
-
-def finite(value: object) -> float | None:
-    """The value as a float when it is a finite number, else None."""
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
 
 
 def num(value: object, spec: str = ".3f") -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dropout_tui.engine.config import RunConfig
+from dropout_tui.engine.evaluation.block import UncertaintyBlock
 from dropout_tui.engine.events import (
     BatchLosses,
     EpochEnd,
@@ -99,6 +100,11 @@ class RunState:
     def uncertainty(self) -> dict | None:
         """The last round's uncertainty block (classification; None for regression or before the first round)."""
         return self.evaluations[-1].uncertainty if self.evaluations else None
+
+    @property
+    def uncertainty_block(self) -> UncertaintyBlock | None:
+        """The same block, typed (what the Uncertainty screen reads)."""
+        return self.evaluations[-1].block if self.evaluations else None
 
     @property
     def stochastic(self) -> bool | None:

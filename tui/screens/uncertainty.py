@@ -9,6 +9,7 @@ arrives, under the same rules as the modes table (tui/redraw.py: heavy panes wai
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from rich.table import Table
@@ -18,8 +19,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from dropout_tui.engine.evaluation.block import OodResult, ScoreResult, UncertaintyBlock
 from dropout_tui.engine.evaluation.uncertainty import SCORES
-from dropout_tui.tui.fmt import finite, num
+from dropout_tui.tui.fmt import num
 from dropout_tui.tui.keys import UNCERTAINTY, bindings
 from dropout_tui.tui.panes.chart import Chart, Curve
 from dropout_tui.tui.panes.lines import Lines
@@ -29,7 +31,6 @@ from dropout_tui.tui.redraw import MODES
 from dropout_tui.tui.run_state import RunState
 from dropout_tui.tui.screens.uncertainty_caption import (
     LABELS,
-    accuracy_at,
     calibration_note,
     decomposition_line,
     pct,
@@ -40,24 +41,26 @@ MARKED_COVERAGES = (0.5, 0.8, 0.9)  # the table's columns: markers there tell th
 REGRESSION_NOTE = "regression runs have no uncertainty block: calibration and OOD are for classifiers"
 
 
-def score_table(uncertainty: dict | None) -> Table:
+Cell = Callable[[ScoreResult, OodResult], float | None]
+
+
+def score_table(uncertainty: UncertaintyBlock) -> Table:
     """Per score: error detection (AUROC), selective prediction (AURC, accuracy on the surest 50/80/90%) and,
     with OOD inputs, OOD detection (AUROC, AUPR, FPR at 95% recall). The best of each column in bold."""
-    uncertainty = uncertainty or {}
-    scores = uncertainty.get("scores") or {}
-    ood = (uncertainty.get("ood") or {}).get("scores") or {}
-    columns = [
-        ("err AUROC", lambda s, o: finite(s.get("auroc_error")), True, ".3f"),
-        ("AURC", lambda s, o: finite(s.get("aurc")), False, ".3f"),
-        ("acc@50%", lambda s, o: accuracy_at(s, "0.5"), True, "%"),
-        ("acc@80%", lambda s, o: accuracy_at(s, "0.8"), True, "%"),
-        ("acc@90%", lambda s, o: accuracy_at(s, "0.9"), True, "%"),
+    scores = uncertainty.scores
+    ood = uncertainty.ood.scores if uncertainty.ood is not None else {}
+    columns: list[tuple[str, Cell, bool, str]] = [
+        ("err AUROC", lambda s, o: s.auroc_error, True, ".3f"),
+        ("AURC", lambda s, o: s.aurc, False, ".3f"),
+        ("acc@50%", lambda s, o: s.accuracy_at("0.5"), True, "%"),
+        ("acc@80%", lambda s, o: s.accuracy_at("0.8"), True, "%"),
+        ("acc@90%", lambda s, o: s.accuracy_at("0.9"), True, "%"),
     ]
     if ood:
         columns += [
-            ("OOD AUROC", lambda s, o: finite(o.get("auroc")), True, ".3f"),
-            ("AUPR", lambda s, o: finite(o.get("aupr")), True, ".3f"),
-            ("FPR95", lambda s, o: finite(o.get("fpr95")), False, ".3f"),
+            ("OOD AUROC", lambda s, o: o.auroc, True, ".3f"),
+            ("AUPR", lambda s, o: o.aupr, True, ".3f"),
+            ("FPR95", lambda s, o: o.fpr95, False, ".3f"),
         ]
     table = Table(box=None, padding=(0, 0, 0, 1), pad_edge=False, header_style="bold underline")
     table.add_column("score", no_wrap=True)
@@ -66,12 +69,12 @@ def score_table(uncertainty: dict | None) -> Table:
     names = [key for key in SCORES if key in scores]
     columns_shown = []
     for _, get, higher, spec in columns:
-        values = {name: get(scores[name], ood.get(name) or {}) for name in names}
+        values = {name: get(scores[name], ood.get(name) or OodResult()) for name in names}
         shown = {name: pct(v).removesuffix("%") if spec == "%" else num(v, spec) for name, v in values.items()}
         known = {name: v for name, v in values.items() if v is not None}
         best = None
         if len(known) > 1:  # bold: every score that shows the best value (ties as they read, not as stored)
-            best = shown[max(known, key=known.get) if higher else min(known, key=known.get)]
+            best = shown[max(known, key=known.__getitem__) if higher else min(known, key=known.__getitem__)]
         columns_shown.append((shown, best))
     for name in names:
         cells = [Text.assemble(SCORE_STYLES[name], " ", LABELS[name])]
@@ -81,7 +84,7 @@ def score_table(uncertainty: dict | None) -> Table:
 
 
 def head_text(state: RunState) -> str:
-    uncertainty = state.uncertainty
+    uncertainty = state.uncertainty_block
     if state.regression:
         return REGRESSION_NOTE
     if uncertainty is None:
@@ -91,8 +94,8 @@ def head_text(state: RunState) -> str:
     n = state.started.n_test if state.started else None
     parts = [f"after epoch {state.evaluations[-1].epoch}", f"{n} test samples" if n else ""]
     parts.append(f"MC T={round_samples(state)}")
-    ood = uncertainty.get("ood")
-    parts.append(f"OOD: {ood.get('source')}, {ood.get('n')}" if ood else "no OOD inputs (--ood adds them)")
+    ood = uncertainty.ood
+    parts.append(f"OOD: {ood.source}, {ood.n}" if ood else "no OOD inputs (--ood adds them)")
     return "Uncertainty " + " · ".join(part for part in parts if part)
 
 
@@ -102,16 +105,14 @@ def round_samples(state: RunState) -> int:
     return samples if isinstance(samples, int) else state.samples
 
 
-def risk_series(uncertainty: dict | None) -> list[tuple[str, list[float], list[float], float | None]]:
-    """Per score: (name, coverages, risks, AURC) from the engine's curve, non-finite points left out."""
+def risk_series(uncertainty: UncertaintyBlock | None) -> list[tuple[str, list[float], list[float], float | None]]:
+    """Per score: (name, coverages, risks, AURC) from the engine's curve (non-finite points left out on parsing)."""
     out = []
     for key in SCORES:
-        entry = ((uncertainty or {}).get("scores") or {}).get(key)
-        if not entry:
+        entry = uncertainty.scores.get(key) if uncertainty is not None else None
+        if entry is None or (not entry.curve and entry.aurc is None):
             continue
-        points = [(finite(c), finite(r)) for c, r in entry.get("curve") or []]
-        points = [(c, r) for c, r in points if c is not None and r is not None]
-        out.append((key, [c for c, _ in points], [r for _, r in points], finite(entry.get("aurc"))))
+        out.append((key, [c for c, _ in entry.curve], [r for _, r in entry.curve], entry.aurc))
     return out
 
 
@@ -170,15 +171,15 @@ class UncertaintyScreen(Screen[None]):
         if key == self._drawn:  # nothing new since the last round: no redraw, no time taken from training
             return
         self._drawn = key
-        uncertainty = None if state.regression else state.uncertainty
+        uncertainty = None if state.regression else state.uncertainty_block
         # Lines and a table of unchanged shape skip the screen's layout pass: a round's redraw stays cheap.
         self.query_one("#unc-head", Lines).show(head_text(state))
-        reliability = (uncertainty or {}).get("reliability") or {}
+        reliability = uncertainty.reliability if uncertainty is not None else {}
         for which, diagram in zip(("inference", "mc"), self.query(ReliabilityDiagram)):
             diagram.show(reliability.get(which))
         self._titles()
         self._plot(uncertainty)
-        shape = bool(uncertainty) and (len(uncertainty.get("scores") or {}), bool(uncertainty.get("ood")))
+        shape = uncertainty is not None and (len(uncertainty.scores), uncertainty.ood is not None)
         self.query_one("#unc-table", Static).update(
             score_table(uncertainty) if uncertainty else "", layout=shape != self._table_shape
         )
@@ -188,8 +189,8 @@ class UncertaintyScreen(Screen[None]):
         self.query_one("#unc-caption", Lines).show(uncertainty_caption(uncertainty, modes) if uncertainty else "")
 
     def _titles(self) -> None:
-        uncertainty = None if self.state.regression else self.state.uncertainty
-        reliability = (uncertainty or {}).get("reliability") or {}
+        uncertainty = None if self.state.regression else self.state.uncertainty_block
+        reliability = uncertainty.reliability if uncertainty is not None else {}
         for which, name in (("inference", "dropout off"), ("mc", f"MC (T={round_samples(self.state)})")):
             pane = self.query_one(f"#unc-rel-{which}")
             wide = pane.size.width >= 40
@@ -199,7 +200,7 @@ class UncertaintyScreen(Screen[None]):
         long = "Risk (error rate) vs coverage, surest answered first"
         risk.border_title = long if risk.size.width >= len(long) + 6 else "Risk vs coverage"
 
-    def _plot(self, uncertainty: dict | None) -> None:
+    def _plot(self, uncertainty: UncertaintyBlock | None) -> None:
         plot = self.query_one(RiskPlot)
         plot.clear()
         series = risk_series(uncertainty)
