@@ -48,8 +48,8 @@ class TerminalApp(App[int]):
     """A dropout-tui app: subclasses say what goes on while the window is too small and what to stop on quit."""
 
     # What both apps' CSS shares: the too-small notice (each app hides its own panes under Screen.-too-small), and
-    # notices on the footer row, one line each where they fit: they cover key hints (the help and the palette have
-    # them too), never the panes' numbers. App CSS, not DEFAULT_CSS: Toast's and ToastRack's own DEFAULT_CSS would
+    # notices on the top row, one line each where they fit: they cover the settings line for a few seconds (what
+    # the user chose, known already), never the key bar and never the panes' numbers. App CSS, not DEFAULT_CSS: Toast's and ToastRack's own DEFAULT_CSS would
     # win over an app's. The train app's CSS_PATH comes first; the sweep app's CSS adds its own rules to these.
     CSS = """
     #too-small {
@@ -66,6 +66,8 @@ class TerminalApp(App[int]):
     }
 
     ToastRack {
+        dock: top;
+        align: right top;
         margin-bottom: 0;
     }
 

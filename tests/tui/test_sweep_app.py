@@ -362,7 +362,8 @@ async def test_at_80x24_the_export_notice_names_its_directory_and_the_legend_eve
         assert legend.endswith("mutual info (MC)") and "…" not in legend  # was cut to "mutual ..."
         await pilot.press("e")
         await pilot.pause()
-        footer = screen_text(app).splitlines()[-1]
+        screen = screen_text(app).splitlines()
     (written,) = (tmp_path / "dropout-tui-export").glob("*.json")
-    assert "in dropout-tui-export" in footer and ".json + .svg" in footer
-    assert written.stem[-6:] in footer  # the time stamp's end stays when the name is cut
+    notice = screen[0]  # notices cover the settings row, not the key bar
+    assert "in dropout-tui-export" in notice and ".json + .svg" in notice and "e Export" in screen[-1]
+    assert written.stem[-6:] in notice  # the time stamp's end stays when the name is cut
