@@ -64,7 +64,7 @@ _STEP = f"{RATE_STEP:g}"
 
 # Footer order: at 80 columns only the first few fit, so how to quit and where the help is come first.
 KEYS: tuple[Key, ...] = (
-    Key("q", "quit", "quit (exit code 0)", MAIN, footer="Quit"),
+    Key("q", "quit", "quit (exit 0, or 1 if failed)", MAIN, footer="Quit"),
     Key("question_mark", "help", "this help: keys, panes, modes", EVERYWHERE, footer="Help", display="?"),
     Key("space", "pause", "pause / resume training", MAIN, footer="Pause", footer_on="Resume"),
     Key("plus", "rate(1)", f"every dropout rate +{_STEP}", MAIN, footer="Rate", group="Rate", display="+"),
@@ -92,7 +92,7 @@ KEYS: tuple[Key, ...] = (
     Key("escape", "close", "close this screen", UNCERTAINTY, footer="Close"),
     Key("c", "close", "close this screen", UNCERTAINTY),
     Key("q", "close", "close this screen", UNCERTAINTY),
-    Key("q", "quit", "quit (exit code 0)", SWEEP, footer="Quit"),
+    Key("q", "quit", "quit (exit 0, or 1 if failed)", SWEEP, footer="Quit"),
     Key("space", "pause", "pause / resume the sweep", SWEEP, footer="Pause", footer_on="Resume"),
     Key("m", "metric(1)", "chart the next metric", SWEEP, footer="Metric", group="Metric"),
     Key("M", "metric(-1)", "chart the previous metric", SWEEP, footer="Metric", group="Metric"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from dropout_tui.engine.evaluation.scores import ENTROPY, MUTUAL_INFORMATION
 from dropout_tui.engine.events import finite
 
 
@@ -131,9 +132,8 @@ class UncertaintyBlock:
             if (parsed := Reliability.parse(entry)) is not None
         }
         parts = _dict(data.get("decomposition"))
-        decomposition = Decomposition(
-            finite(parts.get("entropy")), finite(parts.get("expected_entropy")), finite(parts.get("mutual_information"))
-        )
+        total, epistemic = parts.get(ENTROPY.name), parts.get(MUTUAL_INFORMATION.name)
+        decomposition = Decomposition(finite(total), finite(parts.get("expected_entropy")), finite(epistemic))
         ood = None
         if isinstance(data.get("ood"), dict):
             raw = data["ood"]

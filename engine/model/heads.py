@@ -113,6 +113,11 @@ def detect_head(model, probe_outputs, labels, task: str | None = None, *, saved_
 
     if task == "regression":
         _refuse_softmax_regression(activation, "--task regression")
+        if activation == "sigmoid" and units == 1 and loss_task != "regression":
+            raise HeadError(
+                "--task regression, but the model ends in one sigmoid unit, a binary classifier's probability "
+                "(compile it with a regression loss such as mse if its output is a value)"
+            )
         return regression_head(units, f"regression (--task regression): {units} output value(s) per sample")
     if task == "classification":
         if labels_kind == "float":

@@ -134,26 +134,12 @@ class Session:
 
     def _load_data(self):
         """The data, the OOD inputs and the files named on the command line, checked before TensorFlow loads."""
-        from dropout_tui.engine.data.datasets import load_dataset
-        from dropout_tui.engine.data.ood import load_ood
+        from dropout_tui.engine.run import inputs
 
         # Data first: a bad --data, --ood or --model file is reported without waiting for TensorFlow.
-        config = self.config
         self.emit(Status("loading", "loading data"))
-        inspect = config.command == "inspect"
-        dataset = load_dataset(config, require_train=not inspect or config.fine_tune > 0, scale_uint8=not inspect)
-        if inspect:
-            from dropout_tui.engine.model.custom_objects import check_custom_objects_file
-            from dropout_tui.engine.model.loading import check_model_file
-
-            check_model_file(config.model_path)
-            if config.custom_objects:
-                check_custom_objects_file(config.custom_objects)
-        if config.probe_index >= dataset.n_test:
-            raise ConfigError(
-                f"--probe-index {config.probe_index} is out of range: the test set has {dataset.n_test} samples"
-            )
-        return dataset, load_ood(config, dataset, config.seed)
+        loaded = inputs.take(self.config) or inputs.check_inputs(self.config)
+        return loaded.dataset, loaded.ood
 
     def _assemble(self, prepared, devices) -> _Parts:
         """The parts that do the work, wired to this session's controls, progress and sink."""

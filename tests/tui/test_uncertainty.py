@@ -9,16 +9,15 @@ from pathlib import Path
 import pytest
 
 from dropout_tui.engine.config import RunConfig
+from dropout_tui.engine.evaluation import scores as score_registry
 from dropout_tui.engine.evaluation.block import Reliability, UncertaintyBlock
-from dropout_tui.engine.evaluation.uncertainty import SCORES as ENGINE_SCORES
 from dropout_tui.engine.events import ModeEvaluation, event_from_json
 from dropout_tui.tui.app import create_app
 from dropout_tui.tui.panes.loss import decomposition_text
 from dropout_tui.tui.panes.reliability import reliability_text
-from dropout_tui.tui.panes.styles import SCORE_STYLES
 from dropout_tui.tui.redraw import RedrawPolicy
 from dropout_tui.tui.screens.uncertainty import REGRESSION_NOTE, UncertaintyScreen, score_table
-from dropout_tui.tui.screens.uncertainty_caption import LABELS, calibration_sentence, uncertainty_caption
+from dropout_tui.tui.screens.uncertainty_caption import calibration_sentence, uncertainty_caption
 from tests.support import eventkit as ev
 from tests.support.apps import replay_app
 from tests.support.eventkit import screen_text
@@ -26,9 +25,11 @@ from tests.support.eventkit import screen_text
 RUN = Path(__file__).parent / "fixtures" / "run.jsonl"
 
 
-def test_every_engine_score_has_one_style_and_a_label():
-    assert tuple(SCORE_STYLES) == ENGINE_SCORES and tuple(LABELS) == ENGINE_SCORES
-    assert len({style.marker for style in SCORE_STYLES.values()}) == len(SCORE_STYLES)  # apart under NO_COLOR
+def test_every_score_has_its_own_marker_label_and_legend():
+    rows = score_registry.SCORES
+    for fact in ("name", "label", "legend"):
+        assert len({getattr(score, fact) for score in rows}) == len(rows), fact
+    assert len({score.style.marker for score in rows}) == len(rows)  # apart under NO_COLOR
 
 
 def _score(auroc, aurc, at90, at50=1.0, at80=None, curve=None) -> dict:

@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, ProgressBar, Static
 
 from dropout_tui.engine.explain.claims import CLAIMS
-from dropout_tui.tui.cli.explain import claims_table
+from dropout_tui.tui.claims_table import claims_table
 from dropout_tui.tui.explain_job import ExplainJob
 from dropout_tui.tui.keys import EXPLAIN as EXPLAIN_KEYS
 from dropout_tui.tui.keys import bindings

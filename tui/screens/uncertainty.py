@@ -19,20 +19,20 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from dropout_tui.engine.evaluation import scores as score_registry
 from dropout_tui.engine.evaluation.block import OodResult, ScoreResult, UncertaintyBlock
-from dropout_tui.engine.evaluation.uncertainty import SCORES
+from dropout_tui.engine.evaluation.modes import INFERENCE, MC
 from dropout_tui.tui.fmt import num
 from dropout_tui.tui.keys import UNCERTAINTY, bindings
 from dropout_tui.tui.panes.chart import Chart, Curve
 from dropout_tui.tui.panes.lines import Lines
 from dropout_tui.tui.panes.reliability import ReliabilityDiagram
-from dropout_tui.tui.panes.styles import SCORE_STYLES
-from dropout_tui.tui.redraw import MODES
+from dropout_tui.tui.redraw import MODES_TABLE
 from dropout_tui.tui.run_state import RunState
 from dropout_tui.tui.screens.uncertainty_caption import (
-    LABELS,
     calibration_note,
     decomposition_line,
+    label,
     pct,
     uncertainty_caption,
 )
@@ -66,7 +66,7 @@ def score_table(uncertainty: UncertaintyBlock) -> Table:
     table.add_column("score", no_wrap=True)
     for title, *_ in columns:
         table.add_column(title, justify="right", no_wrap=True)
-    names = [key for key in SCORES if key in scores]
+    names = [key for key in score_registry.SCORE_NAMES if key in scores]
     columns_shown = []
     for _, get, higher, spec in columns:
         values = {name: get(scores[name], ood.get(name) or OodResult()) for name in names}
@@ -77,7 +77,7 @@ def score_table(uncertainty: UncertaintyBlock) -> Table:
             best = shown[max(known, key=known.__getitem__) if higher else min(known, key=known.__getitem__)]
         columns_shown.append((shown, best))
     for name in names:
-        cells = [Text.assemble(SCORE_STYLES[name], " ", LABELS[name])]
+        cells = [Text.assemble(score_registry.BY_NAME[name].style, " ", label(name))]
         cells += [Text(shown[name], style="bold" if shown[name] == best else "") for shown, best in columns_shown]
         table.add_row(*cells)
     return table
@@ -101,14 +101,14 @@ def head_text(state: RunState) -> str:
 
 def round_samples(state: RunState) -> int:
     """T of the round shown (the modes' MC entry), not a T that t/T asked for since."""
-    samples = (state.latest_modes.get("mc") or {}).get("samples")
+    samples = (state.latest_modes.get(MC.name) or {}).get("samples")
     return samples if isinstance(samples, int) else state.samples
 
 
 def risk_series(uncertainty: UncertaintyBlock | None) -> list[tuple[str, list[float], list[float], float | None]]:
     """Per score: (name, coverages, risks, AURC) from the engine's curve (non-finite points left out on parsing)."""
     out = []
-    for key in SCORES:
+    for key in score_registry.SCORE_NAMES:
         entry = uncertainty.scores.get(key) if uncertainty is not None else None
         if entry is None or (not entry.curve and entry.aurc is None):
             continue
@@ -125,7 +125,7 @@ class UncertaintyScreen(Screen[None]):
 
     KEYS_WHERE = UNCERTAINTY  # the palette offers the keys of tui/keys.py for this screen
     BINDINGS = bindings(UNCERTAINTY)
-    draws: ClassVar[frozenset[str]] = frozenset({MODES})  # a new round's news, as the modes table's
+    draws: ClassVar[frozenset[str]] = frozenset({MODES_TABLE})  # a new round's news, as the modes table's
     _drawn: object = None
     _series: tuple = ()
     _table_shape: object = None
@@ -175,7 +175,7 @@ class UncertaintyScreen(Screen[None]):
         # Lines and a table of unchanged shape skip the screen's layout pass: a round's redraw stays cheap.
         self.query_one("#unc-head", Lines).show(head_text(state))
         reliability = uncertainty.reliability if uncertainty is not None else {}
-        for which, diagram in zip(("inference", "mc"), self.query(ReliabilityDiagram)):
+        for which, diagram in zip((INFERENCE.name, MC.name), self.query(ReliabilityDiagram)):
             diagram.show(reliability.get(which))
         self._titles()
         self._plot(uncertainty)
@@ -191,7 +191,7 @@ class UncertaintyScreen(Screen[None]):
     def _titles(self) -> None:
         uncertainty = None if self.state.regression else self.state.uncertainty_block
         reliability = uncertainty.reliability if uncertainty is not None else {}
-        for which, name in (("inference", "dropout off"), ("mc", f"MC (T={round_samples(self.state)})")):
+        for which, name in ((INFERENCE.name, "dropout off"), (MC.name, f"MC (T={round_samples(self.state)})")):
             pane = self.query_one(f"#unc-rel-{which}")
             wide = pane.size.width >= 40
             pane.border_title = f"Reliability: {name}" if pane.size.width >= 28 else name
@@ -208,7 +208,7 @@ class UncertaintyScreen(Screen[None]):
         for key, coverage, risk, _ in series:
             marked = [(c, r) for c, r in zip(coverage, risk) if round(c, 6) in MARKED_COVERAGES]
             marks = ([c for c, _ in marked], [r for _, r in marked])
-            curves.append(Curve(coverage, risk, *SCORE_STYLES[key], marks=marks))
+            curves.append(Curve(coverage, risk, *score_registry.BY_NAME[key].style, marks=marks))
         plot.draw_curves(curves)
         highest = max([0.0] + [r for _, _, risk, _ in series for r in risk])
         plot.set_xlimits(0, 1.02)
@@ -224,8 +224,8 @@ class UncertaintyScreen(Screen[None]):
             text = Text("AURC", style="bold")
             for key, _, _, aurc in self._series:
                 text.append(" ")
-                text.append(*SCORE_STYLES[key])
-                text.append(f"{LABELS[key]} {num(aurc)}" if named else num(aurc).replace("0.", ".", 1))
+                text.append(*score_registry.BY_NAME[key].style)
+                text.append(f"{label(key)} {num(aurc)}" if named else num(aurc).replace("0.", ".", 1))
             if text.cell_len <= width:
                 break
         legend.update(text if self._series else "")

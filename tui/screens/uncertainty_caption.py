@@ -7,7 +7,9 @@ Everything reads the engine's uncertainty block (mode_evaluation.uncertainty, do
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TypeVar
 
+from dropout_tui.engine.evaluation import scores as score_registry
 from dropout_tui.engine.evaluation.block import (
     Decomposition,
     Ood,
@@ -16,12 +18,22 @@ from dropout_tui.engine.evaluation.block import (
     ScoreResult,
     UncertaintyBlock,
 )
-from dropout_tui.engine.evaluation.uncertainty import SCORES
+from dropout_tui.engine.evaluation.modes import INFERENCE, MC
+from dropout_tui.engine.evaluation.scores import MAX_PROB
 from dropout_tui.tui.fmt import finite, num
 
-# The engine's scores (engine/evaluation/uncertainty.py SCORES, whose order the screen keeps), as the screen
-# names them; their markers and colours are SCORE_STYLES (tui/panes/styles.py).
-LABELS = {"max_prob": "max-prob", "mc_max_prob": "MC max-prob", "entropy": "entropy", "mutual_information": "MI"}
+E = TypeVar("E")
+
+
+def label(name: str) -> str:
+    """The screen's name for a score (its registry row's label; an unknown name as it is)."""
+    row = score_registry.BY_NAME.get(name)
+    return row.label if row else name
+
+
+def known(entries: Mapping[str, E]) -> dict[str, E]:
+    """The entries of the registered scores (the engine's score registry, engine/evaluation/scores.py)."""
+    return {name: entry for name, entry in entries.items() if name in score_registry.BY_NAME}
 
 
 def pct(value: float | None) -> str:
@@ -37,7 +49,7 @@ def _pair(a: float, b: float) -> tuple[str, str]:
 def base_accuracy(score: str, entry: ScoreResult, modes: dict) -> float | None:
     """The accuracy of the prediction a score accompanies (max-prob: dropout off; the others: the MC mean),
     from the modes of the same round, else from the score's own curve at coverage 1."""
-    mode = "inference" if score == "max_prob" else "mc"
+    mode = score_registry.BY_NAME[score].judged.name
     accuracy = finite((modes.get(mode) or {}).get("accuracy"))
     if accuracy is not None:
         return accuracy
@@ -48,9 +60,9 @@ def base_accuracy(score: str, entry: ScoreResult, modes: dict) -> float | None:
 
 
 def _best(values: dict[str, float], higher: bool = True) -> str:
-    """The best of some scores (ties: the first in SCORES order, the engine's)."""
+    """The best of some scores' values, never none (ties: the first in the score registry's order)."""
     target = max(values.values()) if higher else min(values.values())
-    return next(key for key in SCORES if values.get(key) == target)
+    return next(key for key in score_registry.SCORE_NAMES if values.get(key) == target)
 
 
 def selective_sentence(scores: dict[str, ScoreResult], modes: dict) -> str | None:
@@ -63,41 +75,41 @@ def selective_sentence(scores: dict[str, ScoreResult], modes: dict) -> str | Non
     # Equal accuracy on the surest 90%: the lower AURC (the better ranking overall) names the score.
     ranked = {name: aurc for name, aurc in tied.items() if aurc is not None}
     best = _best(ranked, higher=False) if ranked else _best(dict.fromkeys(tied, 0.0))
-    label, after = LABELS.get(best, best), at90[best]
-    which = "dropout-off" if best == "max_prob" else "MC"
+    named, after = label(best), at90[best]
+    which = "dropout-off" if score_registry.BY_NAME[best].judged is INFERENCE else "MC"
     before = base_accuracy(best, scores[best], modes)
     if before is None:
-        return f"keeping the 90% with the lowest {label} gives {which} accuracy {pct(after)}"
+        return f"keeping the 90% with the lowest {named} gives {which} accuracy {pct(after)}"
     if round(after, 3) > round(before, 3):
         verb = "lifts"
     elif round(after, 3) < round(before, 3):
         verb = "lowers"
     else:
-        return f"rejecting the 10% with the highest {label} leaves {which} accuracy at {pct(before)}"
-    return f"rejecting the 10% with the highest {label} {verb} {which} accuracy from {pct(before)} to {pct(after)}"
+        return f"rejecting the 10% with the highest {named} leaves {which} accuracy at {pct(before)}"
+    return f"rejecting the 10% with the highest {named} {verb} {which} accuracy from {pct(before)} to {pct(after)}"
 
 
 def _separation(values: dict[str, float], what: str) -> str:
     """Which score separates best, against max-prob (the plain softmax) or, when max-prob is best, the runner-up."""
     best = _best(values)
-    label = LABELS[best]
-    rival = "max_prob" if best != "max_prob" and "max_prob" in values else None
+    named = label(best)
+    rival = MAX_PROB.name if best != MAX_PROB.name and MAX_PROB.name in values else None
     if rival is None:
         others = {name: value for name, value in values.items() if name != best}
         if not others:
-            return f"{label} separates {what} with AUROC {values[best]:.2f}"
+            return f"{named} separates {what} with AUROC {values[best]:.2f}"
         rival = _best(others)
     high, low = _pair(values[best], values[rival])
     if high == low:  # equal to three decimals: no winner to name
-        return f"{label} and {LABELS[rival]} separate {what} equally well: AUROC {high}"
-    if rival == "max_prob":
-        return f"{label} separates {what} better than max-prob: AUROC {high} vs {low}"
-    return f"{label} separates {what} best: AUROC {high} vs {LABELS[rival]} {low}"
+        return f"{named} and {label(rival)} separate {what} equally well: AUROC {high}"
+    if rival == MAX_PROB.name:
+        return f"{named} separates {what} better than max-prob: AUROC {high} vs {low}"
+    return f"{named} separates {what} best: AUROC {high} vs {label(rival)} {low}"
 
 
-def _values(entries: Mapping[str, ScoreResult | OodResult], key: str) -> dict[str, float]:
+def _values(entries: Mapping[str, ScoreResult] | Mapping[str, OodResult], key: str) -> dict[str, float]:
     """Score -> one number of its entry (the known scores, where it is known)."""
-    values = {name: getattr(entry, key) for name, entry in entries.items() if name in LABELS}
+    values = {name: getattr(entry, key) for name, entry in known(entries).items()}
     return {name: value for name, value in values.items() if value is not None}
 
 
@@ -129,9 +141,9 @@ def confidence_gap(reliability: Reliability | None) -> float | None:
     """Mean confidence minus accuracy over the test set (count-weighted bins): > 0 over-confident."""
     bins = reliability.bins if reliability is not None else ()
     pairs = [(b.count, b.confidence, b.accuracy) for b in bins if b.count]
-    known = [(n, c, a) for n, c, a in pairs if c is not None and a is not None]
-    total = sum(n for n, _, _ in known)
-    return sum(n * (c - a) for n, c, a in known) / total if total else None
+    known_pairs = [(n, c, a) for n, c, a in pairs if c is not None and a is not None]
+    total = sum(n for n, _, _ in known_pairs)
+    return sum(n * (c - a) for n, c, a in known_pairs) / total if total else None
 
 
 def _direction(gap: float | None) -> str | None:
@@ -142,7 +154,7 @@ def _direction(gap: float | None) -> str | None:
 
 def calibration_sentence(reliability: Mapping[str, Reliability]) -> str | None:
     """How MC dropout changes calibration (ECE), and which way each prediction errs."""
-    off, mc = reliability.get("inference"), reliability.get("mc")
+    off, mc = reliability.get(INFERENCE.name), reliability.get(MC.name)
     ece_off, ece_mc = (off.ece if off else None), (mc.ece if mc else None)
     side_off, side_mc = _direction(confidence_gap(off)), _direction(confidence_gap(mc))
     sides = ""
@@ -160,7 +172,7 @@ def uncertainty_caption(uncertainty: UncertaintyBlock | None, modes: dict | None
     """What the numbers show, in words, computed from the round's own numbers (tests/tui/test_uncertainty.py)."""
     if uncertainty is None:
         return "no uncertainty numbers in this round"
-    scores = {name: entry for name, entry in uncertainty.scores.items() if name in LABELS}
+    scores = known(uncertainty.scores)
     modes = modes or {}
     parts = [
         selective_sentence(scores, modes),

@@ -139,6 +139,10 @@ class SweepApp(TickingApp):
             self._run_sweep()
         self.start_ticking({CHART, TABLE, STATUS})
 
+    @property
+    def run_failed(self) -> bool:
+        return self.state.failed is not None or any(run.state == "failed" for run in self.state.runs)
+
     def stop_workers(self) -> None:
         self.controls.cancel()  # no worker, and no child process, outlives the app
 
@@ -151,8 +155,7 @@ class SweepApp(TickingApp):
     def _run_sweep(self) -> None:
         sweep = Sweep(self.config, self._rates, self._buffer.put, self.controls, jobs=self._jobs, command=train_command)
         sweep.run()
-        if sweep.user_error is not None:
-            self._buffer.put(SweepError(str(sweep.user_error)))
+        self.refused = sweep.user_error
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:
