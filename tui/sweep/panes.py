@@ -15,7 +15,7 @@ from dropout_tui.tui.fmt import duration, fit_line
 from dropout_tui.tui.panes.chart import Chart, Curve
 from dropout_tui.tui.panes.lines import FixedLines, Lines
 from dropout_tui.tui.sweep.comparison import compare_columns, facts, summary_line, warnings
-from dropout_tui.tui.sweep.metrics import Column, Metric, columns_for, metrics_for, rate_text
+from dropout_tui.tui.sweep.metrics import Column, Metric, Series, columns_for, metrics_for, rate_text
 from dropout_tui.tui.sweep.state import CHART, STATUS, TABLE, RateRun, SweepState
 
 MIN_COLUMN_GAP = 1
@@ -213,12 +213,12 @@ class TablePane(DrawsFrom[SweepState], Vertical):
 # --- the chart ---------------------------------------------------------------------------------------------
 
 
-def chart_points(state: SweepState, metric: Metric) -> list[tuple[object, list[float], list[float]]]:
+def chart_points(state: SweepState, metric: Metric) -> list[tuple[Series, list[float], list[float]]]:
     """(series, xs, ys) per curve, in x order; runs still training included with their latest numbers."""
-    runs = sorted((run for run in state.runs if run.x is not None), key=lambda run: run.x)
+    placed = sorted(((run.x, run) for run in state.runs if run.x is not None), key=lambda pair: pair[0])
     curves = []
     for series in metric.series:
-        pairs = [(run.x, series.get(run)) for run in runs]
+        pairs = [(x, series.get(run)) for x, run in placed]
         kept = [(x, y) for x, y in pairs if y is not None]
         curves.append((series, [x for x, _ in kept], [y for _, y in kept]))
     return curves
