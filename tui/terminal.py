@@ -34,11 +34,12 @@ def too_small_notice() -> Static:
     return Static("", id="too-small")
 
 
-def export_notice(results: Path, width: int) -> str:
+def export_notice(result: ExportResult, width: int) -> str:
     """Where `e` wrote, in ``width`` cells: the directory whole (that is where to look), the file name cut in the
     middle if it must be (its time stamp's end stays)."""
-    directory, name = str(results.parent), results.stem
-    words = f"wrote {{}}.json + .svg in {directory}"
+    directory, name = str(result.results.parent), result.results.stem
+    kinds = ".json, .svg + .csv" if result.series is not None else ".json + .svg"
+    words = f"wrote {{}}{kinds} in {directory}"
     room = width - len(words.format(""))
     if len(name) > room >= 9:
         name = f"{name[: (room - 1) // 2]}…{name[-(room - 1 - (room - 1) // 2) :]}"
@@ -167,7 +168,7 @@ class TerminalApp(App[int]):
             where = error.filename or self.export_dir
             self.notify(f"export failed: {error.strerror or error} ({where})", severity="error", timeout=8)
             return
-        self.notify(export_notice(result.results, NOTICE_WIDTH))
+        self.notify(export_notice(result, NOTICE_WIDTH))
 
     def on_notify(self, event: Notify) -> None:
         # Runs before Textual adds the new notice: one notice at a time, the newest, never a stack over the panes.

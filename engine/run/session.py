@@ -122,6 +122,8 @@ class Session:
         measurer = parts.measurer
         if not self.progress.evaluated_now:
             measurer.evaluate_round()
+        if self.config.ensemble and self.config.command == "train" and not stopped:
+            self._ensemble(prepared, measurer, devices.strategy)
         seconds = time.perf_counter() - started
         epochs_run = self.progress.epochs_run
         self.emit(Status("finished", f"{epochs_run} epoch(s) in {seconds:.1f} s"))
@@ -201,6 +203,15 @@ class Session:
             pass
         finally:
             self.progress.training = False
+
+    def _ensemble(self, prepared, measurer, strategy) -> None:
+        """`--ensemble K`: K-1 more members after the main run, each reported as it finishes."""
+        from dropout_tui.engine.run.ensemble import train_members
+
+        members = self.config.ensemble
+        self.emit(Status("running", f"training {members - 1} more ensemble member(s)"))
+        for member in train_members(self.config, prepared, strategy, lambda: self.controls.cancelled):
+            measurer.add_member(member, members)
 
     def _serve_until_cancelled(self, commands) -> None:
         controls = self.controls

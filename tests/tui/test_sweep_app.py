@@ -366,7 +366,7 @@ async def test_at_80x24_the_export_notice_names_its_directory_and_the_legend_eve
         screen = screen_text(app).splitlines()
     (written,) = (tmp_path / "dropout-tui-export").glob("*.json")
     notice = screen[0]  # notices cover the settings row, not the key bar
-    assert "in dropout-tui-export" in notice and ".json + .svg" in notice and "e Export" in screen[-1]
+    assert "in dropout-tui-export" in notice and ".json" in notice and ".svg" in notice and "e Export" in screen[-1]
     assert written.stem[-6:] in notice  # the time stamp's end stays when the name is cut
 
 
