@@ -12,7 +12,6 @@ from collections import deque
 from dataclasses import dataclass, field, replace
 
 from dropout_tui.engine.config import RunConfig
-from dropout_tui.engine.evaluation.block import UncertaintyBlock
 from dropout_tui.engine.events import (
     BatchLosses,
     EnsembleMember,
@@ -103,12 +102,8 @@ class RunState:
 
     @property
     def uncertainty(self) -> dict | None:
-        """The last round's uncertainty block as JSON (None: regression, no round yet); ``uncertainty_block``: typed."""
+        """The last round's uncertainty block (classification; None for regression or before the first round)."""
         return self.evaluations[-1].uncertainty if self.evaluations else None
-
-    @property
-    def uncertainty_block(self) -> UncertaintyBlock | None:
-        return self.evaluations[-1].block if self.evaluations else None
 
     @property
     def stochastic(self) -> bool | None:

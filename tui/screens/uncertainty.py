@@ -87,8 +87,13 @@ def score_table(uncertainty: UncertaintyBlock) -> Table:
     return table
 
 
+def round_block(state: RunState) -> UncertaintyBlock | None:
+    """The last round's uncertainty block, typed (ModeEvaluation.block: parsed once per round)."""
+    return state.evaluations[-1].block if state.evaluations else None
+
+
 def head_text(state: RunState) -> str:
-    uncertainty = state.uncertainty_block
+    uncertainty = round_block(state)
     if uncertainty is None:
         if state.evaluations:
             return "this run's evaluations carry no uncertainty block (recorded before it existed?)"
@@ -131,7 +136,7 @@ class UncertaintyScreen(Screen[None]):
     _drawn: object = None
     _series: tuple = ()
     _table_shape: object = None
-    method = "mc"  # the method in the second reliability diagram (m cycles it)
+    method = MC.name  # the method in the second reliability diagram (m cycles it)
     scores_shown = False  # below BOTH_TABLES_HEIGHT: the score table instead of the methods table (s)
 
     def compose(self) -> ComposeResult:
@@ -189,7 +194,7 @@ class UncertaintyScreen(Screen[None]):
             return
         self._drawn = key
         uncertainty = None if state.regression else state.uncertainty  # the methods' part is read as JSON
-        block = None if state.regression else state.uncertainty_block
+        block = None if state.regression else round_block(state)
         # Lines and a table of unchanged shape skip the screen's layout pass: a round's redraw stays cheap.
         self.query_one("#unc-head", Lines).show(head_text(state))
         self._diagrams(block)
@@ -217,7 +222,7 @@ class UncertaintyScreen(Screen[None]):
 
     def action_method(self, step: int) -> None:
         """The second reliability diagram shows the next method of the round (dropout off stays on the left)."""
-        block = None if self.state.regression else self.state.uncertainty_block
+        block = None if self.state.regression else round_block(self.state)
         names = [name for name in (block.reliability if block else {}) if name != INFERENCE.name]
         if not names:
             return
@@ -227,7 +232,7 @@ class UncertaintyScreen(Screen[None]):
 
     def _titles(self) -> None:
         uncertainty = None if self.state.regression else self.state.uncertainty
-        block = None if self.state.regression else self.state.uncertainty_block
+        block = None if self.state.regression else round_block(self.state)
         reliability = block.reliability if block is not None else {}
         methods = (uncertainty or {}).get("methods") or {}
         second = method_label(self.method, methods.get(self.method))
