@@ -46,3 +46,9 @@ def test_ticks_sit_on_their_rows_evenly_and_the_data_fits(data_low, data_high, r
 def test_not_finite_or_tiny_heights_still_give_two_ticks():
     assert even_ticks(float("nan"), 1.0, 8)[2][0] == 0.0
     assert len(even_ticks(0.0, 1.0, 1)[2]) == 2
+
+
+def test_a_short_chart_still_gets_three_labels():
+    # compare's NLL chart at 80x24 (7 rows, data 0.543..0.809) showed one label, 0.5
+    assert even_ticks(0.543, 0.809, 7)[2] == [0.4, 0.6, 0.8, 1.0]
+    assert len(even_ticks(0.0, 0.11, 5)[2]) == 3

@@ -30,6 +30,7 @@ class _Canvas(Canvas):
 NICE_STEPS = (1.0, 2.0, 5.0)
 MIN_TICK_ROWS = 2  # a y label every other row at most: right-aligned labels on adjacent rows read as one
 MAX_TICKS = 6
+MIN_FILL = 0.3  # the data's share of the chart's height below which fewer labels are the better deal
 
 
 def even_ticks(low: float, high: float, rows: int) -> tuple[float, float, list[float]]:
@@ -60,12 +61,11 @@ def even_ticks(low: float, high: float, rows: int) -> tuple[float, float, list[f
                 if start < 0 <= low:  # data that is never negative gets no negative axis
                     start = 0
                 layouts.append(((high - low) / shown, rows // spacing + 1, step, spacing, start))
-    # One step of ten times the range always fits. Of the layouts that leave the data at least 3/4 of the best
-    # height, the one with the most labels (up to MAX_TICKS), then the fuller.
-    most = max(layout[0] for layout in layouts)
-    _, _, step, spacing, start = max(
-        (layout for layout in layouts if layout[0] >= 0.75 * most), key=lambda it: (min(it[1], MAX_TICKS), it[0])
-    )
+    # One step of ten times the range always fits. Three labels at least where the height allows and the data
+    # keeps MIN_FILL of it; of those, the one that leaves the data the most height, then the one with more labels.
+    wanted = min(3, rows // MIN_TICK_ROWS + 1)
+    readable = [layout for layout in layouts if layout[1] >= wanted and layout[0] >= MIN_FILL] or layouts
+    _, _, step, spacing, start = max(readable, key=lambda it: (round(it[0], 6), min(it[1], MAX_TICKS)))
     ticks = [round((start + k) * step, 12) for k in range(rows // spacing + 1)]
     # textual-plot draws a tick equal to the lower limit on the frame, a row below its value: the limit sits a
     # hair below the first tick instead, so it is drawn on the bottom row with the data of its value.
