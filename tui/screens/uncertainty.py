@@ -236,7 +236,7 @@ class UncertaintyScreen(Screen[None]):
         reliability = block.reliability if block is not None else {}
         methods = (uncertainty or {}).get("methods") or {}
         second = method_label(self.method, methods.get(self.method))
-        for pane_id, which, name in (("inference", INFERENCE.name, "dropout off"), ("method", self.method, second)):
+        for pane_id, which, name in ((INFERENCE.name, INFERENCE.name, "dropout off"), ("method", self.method, second)):
             pane = self.query_one(f"#unc-rel-{pane_id}")
             wide = pane.size.width >= 40
             titles = (f"Reliability: {name}", name, method_label(which), BY_METHOD[which].short)  # longest that fits
