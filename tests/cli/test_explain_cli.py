@@ -51,7 +51,7 @@ class _Stream(io.StringIO):
 
 def _run(monkeypatch, report, *, tty: bool, no_color: bool = False, json_out: bool = False) -> str:
     # The report is the real one measured by the fixture; this checks only how it is printed.
-    monkeypatch.setattr(explain_cli, "_measure", lambda seed, debug: report)
+    monkeypatch.setattr(explain_cli, "_measure", lambda seed, backend, debug: report)
     out = _Stream(tty)
     monkeypatch.setattr(sys, "stdout", out)
     monkeypatch.setattr(sys, "stderr", _Stream(False))
@@ -59,7 +59,7 @@ def _run(monkeypatch, report, *, tty: bool, no_color: bool = False, json_out: bo
         monkeypatch.setenv("NO_COLOR", "1")
     else:
         monkeypatch.delenv("NO_COLOR", raising=False)
-    args = argparse.Namespace(json=json_out, seed=0, debug=False)
+    args = argparse.Namespace(backend="tensorflow", json=json_out, seed=0, debug=False)
     assert explain_cli.run_explain(args) == 0
     return out.getvalue()
 
@@ -82,16 +82,16 @@ def test_rich_table_on_a_tty(monkeypatch, explain_report):
 
 
 def test_failure_is_one_line_and_exit_1_unless_debug(monkeypatch):
-    def explode(seed, debug):
+    def explode(seed, backend, debug):
         raise RuntimeError("the experiment broke\nsecond line")
 
     monkeypatch.setattr(explain_cli, "_measure", explode)
     err = _Stream(False)
     monkeypatch.setattr(sys, "stderr", err)
-    assert explain_cli.run_explain(argparse.Namespace(json=True, seed=0, debug=False)) == 1
+    assert explain_cli.run_explain(argparse.Namespace(backend="tensorflow", json=True, seed=0, debug=False)) == 1
     assert err.getvalue() == "dropout-tui: error: explain failed: the experiment broke second line\n"
     with pytest.raises(RuntimeError):
-        explain_cli.run_explain(argparse.Namespace(json=True, seed=0, debug=True))
+        explain_cli.run_explain(argparse.Namespace(backend="tensorflow", json=True, seed=0, debug=True))
 
 
 @pytest.mark.parametrize(
@@ -136,7 +136,7 @@ _IMPORTERS_PROBE = textwrap.dedent(
 
     sys.modules["dropout_tui.engine.explain.runner"] = types.SimpleNamespace(run_explain=run_explain)
     for as_json in (True, False):
-        assert explain_cli.run_explain(argparse.Namespace(json=as_json, seed=0, debug=False)) == 0
+        assert explain_cli.run_explain(argparse.Namespace(backend="tensorflow", json=as_json, seed=0, debug=False)) == 0
     sys.stderr.write(json.dumps({name: sorted(who) for name, who in importers.items()}) + "\\n")
     """
 )
