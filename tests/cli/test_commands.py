@@ -25,8 +25,6 @@ def throwaway_row(monkeypatch):
     row = Command(
         "throwaway", "a throwaway command", f"{__name__}:run", options_of="train", leaves_out={"--rate": "no"}
     )
-        "throwaway", "a throwaway command", f"{__name__}:run", options_of="train", leaves_out={"--rate": "no"}
-    )
     monkeypatch.setattr(commands, "COMMANDS", (*commands.COMMANDS, row))
     RAN.clear()
     return row
