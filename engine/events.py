@@ -110,8 +110,8 @@ class EpochEnd(Event):
     train_loss_keras: float  # what fit reports: dropout on, averaged over the epoch
     train_loss_inference: float  # training set, end-of-epoch weights, dropout off
     test_loss_inference: float
-    train_accuracy_inference: float
-    test_accuracy_inference: float
+    train_accuracy_inference: float | None  # None for a regressor
+    test_accuracy_inference: float | None
     seconds: float
     samples_per_second: float
     rate: float  # dropout rate used during this epoch

@@ -22,6 +22,7 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from dropout_tui.engine.errors import ConfigError, one_line
@@ -67,7 +68,9 @@ def parse_workers(text: str) -> tuple[str, ...]:
     return workers
 
 
-def resolve(workers: str | None, index: int | None, timeout: float, environ: dict | None = None) -> Cluster | None:
+def resolve(
+    workers: str | None, index: int | None, timeout: float, environ: Mapping[str, str] | None = None
+) -> Cluster | None:
     """The cluster --workers/--worker-index name, else the one TF_CONFIG describes, else None (one process)."""
     environ = os.environ if environ is None else environ
     if workers is not None:
@@ -149,7 +152,7 @@ def is_collective_failure(error: BaseException) -> bool:
     return isinstance(error, kinds) or "Collective ops is aborted" in str(error)
 
 
-def watch_start(cluster: Cluster) -> subprocess.Popen:
+def watch_start(cluster: Cluster) -> subprocess.Popen[bytes]:
     """A small process that ends this one with a line naming the missing workers unless its stdin closes in time.
 
     The strategy's constructor waits for every worker inside TensorFlow, holding the interpreter's lock
@@ -175,6 +178,7 @@ def start(cluster: Cluster):
         options = tf.distribute.experimental.CommunicationOptions(timeout_seconds=cluster.timeout)
         return tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
     finally:
+        assert watchdog.stdin is not None  # watch_start opens it (stdin=PIPE)
         watchdog.stdin.close()  # in time: the watchdog exits quietly
         watchdog.wait()
 

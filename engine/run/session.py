@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 import traceback
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from dropout_tui.engine import quiet
 from dropout_tui.engine.cancel import Cancelled
@@ -24,11 +24,17 @@ from dropout_tui.engine.run.controls import Controls
 from dropout_tui.engine.run.fit_loop import Diverged, StopBeforeEpoch
 from dropout_tui.engine.run.progress import Progress
 
+if TYPE_CHECKING:  # the parts import Keras and NumPy: imported when a run assembles them, never on import
+    from dropout_tui.engine.run.commands import CommandServer
+    from dropout_tui.engine.run.measurement import Measurer
+    from dropout_tui.engine.run.preparation import Prepared
+    from dropout_tui.engine.run.rates import RateControl
+
 
 class _Parts(NamedTuple):
-    measurer: object  # Measurer
-    rates: object  # RateControl
-    commands: object  # CommandServer
+    measurer: Measurer
+    rates: RateControl
+    commands: CommandServer
 
 
 class Session:
@@ -52,7 +58,7 @@ class Session:
         self.serve = serve
         self.user_error: ConfigError | None = None  # set when bad input ended the run (CLI: exit 2)
         self.progress = Progress()
-        self.prepared = None  # the model and arrays, once loaded
+        self.prepared: Prepared | None = None  # the model and arrays, once loaded
         self._sink = sink
         self.cluster = cluster  # engine.run.cluster.Cluster: this run spans several worker processes
         self.workers = None  # engine.run.workers.Workers, once the cluster's strategy is up
