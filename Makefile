@@ -45,7 +45,7 @@ headless: install
 	$(BIN)/dropout-tui train --headless $(ARGS)
 
 test: install-test lint
-	$(BIN)/python -m pytest -q $(ARGS)
+	$(BIN)/python -m pytest -q -rs $(ARGS)
 
 # Every test that needs no subprocess and no training: the tier to run while working (under 30 s).
 test-fast: install-test

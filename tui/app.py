@@ -103,13 +103,14 @@ class KeyActions:
 
     def action_uncertainty(self) -> None:
         # The screens are imported when first opened: nothing of them is on the first frame's path.
-        from dropout_tui.tui.screens.uncertainty import REGRESSION_NOTE, UncertaintyScreen
+        from dropout_tui.tui.screens.uncertainty import UncertaintyScreen
+        from dropout_tui.tui.screens.uncertainty_regression import RegressionUncertaintyScreen
 
-        if self.state.regression:
-            self.notify(REGRESSION_NOTE)
-            return
-        if not any(isinstance(screen, UncertaintyScreen) for screen in self.screen_stack):
-            self.push_screen(UncertaintyScreen(self.state))
+        kind = RegressionUncertaintyScreen if self.state.regression else UncertaintyScreen
+        if not any(
+            isinstance(screen, (UncertaintyScreen, RegressionUncertaintyScreen)) for screen in self.screen_stack
+        ):
+            self.push_screen(kind(self.state))
 
     def action_explain(self) -> None:
         from dropout_tui.tui.screens.explain import ExplainScreen
@@ -128,7 +129,8 @@ class KeyActions:
         from dropout_tui.tui.screens.help import HelpScreen
 
         if not any(isinstance(screen, HelpScreen) for screen in self.screen_stack):
-            self.push_screen(HelpScreen())
+            own = getattr(self.screen, "help_content", None)  # a screen with its own keys and terms shows those
+            self.push_screen(HelpScreen(*own()) if own else HelpScreen())
 
 
 class DropoutApp(KeyActions, TickingApp):

@@ -9,11 +9,12 @@ an export share one source of truth.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.events import (
     BatchLosses,
+    EnsembleMember,
     EpochEnd,
     Event,
     Failed,
@@ -129,6 +130,10 @@ class RunState:
             return {LOSS, STATUS}
         if isinstance(event, ModeEvaluation):
             self.evaluations.append(event)
+            return {MODES_TABLE}
+        if isinstance(event, EnsembleMember) and self.evaluations:
+            # The engine's last round now holds the ensemble so far (its summary's history does the same).
+            self.evaluations[-1] = replace(self.evaluations[-1], uncertainty=event.uncertainty)
             return {MODES_TABLE}
         if isinstance(event, SampleProbe):
             self.probe = event  # its own T (a probe drawn before a T change): samples follows SamplesChanged only

@@ -152,7 +152,8 @@ class TerminalApp(App[int]):
             where = error.filename or self.export_dir
             self.notify(f"export failed: {error.strerror or error} ({where})", severity="error", timeout=8)
             return
-        self.notify(f"wrote {result.results.name} and .svg (in {result.results.parent})")
+        also = ", .svg and .csv" if result.series is not None else " and .svg"
+        self.notify(f"wrote {result.results.name}{also} (in {result.results.parent})")
 
     def on_notify(self, event: Notify) -> None:
         # Runs before Textual adds the new notice: one notice at a time, the newest, never a stack over the panes.

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 import traceback
 from collections.abc import Callable
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dropout_tui.engine import quiet
 from dropout_tui.engine.cancel import Cancelled
@@ -128,6 +128,9 @@ class Session:
         measurer = parts.measurer
         if not self.progress.evaluated_now:
             measurer.evaluate_round()
+        members = self.config.ensemble
+        if members and self.config.command == "train" and not stopped:
+            self._ensemble(prepared, measurer, devices.strategy, members)
         seconds = time.perf_counter() - started
         epochs_run = self.progress.epochs_run
         self.emit(Status("finished", f"{epochs_run} epoch(s) in {seconds:.1f} s"))
@@ -207,6 +210,14 @@ class Session:
             pass
         finally:
             self.progress.training = False
+
+    def _ensemble(self, prepared: Prepared, measurer: Measurer, strategy: Any, members: int) -> None:
+        """`--ensemble K`: K-1 more members after the main run, each reported as it finishes."""
+        from dropout_tui.engine.run.ensemble import train_members
+
+        self.emit(Status("running", f"training {members - 1} more ensemble member(s)"))
+        for member in train_members(self.config, prepared, strategy, lambda: self.controls.cancelled):
+            measurer.add_member(member, members)
 
     def _serve_until_cancelled(self, commands) -> None:
         controls = self.controls

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from dropout_tui.engine.config import RunConfig
-from dropout_tui.engine.evaluation import uncertainty
+from dropout_tui.engine.evaluation import methods, regression_metrics, temperature, uncertainty
 from dropout_tui.engine.evaluation.modes import MODES
 from dropout_tui.engine.events import EVENT_TYPES, EpochEnd, Notice, RateChanged, RateScheduled, SamplesChanged
 from dropout_tui.engine.limits import MAX_SWEEP_RATES, TASKS
@@ -159,9 +159,24 @@ def test_the_classification_run_exercises_the_uncertainty_and_ood_branches(runs)
 
 
 @pytest.mark.subprocess
-def test_the_regression_run_reports_no_uncertainty_block(runs):
+def test_the_regression_run_reports_its_methods_as_distributions(runs):
     events = [json.loads(line) for line in runs["regression"][1].splitlines()]
-    assert all(event["uncertainty"] is None for event in events if event["event"] in ("mode_evaluation", "summary"))
+    blocks = [event["uncertainty"] for event in events if event["event"] in ("mode_evaluation", "summary")]
+    assert blocks and all(list(block) == ["methods"] for block in blocks)
+    assert all(list(block["methods"]) == ["inference", "mc"] for block in blocks)
+    summary = events[-1]
+    assert summary["uncertainty"]["methods"]["mc"]["sharpness"] == summary["modes"]["mc"]["std"]
+
+
+@pytest.mark.subprocess
+def test_the_classification_run_reports_every_method(runs):
+    summary = json.loads(runs["classification"][1].splitlines()[-1])
+    methods, modes = summary["uncertainty"]["methods"], summary["modes"]
+    assert list(methods) == ["inference", "temperature_scaled", "mc"]
+    accuracy = modes["inference"]["accuracy"]
+    assert methods["temperature_scaled"]["accuracy"] == methods["inference"]["accuracy"] == accuracy
+    assert methods["mc"]["ece"] == modes["mc"]["ece"] and methods["mc"]["passes"] == modes["mc"]["samples"]
+    assert list(summary["uncertainty"]["ood"]["methods"]) == list(methods)
 
 
 def test_events_a_headless_run_never_writes_validate_too():
@@ -242,11 +257,37 @@ def test_the_uncertainty_block_matches_the_engine():
     labels = rng.integers(0, 4, size=40)
     scores = uncertainty.uncertainty_scores(probs, mc_mean, expected)
     ood = {"source": "noise", "n": 40, "scores": uncertainty.ood_table(scores, scores)}
-    report = json.loads(json.dumps(uncertainty.uncertainty_report(probs, mc_mean, expected, labels, ood)))
+    scaled, temperatures = temperature.cross_fitted(np.log(probs), labels, seed=0)
+    extra = {"temperature": float(np.mean(temperatures)), "temperatures": list(temperatures)}
+    predictions = {
+        "inference": methods.Prediction(probs, 1),
+        "temperature_scaled": methods.Prediction(scaled, 1, predicted=np.argmax(probs, axis=1), extra=extra),
+        "mc": methods.Prediction(mc_mean, 5, expected_entropy=expected),
+        "ensemble": methods.Prediction(mc_mean, 3, expected_entropy=expected, extra={"members": 3}),
+    }
+    report = json.loads(json.dumps(methods.classification_report(predictions, labels, ood, predictions)))
     validator = jsonschema.Draft202012Validator({"$defs": DEFS, "$ref": "#/$defs/uncertainty"})
     assert [error.message for error in validator.iter_errors(report)] == []
+    assert set(DEFS["methods_classification"]["properties"]) == set(methods.METHOD_NAMES)
+    assert set(DEFS["method_classification"]["required"]) == set(methods.CLASSIFICATION_FIGURES)
     bins = DEFS["reliability"]["properties"]["bins"]
     assert bins["minItems"] == bins["maxItems"] == uncertainty.RELIABILITY_BINS
+
+
+def test_the_regression_block_matches_the_engine():
+    rng = np.random.default_rng(0)
+    samples, y = rng.normal(size=(5, 30, 1)), rng.normal(size=30)
+    predictions = {
+        "inference": methods.RegressionPrediction(samples[0], None, 1),
+        "mc": methods.RegressionPrediction.from_samples(samples),
+        "ensemble": methods.RegressionPrediction.from_samples(samples[:3], members=3),
+    }
+    report = json.loads(json.dumps(methods.regression_report(predictions, y)))
+    validator = jsonschema.Draft202012Validator({"$defs": DEFS, "$ref": "#/$defs/uncertainty_regression"})
+    assert [error.message for error in validator.iter_errors(report)] == []
+    assert set(DEFS["method_regression"]["required"]) == set(methods.REGRESSION_FIGURES)
+    levels = DEFS["method_regression"]["properties"]["coverage"]["oneOf"][1]["required"]
+    assert levels == [str(level) for level in regression_metrics.INTERVAL_LEVELS]
 
 
 def _wire_keys(cls) -> set[str]:

@@ -152,7 +152,7 @@ async def test_export_key_writes_files_and_reports_errors(tmp_path):
         await pilot.press("e")
         await pilot.pause()
         files = sorted(p.suffix for p in (tmp_path / "export").iterdir())
-        assert files == [".json", ".svg"]
+        assert files == [".csv", ".json", ".svg"]
         results = json.loads(next((tmp_path / "export").glob("*.json")).read_text())
         assert [h["epoch"] for h in results["history"]] == [1, 2]
         blocker = tmp_path / "blocker"

@@ -15,7 +15,7 @@ from dropout_tui.tui.app import create_app
 from dropout_tui.tui.panes.loss import decomposition_text
 from dropout_tui.tui.panes.reliability import reliability_text
 from dropout_tui.tui.redraw import RedrawPolicy
-from dropout_tui.tui.screens.uncertainty import REGRESSION_NOTE, UncertaintyScreen, score_table
+from dropout_tui.tui.screens.uncertainty import UncertaintyScreen, score_table
 from dropout_tui.tui.screens.uncertainty_caption import calibration_sentence, uncertainty_caption
 from tests.support import eventkit as ev
 from tests.support.apps import replay_app
@@ -262,14 +262,22 @@ async def test_e_on_the_screen_exports_the_block_and_an_svg_of_this_screen(tmp_p
         assert isinstance(app.screen, UncertaintyScreen)
 
 
-async def test_a_regression_run_has_no_screen_and_the_key_says_why(tmp_path):
-    app = replay_app(tmp_path, ev.regression_run(), task="regression")
-    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+async def test_a_regression_run_gets_its_coverage_screen(tmp_path):
+    from dropout_tui.tui.screens.uncertainty_regression import RegressionUncertaintyScreen
+    from tests.tui.test_tui_snapshots import REGRESSION
+
+    app = create_app(RunConfig(epochs=3, seed=0, task="regression"), export_dir=tmp_path, replay=REGRESSION)
+    app.animation_level = "none"
+    async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         await pilot.press("c")
         await pilot.pause()
+        assert isinstance(app.screen, RegressionUncertaintyScreen)
+        text = " ".join(screen_text(app).split())
+        assert "90% intervals should hold ~90% of the targets" in text and "cov90" in text
+        await pilot.press("escape")
+        await pilot.pause()
         assert app.screen is app.screen_stack[0]
-        assert [n.message for n in app._notifications][-1] == REGRESSION_NOTE
 
 
 async def test_the_screen_waits_for_the_first_round_then_fills_in(tmp_path):
@@ -307,12 +315,19 @@ async def test_the_screen_fits_every_size(tmp_path, size):
         await pilot.press("c")
         await pilot.pause()
         screen = app.screen
-        for selector in ("#unc-table", "#unc-caption", "#unc-decomposition", "#unc-charts"):
+        table = "#unc-table" if size[1] >= 34 else "#unc-methods"  # small: one table at a time, methods first
+        for selector in (table, "#unc-caption", "#unc-decomposition", "#unc-charts"):
             region = screen.query_one(selector).region
             assert region.height > 0 and region.bottom <= size[1] - 1, selector  # above the footer
         text = screen_text(app)
         assert "…" not in text.split("\n", 1)[1]  # nothing cut below the head line
         assert "Reliability" in text or size[0] < 100
+        assert "temperature scaling" in text  # the methods table
+        if size[1] < 34:  # one table at a time: s shows the score table
+            await pilot.press("s")
+            await pilot.pause()
+            text = screen_text(app)
+            assert screen.query_one("#unc-table").region.bottom <= size[1] - 1
         assert "◆ MI" in text and "FPR95" in text
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -35,7 +36,13 @@ def check_export_dir(text: str, *, create: bool) -> Path:
     return path
 
 
+# Textual's choice of driver: `dropout-tui serve` (textual-serve) sets its web driver, which draws over pipes.
+DRIVER_VARIABLE = "TEXTUAL_DRIVER"
+
+
 def require_terminal(command: str) -> None:
     """An app draws on a terminal and reads keys from one: without it, say what works instead (exit 2)."""
+    if os.environ.get(DRIVER_VARIABLE):
+        return
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise ConfigError(commands.command_named(command).no_terminal)

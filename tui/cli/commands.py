@@ -76,6 +76,12 @@ COMMANDS: tuple[Command, ...] = (
         "dropout_tui.tui.cli.compare:run",
         also_takes=frozenset({"--export-dir", "--debug", "--headless"}),  # it opens files, it runs nothing
     ),
+    Command(
+        "serve",
+        "the app in a browser: one app per tab, behind a token, on this machine only unless --host",
+        "dropout_tui.tui.serve.command:run",
+        abbreviations=False,  # options after COMMAND are COMMAND's, never an abbreviation of serve's
+    ),
 )
 
 

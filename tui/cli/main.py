@@ -78,16 +78,22 @@ def _unrecognized(command: str, words: list[str]) -> str:
     return f"{command} takes no {left_out}: {instead[left_out]}"
 
 
+def parse(argv: list[str]) -> argparse.Namespace:
+    """``argv`` (a command first) parsed; a usage error is one line and exit 2. `serve` checks its command with it."""
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        parser.error(_unrecognized(args.command, unknown))
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
     # Before TensorFlow is imported anywhere, in any thread.
     quiet.prepare_environment()
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
         argv.insert(0, commands.DEFAULT)
-    parser = build_parser()
-    args, unknown = parser.parse_known_args(argv)
-    if unknown:
-        parser.error(_unrecognized(args.command, unknown))
+    args = parse(argv)
     try:
         return commands.command_named(args.command).runner()(args)
     except ConfigError as error:

@@ -23,6 +23,10 @@ INSPECT = frozenset({"inspect"})
 EXPLAIN = frozenset({"explain"})
 SWEEP = frozenset({"sweep"})
 COMPARE = frozenset({"compare"})
+SERVE = frozenset({"serve"})
+# The commands `serve` runs in each browser tab: the ones with a screen (explain's is reached from train's).
+SERVED = ("train", "inspect", "sweep", "compare")
+MAX_SESSIONS = 16  # each session is its own TensorFlow process of 0.6-0.8 GB
 FROM_CONFIG = object()  # the default is RunConfig's
 ALL_DEVICES = "all"  # --devices all: every GPU
 
@@ -98,6 +102,22 @@ def _scale(text: str) -> float:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def _whole(name: str, low: int, high: int):
+    """An argparse type for a whole number in [low, high]."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{name} must be in [{low}, {high}], got {value}")
+        return value
+
+    parse.__name__ = name
+    return parse
+
+
 @dataclass(frozen=True)
 class Option:
     """One option: where it applies, how it parses, which RunConfig field it fills."""
@@ -131,7 +151,14 @@ class Option:
 
     def add_to(self, group: argparse._ArgumentGroup | argparse.ArgumentParser) -> None:
         if self.positional:
-            group.add_argument(self.flag, nargs=self.nargs, metavar=self.metavar, help=self.help)
+            group.add_argument(
+                self.flag,
+                nargs=self.nargs,
+                metavar=self.metavar,
+                help=self.help,
+                default=self.default_value(),
+                choices=self.choices,
+            )
             return
         kwargs: dict = {"help": self.help, "dest": self.dest}
         if self.switch:
@@ -299,6 +326,16 @@ OPTIONS: tuple[Option, ...] = (
         metavar="N|all",
     ),
     Option(
+        "--ensemble",
+        "after training, train K-1 more models like it (seeds S+1..S+K-1) and report their deep ensemble "
+        "beside MC dropout and temperature scaling (default: none)",
+        TRAIN,
+        "evaluation",
+        field="ensemble",
+        type="ensemble",
+        metavar="K",
+    ),
+    Option(
         "--workers",
         "one run across processes on several hosts with tf.distribute.MultiWorkerMirroredStrategy: the same command "
         "on every host, only --worker-index differs; headless; without it TF_CONFIG is honoured when set "
@@ -378,6 +415,38 @@ OPTIONS: tuple[Option, ...] = (
         nargs="+",
         default=None,
     ),
+    Option(
+        "--host",
+        "address to listen on; anything but loopback lets other machines in, with the link",
+        SERVE,
+        "serve",
+        metavar="ADDR",
+        default="127.0.0.1",
+    ),
+    Option(
+        "--port", "port to listen on (0: any free port)", SERVE, "serve", type=_whole("--port", 0, 65535), default=8000
+    ),
+    Option(
+        "--max-sessions",
+        "apps running at once, one per browser tab (each its own TensorFlow process, 0.6-0.8 GB); "
+        "the next tab gets a page saying so, and no app",
+        SERVE,
+        "serve",
+        type=_whole("--max-sessions", 1, MAX_SESSIONS),
+        metavar="N",
+        default=2,
+    ),
+    Option(
+        "served",
+        f"what each tab runs: {', '.join(SERVED)}, then its options as `dropout-tui COMMAND --help` lists them",
+        SERVE,
+        "",
+        metavar="COMMAND",
+        nargs="?",
+        choices=SERVED,
+        default="train",
+    ),
+    Option("served_options", argparse.SUPPRESS, SERVE, "", nargs=argparse.REMAINDER),
     Option("--json", "print one JSON object instead of a table", EXPLAIN, "output", switch=True),
     Option("--debug", "show full tracebacks on errors", RUNS | EXPLAIN, "output", switch=True),
 )

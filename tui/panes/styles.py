@@ -12,3 +12,11 @@ LOSS_STYLES: dict[str, Style] = {
     "train_loss_inference": Style("■", "dodger_blue1"),
     "test_loss_inference": Style("▲", "magenta"),
 }
+
+# The engine's uncertainty methods (engine/evaluation/methods.py METHODS), in its order; mc as the modes draw it.
+METHOD_STYLES: dict[str, Style] = {
+    "inference": Style("●", "dodger_blue1"),
+    "temperature_scaled": Style("■", "dark_orange"),
+    "mc": Style("▲", "magenta"),
+    "ensemble": Style("◆", "green3"),
+}

@@ -39,7 +39,8 @@ def screens_line() -> Text:
     closing: list[list[str]] = []
     for where, name in screens:
         keys = keys_for(where)
-        own = [f"{key.shown} {key.description.split()[0]}" for key in keys if key.action != "close"]
+        # Grouped keys (m/M, s) stay off this line, which must fit 76 columns: the screen's own `?` lists them.
+        own = [f"{key.shown} {key.description.split()[0]}" for key in keys if key.action != "close" and not key.group]
         text.append(f"{name}: ", style="bold")
         text.append(", ".join(own) + " · ")
         closing.append([key.shown for key in keys if key.action == "close"])

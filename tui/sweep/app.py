@@ -17,7 +17,6 @@ from rich.table import Table
 from textual import on, work
 from textual.app import ComposeResult
 from textual.events import Resize
-from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from dropout_tui.engine.config import RunConfig
@@ -27,6 +26,7 @@ from dropout_tui.engine.sweep.plan import DEFAULT_RATES, check_rates, effective_
 from dropout_tui.engine.sweep.runner import Sweep, sweep_item_from_json
 from dropout_tui.tui.cli.child_command import train_command
 from dropout_tui.tui.keys import EVERYWHERE, SWEEP, bindings, keys_for
+from dropout_tui.tui.panes.footer import Footer
 from dropout_tui.tui.redraw import RedrawPlanner
 from dropout_tui.tui.replay import load_events
 from dropout_tui.tui.screens.help import HelpScreen

@@ -13,12 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from dropout_tui.engine.evaluation import modes, scores
+from dropout_tui.engine.evaluation.methods import BY_NAME as BY_METHOD
+from dropout_tui.engine.evaluation.methods import METHOD_NAMES
 from dropout_tui.engine.evaluation.modes import INFERENCE, MC, TRAINING, Mode
 from dropout_tui.engine.evaluation.scores import MUTUAL_INFORMATION
 from dropout_tui.engine.limits import CLASSIFICATION, REGRESSION
 from dropout_tui.tui import fmt
 from dropout_tui.tui.fmt import finite, num
-from dropout_tui.tui.panes.styles import LOSS_STYLES
+from dropout_tui.tui.panes.styles import LOSS_STYLES, METHOD_STYLES
 from dropout_tui.tui.sweep.state import RateRun
 
 Getter = Callable[[RateRun], "float | None"]
@@ -53,6 +55,14 @@ def score_value(score: str, key: str) -> Getter:
     def get(run: RateRun) -> float | None:
         scores = (run.uncertainty or {}).get("scores") or {}
         return finite((scores.get(score) or {}).get(key))
+
+    return get
+
+
+def method_value(method: str, key: str) -> Getter:
+    def get(run: RateRun) -> float | None:
+        methods = (run.uncertainty or {}).get("methods") or {}
+        return finite((methods.get(method) or {}).get(key))
 
     return get
 
@@ -95,6 +105,10 @@ def _mode_series(key: str, task: str = CLASSIFICATION, scale: float = 1.0) -> tu
 
 def _score_series(key: str) -> tuple[Series, ...]:
     return tuple(Series(score.legend, *score.style, score_value(score.name, key)) for score in scores.SCORES)
+
+
+def _method_series(key: str) -> tuple[Series, ...]:
+    return tuple(Series(BY_METHOD[name].label, *METHOD_STYLES[name], method_value(name, key)) for name in METHOD_NAMES)
 
 
 # fit, dropout on, clean and test: the loss pane's four epoch losses, in its markers and colours.
@@ -149,6 +163,18 @@ def all_metrics() -> tuple[Metric, ...]:
             "AURC: risk over coverage (lower is better)",
             "area under the risk-coverage curve of each uncertainty score",
             _score_series("aurc"),
+        ),
+        Metric(
+            "method_ece",
+            "ECE by uncertainty method (lower is better)",
+            "does MC dropout beat temperature scaling (1 pass) at this rate?",
+            _method_series("ece"),
+        ),
+        Metric(
+            "method_aurc",
+            "AURC by uncertainty method (lower is better)",
+            "selective prediction by each method's own max-probability",
+            _method_series("aurc"),
         ),
         Metric(
             "rmse",
@@ -244,7 +270,14 @@ COLUMNS: tuple[Column, ...] = (
     Column("nll_inference", ("NLL", INFERENCE.short), _number(mode_value(INFERENCE, "loss")), 3, frozenset({"nll"})),
     Column("nll_mc", ("NLL", MC.short), _number(mode_value(MC, "loss")), 3, frozenset({"nll"})),
     Column("ece_inference", ("ECE", INFERENCE.short), _number(mode_value(INFERENCE, "ece")), 4, frozenset({"ece"})),
-    Column("ece_mc", ("ECE", MC.short), _number(mode_value(MC, "ece")), 4, frozenset({"ece"})),
+    Column("ece_mc", ("ECE", MC.short), _number(mode_value(MC, "ece")), 4, frozenset({"ece", "method_ece"})),
+    Column(
+        "ece_temperature",
+        ("ECE", "T-scal"),
+        _number(method_value("temperature_scaled", "ece")),
+        4,
+        frozenset({"method_ece"}),
+    ),
     Column("aurc", ("AURC", "MC MI"), _number(score_value(S, "aurc")), 5, frozenset({"aurc"})),
     Column("auroc", ("AUROC", "MC MI"), _number(score_value(S, "auroc_error")), 5, frozenset({"auroc"})),
 )
