@@ -119,6 +119,8 @@ def classification_report(
     ``far``: the same methods on the OOD inputs, when ``ood`` is given.
     """
     inference, mc = predictions["inference"], predictions["mc"]
+    if mc.expected_entropy is None:  # the score table's mutual information comes from MC's passes
+        raise ValueError("the mc prediction carries the expected entropy of its passes")
     report = uncertainty_report(inference.probs, mc.probs, mc.expected_entropy, labels, ood)
     given = report["reliability"]
     report["reliability"] = {
@@ -151,7 +153,15 @@ def comparisons(predictions: dict[str, Prediction], labels: np.ndarray, figures:
     for a, b in pairs:
         for metric in COMPARED_FIGURES:
             low, high = bootstrap.interval(drawn[f"{a}.{metric}"] - drawn[f"{b}.{metric}"])
-            verdict = None if low is None else "better" if high < 0 else "worse" if low > 0 else "indistinguishable"
+            verdict = (
+                None
+                if low is None or high is None
+                else "better"
+                if high < 0
+                else "worse"
+                if low > 0
+                else "indistinguishable"
+            )
             values = {"a_value": figures[a][metric], "b_value": figures[b][metric], "low": low, "high": high}
             out.append({"a": a, "b": b, "metric": metric, **values, "verdict": verdict})
     return out
@@ -221,7 +231,7 @@ class MemberTotals:
         """One member's probabilities (n, classes) or regression outputs (n, k)."""
         values = np.asarray(outputs, dtype=np.float64)
         self.count += 1
-        if self.total is None:
+        if self.total is None or self.spread is None:  # the first member: both start together
             self.total = np.zeros_like(values)
             self.spread = np.zeros_like(values) if self.regression else np.zeros(len(values))
         if self.regression:
@@ -233,7 +243,9 @@ class MemberTotals:
             self.spread += entropy(values)
 
     def prediction(self) -> Prediction | RegressionPrediction:
-        extra = {"members": self.count}
+        if self.total is None or self.spread is None:
+            raise ValueError("an ensemble's prediction needs at least one member")
+        total, spread, extra = self.total, self.spread, {"members": self.count}
         if self.regression:
-            return RegressionPrediction(self.total.copy(), self.spread / self.count, self.count, extra)
-        return Prediction(self.total / self.count, self.count, expected_entropy=self.spread / self.count, extra=extra)
+            return RegressionPrediction(total.copy(), spread / self.count, self.count, extra)
+        return Prediction(total / self.count, self.count, expected_entropy=spread / self.count, extra=extra)
