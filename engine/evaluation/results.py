@@ -26,18 +26,6 @@ class MonteCarlo:
     expected_entropy: np.ndarray | None = None  # (n,) mean entropy of the copies
     outputs: np.ndarray | None = None  # (T, n, k) regression outputs
 
-    def moments(self) -> tuple[np.ndarray, np.ndarray]:
-        """A classifier's (mean, expected_entropy): MonteCarloTotals sets both for every classifier."""
-        if self.mean is None or self.expected_entropy is None:
-            raise ValueError("MC moments are a classifier's: a regressor's MC passes keep every output instead")
-        return self.mean, self.expected_entropy
-
-    def regression_outputs(self) -> np.ndarray:
-        """A regressor's (T, n, k) outputs: MonteCarloTotals keeps every one for a regressor."""
-        if self.outputs is None:
-            raise ValueError("a classifier's MC passes keep moments, not every output")
-        return self.outputs
-
 
 @dataclass
 class Round:

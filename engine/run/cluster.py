@@ -24,15 +24,12 @@ import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from dropout_tui.engine.errors import ConfigError, one_line
 
 # The fingerprint and device list each worker sends at the start, as bytes padded to one length.
 HELLO_BYTES = 4096
-
-
-class ClusterError(RuntimeError):
-    """A worker failed, stopped answering or never came up; the message names it in one line."""
 
 
 @dataclass(frozen=True)
@@ -152,7 +149,7 @@ def is_collective_failure(error: BaseException) -> bool:
     return isinstance(error, kinds) or "Collective ops is aborted" in str(error)
 
 
-def watch_start(cluster: Cluster) -> subprocess.Popen[bytes]:
+def watch_start(cluster: Cluster) -> subprocess.Popen:
     """A small process that ends this one with a line naming the missing workers unless its stdin closes in time.
 
     The strategy's constructor waits for every worker inside TensorFlow, holding the interpreter's lock
@@ -167,7 +164,7 @@ def watch_start(cluster: Cluster) -> subprocess.Popen[bytes]:
     )
 
 
-def start(cluster: Cluster):
+def start(cluster: Cluster) -> Any:
     """The strategy over every worker (blocks until all are up), or one line and the end of the process."""
     check_port(cluster)
     os.environ["TF_CONFIG"] = json.dumps(cluster.tf_config())
@@ -178,8 +175,8 @@ def start(cluster: Cluster):
         options = tf.distribute.experimental.CommunicationOptions(timeout_seconds=cluster.timeout)
         return tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
     finally:
-        assert watchdog.stdin is not None  # watch_start opens it (stdin=PIPE)
-        watchdog.stdin.close()  # in time: the watchdog exits quietly
+        if watchdog.stdin is not None:
+            watchdog.stdin.close()  # in time: the watchdog exits quietly
         watchdog.wait()
 
 
@@ -199,7 +196,7 @@ def _watchdog(parent: int, stderr: int, payload: str) -> None:
     os.kill(parent, signal.SIGKILL)
 
 
-def fingerprint(config: dict, arrays: list, model_path: str | None) -> str:
+def fingerprint(config: dict[str, Any], arrays: list[Any], model_path: str | None) -> str:
     """What must agree between workers: the options (but the worker's index), the data and the model file."""
     import numpy as np
 
@@ -218,7 +215,7 @@ def fingerprint(config: dict, arrays: list, model_path: str | None) -> str:
     return digest.hexdigest()
 
 
-def exchange(strategy, cluster: Cluster, payload: dict) -> list[dict]:
+def exchange(strategy: Any, cluster: Cluster, payload: dict[str, Any]) -> list[dict[str, Any]]:
     """Every worker's ``payload`` (JSON), in task order, through the strategy's all-gather."""
     import numpy as np
     import tensorflow as tf
@@ -234,7 +231,7 @@ def exchange(strategy, cluster: Cluster, payload: dict) -> list[dict]:
     return [json.loads(row.astype(np.uint8).tobytes().rstrip(b"\0")) for row in gathered[::per_worker]]
 
 
-def agree(cluster: Cluster, hellos: list[dict]) -> None:
+def agree(cluster: Cluster, hellos: list[dict[str, Any]]) -> None:
     """Refuse a run whose workers were given different options, data or model (every worker says the same)."""
     differing = [i for i, hello in enumerate(hellos) if hello["fingerprint"] != hellos[0]["fingerprint"]]
     if differing:

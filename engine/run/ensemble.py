@@ -45,7 +45,8 @@ def train_members(
     from dropout_tui.engine.model.default import build_default_model
     from dropout_tui.engine.run.training import training_batches
 
-    x_train, y_train = prepared.training_split()
+    x_train, y_train = prepared.x_train, prepared.y_train
+    assert x_train is not None and y_train is not None, "train always has training data"
     for index, seed in enumerate(member_seeds(config), start=1):
         if should_cancel():
             raise Cancelled()

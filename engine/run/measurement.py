@@ -116,7 +116,7 @@ class Measurer:
         )
         modes = score_round(passes, prepared.y_test, self.head, repeats=self.repeats, samples=self.samples)
         uncertainty = self._regression_uncertainty(passes) if self.regression else self._uncertainty(passes)
-        assert passes.probe is not None  # evaluate() was given probe_row: it returns that row's passes
+        assert passes.probe is not None, "evaluate() was given probe_row: it returns that row's passes"
         probe = self._probe_event(*passes.probe)
         self._progress.evaluated_at_step = self._progress.global_step
         evaluation = ModeEvaluation(
@@ -177,9 +177,10 @@ class Measurer:
     def _regression_uncertainty(self, passes: Round) -> dict:
         from dropout_tui.engine.evaluation.methods import RegressionPrediction
 
+        assert passes.mc.outputs is not None, "a regression round keeps every pass's outputs"
         predictions = {
             "inference": RegressionPrediction(passes.inference, None, 1),
-            "mc": RegressionPrediction.from_samples(passes.mc.regression_outputs()),
+            "mc": RegressionPrediction.from_samples(passes.mc.outputs),
         }
         self._last = (predictions, None, None)
         return self._report()
@@ -201,12 +202,12 @@ class Measurer:
             scaled, temperatures = temperature.cross_fitted(logits, self.prepared.y_test, self.seed)
         else:
             scaled = temperature.softmax(logits / float(np.mean(temperatures)))
-        mean, expected_entropy = mc.moments()
         extra = {"temperature": float(np.mean(temperatures)), "temperatures": [float(t) for t in temperatures]}
+        assert mc.mean is not None, "a classification round keeps the MC mean"
         return {
             "inference": Prediction(inference, 1),
             "temperature_scaled": Prediction(scaled, 1, predicted=np.argmax(inference, axis=-1), extra=extra),
-            "mc": Prediction(mean, mc.samples, expected_entropy=expected_entropy),
+            "mc": Prediction(mc.mean, mc.samples, expected_entropy=mc.expected_entropy),
         }
 
     def _ood(self, predictions: dict) -> tuple[dict | None, dict | None]:
@@ -221,7 +222,7 @@ class Measurer:
         inference, mc = predictions["inference"], predictions["mc"]
         table = ood_table(
             uncertainty_scores(inference.probs, mc.probs, mc.expected_entropy),
-            uncertainty_scores(far["inference"].probs, *far_mc.moments()),
+            uncertainty_scores(far["inference"].probs, far["mc"].probs, far["mc"].expected_entropy),
         )
         return {"source": ood.source, "n": len(ood.x), "scores": table}, far
 
@@ -237,8 +238,10 @@ class Measurer:
 
         _, mc = self.evaluator.monte_carlo(self.prepared.x_test, self.samples)
         if self.regression:
-            return int(np.argmax(mc.regression_outputs().std(axis=0).mean(axis=-1)))
-        return int(np.argmax(epistemic(*mc.moments())))
+            assert mc.outputs is not None, "a regression round keeps every pass's outputs"
+            return int(np.argmax(mc.outputs.std(axis=0).mean(axis=-1)))
+        assert mc.mean is not None and mc.expected_entropy is not None, "a classification round keeps the MC moments"
+        return int(np.argmax(epistemic(mc.mean, mc.expected_entropy)))
 
     def _probe_event(self, inference: np.ndarray, passes: np.ndarray) -> SampleProbe:
         from dropout_tui.engine.evaluation.probe import probe_event

@@ -25,10 +25,12 @@ from dropout_tui.engine.run.fit_loop import Diverged, StopBeforeEpoch
 from dropout_tui.engine.run.progress import Progress
 
 if TYPE_CHECKING:  # the parts import Keras and NumPy: imported when a run assembles them, never on import
+    from dropout_tui.engine.run.cluster import Cluster
     from dropout_tui.engine.run.commands import CommandServer
     from dropout_tui.engine.run.measurement import Measurer
     from dropout_tui.engine.run.preparation import Prepared
     from dropout_tui.engine.run.rates import RateControl
+    from dropout_tui.engine.run.workers import Workers
 
 
 class _Parts(NamedTuple):
@@ -51,7 +53,7 @@ class Session:
         controls: Controls | None = None,
         *,
         serve: bool = False,
-        cluster=None,
+        cluster: Cluster | None = None,
     ) -> None:
         self.config = config
         self.controls = controls or Controls()
@@ -60,8 +62,8 @@ class Session:
         self.progress = Progress()
         self.prepared: Prepared | None = None  # the model and arrays, once loaded
         self._sink = sink
-        self.cluster = cluster  # engine.run.cluster.Cluster: this run spans several worker processes
-        self.workers = None  # engine.run.workers.Workers, once the cluster's strategy is up
+        self.cluster = cluster  # this run spans several worker processes
+        self.workers: Workers | None = None  # once the cluster's strategy is up
 
     def emit(self, event: Event) -> None:
         self._sink(event)
@@ -107,12 +109,12 @@ class Session:
             from dropout_tui.engine.run.devices import replica_aware_seeds
 
             replica_aware_seeds(prepared.model)
-        described = {}
+        described: dict = {}
         if self.cluster is not None:
             from dropout_tui.engine.run.workers import Workers
 
-            self.workers = Workers(self.cluster, devices)
-            described = self.workers.introduce(self.config, prepared)
+            workers = self.workers = Workers(self.cluster, devices)
+            described = workers.introduce(self.config, prepared)
         parts = self._assemble(prepared, devices)
         self.emit(reports.run_started(self.config, prepared, devices, parts.rates.current(), **described))
         capture.drain_native()

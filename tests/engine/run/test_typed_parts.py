@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from dropout_tui.engine.errors import ConfigError
-from dropout_tui.engine.evaluation.results import MonteCarlo
 from dropout_tui.engine.limits import LIMITS
 from dropout_tui.engine.run.measurement import Measurer
 from dropout_tui.engine.run.preparation import Prepared
@@ -24,18 +23,6 @@ def test_a_regressors_non_finite_loss_is_nan_as_a_classifiers_is():
 def test_a_regressors_loss_is_the_mean_squared_error():
     loss = Measurer._loss(SimpleNamespace(regression=True), np.array([[1.0], [3.0]]), np.zeros((2, 1)))
     assert loss == pytest.approx(5.0)
-
-
-def test_mc_moments_are_a_classifiers_and_outputs_a_regressors():
-    mean, entropy, outputs = np.full((2, 3), 1 / 3), np.zeros(2), np.zeros((4, 2, 1))
-    classifier = MonteCarlo(4, {}, mean=mean, expected_entropy=entropy)
-    regressor = MonteCarlo(4, {}, outputs=outputs)
-    assert classifier.moments() == (mean, entropy)
-    assert regressor.regression_outputs() is outputs
-    with pytest.raises(ValueError, match="classifier"):
-        regressor.moments()
-    with pytest.raises(ValueError, match="classifier"):
-        classifier.regression_outputs()
 
 
 def test_a_run_without_a_training_split_says_so_when_asked_for_it():
