@@ -13,11 +13,26 @@ output is always strict JSON.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dropout_tui.engine.evaluation.block import UncertaintyBlock
+
+
+def finite(value: object) -> float | None:
+    """The value as a float when it is a finite number, else None."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 def json_safe(value: Any) -> Any:
@@ -131,6 +146,13 @@ class ModeEvaluation(Event):
     rates: dict = field(default_factory=dict)  # rate handle -> rate (as run_started.rates)
     samples: int | None = None  # T of the mc mode (None: a stream recorded before rounds carried it)
     repeats: int | None = None  # R of the training and dropout_only modes
+
+    @functools.cached_property
+    def block(self) -> UncertaintyBlock | None:
+        """``uncertainty`` as typed structures (engine/evaluation/block.py), parsed once, on first use."""
+        from dropout_tui.engine.evaluation.block import UncertaintyBlock
+
+        return UncertaintyBlock.parse(self.uncertainty)
 
     def history_entry(self) -> dict:
         """This round as a summary's ``history`` (and every export) lists it."""

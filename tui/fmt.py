@@ -10,18 +10,9 @@ import math
 import re
 from collections.abc import Iterable
 
+from dropout_tui.engine.events import finite  # re-exported: the UI formats what the engine parses
+
 SPARK_CHARS = "▁▂▃▄▅▆▇█"
-
-
-def finite(value: object) -> float | None:
-    """The value as a float when it is a finite number, else None."""
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
 
 
 def num(value: object, spec: str = ".3f") -> str:
@@ -139,3 +130,19 @@ def tidy_log(level: str, text: str) -> tuple[str, str] | None:
         if pattern.search(text):
             return None if plain is None else (STARTUP, plain)
     return level, _NATIVE_PREFIX.sub("", text, count=1)
+
+
+def fit_line(parts: list[tuple[str, int]], width: int, separator: str) -> str:
+    """A status line of ``parts`` (text, drop order: 0 never, higher first) that fits ``width`` cells: the
+    separator loses its spaces first, then the parts that matter least go, so none is cut in the middle."""
+    kept = list(parts)
+    while True:
+        for joiner in (separator, separator.strip() or separator):
+            line = joiner.join(text for text, _ in kept)
+            if len(line) <= width:
+                return line
+        droppable = [part for part in kept if part[1]]
+        if not droppable:
+            return line  # the widget's ellipsis cuts what still does not fit
+        worst = max(order for _, order in droppable)
+        kept.remove(next(part for part in reversed(kept) if part[1] == worst))

@@ -10,6 +10,7 @@ import pytest
 
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.evaluation import scores as score_registry
+from dropout_tui.engine.evaluation.block import Reliability, UncertaintyBlock
 from dropout_tui.engine.events import ModeEvaluation, event_from_json
 from dropout_tui.tui.app import create_app
 from dropout_tui.tui.panes.loss import decomposition_text
@@ -36,9 +37,18 @@ def _score(auroc, aurc, at90, at50=1.0, at80=None, curve=None) -> dict:
     return {"auroc_error": auroc, "aurc": aurc, "accuracy_at_coverage": coverage, "curve": curve or []}
 
 
-def _block(scores: dict, ood: dict | None = None, reliability: dict | None = None) -> dict:
+def _block(scores: dict, ood: dict | None = None, reliability: dict | None = None) -> UncertaintyBlock:
+    """The block as the engine writes it (JSON), parsed as the screen reads it."""
     decomposition = {"entropy": 0.3, "expected_entropy": 0.2, "mutual_information": 0.1}
-    return {"reliability": reliability or {}, "scores": scores, "decomposition": decomposition, "ood": ood}
+    block = {"reliability": reliability or {}, "scores": scores, "decomposition": decomposition, "ood": ood}
+    parsed = UncertaintyBlock.parse(block)
+    assert parsed is not None
+    return parsed
+
+
+def _calibration(**reliability: dict) -> str | None:
+    parsed = {name: Reliability.parse(entry) for name, entry in reliability.items()}
+    return calibration_sentence({name: entry for name, entry in parsed.items() if entry is not None})
 
 
 MODES = {"inference": {"accuracy": 0.972}, "mc": {"accuracy": 0.972}}
@@ -134,21 +144,17 @@ def _bins(*filled: tuple[int, int, float, float]) -> dict:
 def test_calibration_in_words_and_which_way_each_prediction_errs():
     over = {**_bins((14, 10, 0.80, 0.97)), "ece": 0.17}
     under = {**_bins((7, 10, 0.90, 0.50)), "ece": 0.40}
-    assert calibration_sentence({"inference": over, "mc": under}) == (
+    assert _calibration(inference=over, mc=under) == (
         "MC raises ECE from 0.170 to 0.400 (dropout off over-confident, MC under-confident)"
     )
     better = {**_bins((13, 10, 0.85, 0.88)), "ece": 0.03}
-    assert calibration_sentence({"inference": over, "mc": better}) == (
-        "MC lowers ECE from 0.170 to 0.030 (both over-confident)"
-    )
-    assert calibration_sentence({"inference": {**over, "ece": None}, "mc": better}) == (
-        "calibration (both over-confident)"
-    )
-    assert calibration_sentence({}) is None
+    assert _calibration(inference=over, mc=better) == ("MC lowers ECE from 0.170 to 0.030 (both over-confident)")
+    assert _calibration(inference={**over, "ece": None}, mc=better) == ("calibration (both over-confident)")
+    assert _calibration() is None
 
 
 def test_the_reliability_diagram_draws_bars_gaps_the_diagonal_and_the_histogram():
-    reliability = _bins((13, 5, 0.2, 0.9), (7, 20, 1.0, 0.5))
+    reliability = Reliability.parse(_bins((13, 5, 0.2, 0.9), (7, 20, 1.0, 0.5)))
     text = reliability_text(reliability, width=18, height=12).plain.splitlines()
     assert len(text) == 12 and all(len(line) <= 18 for line in text)
     column = [line[3 + 13] for line in text[:10]]  # bin 13: accuracy 0.2 under a confidence of 0.9
@@ -235,7 +241,7 @@ async def test_every_number_on_the_screen_comes_from_the_recorded_stream(tmp_pat
         await pilot.press("c")
         await pilot.pause()
         text = " ".join(screen_text(app).split())
-        caption = uncertainty_caption(last.uncertainty, last.modes)
+        caption = uncertainty_caption(last.block, last.modes)
         assert " ".join(caption.split()) in text
         for name, entry in last.uncertainty["scores"].items():
             assert f"{entry['auroc_error']:.3f}" in text, name

@@ -54,10 +54,14 @@ class ExplainScreen(Screen[None]):
     def redraw(self) -> None:
         self.update_from(self.job.state)
 
+    def on_resize(self) -> None:
+        self.redraw()  # narrow or wide, the table lays its claims out for the width
+
     def update_from(self, state: ExplainState) -> None:
         self.query_one(ProgressBar).update(progress=len(state.results))
         self.query_one("#explain-status", Static).update(status_text(state))
-        self.query_one("#explain-table", Static).update(claims_table(state.results, TITLE, state.running_claim))
+        table = claims_table(state.results, TITLE, state.running_claim, width=self.size.width or None)
+        self.query_one("#explain-table", Static).update(table)
 
     def action_rerun(self) -> None:
         if not self.job.start():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -162,11 +163,11 @@ def compare_columns(runs: list[RateRun], columns: tuple[Column, ...]) -> tuple[C
     by_run = {id(run): facts(run) for run in runs}
     names = short_names([run.label for run in runs])
     differ = differences(list(by_run.values()))
-    extra = [
-        Column(field, header, lambda run, f=field: _shown(f, getattr(by_run[id(run)], f)))
-        for field, header in FACT_HEADERS.items()
-        if field in differ
-    ]
+
+    def cell(field: str) -> Callable[[RateRun], str]:
+        return lambda run: _shown(field, getattr(by_run[id(run)], field))
+
+    extra = [Column(field, header, cell(field)) for field, header in FACT_HEADERS.items() if field in differ]
     file_column = Column(FILE_COLUMN.key, FILE_COLUMN.header, lambda run: names.get(run.label, run.label))
     rest = [column for column in columns if column.key != FILE_COLUMN.key]
     return (file_column, *rest[:1], *extra, *rest[1:])
