@@ -29,7 +29,7 @@ def finite(value: object) -> float | None:
     if isinstance(value, bool) or value is None:
         return None
     try:
-        number = float(value)  # type: ignore[arg-type]
+        number = float(value)  # type: ignore[arg-type]  # any object: what float() refuses is caught below
     except (TypeError, ValueError):
         return None
     return number if math.isfinite(number) else None
