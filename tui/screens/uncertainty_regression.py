@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual_plot import LegendLocation
 
 from dropout_tui.engine.evaluation.methods import BY_NAME, METHOD_NAMES
@@ -21,6 +21,7 @@ from dropout_tui.engine.evaluation.regression_metrics import INTERVAL_LEVELS
 from dropout_tui.tui.fmt import finite, num
 from dropout_tui.tui.keys import KEYS, UNCERTAINTY
 from dropout_tui.tui.panes.chart import Chart, Curve
+from dropout_tui.tui.panes.footer import Footer
 from dropout_tui.tui.panes.lines import Lines
 from dropout_tui.tui.panes.styles import METHOD_STYLES
 from dropout_tui.tui.redraw import MODES_TABLE
