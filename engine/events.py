@@ -29,7 +29,7 @@ def finite(value: object) -> float | None:
     if isinstance(value, bool) or value is None:
         return None
     try:
-        number = float(value)  # type: ignore[arg-type]
+        number = float(value)  # type: ignore[arg-type]  # any object: what float() refuses is caught below
     except (TypeError, ValueError):
         return None
     return number if math.isfinite(number) else None
@@ -127,8 +127,8 @@ class EpochEnd(Event):
     train_loss_keras: float  # what fit reports: dropout on, averaged over the epoch
     train_loss_inference: float  # training set, end-of-epoch weights, dropout off
     test_loss_inference: float
-    train_accuracy_inference: float
-    test_accuracy_inference: float
+    train_accuracy_inference: float | None  # None for a regressor
+    test_accuracy_inference: float | None
     seconds: float
     samples_per_second: float
     rate: float  # dropout rate used during this epoch

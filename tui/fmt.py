@@ -20,7 +20,7 @@ def num(value: object, spec: str = ".3f") -> str:
     if value is None:
         return "-"
     try:
-        number = float(value)  # type: ignore[arg-type]
+        number = float(value)  # type: ignore[arg-type]  # any object: what float() refuses is caught below
     except (TypeError, ValueError):
         return str(value)
     if math.isnan(number):

@@ -77,7 +77,7 @@ class CompiledCalls:
         return self.layout_rows(len(x), copies)
 
     def layout_rows(self, n: int, copies: int) -> tuple[int, int]:
-        width = activation_width(self.model, self._split(DROPOUT_ONLY), self._row_shape, self.units())
+        width = activation_width(self.model, self._split(DROPOUT_ONLY), self._row(), self.units())
         # Across workers each one computes only its share of a block: the budget is per worker, and
         # fewer, larger blocks mean fewer collectives (each a round trip between hosts).
         budget = self.budget * self.backend.workers
@@ -88,6 +88,11 @@ class CompiledCalls:
         if per_row >= 1:
             return self.divisible(min(n, per_row)), copies
         return self.divisible(1), max(1, budget // width)
+
+    def _row(self) -> tuple:
+        if self._row_shape is None:  # layout() learns it from the data before the first block is cut
+            raise RuntimeError("an evaluator's layout() runs before any pass: it learns an input row's shape")
+        return self._row_shape
 
     def divisible(self, rows: int) -> int:
         """Rows per block rounded up so tf.distribute can give every replica the same number (padding)."""
@@ -111,7 +116,7 @@ class CompiledCalls:
         self._refresh()
         splits = self._compiled.splits
         if mode.name not in splits:
-            sample = np.zeros((2, *self._row_shape), self._input_dtype)
+            sample = np.zeros((2, *self._row()), self._input_dtype)
             random_in = self.switches.is_random if mode is DROPOUT_ONLY else self.switches.is_random_in_training
             splits[mode.name] = split_model(self.model, random_in, sample)
         return splits[mode.name]

@@ -85,11 +85,13 @@ def reliability(confidence: np.ndarray, correct: np.ndarray, bins: int = RELIABI
     for k in range(bins):
         members = index == k
         count = int(np.count_nonzero(members))
-        acc = float(np.mean(correct[members])) if count else None
-        conf = float(np.mean(confidence[members].astype(np.float64))) if count else None
-        rows.append({"lo": k / bins, "hi": (k + 1) / bins, "count": count, "accuracy": acc, "confidence": conf})
-        if count:
+        acc: float | None = None
+        conf: float | None = None
+        if count:  # an empty bin has neither accuracy nor confidence, and no gap
+            acc = float(np.mean(correct[members]))
+            conf = float(np.mean(confidence[members].astype(np.float64)))
             gaps.append((count, abs(acc - conf)))
+        rows.append({"lo": k / bins, "hi": (k + 1) / bins, "count": count, "accuracy": acc, "confidence": conf})
     ece = _float(sum(c / n * g for c, g in gaps)) if n else None
     mce = _float(max(g for _, g in gaps)) if gaps else None
     ace = _adaptive_ece(confidence.astype(np.float64), correct, bins)

@@ -12,7 +12,7 @@ import contextlib
 import os
 import types
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dropout_tui.engine.errors import ConfigError
 
@@ -28,7 +28,7 @@ class DeviceError(ConfigError):
 class Devices:
     """The strategy a run uses and how the run describes it."""
 
-    strategy: object  # tf.distribute.Strategy
+    strategy: Any  # tf.distribute.Strategy: TensorFlow ships no types
     replicas: int
     names: list[str]  # the replicas' device names, e.g. "/job:localhost/replica:0/task:0/device:CPU:1"
 
@@ -84,7 +84,7 @@ def replica_aware_seeds(model) -> None:
     """
     from dropout_tui.engine.evaluation.backend import fold_replica
 
-    generators = []
+    generators: list = []  # keras.random.SeedGenerator (Keras ships no types)
     for layer in model._flatten_layers(include_self=True):
         generators.extend(getattr(layer, "_seed_generators", []))
     for generator in generators:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 import traceback
 from collections.abc import Callable
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dropout_tui.engine import quiet
 from dropout_tui.engine.cancel import Cancelled
@@ -24,15 +24,19 @@ from dropout_tui.engine.run.controls import Controls
 from dropout_tui.engine.run.fit_loop import Diverged, StopBeforeEpoch
 from dropout_tui.engine.run.progress import Progress
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the parts import Keras and NumPy: imported when a run assembles them, never on import
     from dropout_tui.engine.run.cluster import Cluster
+    from dropout_tui.engine.run.commands import CommandServer
+    from dropout_tui.engine.run.measurement import Measurer
+    from dropout_tui.engine.run.preparation import Prepared
+    from dropout_tui.engine.run.rates import RateControl
     from dropout_tui.engine.run.workers import Workers
 
 
 class _Parts(NamedTuple):
-    measurer: object  # Measurer
-    rates: object  # RateControl
-    commands: object  # CommandServer
+    measurer: Measurer
+    rates: RateControl
+    commands: CommandServer
 
 
 class Session:
@@ -56,7 +60,7 @@ class Session:
         self.serve = serve
         self.user_error: ConfigError | None = None  # set when bad input ended the run (CLI: exit 2)
         self.progress = Progress()
-        self.prepared = None  # the model and arrays, once loaded
+        self.prepared: Prepared | None = None  # the model and arrays, once loaded
         self._sink = sink
         self.cluster = cluster  # this run spans several worker processes
         self.workers: Workers | None = None  # once the cluster's strategy is up
@@ -130,8 +134,9 @@ class Session:
         measurer = parts.measurer
         if not self.progress.evaluated_now:
             measurer.evaluate_round()
-        if self.config.ensemble and self.config.command == "train" and not stopped:
-            self._ensemble(prepared, measurer, devices.strategy)
+        members = self.config.ensemble
+        if members and self.config.command == "train" and not stopped:
+            self._ensemble(prepared, measurer, devices.strategy, members)
         seconds = time.perf_counter() - started
         epochs_run = self.progress.epochs_run
         self.emit(Status("finished", f"{epochs_run} epoch(s) in {seconds:.1f} s"))
@@ -209,11 +214,10 @@ class Session:
         finally:
             self.progress.training = False
 
-    def _ensemble(self, prepared, measurer, strategy) -> None:
+    def _ensemble(self, prepared: Prepared, measurer: Measurer, strategy: Any, members: int) -> None:
         """`--ensemble K`: K-1 more members after the main run, each reported as it finishes."""
         from dropout_tui.engine.run.ensemble import train_members
 
-        members = self.config.ensemble
         self.emit(Status("running", f"training {members - 1} more ensemble member(s)"))
         for member in train_members(self.config, prepared, strategy, lambda: self.controls.cancelled):
             measurer.add_member(member, members)

@@ -285,7 +285,10 @@ class UncertaintyScreen(Screen[None]):
         return "Uncertainty: keys and terms", content
 
     def action_export(self) -> None:
-        self.app.export_results(prefix="dropout-tui-uncertainty")  # type: ignore[attr-defined]
+        from dropout_tui.tui.app import DropoutApp
+
+        if isinstance(self.app, DropoutApp):  # the app that opens this screen: it exports the run's results
+            self.app.export_results(prefix="dropout-tui-uncertainty")
 
     def action_close(self) -> None:
         self.dismiss()
