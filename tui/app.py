@@ -46,7 +46,7 @@ from dropout_tui.tui.panes.status import LogPane, StatusBar
 from dropout_tui.tui.redraw import EXPLAIN as EXPLAIN_PANE
 from dropout_tui.tui.redraw import LOG, LOSS, MODES, PROBE, STATUS, RedrawPlanner
 from dropout_tui.tui.replay import Replay, load_events
-from dropout_tui.tui.run_state import ExplainFailed, ExplainFinished, ExplainNews, RunState
+from dropout_tui.tui.run_state import AT_ONCE, ExplainFailed, ExplainFinished, ExplainNews, RunState
 from dropout_tui.tui.screens.explain import ExplainJob, ExplainScreen
 from dropout_tui.tui.screens.uncertainty import REGRESSION_NOTE, UncertaintyScreen
 from dropout_tui.tui.terminal import TerminalApp
@@ -106,7 +106,8 @@ class KeyActions:
         self.planner.ask(MODES)
         self.planner.ask(PROBE)
         self.draw_now({STATUS})
-        self.notify(f"MC samples T = {samples} from the next evaluation")
+        when = AT_ONCE if self.state.measures_at_once else "from the next evaluation"
+        self.notify(f"MC samples T = {samples} {when}")
 
     def action_probe(self, which: str) -> None:
         self.planner.ask(PROBE)

@@ -32,6 +32,8 @@ from dropout_tui.engine.explain.report import ClaimResult, ExplainReport
 from dropout_tui.tui.fmt import STARTUP, finite, rates_text, tidy_log
 from dropout_tui.tui.redraw import EXPLAIN, LOG, LOSS, MODES, PROBE, STATUS
 
+AT_ONCE = "now: every mode is evaluated again"  # a change made when no training goes on
+
 
 @dataclass
 class RunState:
@@ -109,6 +111,11 @@ class RunState:
     def training_over(self) -> bool:
         return self.finished is not None or self.failed is not None
 
+    @property
+    def measures_at_once(self) -> bool:
+        """Whether the engine evaluates every mode again right after a rate or T change (no training goes on)."""
+        return self.training_over or not self.total_epochs
+
     def apply(self, event: Event) -> set[str]:
         """Fold one event in; returns the panes that changed."""
         if isinstance(event, Status):
@@ -176,8 +183,7 @@ class RunState:
         self.rate_changes.append(event)
         self.rates = rates
         if not announced:  # applied at once when no training goes on: the engine evaluates every mode again
-            at_once = self.training_over or not self.total_epochs
-            when = "now: every mode is evaluated again" if at_once else f"from epoch {event.epoch}"
+            when = AT_ONCE if self.measures_at_once else f"from epoch {event.epoch}"
             self.notices.append(f"dropout {rates_text(rates)} {when}")
         return {STATUS, LOSS}
 
