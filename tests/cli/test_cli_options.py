@@ -78,14 +78,14 @@ CASES += [
 @pytest.fixture
 def no_run(monkeypatch):
     """Reaching a run is the failure these tests look for."""
-    import dropout_tui.tui.explain_cli
-    import dropout_tui.tui.headless
+    import dropout_tui.tui.cli.explain
+    import dropout_tui.tui.cli.headless
 
     def reached(*args, **kwargs):
         raise AssertionError("a run started for invalid input")
 
-    monkeypatch.setattr(dropout_tui.tui.headless, "run_headless", reached)
-    monkeypatch.setattr(dropout_tui.tui.explain_cli, "run_explain", reached)
+    monkeypatch.setattr(dropout_tui.tui.cli.headless, "run_headless", reached)
+    monkeypatch.setattr(dropout_tui.tui.cli.explain, "run_explain", reached)
     monkeypatch.setattr("dropout_tui.tui.app.create_app", reached)
 
 

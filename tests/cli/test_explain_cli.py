@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from dropout_tui.engine.explain.claims import CLAIMS
-from dropout_tui.tui import explain_cli
+from dropout_tui.tui.cli import explain as explain_cli
 
 CLI = Path(sys.executable).with_name("dropout-tui")
 
@@ -93,7 +93,7 @@ def test_failure_is_one_line_and_exit_1_unless_debug(monkeypatch):
 @pytest.mark.parametrize(
     "modules",
     [
-        "dropout_tui.tui.explain_cli, dropout_tui.engine.explain.claims, dropout_tui.engine.explain.verdicts",
+        "dropout_tui.tui.cli.explain, dropout_tui.engine.explain.claims, dropout_tui.engine.explain.verdicts",
         "dropout_tui.tui.screens.explain",
     ],
     ids=["cli and claims", "screen"],
@@ -125,7 +125,7 @@ _IMPORTERS_PROBE = textwrap.dedent(
     builtins.__import__ = recording_import
 
     from dropout_tui.engine.explain.report import ClaimResult, ExplainReport
-    from dropout_tui.tui import explain_cli
+    from dropout_tui.tui.cli import explain as explain_cli
 
     def run_explain(seed, *, on_start=None, on_result=None, should_stop=None):
         return ExplainReport("k", "t", (ClaimResult(1, "c", "true", {"x": 1.0}, "e"),))

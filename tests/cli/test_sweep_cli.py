@@ -17,7 +17,7 @@ from dropout_tui.engine.errors import ConfigError
 from dropout_tui.engine.limits import MAX_SWEEP_RATES
 from dropout_tui.engine.sweep.plan import check_rates, effective_jobs, parse_rates
 from dropout_tui.engine.sweep.runner import Sweep
-from dropout_tui.tui.sweep.runs import train_command
+from dropout_tui.tui.cli.child_command import train_command
 from tests.support.processes import interrupt, killed_if_left_running, start_cli
 
 TOO_MANY = ",".join(f"{index / 100:g}" for index in range(MAX_SWEEP_RATES + 1))
@@ -73,7 +73,7 @@ def test_a_child_run_gets_every_option_of_the_config():
     config = RunConfig(epochs=3, rate=0.25, lr=1e-4, ood="noise", devices="all", data_path="d.npz", task="regression")
     argv = train_command(config)
     args = cli.build_parser().parse_args(argv)
-    from dropout_tui.tui.options import config_from_args
+    from dropout_tui.tui.cli.options import config_from_args
 
     assert config_from_args(args) == config
 

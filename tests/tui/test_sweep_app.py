@@ -336,6 +336,8 @@ def test_the_sweep_app_starts_without_tensorflow():
     import subprocess
     import sys
 
-    code = "import sys, dropout_tui.tui.sweep.app, dropout_tui.tui.sweep.headless; print('tensorflow' in sys.modules)"
+    code = (
+        "import sys, dropout_tui.tui.sweep.app, dropout_tui.tui.cli.sweep_headless; print('tensorflow' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.strip() == "False"

@@ -13,17 +13,11 @@ from dropout_tui.engine.evaluation.uncertainty import SCORES as ENGINE_SCORES
 from dropout_tui.engine.events import ModeEvaluation, event_from_json
 from dropout_tui.tui.app import create_app
 from dropout_tui.tui.panes.loss import decomposition_text
+from dropout_tui.tui.panes.reliability import reliability_text
 from dropout_tui.tui.panes.styles import SCORE_STYLES
 from dropout_tui.tui.redraw import RedrawPolicy
-from dropout_tui.tui.screens.uncertainty import (
-    LABELS,
-    REGRESSION_NOTE,
-    UncertaintyScreen,
-    calibration_sentence,
-    reliability_text,
-    score_table,
-    uncertainty_caption,
-)
+from dropout_tui.tui.screens.uncertainty import REGRESSION_NOTE, UncertaintyScreen, score_table
+from dropout_tui.tui.screens.uncertainty_caption import LABELS, calibration_sentence, uncertainty_caption
 from tests.support import eventkit as ev
 from tests.support.apps import replay_app
 from tests.support.eventkit import screen_text

@@ -23,7 +23,7 @@ from textual.widgets import Footer, ProgressBar, Static
 from dropout_tui.engine.errors import describe_error
 from dropout_tui.engine.explain.claims import CLAIMS
 from dropout_tui.engine.explain.report import ClaimResult, ExplainReport
-from dropout_tui.tui.explain_cli import claims_table
+from dropout_tui.tui.cli.explain import claims_table
 from dropout_tui.tui.keys import EXPLAIN as EXPLAIN_KEYS
 from dropout_tui.tui.keys import bindings
 from dropout_tui.tui.run_state import ClaimMeasured, ClaimStarted, ExplainFailed, ExplainFinished, ExplainState

@@ -26,6 +26,7 @@ from dropout_tui.engine.sweep.controls import SweepControls
 from dropout_tui.engine.sweep.plan import DEFAULT_RATES, check_rates, effective_jobs
 from dropout_tui.engine.sweep.runner import Sweep, sweep_item_from_json
 from dropout_tui.tui.bridge import EventBuffer
+from dropout_tui.tui.cli.child_command import train_command
 from dropout_tui.tui.keys import EVERYWHERE, SWEEP, bindings, keys_for
 from dropout_tui.tui.redraw import RedrawPolicy
 from dropout_tui.tui.replay import load_events
@@ -33,7 +34,6 @@ from dropout_tui.tui.screens.help import HelpScreen
 from dropout_tui.tui.sweep import export as exporting
 from dropout_tui.tui.sweep.metrics import metrics_for
 from dropout_tui.tui.sweep.panes import ChartPane, SweepStatus, TablePane, metric_position
-from dropout_tui.tui.sweep.runs import train_command
 from dropout_tui.tui.sweep.state import CHART, STATUS, TABLE, RateRun, SweepState
 from dropout_tui.tui.terminal import TerminalApp
 

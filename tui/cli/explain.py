@@ -19,8 +19,8 @@ from dropout_tui.engine.errors import ConfigError, one_line
 from dropout_tui.engine.explain.claims import CLAIMS
 from dropout_tui.engine.explain.report import ClaimResult, ExplainReport
 from dropout_tui.engine.explain.silence import silence_libraries
+from dropout_tui.tui.cli.process import flush_and_exit
 from dropout_tui.tui.fmt import finite, num
-from dropout_tui.tui.process import flush_and_exit
 
 EXIT_FAILURE = 1
 VERDICT_STYLES = {"true": "bold green", "false": "bold red", "caveat": "bold yellow"}

@@ -14,8 +14,8 @@ from importlib import metadata
 
 from dropout_tui.engine import quiet
 from dropout_tui.engine.errors import ConfigError
-from dropout_tui.tui.options import add_options, config_from_args
-from dropout_tui.tui.process import flush_and_exit
+from dropout_tui.tui.cli.options import add_options, config_from_args
+from dropout_tui.tui.cli.process import flush_and_exit
 
 EXIT_USAGE = 2
 
@@ -103,14 +103,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "explain":
-            from dropout_tui.tui.explain_cli import run_explain
+            from dropout_tui.tui.cli.explain import run_explain
 
             return run_explain(args)  # ends the process itself on SIGINT/SIGTERM
         if args.command in ("sweep", "compare"):
             return _sweep_or_compare(args)
         config = config_from_args(args)
         if args.headless:
-            from dropout_tui.tui.headless import run_headless
+            from dropout_tui.tui.cli.headless import run_headless
 
             return run_headless(config, output=args.output, debug=args.debug)
         from dropout_tui.tui.app import create_app
@@ -140,14 +140,10 @@ def _sweep_or_compare(args: argparse.Namespace) -> int:
     else:
         config = config_from_args(args)
         if args.headless:
-            from dropout_tui.tui.sweep.headless import run_sweep_headless
+            from dropout_tui.tui.cli.sweep_headless import run_sweep_headless
 
             return run_sweep_headless(config, args.rates, args.jobs, output=args.output, debug=args.debug)
         app = SweepApp(config, rates=args.rates, jobs=args.jobs, export_dir=args.export_dir)
     quiet.redirect_native_stderr()
     app.run()
     flush_and_exit(app.return_code or 0)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

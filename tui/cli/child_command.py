@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dropout_tui.engine.config import RunConfig
-from dropout_tui.tui.options import OPTIONS
+from dropout_tui.tui.cli.options import OPTIONS
 
 
 def train_command(config: RunConfig) -> list[str]:

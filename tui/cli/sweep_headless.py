@@ -1,6 +1,6 @@
 """`dropout-tui sweep --headless`: every run's JSON lines, each tagged with its rate, then one sweep_summary.
 
-The writer and the signal handling are train's own (tui/headless.py): only whole lines reach stdout
+The writer and the signal handling are train's own (tui/cli/headless.py): only whole lines reach stdout
 and --output, SIGINT/SIGTERM cancel within about a second (exit 130/143), and the sweep_summary of
 the rates that finished is written before the process ends, even when the grace second runs out.
 Exit codes: 0 when every rate finished; 1 when a rate failed (each named on stderr) or a stream
@@ -16,8 +16,8 @@ from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.events import RunStarted
 from dropout_tui.engine.sweep.controls import SweepControls
 from dropout_tui.engine.sweep.runner import Sweep, Tagged
-from dropout_tui.tui.headless import LAST_WORDS_SECONDS, JsonLines, SignalWatch, end_of_stream, open_output
-from dropout_tui.tui.sweep.runs import train_command
+from dropout_tui.tui.cli.child_command import train_command
+from dropout_tui.tui.cli.headless import LAST_WORDS_SECONDS, JsonLines, SignalWatch, end_of_stream, open_output
 
 
 def run_sweep_headless(config: RunConfig, rates, jobs: int, output: str | None, debug: bool) -> int:

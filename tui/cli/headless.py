@@ -22,7 +22,7 @@ from dropout_tui.engine import quiet
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.errors import ConfigError
 from dropout_tui.engine.events import Event, Failed, RunStarted
-from dropout_tui.tui.process import flush_and_exit
+from dropout_tui.tui.cli.process import flush_and_exit
 
 # After SIGINT/SIGTERM the run gets this long to end by itself (it checks at
 # every batch and MC chunk); then the process ends anyway, between two lines.

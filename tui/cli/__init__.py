@@ -1,0 +1,8 @@
+"""The command line: options, commands, the headless runners and how the process ends, apart from the screens.
+
+``dropout-tui`` is ``main`` (the console script ``dropout_tui.tui.cli:main``; ``python -m dropout_tui.tui.cli``).
+"""
+
+from dropout_tui.tui.cli.main import build_parser, main
+
+__all__ = ["build_parser", "main"]
