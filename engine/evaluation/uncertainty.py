@@ -238,6 +238,41 @@ def decomposition(mc_mean: np.ndarray, expected_entropy: np.ndarray) -> dict:
     }
 
 
+def versus_max_prob(scores: dict, positives: dict, seed: int) -> dict:
+    """Each score's AUROC at finding its ``positives`` rows minus max-prob's (the plain softmax's), with the
+    paired bootstrap's interval (engine/evaluation/bootstrap.py): the rows are shared, so the resampling is paired.
+
+    A caption names a winner only where the gap is distinguishable; comparing every score with max-prob covers
+    the caption's pairs: the best score against max-prob, or max-prob, when it is best, against the runner-up.
+    """
+    from dropout_tui.engine.evaluation.bootstrap import paired_bootstrap, weighted_auroc
+
+    if "max_prob" not in scores:
+        return {}
+    base = (scores["max_prob"], positives["max_prob"])
+    return {
+        name: paired_bootstrap(weighted_auroc, (scores[name], positives[name]), base, seed=seed).to_json()
+        for name in SCORES
+        if name != "max_prob" and name in scores
+    }
+
+
+def error_gaps(inference_probs, mc_mean, expected_entropy, labels, seed: int) -> dict:
+    """``versus_max_prob`` for error detection, each score judged against its own prediction as in score_table."""
+    scores = uncertainty_scores(inference_probs, mc_mean, expected_entropy)
+    inference_wrong, mc_wrong = ~_correct(inference_probs, labels), ~_correct(mc_mean, labels)
+    return versus_max_prob(scores, {name: inference_wrong if name == "max_prob" else mc_wrong for name in SCORES}, seed)
+
+
+def ood_gaps(in_scores: dict, ood_scores: dict, seed: int) -> dict:
+    """``versus_max_prob`` for OOD detection: the rows are the test set and the OOD inputs together."""
+    names = [name for name in in_scores if name in ood_scores]
+    joined = {name: np.r_[np.ravel(in_scores[name]), np.ravel(ood_scores[name])] for name in names}
+    n_in = len(np.ravel(in_scores[names[0]])) if names else 0
+    positive = np.arange(len(joined[names[0]]) if names else 0) >= n_in
+    return versus_max_prob(joined, dict.fromkeys(names, positive), seed)
+
+
 def ood_table(in_scores: dict, ood_scores: dict) -> dict:
     """Hendrycks & Gimpel (2017) detection metrics per score, OOD as the positive class."""
     table = {}
@@ -256,8 +291,12 @@ def ood_table(in_scores: dict, ood_scores: dict) -> dict:
     return table
 
 
-def uncertainty_report(inference_probs, mc_mean, expected_entropy, labels, ood: dict | None = None) -> dict:
-    """The headless contract: reliability of both predictions, the score table, the decomposition, OOD as given."""
+def uncertainty_report(
+    inference_probs, mc_mean, expected_entropy, labels, ood: dict | None = None, *, seed: int = 0
+) -> dict:
+    """The headless contract: reliability of both predictions, the score table, the decomposition, OOD as given,
+    and whether each score's error-detection AUROC differs from max-prob's beyond noise (``gaps``, bootstrap
+    resamples drawn from ``seed``)."""
     inference_probs = np.asarray(inference_probs)
     mc_mean = np.asarray(mc_mean)
     return {
@@ -268,4 +307,5 @@ def uncertainty_report(inference_probs, mc_mean, expected_entropy, labels, ood: 
         "scores": score_table(inference_probs, mc_mean, expected_entropy, labels),
         "decomposition": decomposition(mc_mean, expected_entropy),
         "ood": ood,
+        "gaps": {"auroc_error": error_gaps(inference_probs, mc_mean, expected_entropy, labels, seed)},
     }

@@ -44,6 +44,7 @@ class Measurer:
         self.probe_index = probe_index
         self.history: list[dict] = []
         self._rates = rates  # the rates in use, read when a round runs: every round carries its own setting
+        self.seed = seed  # the bootstrap's resamples (uncertainty gaps): one seed, one answer
         self._emit = emit
         self._progress = progress
         self.evaluator = Evaluator(
@@ -126,23 +127,22 @@ class Measurer:
     def _uncertainty(self, passes) -> dict:
         from dropout_tui.engine.evaluation.uncertainty import uncertainty_report
 
-        inference = self.head.probabilities_numpy(passes.inference)
-        ood = self._ood(inference, passes.mc.mean, passes.mc.expected_entropy)
-        return uncertainty_report(inference, passes.mc.mean, passes.mc.expected_entropy, self.prepared.y_test, ood)
+        inference, mc = self.head.probabilities_numpy(passes.inference), passes.mc
+        ood = self._ood(inference, mc.mean, mc.expected_entropy)
+        return uncertainty_report(inference, mc.mean, mc.expected_entropy, self.prepared.y_test, ood, seed=self.seed)
 
     def _ood(self, inference, mc_mean, expected_entropy) -> dict | None:
         """The scores on the test set against the same scores on the OOD inputs (OOD = positive)."""
-        from dropout_tui.engine.evaluation.uncertainty import ood_table, uncertainty_scores
+        from dropout_tui.engine.evaluation.uncertainty import ood_gaps, ood_table, uncertainty_scores
 
         ood = self.prepared.ood
         if ood is None:
             return None
         far_outputs, far = self.evaluator.monte_carlo(ood.x, self.samples)
-        table = ood_table(
-            uncertainty_scores(inference, mc_mean, expected_entropy),
-            uncertainty_scores(self.head.probabilities_numpy(far_outputs), far.mean, far.expected_entropy),
-        )
-        return {"source": ood.source, "n": len(ood.x), "scores": table}
+        inside = uncertainty_scores(inference, mc_mean, expected_entropy)
+        outside = uncertainty_scores(self.head.probabilities_numpy(far_outputs), far.mean, far.expected_entropy)
+        gaps = ood_gaps(inside, outside, self.seed)
+        return {"source": ood.source, "n": len(ood.x), "scores": ood_table(inside, outside), "gaps": {"auroc": gaps}}
 
     def probe(self) -> None:
         """The probe on its own (another sample, a new T, a redraw): its passes drawn now."""

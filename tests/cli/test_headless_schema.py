@@ -151,6 +151,9 @@ def test_every_event_branch_takes_the_sweep_s_rate_tag_and_nothing_else():
 def test_the_classification_run_exercises_the_uncertainty_and_ood_branches(runs):
     summary = json.loads(runs["classification"][1].splitlines()[-1])
     assert summary["uncertainty"]["ood"]["source"] == "noise"  # the schema's non-null OOD branch was checked
+    # The bootstrap gaps are optional in the schema (older recordings lack them); the engine always writes them.
+    assert set(summary["uncertainty"]["gaps"]["auroc_error"]) == set(uncertainty.SCORES[1:])
+    assert set(summary["uncertainty"]["ood"]["gaps"]["auroc"]) == set(uncertainty.SCORES[1:])
 
 
 def test_the_regression_run_reports_no_uncertainty_block(runs):

@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from dropout_tui.engine.evaluation.uncertainty import SCORES
-from dropout_tui.tui.fmt import finite, num
+from dropout_tui.tui.fmt import finite, num, ranked_spec
 from dropout_tui.tui.keys import UNCERTAINTY, bindings
 from dropout_tui.tui.panes.chart import Chart, Curve
 from dropout_tui.tui.panes.lines import Lines
@@ -36,6 +36,7 @@ from dropout_tui.tui.screens.uncertainty_caption import (
     uncertainty_caption,
 )
 
+RANKED = "ranked"  # a column whose numbers get as many decimals as it takes to rank them (tui/fmt.ranked_spec)
 MARKED_COVERAGES = (0.5, 0.8, 0.9)  # the table's columns: markers there tell the curves apart under NO_COLOR
 REGRESSION_NOTE = "regression runs have no uncertainty block: calibration and OOD are for classifiers"
 
@@ -48,7 +49,7 @@ def score_table(uncertainty: dict | None) -> Table:
     ood = (uncertainty.get("ood") or {}).get("scores") or {}
     columns = [
         ("err AUROC", lambda s, o: finite(s.get("auroc_error")), True, ".3f"),
-        ("AURC", lambda s, o: finite(s.get("aurc")), False, ".3f"),
+        ("AURC", lambda s, o: finite(s.get("aurc")), False, RANKED),
         ("acc@50%", lambda s, o: accuracy_at(s, "0.5"), True, "%"),
         ("acc@80%", lambda s, o: accuracy_at(s, "0.8"), True, "%"),
         ("acc@90%", lambda s, o: accuracy_at(s, "0.9"), True, "%"),
@@ -67,6 +68,7 @@ def score_table(uncertainty: dict | None) -> Table:
     columns_shown = []
     for _, get, higher, spec in columns:
         values = {name: get(scores[name], ood.get(name) or {}) for name in names}
+        spec = ranked_spec(values.values()) if spec == RANKED else spec
         shown = {name: pct(v).removesuffix("%") if spec == "%" else num(v, spec) for name, v in values.items()}
         known = {name: v for name, v in values.items() if v is not None}
         best = None
@@ -215,12 +217,14 @@ class UncertaintyScreen(Screen[None]):
         """AURC per curve under the chart: with the scores' names where they fit on one line."""
         legend = self.query_one("#unc-risk-legend", Static)
         width = legend.size.width or 30
+        spec = ranked_spec(aurc for *_, aurc in self._series)  # four AURCs of 0.001 must still rank
         for named in (True, False):
             text = Text("AURC", style="bold")
             for key, _, _, aurc in self._series:
                 text.append(" ")
                 text.append(*SCORE_STYLES[key])
-                text.append(f"{LABELS[key]} {num(aurc)}" if named else num(aurc).replace("0.", ".", 1))
+                shown = num(aurc, spec)
+                text.append(f"{LABELS[key]} {shown}" if named else shown.replace("0.", ".", 1))
             if text.cell_len <= width:
                 break
         legend.update(text if self._series else "")

@@ -73,8 +73,16 @@ def selective_sentence(scores: dict, modes: dict) -> str | None:
     return f"rejecting the 10% with the highest {label} {verb} {which} accuracy from {pct(before)} to {pct(after)}"
 
 
-def _separation(values: dict[str, float], what: str) -> str:
-    """Which score separates best, against max-prob (the plain softmax) or, when max-prob is best, the runner-up."""
+def _versus(best: str, rival: str, gaps: dict | None) -> dict | None:
+    """The engine's bootstrap of the pair (every score is measured against max-prob); None when not measured."""
+    other = rival if best == "max_prob" else best if rival == "max_prob" else None
+    gap = (gaps or {}).get(other) if other else None
+    return gap if isinstance(gap, dict) else None
+
+
+def _separation(values: dict[str, float], what: str, gaps: dict | None) -> str:
+    """Which score separates best, against max-prob (the plain softmax) or, when max-prob is best, the runner-up:
+    named better only when the engine's paired bootstrap (``gaps``) finds the gap beyond the test set's noise."""
     best = _best(values)
     label = LABELS[best]
     rival = "max_prob" if best != "max_prob" and "max_prob" in values else None
@@ -84,11 +92,20 @@ def _separation(values: dict[str, float], what: str) -> str:
             return f"{label} separates {what} with AUROC {values[best]:.2f}"
         rival = _best(others)
     high, low = _pair(values[best], values[rival])
+    gap = _versus(best, rival, gaps)
     if high == low:  # equal to three decimals: no winner to name
         return f"{label} and {LABELS[rival]} separate {what} equally well: AUROC {high}"
+    if gap is None:
+        return f"{label} separates {what} with AUROC {high}, {LABELS[rival]} {low} (noise not measured)"
+    if not gap.get("distinguishable"):
+        return f"{label} and {LABELS[rival]} separate {what} alike within noise: AUROC {high} vs {low}"
     if rival == "max_prob":
-        return f"{label} separates {what} better than max-prob: AUROC {high} vs {low}"
-    return f"{label} separates {what} best: AUROC {high} vs {LABELS[rival]} {low}"
+        return f"{label} separates {what} better than max-prob, beyond noise: AUROC {high} vs {low}"
+    return f"{label} separates {what} best, beyond noise: AUROC {high} vs {LABELS[rival]} {low}"
+
+
+def _gaps(block: dict | None, key: str) -> dict | None:
+    return ((block or {}).get("gaps") or {}).get(key)
 
 
 def _values(entries: dict, key: str) -> dict[str, float]:
@@ -97,10 +114,10 @@ def _values(entries: dict, key: str) -> dict[str, float]:
     return {name: value for name, value in values.items() if value is not None}
 
 
-def detection_sentence(scores: dict, modes: dict) -> str | None:
+def detection_sentence(scores: dict, modes: dict, gaps: dict | None = None) -> str | None:
     aurocs = _values(scores, "auroc_error")
     if aurocs:
-        return _separation(aurocs, "errors")
+        return _separation(aurocs, "errors", gaps)
     if not scores:
         return None
     # No AUROC: the round had only one kind of outcome (every prediction right, or every one wrong).
@@ -118,7 +135,7 @@ def ood_sentence(ood: dict | None) -> str | None:
     aurocs = _values(ood.get("scores") or {}, "auroc")
     if not aurocs:
         return None
-    return _separation(aurocs, f"OOD inputs ({ood.get('source', '?')})")
+    return _separation(aurocs, f"OOD inputs ({ood.get('source', '?')})", _gaps(ood, "auroc"))
 
 
 def confidence_gap(reliability: dict | None) -> float | None:
@@ -161,7 +178,7 @@ def uncertainty_caption(uncertainty: dict | None, modes: dict | None = None) -> 
     modes = modes or {}
     parts = [
         selective_sentence(scores, modes),
-        detection_sentence(scores, modes),
+        detection_sentence(scores, modes, _gaps(uncertainty, "auroc_error")),
         ood_sentence(uncertainty.get("ood")),
         calibration_sentence(uncertainty.get("reliability")),
     ]
