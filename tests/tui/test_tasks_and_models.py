@@ -39,7 +39,7 @@ async def test_a_regression_run_switches_the_columns_and_the_probe(tmp_path):
         assert tuple(str(column.label) for column in table.columns.values()) == REGRESSION_COLUMNS
         rows = {key.value: [str(c) for c in table.get_row(key)] for key in table.rows}
         assert rows["inference"][:4] == ["inference", "1", "0.8", ""]  # epoch 2: RMSE 2.0 / 2
-        assert rows["training"][1:4] == ["1.1±0.02", "0.85", "+10.0%"]  # ΔRMSE in % of the inference RMSE
+        assert rows["training"][1:4] == ["1.1±0.01", "0.85", "+10.0%"]  # ± 0.02/sqrt(R-1); ΔRMSE in % of inference
         assert rows["mc"][5:] == ["0.25", "2.1", "42%"]  # MC std, Gaussian NLL, coverage of the 90% interval
         assert rows["trainable_flag"][5:] == ["", "", ""]
         assert "ΔRMSE: % of inference's" in app.query_one("#modes-pane").border_subtitle

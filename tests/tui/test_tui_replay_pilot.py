@@ -45,7 +45,8 @@ async def test_panes_show_the_stream(tmp_path):
         assert table.row_count == 5
         flag = [str(c) for c in table.get_row("trainable_flag")]
         assert flag[-1] == "flag changed nothing" and flag[4] == "+0.0"
-        assert [str(c) for c in table.get_row("training")][1] == "85.0±1.0"
+        assert [str(c) for c in table.get_row("training")][1] == "85.0±0.5"  # std 1.0 over R=5: error 1.0/sqrt(4)
+        assert [str(c) for c in table.get_row("dropout_only")][-1] == "norm. frozen ≈training"
         caption = widget_text(app, "#loss-caption")  # ev.epoch: fit 0.8, clean train 0.4, dropout on 0.45, test 0.5
         assert caption == (
             "fit 0.800 = clean train 0.400 + dropout 0.050 + drift 0.350; test 0.500: generalisation gap 0.100"

@@ -13,6 +13,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable
 
 from dropout_tui.engine.evaluation.modes import MODE_NAMES, MODES, Mode
+from dropout_tui.engine.evaluation.noise import repeats_gap, standard_error
 from dropout_tui.engine.limits import REGRESSION
 from dropout_tui.tui.fmt import finite, num, sparkline
 from dropout_tui.tui.redraw import MODES as MODES_PANE
@@ -23,11 +24,14 @@ COLUMNS = ("mode", "acc %", "loss", "ECE", "Δacc", "trend", "note")
 REGRESSION_COLUMNS = ("mode", "RMSE", "MAE", "ΔRMSE", "trend", "MC std", "NLL", "cov90")
 TREND_WIDTH = 6  # the last evaluations shown
 REFERENCE = "inference"  # Δacc and ΔRMSE are measured against this mode
+# Identical in distribution without BatchNorm or augmentation: the note says whether their means differ beyond the
+# noise of R passes (≈ within it, ≠ beyond), since a 1.5-point gap at R=5 can be noise alone.
+NOISE_PAIR = ("dropout_only", "training")
 # Every row's trend shares one scale, at least this tall (accuracy): a 0.3-point wobble stays a ripple.
 TREND_MIN_SPAN = 0.02
 # Regression: RMSE has the targets' units, so the least span is relative: 2% of the largest RMSE shown.
 TREND_MIN_SPAN_RELATIVE = 0.02
-assert REFERENCE in MODE_NAMES
+assert REFERENCE in MODE_NAMES and set(NOISE_PAIR) <= set(MODE_NAMES)
 
 
 class ModesPane(Vertical):
@@ -91,14 +95,14 @@ def mode_row(
     if not metrics:
         return (label, "-", "-", "-", "-", trend, "")
     accuracy = finite(metrics.get("accuracy"))
-    spread = finite(metrics.get("accuracy_std"))
+    error = standard_error(finite(metrics.get("accuracy_std")), metrics.get("repeats"))
     acc_text = num(None if accuracy is None else 100 * accuracy, ".1f")
-    if spread is not None:
-        acc_text += f"±{100 * spread:.1f}"
+    if error is not None:  # the noise of a mean over R passes, not the spread of one pass
+        acc_text += f"±{100 * error:.1f}"
     delta = None if accuracy is None or reference is None else 100 * (accuracy - reference)
     delta_text = "" if mode.name == REFERENCE else num(delta, "+.1f")
     loss, ece = num(metrics.get("loss")), num(metrics.get("ece"))
-    return (label, acc_text, loss, ece, delta_text, trend, row_note(mode, metrics))
+    return (label, acc_text, loss, ece, delta_text, trend, row_note(mode, metrics, state))
 
 
 def regression_row(
@@ -110,8 +114,8 @@ def regression_row(
     if not metrics:
         return (label, "-", "-", "-", trend, "", "", "")
     rmse = finite(metrics.get("rmse"))
-    spread = finite(metrics.get("rmse_std"))
-    rmse_text = num(rmse, ".4g") + (f"±{spread:.1g}" if spread is not None else "")
+    error = standard_error(finite(metrics.get("rmse_std")), metrics.get("repeats"))
+    rmse_text = num(rmse, ".4g") + (f"±{error:.1g}" if error is not None else "")
     delta = None if rmse is None or not reference else 100 * (rmse - reference) / reference
     delta_text = "" if mode.name == REFERENCE else num(delta, "+.1f") + ("%" if delta is not None else "")
     predictive = ("", "", "")
@@ -122,13 +126,22 @@ def regression_row(
     return (label, rmse_text, num(metrics.get("mae"), ".4g"), delta_text, trend, *predictive)
 
 
-def row_note(mode: Mode, metrics: dict) -> str:
-    """The registry's note, with what this evaluation measured: R for repeated modes, a flag that did change p."""
+def row_note(mode: Mode, metrics: dict, state: RunState | None = None) -> str:
+    """The registry's note, with what this evaluation measured: R for repeated modes, a flag that did change p,
+    and whether dropout_only differs from training beyond the noise of their R passes."""
     diff = finite(metrics.get("max_abs_diff_vs_inference"))
     if diff:  # the registry's note says the flag changes nothing: say so when it did
         return f"max |Δp| {num(diff, '.2g')}"
     repeats = metrics.get("repeats") if mode.repeated else None
-    return f"{mode.note}, R={repeats}" if repeats else mode.note
+    note = f"{mode.note}, R={repeats}" if repeats else mode.note
+    if mode.name != NOISE_PAIR[0] or state is None:
+        return note
+    other = state.latest_modes.get(NOISE_PAIR[1]) or {}
+    gap = repeats_gap(metrics, other, "rmse" if state.regression else "accuracy")
+    if gap.low is None:
+        return note
+    # Instead of R (the training row and the header say it): at 80 columns the note has ~21 cells.
+    return f"{mode.note} {'≠' if gap.distinguishable else '≈'}{NOISE_PAIR[1]}"
 
 
 def _note(state: RunState | None, scale: tuple[float, float] | None) -> str:
@@ -141,6 +154,6 @@ def _note(state: RunState | None, scale: tuple[float, float] | None) -> str:
     epoch = state.evaluations[-1].epoch
     if state.task == REGRESSION:
         trends = f"; trends RMSE {scale[0]:.3g}-{scale[1]:.3g}" if scale else ""
-        return f"after epoch {epoch}; ΔRMSE: % of {REFERENCE}'s{trends}"
+        return f"after epoch {epoch}; ±: s.e.; ΔRMSE: % of {REFERENCE}'s{trends}"
     trends = f"; trends {100 * scale[0]:.1f}-{100 * scale[1]:.1f}%" if scale else ""
-    return f"after epoch {epoch}; Δacc: points vs {REFERENCE}{trends}"
+    return f"after epoch {epoch}; ±: s.e.; Δacc: points vs {REFERENCE}{trends}"
