@@ -108,6 +108,16 @@ class RunState:
         return None if self.started is None else bool(self.started.stochastic_layers)
 
     @property
+    def inference_random(self) -> bool:
+        """Whether a layer stays random with training=False (always on): "dropout off" would then be untrue."""
+        return self.started is not None and any(layer.get("always_on") for layer in self.started.stochastic_layers)
+
+    @property
+    def inference_label(self) -> str:
+        """What the inference prediction is called where it is shown: what was measured, training=False."""
+        return "training=False" if self.inference_random else "dropout off"
+
+    @property
     def training_over(self) -> bool:
         return self.finished is not None or self.failed is not None
 

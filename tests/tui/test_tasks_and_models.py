@@ -9,7 +9,7 @@ import json
 from textual.widgets import DataTable
 
 from dropout_tui.engine.config import RunConfig
-from dropout_tui.engine.events import RateChanged
+from dropout_tui.engine.events import ModeEvaluation, RateChanged
 from dropout_tui.tui import export
 from dropout_tui.tui.panes.modes import REGRESSION_COLUMNS, trend_scale
 from dropout_tui.tui.run_state import RunState, rates_of
@@ -114,3 +114,24 @@ async def test_a_binary_head_reports_like_any_classifier(tmp_path):
         await pilot.press("c")
         await pilot.pause()
         assert type(app.screen).__name__ == "UncertaintyScreen"
+
+
+async def test_an_always_on_layer_labels_the_rows_for_what_they_measured(tmp_path):
+    # predict() is random: "dropout off" would be untrue, and the flag's |Δp| is the layer's own randomness.
+    started = ev.run_started(stochastic=[CUSTOM], rates={"always": 0.1})
+    evaluation = ModeEvaluation(epoch=1, modes=ev.modes(0.85, flag_diff=0.53), **ev.SETTING)
+    app = replay_app(tmp_path, [started, *ev.epoch(1)[:2], evaluation, ev.probe()])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.query_one(DataTable)
+        notes = {key.value: str(table.get_row(key)[-1]) for key in table.rows}
+        assert notes["inference"] == "always-on: random"
+        assert notes["trainable_flag"] == "Δ: always-on noise"  # not "max |Δp| 0.53", as if the flag did it
+        facts, detail = widget_text(app, "#probe-facts"), widget_text(app, "#probe-detail")
+        assert "training=False: 3" in facts and "training=False " in detail
+        assert "dropout off" not in facts + detail
+    plain = replay_app(tmp_path, [ev.run_started(), *ev.epoch(1), ev.probe()])
+    async with plain.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert str(plain.query_one(DataTable).get_row("inference")[-1]) == "dropout off"
+        assert "dropout off: 3" in widget_text(plain, "#probe-facts")

@@ -27,11 +27,14 @@ REFERENCE = "inference"  # Δacc and ΔRMSE are measured against this mode
 # Identical in distribution without BatchNorm or augmentation: the note says whether their means differ beyond the
 # noise of R passes (≈ within it, ≠ beyond), since a 1.5-point gap at R=5 can be noise alone.
 NOISE_PAIR = ("dropout_only", "training")
+# A layer random even with training=False: the inference row is random, and the flag's |Δp| is that layer's
+# own randomness between two predictions, not the flag's doing.
+ALWAYS_ON_NOTES = {"inference": "always-on: random", "trainable_flag": "Δ: always-on noise"}
 # Every row's trend shares one scale, at least this tall (accuracy): a 0.3-point wobble stays a ripple.
 TREND_MIN_SPAN = 0.02
 # Regression: RMSE has the targets' units, so the least span is relative: 2% of the largest RMSE shown.
 TREND_MIN_SPAN_RELATIVE = 0.02
-assert REFERENCE in MODE_NAMES and set(NOISE_PAIR) <= set(MODE_NAMES)
+assert REFERENCE in MODE_NAMES and set(NOISE_PAIR) | set(ALWAYS_ON_NOTES) <= set(MODE_NAMES)
 
 
 class ModesPane(Vertical):
@@ -129,6 +132,8 @@ def regression_row(
 def row_note(mode: Mode, metrics: dict, state: RunState | None = None) -> str:
     """The registry's note, with what this evaluation measured: R for repeated modes, a flag that did change p,
     and whether dropout_only differs from training beyond the noise of their R passes."""
+    if state is not None and state.inference_random and mode.name in ALWAYS_ON_NOTES:
+        return ALWAYS_ON_NOTES[mode.name]  # "dropout off", or a flag that changed p, would be untrue
     diff = finite(metrics.get("max_abs_diff_vs_inference"))
     if diff:  # the registry's note says the flag changes nothing: say so when it did
         return f"max |Δp| {num(diff, '.2g')}"

@@ -188,7 +188,7 @@ class UncertaintyScreen(Screen[None]):
     def _titles(self) -> None:
         uncertainty = None if self.state.regression else self.state.uncertainty
         reliability = (uncertainty or {}).get("reliability") or {}
-        for which, name in (("inference", "dropout off"), ("mc", f"MC (T={round_samples(self.state)})")):
+        for which, name in (("inference", self.state.inference_label), ("mc", f"MC (T={round_samples(self.state)})")):
             pane = self.query_one(f"#unc-rel-{which}")
             wide = pane.size.width >= 40
             pane.border_title = f"Reliability: {name}" if pane.size.width >= 28 else name
