@@ -9,7 +9,7 @@ Each round launches the real `dropout-tui train` in a detached tmux pane at
   SIGTERM is sent to the program; from then until the shell's marker line
   (printed only after the program has ended) is on screen.
 `python -c "import tensorflow"` is timed in the same rounds, interleaved.
-Targets: first frame < 1 s (TF import alone: 3.5-6.5 s); exit < 2 s.
+Targets: first frame <= 0.45 s (TF import alone: 3.5-6.5 s); exit < 2 s.
 Run: .venv/bin/python bench/bench_startup.py [--rounds N]
 """
 
@@ -29,6 +29,7 @@ from _common import BIN, Tmux, shell_command
 
 TRAINING = re.compile(r"epoch [1-9]\d*/")
 LAYOUT = ("Loss by epoch", "Sample probe", "Modes")
+FIRST_FRAME_TARGET = 0.45  # seconds: the app imports what the first frame draws, the rest after it
 
 
 def tf_import_seconds() -> float:
@@ -92,14 +93,14 @@ def main() -> int:
         f"(runs: {', '.join(f'{value:.2f}' for value in imports)})"
     )
     if not frames:
-        print("RESULT first frame: never painted (target <= 1 s) MISS")
+        print(f"RESULT first frame: never painted (target <= {FIRST_FRAME_TARGET} s) MISS")
         return 0
     first = statistics.median(frames)
     print(
         f"   first frame: median {first * 1e3:.0f} ms over {len(frames)} launches "
         f"(max {max(frames) * 1e3:.0f} ms), {first / tf_import:.2f}x of the TensorFlow import"
     )
-    _common.verdict("time to first frame", first, 1.0, at_least=False, unit=" s")
+    _common.verdict("time to first frame", first, FIRST_FRAME_TARGET, at_least=False, unit=" s")
     for how, values in exits.items():
         if values:
             _common.verdict(

@@ -34,12 +34,16 @@ class RunConfig:
     ood: str | None = None  # "noise" or a .npz file (x_test or x): out-of-distribution inputs
     custom_objects: str | None = None  # inspect: a .py file imported before loading (runs the user's code)
     devices: int | str | None = None  # tf.distribute replicas: a count, "all", or None for TensorFlow's default
+    workers: str | None = None  # HOST:PORT,HOST:PORT,...: one run across processes (MultiWorkerMirroredStrategy)
+    worker_index: int | None = None  # this process's place in --workers; 0 is the chief
+    worker_timeout: float = 60.0  # seconds a worker may take to come up, or a collective to complete
 
     def validate(self) -> RunConfig:
         """Re-checks what argparse checks, for callers that build a RunConfig themselves."""
         for name, limit in LIMITS.items():
-            if hasattr(self, name) and not (name == "devices" and self.devices in (None, "all")):
-                limit.check(getattr(self, name))
+            value = getattr(self, name, None)
+            if value is not None and not (name == "devices" and value == "all"):
+                limit.check(value)
         if self.input_scale is not None:
             check_input_scale(self.input_scale)
         if self.task is not None and self.task not in TASKS:

@@ -73,8 +73,11 @@ class RunStarted(Event):
     task: str = "classification"  # or "regression"
     augmentation_layers: list = field(default_factory=list)  # [{"name", "class"}]: random in training mode only
     replicas: int = 1  # devices training and evaluation run on (tf.distribute)
-    device_names: list = field(default_factory=list)
+    device_names: list = field(default_factory=list)  # every replica's device, across workers in task order
     rates: dict = field(default_factory=dict)  # what + and - move: rate handle -> rate (as rate_changed.rates)
+    workers: int = 1  # processes the run spans (--workers / TF_CONFIG, MultiWorkerMirroredStrategy)
+    worker_index: int = 0  # the worker that wrote this event: 0, the chief, writes the events
+    worker_devices: list = field(default_factory=list)  # per worker: {"address", "devices", "device_names"}
 
 
 @dataclass(frozen=True)

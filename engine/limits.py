@@ -93,6 +93,8 @@ LIMITS: dict[str, Limit] = {
     "seed": Limit("--seed", int, 0, MAX_INT, noun="seed"),
     "devices": _count("--devices"),
     "jobs": _count("--jobs"),
+    "worker_index": Limit("--worker-index", int, 0, MAX_INT),
+    "worker_timeout": Limit("--worker-timeout", float, 0.0, low_open=True),
 }
 
 

@@ -1,12 +1,104 @@
-"""Shared test set-up: the app's own quiet-TensorFlow environment, and the one real explain run."""
+"""Shared test set-up: the app's own quiet-TensorFlow environment, the one real explain run, and the
+markers that keep `make test-fast` fast."""
 
+import os
+import re
+import subprocess
+import sys
 import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from importlib.abc import MetaPathFinder
+from importlib.machinery import ModuleSpec
+from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 from dropout_tui.engine.quiet import prepare_environment
 
 prepare_environment()
+
+# `make test-fast` sets this: there an unmarked test that imports a deep-learning framework fails at once,
+# instead of making the fast tier slow (checked only there: in the whole suite an earlier test has
+# usually imported TensorFlow already, so the check would depend on the order).
+FAST_TIER = os.environ.get("DROPOUT_TUI_FAST_TIER") == "1"
+FRAMEWORKS = ("tensorflow", "keras", "jax", "torch")
+
+SLOW_MARKERS = ("subprocess", "training", "explain", "wheel", "storm", "browser", "multiworker", "backend")
+
+# A test that uses one of these fixtures is of that kind, wherever it lives.
+MARKER_BY_FIXTURE = {
+    "explain_run": "explain",
+    "explain_report": "explain",
+    "measured": "explain",
+    "trained": "training",
+    "bn_model": "training",
+    "saved_model": "training",
+}
+
+
+# A test file whose every test is of a slow kind says so in one module-level line; the fast tier does not
+# even import it (many import Keras at the top).
+SLOW_FILE = re.compile(r"^pytestmark = .*pytest\.mark\.(" + "|".join(SLOW_MARKERS) + r")\b", re.M)
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    if FAST_TIER and collection_path.suffix == ".py" and collection_path.name.startswith("test_"):
+        return bool(SLOW_FILE.search(collection_path.read_text(encoding="utf-8"))) or None
+    return None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture in getattr(item, "fixturenames", ()):
+            marker = MARKER_BY_FIXTURE.get(fixture)
+            if marker:
+                item.add_marker(marker)
+
+
+@contextmanager
+def _processes_only_where_marked(item: pytest.Item) -> Iterator[None]:
+    """A test outside the slow kinds may not start a process, in its fixtures (whatever their scope) or
+    its body: it would slip into the fast tier."""
+    if any(item.get_closest_marker(name) for name in SLOW_MARKERS):
+        yield
+        return
+    original = subprocess.Popen.__init__
+
+    def refuse(self: subprocess.Popen, *args: object, **kwargs: object) -> None:
+        raise AssertionError(f"{item.nodeid} starts a process: mark it @pytest.mark.subprocess")
+
+    subprocess.Popen.__init__ = refuse  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        subprocess.Popen.__init__ = original  # type: ignore[method-assign]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    with _processes_only_where_marked(item):
+        yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    with _processes_only_where_marked(item):
+        yield
+
+
+class _RefuseFrameworks(MetaPathFinder):
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        if fullname.split(".")[0] in FRAMEWORKS:
+            raise ImportError(f"the fast tier imports no {fullname}: mark the test @pytest.mark.training")
+        return None
+
+
+if FAST_TIER:
+    sys.meta_path.insert(0, _RefuseFrameworks())
 
 
 @pytest.fixture(scope="session")

@@ -40,11 +40,12 @@ class Key:
     def action_name(self) -> str:
         return self.action.split("(")[0]
 
-    def binding(self) -> Binding:
+    def binding(self, namespace: str = "") -> Binding:
+        """The Textual binding; ``namespace`` ("app") runs the action there rather than on the screen bound to."""
         group = Binding.Group(self.group, compact=True) if self.group else None
         return Binding(
             self.key,
-            self.action,
+            f"{namespace}.{self.action}" if namespace else self.action,
             self.footer or self.description,
             show=bool(self.footer),
             key_display=self.display or None,
@@ -103,15 +104,9 @@ def keys_for(where: str) -> tuple[Key, ...]:
     return tuple(key for key in KEYS if key.where == where)
 
 
-def bindings(*where: str) -> list[Binding]:
-    """The BINDINGS of a screen (or of the app: MAIN and EVERYWHERE)."""
-    return [key.binding() for key in KEYS if key.where in where and key.action != COMMAND_PALETTE]
-
-
-def main_only_actions() -> frozenset[str]:
-    """Actions that only make sense on the main screen: disabled (and out of the footer) elsewhere."""
-    everywhere = {key.action_name for key in KEYS if key.where == EVERYWHERE}
-    return frozenset(key.action_name for key in keys_for(MAIN)) - everywhere
+def bindings(*where: str, namespace: str = "") -> list[Binding]:
+    """The BINDINGS of a screen or an app, in KEYS order (the footer's); ``namespace``: see Key.binding."""
+    return [key.binding(namespace) for key in KEYS if key.where in where and key.action != COMMAND_PALETTE]
 
 
 def markdown_table() -> str:

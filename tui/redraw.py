@@ -11,12 +11,14 @@ is drawn as soon as its answer arrives, and a new run state ("paused",
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-# What a pane draws; RunState.apply() returns these for each event.
+# What a pane draws; RunState.apply() returns these for each event (the sweep's state its own, STATUS shared).
 LOSS, MODES, PROBE, STATUS, LOG, EXPLAIN = "loss", "modes", "probe", "status", "log", "explain"
-HEAVY = frozenset({LOSS, MODES, PROBE})
+# The train app's costly panes and the policy interval (a RedrawPolicy field) each is throttled to; while training
+# they also wait for the gap between epochs. A pane that is not named here is drawn at every tick it is dirty.
+TRAIN_THROTTLES: Mapping[str, str] = {LOSS: "chart", MODES: "heavy", PROBE: "heavy"}
 
 
 @dataclass(frozen=True)
@@ -36,12 +38,14 @@ class RedrawPolicy:
 class RedrawPlanner:
     """Decides, once a tick, which of the dirty panes to draw now and which to keep for later."""
 
-    def __init__(self, policy: RedrawPolicy | None = None) -> None:
+    def __init__(self, policy: RedrawPolicy | None = None, throttles: Mapping[str, str] = TRAIN_THROTTLES) -> None:
         self.policy = policy or RedrawPolicy()
+        self._intervals = {pane: getattr(self.policy, name) for pane, name in throttles.items()}
+        self._charts = frozenset(pane for pane, name in throttles.items() if name == "chart")
         self._pending: set[str] = set()
         self._pending_since: dict[str, float] = {}
         self._asked: set[str] = set()
-        self._last: dict[str, float] = {pane: float("-inf") for pane in (LOSS, MODES, PROBE, STATUS)}
+        self._last: dict[str, float] = dict.fromkeys((*throttles, STATUS), float("-inf"))
         self._epochs_drawn = 0
         self._status_key: object = None
 
@@ -64,18 +68,16 @@ class RedrawPlanner:
         if now - self._last[STATUS] >= policy.clock:
             wanted.add(STATUS)
         status_interval = policy.training_status if training else policy.status
-        throttled = [(LOSS, policy.chart)] + [
-            (pane, policy.heavy) for pane in (MODES, PROBE) if pane not in self._asked
-        ]
+        throttled = [(pane, interval) for pane, interval in self._intervals.items() if pane not in self._asked]
         if status_key == self._status_key:  # a new run state shows at once
             throttled.append((STATUS, status_interval))
         for pane, interval in throttled:
             if pane in wanted and now - self._last[pane] < interval:
                 self._hold(pane, wanted)
         if training:
-            for pane in HEAVY & wanted - self._asked:
+            for pane in self._intervals.keys() & wanted - self._asked:
                 since = self._pending_since.setdefault(pane, now)
-                new_epoch = pane == LOSS and epochs != self._epochs_drawn
+                new_epoch = pane in self._charts and epochs != self._epochs_drawn
                 if now - since < (policy.epoch_defer if new_epoch else policy.training_defer):
                     self._hold(pane, wanted)
         self.drawn(wanted, now, status_key=status_key, epochs=epochs)
@@ -87,9 +89,9 @@ class RedrawPlanner:
         for pane in panes:
             self._pending_since.pop(pane, None)
         self._asked -= panes
-        for pane in panes & HEAVY:
+        for pane in panes & self._intervals.keys():
             self._last[pane] = now
-        if LOSS in panes:
+        if panes & self._charts:
             self._epochs_drawn = epochs
         if STATUS in panes:
             self._last[STATUS] = now

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from textual.app import App
 from textual.events import Resize
+from textual.geometry import Size
 from textual.notifications import Notify
 from textual.widgets import Static
 
@@ -24,6 +25,11 @@ if TYPE_CHECKING:
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24  # below this the panes clip: say so instead of drawing them
 NOTICE_SECONDS = 3.0  # a key's answer; failures stay longer
+
+
+def too_small_notice() -> Static:
+    """The main screen's notice that the terminal is too small (TerminalApp.on_resize fills and shows it)."""
+    return Static("", id="too-small")
 
 
 class TerminalApp(App[int]):
@@ -73,9 +79,6 @@ class TerminalApp(App[int]):
     def stop_workers(self) -> None:
         """Wake and end every worker (a paused or serving engine, a child process) so the app can exit."""
 
-    def too_small_notice(self) -> Static:
-        return Static("", id="too-small")
-
     def on_mount(self) -> None:
         if self._native_captured:  # a real terminal (run(), not run_test()): own SIGINT/SIGTERM
             loop = asyncio.get_running_loop()
@@ -87,10 +90,18 @@ class TerminalApp(App[int]):
         self.stop_workers()
 
     def on_resize(self, event: Resize) -> None:
-        width, height = event.size
+        self.fit_terminal(event.size)
+
+    def fit_terminal(self, size: Size) -> None:
+        """Panes, or the too-small notice: on every resize, and once the main screen's widgets exist."""
+        width, height = size
         small = width < MIN_WIDTH or height < MIN_HEIGHT
+        notices = self.screen_stack[0].query("#too-small").results(Static)
+        notice = next(notices, None)
+        if notice is None:  # the main screen is not composed yet: it calls this once it is
+            return
         if small:
-            self.query_one("#too-small", Static).update(
+            notice.update(
                 # Short lines: centred text that wraps on its own reads badly at 40 columns.
                 f"dropout-tui needs at least {MIN_WIDTH}x{MIN_HEIGHT};\nthis terminal is {width}x{height}.\n\n"
                 f"{self.GOES_ON}; enlarge the\nwindow to see it (q quits)."

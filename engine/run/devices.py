@@ -28,10 +28,20 @@ class Devices:
     names: list[str]  # the replicas' device names, e.g. "/job:localhost/replica:0/task:0/device:CPU:1"
 
 
-def configure(spec: str | None) -> Devices:
-    """The devices ``--devices`` names: None keeps TensorFlow's default (one device, no strategy)."""
+def configure(spec: int | str | None, cluster=None) -> Devices:
+    """The devices ``--devices`` names: None keeps TensorFlow's default (one device, no strategy).
+
+    With a ``cluster`` (engine.run.cluster) the strategy spans its workers, each on all of its GPUs or its CPU.
+    """
     import tensorflow as tf
 
+    if cluster is not None:
+        if spec is not None:
+            raise DeviceError("--devices and --workers: each worker already uses all its GPUs (or its CPU)")
+        from dropout_tui.engine.run.cluster import start
+
+        strategy = start(cluster)
+        return Devices(strategy, strategy.num_replicas_in_sync, list(strategy.extended.worker_devices))
     if spec is None:
         return Devices(tf.distribute.get_strategy(), 1, [])
     gpus = tf.config.list_physical_devices("GPU")  # does not start the runtime

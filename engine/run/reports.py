@@ -15,8 +15,11 @@ def stochastic_layers(prepared: Prepared) -> list[dict]:
     return [layer.to_json() for layer in describe_stochastic(prepared.model)]
 
 
-def run_started(config: RunConfig, prepared: Prepared, devices, rates: dict) -> RunStarted:
-    """The run's configuration and what the model, the data and the devices turned out to be."""
+def run_started(config: RunConfig, prepared: Prepared, devices, rates: dict, **workers) -> RunStarted:
+    """The run's configuration and what the model, the data and the devices turned out to be.
+
+    ``workers``: a multi-worker run's fields (engine.run.workers.Workers.introduce), every replica's name included.
+    """
     from dropout_tui.engine.model.layers import describe_normalization
     from dropout_tui.engine.run import versions
 
@@ -39,8 +42,8 @@ def run_started(config: RunConfig, prepared: Prepared, devices, rates: dict) -> 
         task=prepared.head.task,
         augmentation_layers=prepared.augmentation,
         replicas=devices.replicas,
-        device_names=devices.names,
         rates=rates,
+        **{"device_names": devices.names, **workers},
     )
 
 

@@ -45,6 +45,7 @@ class Session:
         controls: Controls | None = None,
         *,
         serve: bool = False,
+        cluster=None,
     ) -> None:
         self.config = config
         self.controls = controls or Controls()
@@ -53,6 +54,8 @@ class Session:
         self.progress = Progress()
         self.prepared = None  # the model and arrays, once loaded
         self._sink = sink
+        self.cluster = cluster  # engine.run.cluster.Cluster: this run spans several worker processes
+        self.workers = None  # engine.run.workers.Workers, once the cluster's strategy is up
 
     def emit(self, event: Event) -> None:
         self._sink(event)
@@ -70,11 +73,8 @@ class Session:
             self.user_error = error
             self.emit(Failed(message=str(error)))
         except Exception as error:  # any bug or library error: report it, never kill the caller's thread
-            self.emit(
-                Failed(
-                    message=describe_error(error), epoch=self.progress.epoch or None, traceback=traceback.format_exc()
-                )
-            )
+            message = describe_error(error) if self.workers is None else self.workers.describe(error)
+            self.emit(Failed(message=message, epoch=self.progress.epoch or None, traceback=traceback.format_exc()))
         return None
 
     def _run(self, capture: quiet.Capture) -> Summary | None:
@@ -89,7 +89,7 @@ class Session:
         self._check_cancel()
         from dropout_tui.engine.run.devices import configure
 
-        devices = configure(self.config.devices)  # before anything runs on a device
+        devices = configure(self.config.devices, self.cluster)  # before anything runs on a device
         keras.utils.set_random_seed(self.config.seed)
 
         from dropout_tui.engine.run.preparation import prepare
@@ -101,8 +101,14 @@ class Session:
             from dropout_tui.engine.run.devices import replica_aware_seeds
 
             replica_aware_seeds(prepared.model)
+        described = {}
+        if self.cluster is not None:
+            from dropout_tui.engine.run.workers import Workers
+
+            self.workers = Workers(self.cluster, devices)
+            described = self.workers.introduce(self.config, prepared)
         parts = self._assemble(prepared, devices)
-        self.emit(reports.run_started(self.config, prepared, devices, parts.rates.current()))
+        self.emit(reports.run_started(self.config, prepared, devices, parts.rates.current(), **described))
         capture.drain_native()
 
         started = time.perf_counter()
@@ -197,6 +203,10 @@ class Session:
         self.emit(Status("running", f"training {prepared.epochs} epoch(s)"))
         try:
             batches = training_batches(prepared.x_train, prepared.y_train, self.config.batch_size, self.config.seed)
+            if self.workers is not None:
+                from dropout_tui.engine.run.multiworker_fit import patch_fit
+
+                patch_fit(prepared.model, batches)
             # shuffle=False: the pipeline reshuffles itself each epoch (Keras warns that shuffle=True would be ignored).
             prepared.model.fit(
                 batches, epochs=prepared.epochs, verbose=0, shuffle=False, callbacks=[SessionCallback(loop)]

@@ -13,6 +13,8 @@ import textwrap
 
 import pytest
 
+pytestmark = [pytest.mark.subprocess]
+
 TINY = ["--hidden", "16", "--batch-size", "64", "--mc-samples", "5", "--repeats", "2"]
 
 

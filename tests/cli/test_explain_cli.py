@@ -14,6 +14,8 @@ import pytest
 from dropout_tui.engine.explain.claims import CLAIMS
 from dropout_tui.tui.cli import explain as explain_cli
 
+pytestmark = [pytest.mark.subprocess]
+
 CLI = Path(sys.executable).with_name("dropout-tui")
 
 

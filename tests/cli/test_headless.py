@@ -13,6 +13,8 @@ import pytest
 
 from tests.support.contract import MODE_KEYS, SUMMARY_KEYS
 
+pytestmark = [pytest.mark.subprocess]
+
 TINY = ["--hidden", "16", "--batch-size", "64", "--mc-samples", "5", "--repeats", "2"]
 
 

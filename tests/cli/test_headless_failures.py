@@ -10,6 +10,8 @@ import pytest
 
 import dropout_tui.tui.cli as cli
 
+pytestmark = [pytest.mark.training]
+
 TINY = ["--hidden", "8", "--mc-samples", "2", "--repeats", "1", "--batch-size", "64"]
 
 

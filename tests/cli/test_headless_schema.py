@@ -108,6 +108,7 @@ def test_the_schema_is_a_valid_draft_2020_12_schema():
 
 
 @pytest.mark.parametrize("task", TASKS)
+@pytest.mark.subprocess
 def test_every_line_of_a_real_run_validates(runs, task):
     code, out, err = runs[task]
     assert code == 0, err
@@ -123,6 +124,7 @@ def test_every_line_of_a_real_run_validates(runs, task):
     assert all(event["task"] == task for event in events if event["event"] in ("run_started", "sample_probe"))
 
 
+@pytest.mark.subprocess
 def test_every_line_of_a_real_sweep_validates(runs):
     code, out, err = runs["sweep"]
     assert code == 0, err
@@ -136,6 +138,7 @@ def test_every_line_of_a_real_sweep_validates(runs):
 
 
 @pytest.mark.parametrize("task", TASKS)
+@pytest.mark.subprocess
 def test_only_epoch_end_has_a_rate_outside_a_sweep(runs, task):
     events = [json.loads(line) for line in runs[task][1].splitlines()]
     assert [event["event"] for event in events if "rate" in event] == ["epoch_end"] * 2
@@ -148,6 +151,7 @@ def test_every_event_branch_takes_the_sweep_s_rate_tag_and_nothing_else():
     assert DEFS["sweep_started"]["properties"]["rates"]["maxItems"] == MAX_SWEEP_RATES
 
 
+@pytest.mark.subprocess
 def test_the_classification_run_exercises_the_uncertainty_and_ood_branches(runs):
     summary = json.loads(runs["classification"][1].splitlines()[-1])
     assert summary["uncertainty"]["ood"]["source"] == "noise"  # the schema's non-null OOD branch was checked
@@ -156,6 +160,7 @@ def test_the_classification_run_exercises_the_uncertainty_and_ood_branches(runs)
     assert set(summary["uncertainty"]["ood"]["gaps"]["auroc"]) == set(uncertainty.SCORES[1:])
 
 
+@pytest.mark.subprocess
 def test_the_regression_run_reports_no_uncertainty_block(runs):
     events = [json.loads(line) for line in runs["regression"][1].splitlines()]
     assert all(event["uncertainty"] is None for event in events if event["event"] in ("mode_evaluation", "summary"))
@@ -273,6 +278,7 @@ def test_the_config_object_lists_exactly_the_run_config():
     assert set(config["properties"]) == set(config["required"]) == {f.name for f in dataclasses.fields(RunConfig)}
 
 
+@pytest.mark.training
 def test_the_stochastic_layer_object_lists_every_key_discovery_writes():
     from dropout_tui.engine.model.discovery import KINDS, StochasticLayer
 

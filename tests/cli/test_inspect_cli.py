@@ -13,6 +13,8 @@ import pytest
 from dropout_tui.engine.data.datasets import load_digits
 from tests.support import inspect_models as models
 
+pytestmark = [pytest.mark.subprocess]
+
 CLI = [sys.executable, "-m", "dropout_tui.tui.cli"]
 
 

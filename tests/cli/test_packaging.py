@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = [pytest.mark.subprocess, pytest.mark.wheel]
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -23,6 +23,8 @@ import pytest
 
 from tests.support.processes import ROOT, interrupt, killed_if_left_running, start_cli
 
+pytestmark = [pytest.mark.subprocess]
+
 LONG = ["--epochs", "500", "--hidden", "16"]
 NO_HANG_SECONDS = 10.0  # a loaded shared box can be slow; a hang is not
 

@@ -130,6 +130,7 @@ def interrupted(tmp_path_factory):
 
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("name", list(SIGNAL_CASES))
+@pytest.mark.subprocess
 def test_a_signal_ends_the_sweep_with_the_finished_rates(interrupted, name):
     result, output = interrupted[name]
     number = SIGNAL_CASES[name][1]

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = [pytest.mark.subprocess]
+
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ["--epochs", "1", "--hidden", "16", "--batch-size", "64", "--mc-samples", "5", "--repeats", "2"]
 RATES = (0.3, 0.1)  # not sorted: the sweep keeps the order it was given

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = [pytest.mark.subprocess]
+
 ROOT = Path(__file__).resolve().parents[2]
 NO_HANG_SECONDS = 10.0
 START_SECONDS = 90.0  # TensorFlow's import, several processes at once on a 2-core box

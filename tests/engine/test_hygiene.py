@@ -5,7 +5,11 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 import dropout_tui.engine
+
+pytestmark = [pytest.mark.subprocess]
 
 
 def _modules_after(code: str) -> set[str]:

@@ -10,12 +10,13 @@ import pytest
 
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.evaluation.modes import MODES
+from dropout_tui.tui import explain_job
 from dropout_tui.tui import keys as keytable
 from dropout_tui.tui.app import DropoutApp, create_app
 from dropout_tui.tui.keys import EVERYWHERE, EXPLAIN, HELP, KEYS, MAIN, UNCERTAINTY
-from dropout_tui.tui.screens import explain as explain_screen
 from dropout_tui.tui.screens.explain import ExplainScreen
 from dropout_tui.tui.screens.help import HelpScreen
+from dropout_tui.tui.screens.main import MainScreen
 from dropout_tui.tui.screens.uncertainty import UncertaintyScreen
 from tests.support import eventkit as ev
 from tests.support.eventkit import screen_text
@@ -64,7 +65,10 @@ def test_every_binding_comes_from_the_key_table():
     def table(*where: str) -> set[tuple[str, str]]:
         return {(k.key, k.action) for k in KEYS if k.where in where and k.action != keytable.COMMAND_PALETTE}
 
-    assert pairs(DropoutApp.BINDINGS) == table(MAIN, EVERYWHERE)
+    assert pairs(DropoutApp.BINDINGS) == table(EVERYWHERE)
+    # The main screen's keys run the app's actions, and are live only while that screen is on top.
+    assert {(key, action.removeprefix("app.")) for key, action in pairs(MainScreen.BINDINGS)} == table(MAIN, EVERYWHERE)
+    assert all(binding.action.startswith("app.") for binding in MainScreen.BINDINGS)
     assert pairs(ExplainScreen.BINDINGS) == table(EXPLAIN)
     assert pairs(UncertaintyScreen.BINDINGS) == table(UNCERTAINTY)
     assert pairs(HelpScreen.BINDINGS) == table(HELP)
@@ -84,7 +88,7 @@ def test_no_key_means_two_things_on_one_screen():
 
 
 async def test_the_palette_offers_the_keys_of_the_screen_it_was_opened_on(tmp_path, monkeypatch):
-    monkeypatch.setattr(explain_screen, "measure", ev.FakeExplain())
+    monkeypatch.setattr(explain_job, "measure", ev.FakeExplain())
     app = _app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         main = [c.title for c in app.get_system_commands(app.screen)]
@@ -112,7 +116,7 @@ async def test_the_palette_offers_the_keys_of_the_screen_it_was_opened_on(tmp_pa
 
 
 async def test_the_explain_screen_footer_offers_its_own_keys_only(tmp_path, monkeypatch):
-    monkeypatch.setattr(explain_screen, "measure", ev.FakeExplain())
+    monkeypatch.setattr(explain_job, "measure", ev.FakeExplain())
     app = _app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("w")

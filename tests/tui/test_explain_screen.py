@@ -9,9 +9,9 @@ from textual.widgets import ProgressBar, Static
 
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.explain.report import ClaimResult, ExplainReport
+from dropout_tui.tui import explain_job
 from dropout_tui.tui.app import DropoutApp, create_app
 from dropout_tui.tui.run_state import ClaimMeasured, ClaimStarted, ExplainFinished, ExplainState
-from dropout_tui.tui.screens import explain as explain_screen
 from dropout_tui.tui.screens.explain import ExplainScreen
 from tests.support import eventkit as ev
 
@@ -43,7 +43,7 @@ async def _until(pilot, condition, timeout: float = 10.0) -> None:
 
 async def test_one_screen_one_run_results_kept_after_closing(tmp_path, monkeypatch):
     measure = ev.FakeExplain(hold=True)
-    monkeypatch.setattr(explain_screen, "measure", measure)
+    monkeypatch.setattr(explain_job, "measure", measure)
     app = _app(tmp_path)
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await pilot.press("w")
@@ -68,7 +68,7 @@ async def test_one_screen_one_run_results_kept_after_closing(tmp_path, monkeypat
 
 async def test_r_reruns_once_the_run_is_done_and_only_then(tmp_path, monkeypatch):
     measure = ev.FakeExplain(hold=True)
-    monkeypatch.setattr(explain_screen, "measure", measure)
+    monkeypatch.setattr(explain_job, "measure", measure)
     app = _app(tmp_path)
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await pilot.press("w")
@@ -85,20 +85,20 @@ async def test_r_reruns_once_the_run_is_done_and_only_then(tmp_path, monkeypatch
 
 
 async def test_a_failing_run_is_shown_and_can_be_rerun(tmp_path, monkeypatch):
-    monkeypatch.setattr(explain_screen, "measure", ev.FakeExplain(fail=ValueError("no [bold]digits[/bold]")))
+    monkeypatch.setattr(explain_job, "measure", ev.FakeExplain(fail=ValueError("no [bold]digits[/bold]")))
     app = _app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("w")
         await _until(pilot, lambda: "failed" in _status(app))
         assert _status(app).startswith("Explain failed: ValueError: no [bold]digits[/bold]")  # as written, not markup
-        monkeypatch.setattr(explain_screen, "measure", ev.FakeExplain())
+        monkeypatch.setattr(explain_job, "measure", ev.FakeExplain())
         await pilot.press("r")
         await _until(pilot, lambda: _status(app).startswith("Done"))
 
 
 async def test_quitting_mid_run_stops_the_run(tmp_path, monkeypatch):
     measure = ev.FakeExplain(hold=True)
-    monkeypatch.setattr(explain_screen, "measure", measure)
+    monkeypatch.setattr(explain_job, "measure", measure)
     app = _app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("w")

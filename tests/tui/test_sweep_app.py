@@ -242,7 +242,7 @@ async def test_a_tick_that_lands_during_shutdown_draws_nothing(tmp_path):
     async with app.run_test(size=(80, 24)):
         pass
     assert not app.screen_stack
-    app._tick(force=True)
+    app._tick()
 
 
 async def test_too_small_a_terminal_says_so_and_the_panes_come_back(tmp_path):
@@ -292,8 +292,9 @@ async def test_compare_shows_files_and_has_no_run_keys(tmp_path):
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.pause()
         text = screen_text(app)
-        assert "compare 1 file(s): runs.jsonl" in text and text.count("runs.jsonl") >= 4
-        assert "x: each run's rate" in text
+        assert "3 runs · differ: rate · same: digits, 2 epochs, seed 0, T=5, R=2" in text
+        assert text.count("runs.jsonl") == 3  # a row each (one file: its name is kept whole)
+        assert "1 file(s) │ x: each run's rate" in text
         footer = text.splitlines()[-1]
         assert "Pause" not in footer and "Stop" not in footer and "Export" in footer
         await pilot.press("space", "x")
@@ -331,6 +332,7 @@ def test_every_sweep_binding_comes_from_the_key_table():
     assert not everywhere & set(keys)
 
 
+@pytest.mark.subprocess
 def test_the_sweep_app_starts_without_tensorflow():
     """TensorFlow loads inside the worker's first run: the first frame never waits for it."""
     import subprocess

@@ -17,12 +17,13 @@ from textual.widgets._toast import Toast
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.events import LogRecord, SamplesChanged, Status
 from dropout_tui.tui import app as app_module
+from dropout_tui.tui import explain_job
 from dropout_tui.tui import export as exporting
 from dropout_tui.tui.app import DropoutApp, create_app
 from dropout_tui.tui.keys import KEYS
 from dropout_tui.tui.panes.status import LogPane
-from dropout_tui.tui.screens import explain as explain_screen
 from dropout_tui.tui.screens.explain import ExplainScreen
+from dropout_tui.tui.screens.main import MainScreen
 from dropout_tui.tui.screens.uncertainty import UncertaintyScreen
 from tests.support import eventkit as ev
 
@@ -200,7 +201,7 @@ async def test_footer_palette_and_config_line_say_what_the_keys_do(tmp_path):
             await pilot.pause(0.05)
         palette = app.screen.query_one("FooterKey.-command-palette")
         shown = [key.key for key in keys if key.region.right <= palette.region.x and key.region.width]
-        assert shown == [b.key for b in DropoutApp.BINDINGS if b.show]
+        assert shown == [b.key for b in MainScreen.BINDINGS if b.show]
         assert shown[:3] == ["q", "question_mark", "space"]
         await pilot.press("t")  # T=30 from the config: t asks the engine for 15 and shows it at once
         assert [(c.name, c.value) for c in app.controls.pending_commands()] == [("set_samples", 15)]
@@ -229,9 +230,10 @@ async def test_a_notice_covers_only_the_footer_row_and_replaces_the_last(tmp_pat
 KEY_STORM = [k.key for k in KEYS if k.key not in ("q", "ctrl+c", "ctrl+p")] + ["escape", "escape", "question_mark", "w"]
 
 
+@pytest.mark.storm
 async def test_a_key_storm_leaves_one_explain_screen_one_explain_run_and_a_working_app(tmp_path, monkeypatch):
     measure = ev.FakeExplain()
-    monkeypatch.setattr(explain_screen, "measure", measure)
+    monkeypatch.setattr(explain_job, "measure", measure)
     app = _app(tmp_path)
     rng = random.Random(9)
     sizes = [(80, 24), (200, 60), (60, 20), (120, 40), (100, 30)]

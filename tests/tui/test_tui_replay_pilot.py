@@ -19,10 +19,10 @@ from dropout_tui.engine.events import (
     SamplesChanged,
     Status,
 )
+from dropout_tui.tui import explain_job
 from dropout_tui.tui.app import DropoutApp, create_app
 from dropout_tui.tui.panes.status import LogPane
 from dropout_tui.tui.redraw import MODES
-from dropout_tui.tui.screens import explain as explain_screen
 from tests.support import eventkit as ev
 from tests.support.apps import replay_app, widget_text
 from tests.support.eventkit import screen_text
@@ -208,9 +208,10 @@ async def test_worker_exception_is_shown_with_traceback(tmp_path, monkeypatch):
     monkeypatch.setattr(DropoutApp, "_run_engine", explode)
     app = create_app(RunConfig(epochs=1), export_dir=tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        await pilot.pause()
+        for _ in range(100):  # the engine starts once the main screen is up, and fails at once
+            if "FAILED" in widget_text(app, "#status-line"):
+                break
+            await pilot.pause(0.05)
         assert "FAILED: RuntimeError: engine exploded" in widget_text(app, "#status-line")
         assert 'raise RuntimeError("engine exploded")' in _log_text(app)
         assert app.is_running
@@ -275,7 +276,7 @@ async def test_inspect_mode_shows_what_was_found_in_the_model(tmp_path):
 
 
 async def test_help_theme_log_and_explain_keys(tmp_path, monkeypatch):
-    monkeypatch.setattr(explain_screen, "measure", ev.FakeExplain())
+    monkeypatch.setattr(explain_job, "measure", ev.FakeExplain())
     app = replay_app(tmp_path, [ev.run_started(), Finished(epochs_run=1, seconds=2.0, stopped_by_user=True)])
     async with app.run_test(size=(80, 24)) as pilot:
         assert "stopped" in widget_text(app, "#status-line")

@@ -7,6 +7,12 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
+from tests.support import eventkit as ev
+from tests.support.apps import replay_app
+from tests.support.eventkit import screen_text
+
 SCRIPT = textwrap.dedent("""
     import asyncio, json, sys, time
     start = time.perf_counter()
@@ -37,6 +43,7 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
+@pytest.mark.subprocess
 def test_start_path_imports_no_tensorflow():
     result = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
@@ -48,3 +55,24 @@ def test_start_path_imports_no_tensorflow():
     assert "train digits" in seen["config"] and "epochs 1" in seen["config"]
     # The 1 s target is measured in bench/; here only a first frame stuck behind TensorFlow's import fails.
     assert seen["first_frame_s"] < 10.0, seen
+
+
+LATER = ("numpy", "textual_plot", "dropout_tui.tui.screens.uncertainty", "dropout_tui.tui.screens.explain")
+
+
+@pytest.mark.subprocess
+def test_the_app_module_imports_only_what_the_first_frame_draws():
+    # The loss chart (textual-plot, NumPy) mounts after the first frame; the screens load when first opened.
+    script = f"import sys, dropout_tui.tui.app; print([m for m in {LATER!r} if m in sys.modules])"
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+async def test_the_loss_chart_arrives_after_the_first_frame(tmp_path):
+    app = replay_app(tmp_path, [ev.run_started(), *ev.epoch(1)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        assert type(app.query_one("#loss-plot")).__name__ == "LossPlot"
+        assert "┫" in screen_text(app)  # its axis is drawn, with the epoch already replayed

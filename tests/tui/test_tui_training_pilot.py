@@ -11,7 +11,7 @@ from dropout_tui.engine.config import RunConfig
 from dropout_tui.tui.app import create_app
 from tests.support.apps import widget_text
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.timeout(120), pytest.mark.training]
 NO_HANG_SECONDS = 10.0  # the 2 s quit target is measured in bench/; a test only catches a hang
 
 

@@ -111,7 +111,7 @@ def test_export_into_an_impossible_directory_raises_oserror(tmp_path):
 
 def test_loss_axis_is_logarithmic_with_readable_loss_labels():
 
-    from dropout_tui.tui.panes.loss import LogLossFormatter, to_log
+    from dropout_tui.tui.panes.loss_chart import LogLossFormatter, to_log
 
     formatter = LogLossFormatter()
     ticks = formatter.get_ticks(math.log10(0.03), math.log10(2.5), 8)
@@ -127,7 +127,7 @@ def test_loss_axis_is_logarithmic_with_readable_loss_labels():
 def test_a_short_loss_chart_gets_fewer_labels_so_none_overprint():
     import math
 
-    from dropout_tui.tui.panes.loss import LogLossFormatter
+    from dropout_tui.tui.panes.loss_chart import LogLossFormatter
 
     short, tall = LogLossFormatter(rows=lambda: 4), LogLossFormatter(rows=lambda: 30)
     assert len(short.get_ticks(math.log10(0.03), math.log10(2.5), 8)) <= 2
@@ -241,7 +241,7 @@ def test_an_export_after_plus_holds_the_round_measured_at_the_new_rate():
 def test_the_batch_series_is_finite_logged_and_averaged_down_like_a_plain_loop():
     import random
 
-    from dropout_tui.tui.panes.loss import LOSS_FLOOR, batch_series
+    from dropout_tui.tui.panes.loss_chart import LOSS_FLOOR, batch_series
 
     rng = random.Random(0)
     xs = [i / 50 for i in range(1003)]

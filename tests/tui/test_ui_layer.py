@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 TUI = Path(__file__).resolve().parents[2] / "tui"
 TF_FAMILY = ("tensorflow", "keras", "tf_keras", "tensorboard", "tensorflow_probability")
 MAX_CLASS_LINES = 200
@@ -17,6 +19,7 @@ def _trees():
         yield path, ast.parse(path.read_text(encoding="utf-8"))
 
 
+@pytest.mark.subprocess
 def test_the_ui_layer_imports_no_tensorflow_family_module():
     for path, tree in _trees():
         for node in ast.walk(tree):

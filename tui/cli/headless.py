@@ -213,12 +213,14 @@ def end_of_stream(watch: SignalWatch, writer: JsonLines, user_error: Exception |
     return False
 
 
-def run_headless(config: RunConfig, output: str | None, debug: bool) -> int:
+def run_headless(config: RunConfig, output: str | None, debug: bool, cluster=None) -> int:
+    """One run; with a ``cluster`` (engine.run.cluster) only the chief writes events, and all exit with its status."""
     quiet.prepare_environment()
     quiet.redirect_native_stderr()
     from dropout_tui.engine.run.controls import Controls
 
-    file = open_output(output, config) if output else None
+    chief = cluster is None or cluster.chief
+    file = open_output(output, config) if output and chief else None
     controls = Controls()
     failures: list[Failed] = []
 
@@ -233,7 +235,8 @@ def run_headless(config: RunConfig, output: str | None, debug: bool) -> int:
     def sink(event: Event) -> None:
         if isinstance(event, Failed):
             failures.append(event)
-        writer(event)
+        if chief:
+            writer(event)
         if isinstance(event, RunStarted):
             watch.arm()  # the Session runs in this (the main) thread
 
@@ -241,12 +244,24 @@ def run_headless(config: RunConfig, output: str | None, debug: bool) -> int:
         with watch:
             from dropout_tui.engine.run.session import Session
 
-            session = Session(config, sink, controls)
+            session = Session(config, sink, controls, cluster=cluster)
             summary = session.run()
     finally:
         writer.close()
-    if end_of_stream(watch, writer, session.user_error):
-        return 1
+    status = 1 if end_of_stream(watch, writer, session.user_error) else _status(summary, failures, writer, debug)
+    if session.workers is None:
+        return status
+    # Every line is written: the chief's status is everyone's; TensorFlow's teardown would wait for gone peers.
+    try:
+        flush_and_exit(session.workers.chief_status(status))
+    except Exception as error:  # the chief (or another worker) went away at the very end
+        if status == 0:
+            sys.stderr.write(f"dropout-tui: failed: {session.workers.describe(error)}\n")
+        flush_and_exit(status or 1)
+
+
+def _status(summary, failures: list[Failed], writer: JsonLines, debug: bool) -> int:
+    """The exit status of a run that ended by itself; a failure's one line on stderr."""
     session_error = failures[-1] if failures else None
     if summary is not None:
         return 0

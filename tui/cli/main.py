@@ -7,6 +7,7 @@ User errors are one line on stderr and exit 2; tracebacks only with --debug.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import signal
 import sys
@@ -109,10 +110,20 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in ("sweep", "compare"):
             return _sweep_or_compare(args)
         config = config_from_args(args)
+        from dropout_tui.engine.run.cluster import check_port, resolve
+
+        cluster = resolve(config.workers, config.worker_index, config.worker_timeout)
+        if cluster is not None:
+            check_port(cluster)  # before TensorFlow loads: a taken port is said at once
         if args.headless:
             from dropout_tui.tui.cli.headless import run_headless
 
-            return run_headless(config, output=args.output, debug=args.debug)
+            return run_headless(config, output=args.output, debug=args.debug, cluster=cluster)
+        if cluster is not None:
+            raise ConfigError(
+                "a run across workers (--workers or TF_CONFIG) is headless: add --headless, and open the chief's "
+                "--output with `dropout-tui compare`"
+            )
         from dropout_tui.tui.app import create_app
 
         # TensorFlow's C++ start-up lines go to fd 2, where Textual draws: move the UI off it first.
@@ -136,7 +147,13 @@ def _sweep_or_compare(args: argparse.Namespace) -> int:
     if args.command == "compare":
         from dropout_tui.tui.sweep.compare import load_runs
 
-        app = SweepApp(compare=load_runs(args.files), export_dir=args.export_dir)
+        runs = load_runs(args.files)
+        if args.headless:
+            from dropout_tui.tui.sweep.comparison import headless_document
+
+            print(json.dumps(headless_document(runs)), flush=True)
+            return 0
+        app = SweepApp(compare=runs, export_dir=args.export_dir)
     else:
         config = config_from_args(args)
         if args.headless:

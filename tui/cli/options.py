@@ -19,10 +19,10 @@ TRAIN = frozenset({"train"})
 INSPECT = frozenset({"inspect"})
 EXPLAIN = frozenset({"explain"})
 SWEEP = frozenset({"sweep"})
-# sweep takes every option of train but these, which the sweep sets per run itself.
-SWEEP_REPLACES = frozenset({"--rate"})
+# sweep takes every option of train but these: the rate it sets per run itself, and the cluster of one run.
+SWEEP_REPLACES = frozenset({"--rate", "--workers", "--worker-index", "--worker-timeout"})
 # compare takes these options of other commands' rows: it opens files, it runs nothing.
-COMPARE_TAKES = frozenset({"--export-dir", "--debug"})
+COMPARE_TAKES = frozenset({"--export-dir", "--debug", "--headless"})
 FROM_CONFIG = object()  # the default is RunConfig's
 
 
@@ -43,6 +43,19 @@ def _limited(name: str):
 def _devices(text: str) -> int | str:
     """--devices: 'all' or a count within the engine's limit."""
     return "all" if text == "all" else _limited("devices")(text)
+
+
+def _workers(text: str) -> str:
+    """--workers: HOST:PORT,HOST:PORT,... as the engine checks it (engine.run.cluster.parse_workers)."""
+    from dropout_tui.engine.run.cluster import parse_workers
+
+    try:
+        return ",".join(parse_workers(text))
+    except ConfigError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+_workers.__name__ = "workers"
 
 
 def _rates(text: str) -> tuple[float, ...]:
@@ -257,6 +270,35 @@ OPTIONS: tuple[Option, ...] = (
         field="devices",
         type=_devices,
         metavar="N|all",
+    ),
+    Option(
+        "--workers",
+        "one run across processes on several hosts with tf.distribute.MultiWorkerMirroredStrategy: the same command "
+        "on every host, only --worker-index differs; headless; without it TF_CONFIG is honoured when set "
+        "(default: one process)",
+        RUNS,
+        "cluster",
+        field="workers",
+        type=_workers,
+        metavar="HOST:PORT,HOST:PORT,...",
+    ),
+    Option(
+        "--worker-index",
+        "this host's place in --workers; 0 is the chief, which writes the events (default: none)",
+        RUNS,
+        "cluster",
+        field="worker_index",
+        type="worker_index",
+        metavar="I",
+    ),
+    Option(
+        "--worker-timeout",
+        "seconds a worker may take to come up, or a collective to complete, before the run fails naming it",
+        RUNS,
+        "cluster",
+        field="worker_timeout",
+        type="worker_timeout",
+        metavar="S",
     ),
     Option(
         "--headless",

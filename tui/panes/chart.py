@@ -36,6 +36,7 @@ class Curve:
     colour: str
     label: str | None = None  # the legend's entry, shown with the marker
     marks: tuple[list[float], list[float]] | None = None  # where the markers go (None: on every point)
+    line: bool = True  # False: markers only (points that share no axis)
 
 
 class Chart(PlotWidget, can_focus=False):
@@ -62,7 +63,7 @@ class Chart(PlotWidget, can_focus=False):
         after another curve's markers would cover them."""
         curves = list(curves)
         for curve in curves:
-            if len(curve.xs) > 1:  # one point makes no line
+            if curve.line and len(curve.xs) > 1:  # one point makes no line
                 self.plot(curve.xs, curve.ys, line_style=curve.colour, hires_mode=HiResMode.BRAILLE)
         for curve in curves:
             xs, ys = curve.marks if curve.marks is not None else (curve.xs, curve.ys)

@@ -15,6 +15,7 @@ from textual.widgets import DataTable
 from dropout_tui.engine.evaluation.modes import MODE_NAMES, MODES, Mode
 from dropout_tui.engine.evaluation.noise import repeats_gap, standard_error
 from dropout_tui.engine.limits import REGRESSION
+from dropout_tui.tui.drawing import DrawsFrom
 from dropout_tui.tui.fmt import finite, num, sparkline
 from dropout_tui.tui.redraw import MODES as MODES_PANE
 from dropout_tui.tui.run_state import RunState
@@ -37,7 +38,7 @@ TREND_MIN_SPAN_RELATIVE = 0.02
 assert REFERENCE in MODE_NAMES and set(NOISE_PAIR) | set(ALWAYS_ON_NOTES) <= set(MODE_NAMES)
 
 
-class ModesPane(Vertical):
+class ModesPane(DrawsFrom[RunState], Vertical):
     """The modes table: one row per registered mode, all trends on one stated scale."""
 
     draws: ClassVar[frozenset[str]] = frozenset({MODES_PANE})

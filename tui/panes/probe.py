@@ -11,6 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 
 from dropout_tui.engine.events import SampleProbe
+from dropout_tui.tui.drawing import DrawsFrom
 from dropout_tui.tui.fmt import finite, num, sparkline
 from dropout_tui.tui.panes.lines import Lines
 from dropout_tui.tui.redraw import PROBE
@@ -21,7 +22,7 @@ MAX_IMAGE_ROWS = 8  # terminal rows; each holds two pixel rows
 SHADES = " ░▒▓█"
 
 
-class ProbePane(Vertical):
+class ProbePane(DrawsFrom[RunState], Vertical):
     """One test sample: its picture, the dropout-off prediction and the spread of T dropout-on passes."""
 
     draws: ClassVar[frozenset[str]] = frozenset({PROBE})

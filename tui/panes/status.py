@@ -5,12 +5,13 @@ from __future__ import annotations
 import time
 from collections import deque
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.events import Print, Resize
 from textual.widgets import RichLog
 
+from dropout_tui.tui.drawing import DrawsFrom
 from dropout_tui.tui.fmt import STARTUP, duration, num, rates_text
 from dropout_tui.tui.panes.lines import FixedLines
 from dropout_tui.tui.redraw import LOG, STATUS
@@ -75,7 +76,7 @@ def status_line(state: RunState, elapsed: float | None) -> str:
     return " │ ".join(parts)
 
 
-class StatusBar(FixedLines):
+class StatusBar(DrawsFrom[RunState], FixedLines):
     """Two lines: the settings in use (config line) and the run's state, progress and speed (status line)."""
 
     draws: ClassVar[frozenset[str]] = frozenset({STATUS})
@@ -85,7 +86,7 @@ class StatusBar(FixedLines):
         self.show_lines(config_line(state), status_line(state, state.elapsed(time.monotonic())))
 
 
-class LogPane(RichLog):
+class LogPane(DrawsFrom[RunState], RichLog):
     """TensorFlow's output (start-up notices in plain words), Python warnings, notes and worker tracebacks.
 
     RichLog wraps a line once, at the width it has when written: the pane keeps
@@ -94,8 +95,10 @@ class LogPane(RichLog):
 
     draws: ClassVar[frozenset[str]] = frozenset({LOG})
 
-    def __init__(self, **kwargs) -> None:
-        super().__init__(wrap=True, markup=False, highlight=False, max_lines=MAX_LOG_LINES, min_width=20, **kwargs)
+    def __init__(self, state: RunState, **kwargs: Any) -> None:
+        super().__init__(
+            state, wrap=True, markup=False, highlight=False, max_lines=MAX_LOG_LINES, min_width=20, **kwargs
+        )
         self._entries: deque[Text | str] = deque(maxlen=MAX_LOG_LINES)
         self._wrapped_at = 0
 

@@ -1,93 +1,35 @@
-"""The Explain screen and the app's one explain run behind it.
+"""The Explain screen: the app's one explain run (tui/explain_job.py) as its news arrives; `r` starts it again.
 
-The experiments run in a thread worker that imports TensorFlow itself, so
-opening the screen never blocks the UI. The run belongs to the app (ExplainJob),
-not to the screen: its news goes through the app's buffer like the engine's
-events, it goes on when the screen closes, its results are shown again when the
-screen reopens, and `r` on the screen starts it again.
+Imported when `w` first opens it: nothing of it is on the first frame's path.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-import traceback
-from collections.abc import Callable
+from typing import ClassVar
 
 from rich.text import Text
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, ProgressBar, Static
 
-from dropout_tui.engine.errors import describe_error
 from dropout_tui.engine.explain.claims import CLAIMS
-from dropout_tui.engine.explain.report import ClaimResult, ExplainReport
 from dropout_tui.tui.cli.explain import claims_table
+from dropout_tui.tui.explain_job import ExplainJob
 from dropout_tui.tui.keys import EXPLAIN as EXPLAIN_KEYS
 from dropout_tui.tui.keys import bindings
-from dropout_tui.tui.run_state import ClaimMeasured, ClaimStarted, ExplainFailed, ExplainFinished, ExplainState
+from dropout_tui.tui.redraw import EXPLAIN as EXPLAIN_NEWS
+from dropout_tui.tui.run_state import ExplainState
 
 TITLE = "Claims about test-time dropout, measured on your installed Keras"
-
-
-def measure(
-    seed: int,
-    on_start: Callable[[int], None],
-    on_result: Callable[[ClaimResult], None],
-    should_stop: Callable[[], bool],
-) -> ExplainReport | None:
-    """Every experiment, in this (worker) thread; None when stopped early. Imports TensorFlow."""
-    from dropout_tui.engine.explain.runner import ExplainCancelled, run_explain
-
-    try:
-        return run_explain(seed, on_start=on_start, on_result=on_result, should_stop=should_stop)
-    except ExplainCancelled:
-        return None
-
-
-class ExplainJob:
-    """The app's explain run: one at a time, its state (results) kept after the screen closes."""
-
-    def __init__(self, app: App, put: Callable[[object], None], seed: int) -> None:
-        self.state = ExplainState()
-        self._app, self._put, self._seed = app, put, seed
-        self._cancelled = threading.Event()
-
-    def start(self) -> bool:
-        """Start a run; False (and nothing started) while one is running."""
-        if self.state.running:
-            return False
-        run = self.state.begin(time.monotonic())
-        self._app.run_worker(
-            lambda: self._measure(run), thread=True, group="explain", name="explain", exit_on_error=False
-        )
-        return True
-
-    def cancel(self) -> None:
-        """The app is quitting: the worker stops at the next claim."""
-        self._cancelled.set()
-
-    def _measure(self, run: int) -> None:
-        put = self._put
-        try:
-            report = measure(
-                self._seed,
-                on_start=lambda claim_id: put(ClaimStarted(run, claim_id)),
-                on_result=lambda result: put(ClaimMeasured(run, result)),
-                should_stop=self._cancelled.is_set,
-            )
-        except Exception as error:  # shown on the screen, never a crash of the app
-            put(ExplainFailed(run, describe_error(error), "".join(traceback.format_exception(error))))
-            return
-        if report is not None:
-            put(ExplainFinished(run, report))
 
 
 class ExplainScreen(Screen[None]):
     """Every claim with its measured verdict, drawn from the app's ExplainState as its news arrives."""
 
+    KEYS_WHERE = EXPLAIN_KEYS  # the palette offers the keys of tui/keys.py for this screen
     BINDINGS = bindings(EXPLAIN_KEYS)
+    draws: ClassVar[frozenset[str]] = frozenset({EXPLAIN_NEWS})
     DEFAULT_CSS = """
     ExplainScreen #explain-status { height: auto; padding: 0 1; }
     ExplainScreen #explain-progress { padding: 0 1; }
@@ -106,6 +48,9 @@ class ExplainScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.redraw()
+
+    def redraw(self) -> None:
         self.update_from(self.job.state)
 
     def update_from(self, state: ExplainState) -> None:

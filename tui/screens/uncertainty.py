@@ -124,6 +124,7 @@ class RiskPlot(Chart):
 class UncertaintyScreen(Screen[None]):
     """Reliability diagrams, risk-coverage curves, the score table and the caption, from the last round."""
 
+    KEYS_WHERE = UNCERTAINTY  # the palette offers the keys of tui/keys.py for this screen
     BINDINGS = bindings(UNCERTAINTY)
     draws: ClassVar[frozenset[str]] = frozenset({MODES})  # a new round's news, as the modes table's
     _drawn: object = None
@@ -158,6 +159,9 @@ class UncertaintyScreen(Screen[None]):
     def on_resize(self) -> None:
         self._titles()
         self._legend()
+
+    def redraw(self) -> None:
+        self.update_from(self.state)
 
     def on_screen_resume(self) -> None:
         # Back from the help screen: a round that arrived meanwhile is drawn now (nothing, if none did).

@@ -25,21 +25,21 @@ from dropout_tui.engine.errors import describe_error
 from dropout_tui.engine.sweep.controls import SweepControls
 from dropout_tui.engine.sweep.plan import DEFAULT_RATES, check_rates, effective_jobs
 from dropout_tui.engine.sweep.runner import Sweep, sweep_item_from_json
-from dropout_tui.tui.bridge import EventBuffer
 from dropout_tui.tui.cli.child_command import train_command
 from dropout_tui.tui.keys import EVERYWHERE, SWEEP, bindings, keys_for
-from dropout_tui.tui.redraw import RedrawPolicy
+from dropout_tui.tui.redraw import RedrawPlanner
 from dropout_tui.tui.replay import load_events
 from dropout_tui.tui.screens.help import HelpScreen
 from dropout_tui.tui.sweep import export as exporting
-from dropout_tui.tui.sweep.metrics import metrics_for
-from dropout_tui.tui.sweep.panes import ChartPane, SweepStatus, TablePane, metric_position
+from dropout_tui.tui.sweep.metrics import Metric, metrics_for
+from dropout_tui.tui.sweep.panes import ChartPane, SweepStatus, TablePane, chosen_metric
 from dropout_tui.tui.sweep.state import CHART, STATUS, TABLE, RateRun, SweepState
-from dropout_tui.tui.terminal import TerminalApp
+from dropout_tui.tui.terminal import TerminalApp, too_small_notice
+from dropout_tui.tui.ticking import TickingApp
 
-# The train app's intervals (tui/redraw.py): a tick every POLICY.tick, the chart at most every POLICY.chart, the
-# table and the status every POLICY.status, and the status at least every POLICY.clock (its elapsed time moves).
-POLICY = RedrawPolicy()
+# The train app's intervals (tui/redraw.py): the chart at most every policy.chart, the table every policy.status
+# (the status line's own throttle, and at least every policy.clock: its elapsed time moves).
+THROTTLES = {CHART: "chart", TABLE: "status"}
 RUN_KEYS = frozenset({"pause", "stop"})  # meaningless in compare: off there, and out of the footer
 
 CSS = """
@@ -85,8 +85,8 @@ def help_content() -> Table:
     return table
 
 
-class SweepApp(TerminalApp):
-    """Layout, the sweep worker, and the tick that folds its events into the state and redraws."""
+class SweepApp(TickingApp):
+    """Layout, the sweep worker, and what a tick folds: its events into the SweepState (tui/ticking.py draws)."""
 
     CSS = TerminalApp.CSS + CSS
     TITLE = "dropout-tui sweep"
@@ -103,11 +103,10 @@ class SweepApp(TerminalApp):
         replay=None,
         compare: list[RateRun] | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(RedrawPlanner(throttles=THROTTLES))
         self.config = config or RunConfig()
         self.export_dir = Path(export_dir)
         self.controls = SweepControls()
-        self._buffer: EventBuffer[object] = EventBuffer()
         self._jobs = jobs
         if compare is not None:
             files = list(dict.fromkeys(run.label for run in compare))
@@ -117,24 +116,20 @@ class SweepApp(TerminalApp):
             self._rates = check_rates(rates)
             self.state = SweepState.planned(self.config, self._rates, effective_jobs(jobs, len(self._rates))[0])
         self._replay = replay
-        self._metric = 0
-        self._last: dict[str, float] = {CHART: float("-inf"), TABLE: float("-inf"), STATUS: float("-inf")}
-        self._dirty: set[str] = set()
         self._announced: set[float | None] = set()
 
     # --- layout --------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield SweepStatus()
-        yield TablePane()
-        yield ChartPane()
+        yield SweepStatus(self.state)
+        yield TablePane(self.state)
+        yield ChartPane(self.state)
         yield Footer()
-        yield self.too_small_notice()
+        yield too_small_notice()
 
     def on_mount(self) -> None:
         super().on_mount()
         if self.state.is_compare:
             self.title = "dropout-tui compare"
-        self.set_interval(POLICY.tick, self._tick)
         if self._replay is not None:
             for item in load_events(self._replay, sweep_item_from_json):
                 self._buffer.put(item)
@@ -142,16 +137,14 @@ class SweepApp(TerminalApp):
             self.state.live = True
             self.state.began_at = time.monotonic()
             self._run_sweep()
-        self._dirty |= {CHART, TABLE, STATUS}
-        self._tick(force=True)
+        self.start_ticking({CHART, TABLE, STATUS})
 
     def stop_workers(self) -> None:
         self.controls.cancel()  # no worker, and no child process, outlives the app
 
     def on_resize(self, event: Resize) -> None:
         super().on_resize(event)
-        self._dirty |= {CHART, TABLE}
-        self.call_after_refresh(self._tick, True)
+        self.call_after_refresh(self.draw_now, {CHART, TABLE})
 
     # --- the worker ----------------------------------------------------------------------------------
     @work(thread=True, exclusive=True, exit_on_error=False, name="sweep")
@@ -167,28 +160,25 @@ class SweepApp(TerminalApp):
         if event.worker.name == "sweep" and event.state == WorkerState.ERROR and error is not None:
             self._buffer.put(SweepError(describe_error(error), "".join(traceback.format_exception(error))))
 
-    # --- the tick --------------------------------------------------------------------------------------
+    # --- the tick's fold -------------------------------------------------------------------------------
     @property
-    def metrics(self):
-        task = self.state.runs[0].task if self.state.runs else "classification"
-        return metrics_for(task)
+    def metric(self) -> Metric:
+        return chosen_metric(self.state)[0]
 
-    @property
-    def metric(self):
-        metrics = self.metrics
-        return metrics[self._metric % len(metrics)]
-
-    def _tick(self, force: bool = False) -> None:
-        if self.closing:
-            return
+    def progress_marks(self) -> tuple[object, int]:
         state = self.state
-        for item in self._buffer.drain():
+        return (state.over, state.paused, state.stopping, state.failed), 0
+
+    def fold(self, items: list[object]) -> set[str]:
+        state = self.state
+        dirty: set[str] = set()
+        for item in items:
             if isinstance(item, SweepError):
                 state.failed = item.message
                 self.notify(f"the sweep failed: {item.message}", severity="error", timeout=10)
-                self._dirty |= {STATUS}
+                dirty.add(STATUS)
                 continue
-            self._dirty |= state.apply(item)
+            dirty |= state.apply(item)
         if state.live and state.over and state.ended_at is None:
             state.ended_at = time.monotonic()
             state.paused = state.stopping = False
@@ -198,28 +188,7 @@ class SweepApp(TerminalApp):
             if run.failed is not None and run.rate not in self._announced:
                 self._announced.add(run.rate)
                 self.notify(f"rate {run.rate:g} failed: {run.failed.message}", severity="error", timeout=10)
-        now = time.monotonic()
-        if now - self._last[STATUS] >= POLICY.clock:
-            self._dirty.add(STATUS)
-        due = {
-            pane
-            for pane in self._dirty
-            if force or now - self._last[pane] >= (POLICY.chart if pane == CHART else POLICY.status)
-        }
-        self._draw(due, now)
-
-    def _draw(self, panes: set[str], now: float | None = None) -> None:
-        now = time.monotonic() if now is None else now
-        metric = self.metric
-        if STATUS in panes:
-            self.query_one(SweepStatus).update_from(self.state)
-        if TABLE in panes:
-            self.query_one(TablePane).update_from(self.state, metric)
-        if CHART in panes:
-            self.query_one(ChartPane).update_from(self.state, metric, metric_position(self._metric, len(self.metrics)))
-        for pane in panes:
-            self._last[pane] = now
-        self._dirty -= panes
+        return dirty
 
     # --- keys ------------------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -233,7 +202,7 @@ class SweepApp(TerminalApp):
             return
         self.state.paused = self.controls.toggle_pause()
         self.notify("paused: space resumes" if self.state.paused else "resumed")
-        self._draw({STATUS})
+        self.draw_now({STATUS})
 
     def action_stop(self) -> None:
         if self.state.over or not self.state.live:
@@ -242,11 +211,11 @@ class SweepApp(TerminalApp):
         self.state.stopping = True
         self.controls.stop()
         self.notify("stopping: the run in progress is evaluated as it is; the other rates are skipped")
-        self._draw({STATUS})
+        self.draw_now({STATUS})
 
     def action_metric(self, step: int) -> None:
-        self._metric = (self._metric + step) % len(self.metrics)
-        self._draw({CHART, TABLE})
+        self.state.metric = (self.state.metric + step) % len(metrics_for(self.state.task))
+        self.draw_now({CHART, TABLE})
 
     def action_scroll(self, rows: int) -> None:
         self.query_one(TablePane).scroll_rows(rows)

@@ -67,13 +67,19 @@ def load_file(path: Path) -> list[RateRun]:
     return _from_object(path, whole, {})
 
 
-def _from_object(path: Path, data: dict, epochs: dict) -> list[RateRun]:
+def _config(data: dict, fallback: dict | None) -> dict:
+    """The options a file recorded (an export's ``config``, else the stream's run_started/sweep_started)."""
+    config = data.get("config")
+    return config if isinstance(config, dict) else (fallback or {})
+
+
+def _from_object(path: Path, data: dict, epochs: dict, config: dict | None = None) -> list[RateRun]:
     """A summary (train's export or line) or a sweep_summary (sweep's export or line)."""
     event = data.get("event")
     if event == "summary":
         own_epochs = data.get("epochs")
         run_epochs = own_epochs if isinstance(own_epochs, list) else epochs.get(None, [])
-        return [_run(path, data, run_epochs, data.get("config"))]
+        return [_run(path, data, run_epochs, _config(data, config))]
     if event == "sweep_summary":
         entries = data.get("rates")
         if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
@@ -87,7 +93,7 @@ def _from_object(path: Path, data: dict, epochs: dict) -> list[RateRun]:
                 raise NotAnExport(f"compare: {path}: the sweep's entry for rate {entry.get('rate')} has no summary")
             own_epochs = entry.get("epochs")
             run_epochs = own_epochs if isinstance(own_epochs, list) else epochs.get(rate, [])
-            runs.append(_run(path, summary, run_epochs, None, rate=rate))
+            runs.append(_run(path, summary, run_epochs, _config(data, config), rate=rate, shared=True))
         return runs
     raise NotAnExport(f"compare: {path} is not a dropout-tui export (no summary or sweep_summary object)")
 
@@ -124,7 +130,8 @@ def _from_lines(path: Path, text: str) -> list[RateRun]:
         raise NotAnExport(
             f"compare: {path} holds no summary line: an unfinished or failed run, or not a dropout-tui stream"
         )
-    return _from_object(path, last, epochs)
+    started = [e for e in events if e["event"] in ("run_started", "sweep_started")]
+    return _from_object(path, last, epochs, _config(started[0], None) if started else None)
 
 
 def _sweep_of(events: list[dict]) -> dict | None:
@@ -136,17 +143,20 @@ def _sweep_of(events: list[dict]) -> dict | None:
     return {"event": "sweep_summary", "rates": runs} if runs else None
 
 
-def _run(path: Path, summary: dict, epochs: list, config: dict | None, rate=None) -> RateRun:
+def _run(
+    path: Path, summary: dict, epochs: list, config: dict, rate: float | None = None, shared: bool = False
+) -> RateRun:
+    """One run; ``shared``: ``config`` is a sweep's, whose rate is each run's own (``rate``)."""
     missing = [key for key in NEEDED if key not in summary]
     if missing or not isinstance(summary.get("modes"), dict) or not isinstance(summary.get("stochastic_layers"), list):
         what = ", ".join(missing) if missing else "modes/stochastic_layers of the wrong type"
         raise NotAnExport(f"compare: {path} is not a dropout-tui export (its summary lacks {what})")
     if rate is None:
-        rate = _rate_of(summary, config)
+        rate = _rate_of(summary, None if shared else config)
     fields = {key: summary.get(key) for key in SUMMARY_FIELDS if key in summary and key != "history"}
     defaults = {"dataset": "", "n_train": 0, "n_test": 0, "epochs_run": len(epochs), "seconds": 0.0}
     result = Summary(**{**defaults, **fields, "history": list(summary.get("history") or [])})
-    run = RateRun(rate, state="finished", summary=result, total_epochs=result.epochs_run or 0)
+    run = RateRun(rate, state="finished", summary=result, total_epochs=result.epochs_run or 0, recorded=config)
     try:
         run.epochs = [EpochEnd(**{k: v for k, v in e.items() if k in EPOCH_FIELDS}) for e in epochs]
     except TypeError:

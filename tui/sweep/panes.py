@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import time
+from typing import ClassVar
 
 from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 
+from dropout_tui.tui.drawing import DrawsFrom
 from dropout_tui.tui.fmt import duration
 from dropout_tui.tui.panes.chart import Chart, Curve
 from dropout_tui.tui.panes.lines import FixedLines, Lines
-from dropout_tui.tui.sweep.metrics import Column, Metric, columns_for, rate_text
-from dropout_tui.tui.sweep.state import RateRun, SweepState
+from dropout_tui.tui.sweep.comparison import compare_columns, facts, summary_line, warnings
+from dropout_tui.tui.sweep.metrics import Column, Metric, columns_for, metrics_for, rate_text
+from dropout_tui.tui.sweep.state import CHART, STATUS, TABLE, RateRun, SweepState
 
 MIN_COLUMN_GAP = 1
 
@@ -23,7 +26,7 @@ MIN_COLUMN_GAP = 1
 
 def config_line(state: SweepState) -> str:
     if state.is_compare:
-        return f"compare {len(state.compare)} file(s): {', '.join(state.compare)}"
+        return summary_line([facts(run) for run in state.runs])
     config = state.config
     rates = "/".join(rate_text(run.rate) for run in state.runs)
     parts = [
@@ -45,8 +48,11 @@ def status_line(state: SweepState, now: float) -> str:
     runs, done = state.runs, state.done
     failed = [run for run in runs if run.state == "failed"]
     if state.is_compare:
+        problems = warnings([facts(run) for run in runs])
+        if problems:
+            return f"⚠ {problems[0]}" + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else "")
         x = "x: each run's rate" if all(run.x == run.rate for run in runs) else "x: the table's order (rates repeat)"
-        return f"{len(runs)} run(s) │ {x} │ m: next metric │ e: export"
+        return f"{len(state.compare)} file(s) │ {x} │ m: next metric │ e: export"
     if state.failed is not None:
         return f"FAILED: {state.failed}"
     finished = [run for run in runs if run.summary is not None]
@@ -87,10 +93,18 @@ def _active_word(active: list[RateRun]) -> str:
     return f"{verb} rate{'s' if len(active) > 1 else ''} {rates}"
 
 
-class SweepStatus(FixedLines):
+def chosen_metric(state: SweepState) -> tuple[Metric, str]:
+    """The metric that m/M chose, and where it is in the task's list ("m/M: metric 2 of 9")."""
+    metrics = metrics_for(state.task)
+    index = state.metric % len(metrics)
+    return metrics[index], f"m/M: metric {index + 1} of {len(metrics)}"
+
+
+class SweepStatus(DrawsFrom[SweepState], FixedLines):
     """The sweep's two top lines: what every run shares, and which rate and epoch are running, with an ETA."""
 
     LINES = (("sweep-config", ""), ("sweep-status", ""))
+    draws: ClassVar[frozenset[str]] = frozenset({STATUS})
 
     def update_from(self, state: SweepState) -> None:
         self.show_lines(config_line(state), status_line(state, time.monotonic()))
@@ -121,7 +135,9 @@ def fit_columns(columns: tuple[Column, ...], cells: list[list[str]], width: int)
 
 def table_text(state: SweepState, metric: Metric, width: int) -> tuple[Text, Text, int]:
     """The header (two lines) and the body (a line per run), cut to ``width``; and how many columns were left out."""
-    columns = columns_for(state.runs[0].task if state.runs else "classification", state.is_compare)
+    columns = columns_for(state.task, state.is_compare)
+    if state.is_compare:
+        columns = compare_columns(state.runs, columns)
     cells = table_cells(state, columns)
     shown, widths, hidden = fit_columns(columns, cells, width)
     header = Text(no_wrap=True, overflow="crop")
@@ -156,8 +172,10 @@ def _cell(text: Text, value: str, width: int, left: bool, style: str) -> None:
         text.append(padding)
 
 
-class TablePane(Vertical):
+class TablePane(DrawsFrom[SweepState], Vertical):
     """One row per rate; the columns of the chart's metric highlighted; the least needed columns go when narrow."""
+
+    draws: ClassVar[frozenset[str]] = frozenset({TABLE})
 
     _active: tuple = ()
 
@@ -169,7 +187,8 @@ class TablePane(Vertical):
     def on_mount(self) -> None:
         self.border_title = "Runs"
 
-    def update_from(self, state: SweepState, metric: Metric) -> None:
+    def update_from(self, state: SweepState) -> None:
+        metric, _ = chosen_metric(state)
         width = self.query_one("#sweep-rows").scrollable_content_region.width or self.content_size.width or 78
         header, body, hidden = table_text(state, metric, width)
         self.query_one("#sweep-header", Lines).show(header)
@@ -209,8 +228,10 @@ def legend(metric: Metric, x: str) -> Text:
     return text
 
 
-class ChartPane(Vertical):
+class ChartPane(DrawsFrom[SweepState], Vertical):
     """The chosen metric against the rate (compare: the rate, or the files' order), a curve per mode or series."""
+
+    draws: ClassVar[frozenset[str]] = frozenset({CHART})
 
     def compose(self) -> ComposeResult:
         yield Chart(id="sweep-plot", allow_pan_and_zoom=False)
@@ -220,12 +241,14 @@ class ChartPane(Vertical):
         plot = self.query_one(Chart)
         plot.margin_top, plot.margin_bottom, plot.margin_left = 0, 1, 7  # the x axis is named in the legend line
 
-    def update_from(self, state: SweepState, metric: Metric, position: str) -> None:
+    def update_from(self, state: SweepState) -> None:
+        metric, position = chosen_metric(state)
         plot = self.query_one(Chart)
         plot.clear()
         by_rate = all(run.x == run.rate for run in state.runs)
         curves = chart_points(state, metric)
-        plot.draw_curves(Curve(xs, ys, series.marker, series.colour) for series, xs, ys in curves)
+        # Runs placed by the table's order share no x axis: a line between them would say they did.
+        plot.draw_curves(Curve(xs, ys, series.marker, series.colour, line=by_rate) for series, xs, ys in curves)
         for run in state.active:
             if run.x is not None:
                 plot.add_v_line(run.x, line_style="grey42")
@@ -248,7 +271,3 @@ class ChartPane(Vertical):
             note = f"{note} · nothing to draw yet" if not state.over else f"{note} · no values for this metric"
         self.border_subtitle = note
         self.query_one("#sweep-legend", Lines).show(legend(metric, "dropout rate" if by_rate else "the table's order"))
-
-
-def metric_position(index: int, total: int) -> str:
-    return f"m/M: metric {index + 1} of {total}"

@@ -28,8 +28,9 @@ from dropout_tui.engine.events import (
 from dropout_tui.engine.sweep.runner import Tagged
 from dropout_tui.tui.export import history_of
 from dropout_tui.tui.fmt import finite
+from dropout_tui.tui.redraw import STATUS
 
-TABLE, CHART, STATUS = "table", "chart", "status"
+TABLE, CHART = "table", "chart"  # what the sweep's panes draw; the status line is the train app's STATUS
 ENDED = frozenset({"finished", "stopped", "failed", "cancelled", "skipped"})
 
 
@@ -52,6 +53,7 @@ class RateRun:
     total_epochs: int = 0
     seconds: float = 0.0  # training time so far (the sum of the epochs' seconds), or the run's own once finished
     x: float | None = None  # where the chart puts it: the rate, or compare's file order
+    recorded: dict = field(default_factory=dict)  # compare: the run's options as its file recorded them
 
     @property
     def evaluation(self) -> ModeEvaluation | None:
@@ -169,6 +171,7 @@ class SweepState:
     paused: bool = False
     stopping: bool = False
     failed: str | None = None  # the sweep itself ended in error (a user error, a crash)
+    metric: int = 0  # the chart's metric (m/M): an index into the task's metrics (tui/sweep/metrics.py), wrapping
 
     @classmethod
     def planned(cls, config: RunConfig, rates, jobs: int = 1) -> SweepState:
@@ -181,6 +184,10 @@ class SweepState:
         self.runs = [known.get(rate) or RateRun(rate, total_epochs=self.config.epochs) for rate in rates]
         for run in self.runs:
             run.x = run.rate
+
+    @property
+    def task(self) -> str:
+        return self.runs[0].task if self.runs else "classification"
 
     @property
     def is_compare(self) -> bool:

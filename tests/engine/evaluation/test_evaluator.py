@@ -13,6 +13,8 @@ from dropout_tui.engine.model import layers as discovery
 from dropout_tui.engine.model.heads import regression_head, softmax_head
 from tests.support.contract import mode_keys
 
+pytestmark = [pytest.mark.training]
+
 L = keras.layers
 
 

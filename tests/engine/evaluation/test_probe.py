@@ -3,11 +3,14 @@
 import math
 
 import numpy as np
+import pytest
 
 from dropout_tui.engine.evaluation.evaluator import Evaluator
 from dropout_tui.engine.evaluation.probe import display_image, probe_event
 from dropout_tui.engine.model import layers as discovery
 from dropout_tui.engine.model.heads import regression_head, softmax_head
+
+pytestmark = [pytest.mark.training]
 
 
 def _probe(model, x, target, samples, head=None, index=0):

@@ -12,6 +12,8 @@ from dropout_tui.engine.explain.claims import CLAIMS, Claim
 from dropout_tui.engine.explain.report import VERDICTS, Measurement
 from dropout_tui.engine.explain.verdicts import Verdict
 
+pytestmark = [pytest.mark.explain]
+
 
 def test_eight_claims_in_order_with_computed_verdicts(explain_run):
     report, seconds = explain_run
@@ -45,6 +47,7 @@ def test_every_claim_resolves_its_experiment():
         assert f"{experiment.__module__}:{experiment.__name__}" == claim.measure
 
 
+@pytest.mark.subprocess
 def test_listing_the_claims_loads_no_tensorflow():
     code = (
         "import sys; from dropout_tui.engine.explain.claims import CLAIMS; "

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support import zoo as zoo_module
-
 
 class Zoo:
     """name -> built model, its data, its saved .keras/.npz; ``load`` gives a fresh copy for tests that change it."""
@@ -16,6 +14,9 @@ class Zoo:
 
     def build(self, name: str):
         if name not in self._built:
+            # Imported here: the zoo imports Keras, which the fast tier never collects.
+            from tests.support import zoo as zoo_module
+
             with zoo_module.untrained():
                 model, data = zoo_module.BUILDERS[name]()
             paths = zoo_module.save_pair(model, data, self.root, name)

@@ -15,6 +15,8 @@ from dropout_tui.engine.model.layers import (
 from dropout_tui.engine.model.loading import load_user_model
 from tests.support import inspect_models as models
 
+pytestmark = [pytest.mark.training]
+
 
 def _round_trip(model, tmp_path, name="m.keras"):
     path = tmp_path / name

@@ -20,6 +20,8 @@ from dropout_tui.engine.model.heads import (
 from dropout_tui.engine.model.loading import prepare_inspect, saved_compile_loss
 from dropout_tui.engine.run.preparation import prepare
 
+pytestmark = [pytest.mark.training]
+
 # zoo model -> (task, activation, units, classes)
 EXPECTED = {
     "cnn_bn_spatial": ("classification", "softmax", 3, 3),

@@ -15,6 +15,8 @@ from dropout_tui.engine.model.loading import ModelFileError, load_user_model, pr
 from dropout_tui.engine.run.preparation import prepare
 from tests.support import zoo as zoo_module
 
+pytestmark = [pytest.mark.training]
+
 
 def _config(model_path, data_path, **options):
     return RunConfig(command="inspect", model_path=str(model_path), data_path=str(data_path), **options).validate()
@@ -177,6 +179,7 @@ def test_prepared_carries_head_augmentation_and_ood(zoo):
     assert any(note.startswith("OOD inputs: the 80 test inputs plus Gaussian noise") for note in prepared.notes)
 
 
+@pytest.mark.subprocess
 def test_a_bad_custom_objects_path_can_be_reported_before_tensorflow_loads(tmp_path):
     import subprocess
 

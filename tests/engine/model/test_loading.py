@@ -16,6 +16,8 @@ from dropout_tui.engine.model.loading import (
 )
 from tests.support import inspect_models as models
 
+pytestmark = [pytest.mark.training]
+
 
 def _inspect(model_path, npz_path, **options):
     config = RunConfig(command="inspect", model_path=str(model_path), data_path=str(npz_path), **options).validate()
@@ -193,6 +195,7 @@ def test_zip_that_is_not_a_keras_archive(tmp_path):
     assert "\n" not in str(caught.value)
 
 
+@pytest.mark.subprocess
 def test_a_bad_model_path_is_reported_before_tensorflow_loads(tmp_path):
     import subprocess
     import sys

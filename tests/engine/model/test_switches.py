@@ -12,6 +12,8 @@ from dropout_tui.engine.model.layers import (
     rate_handles,
 )
 
+pytestmark = [pytest.mark.training]
+
 
 def _spread(call, x, passes=4) -> float:
     outputs = np.stack([np.asarray(call(x)) for _ in range(passes)])

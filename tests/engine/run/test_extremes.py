@@ -13,6 +13,8 @@ from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.events import Failed, ModeEvaluation, RunStarted, SampleProbe
 from dropout_tui.engine.run.session import Session
 
+pytestmark = [pytest.mark.training]
+
 TINY = dict(hidden=16, batch_size=64, mc_samples=5, repeats=2, epochs=1, seed=0)
 
 

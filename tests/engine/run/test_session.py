@@ -26,6 +26,8 @@ from dropout_tui.engine.events import (
 from dropout_tui.engine.run.controls import Command, Controls
 from tests.support.driver import Driver
 
+pytestmark = [pytest.mark.training]
+
 TINY = dict(hidden=16, batch_size=64, mc_samples=5, repeats=1, seed=0)
 
 
