@@ -16,31 +16,26 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from dropout_tui.engine.evaluation.gap import LEVEL, UNDEFINED, Gap
+
+__all__ = [
+    "LEVEL",
+    "RESAMPLES",
+    "UNDEFINED",
+    "Gap",
+    "paired_bootstrap",
+    "resample_weights",
+    "weighted_auroc",
+    "weighted_mean",
+]
+
 RESAMPLES = 300  # enough for a stable 95% interval's ends at the size of a test set; milliseconds to draw
-LEVEL = 0.95  # the interval a gap must leave out zero from to count as real
 
 Metric = Callable[[Any, np.ndarray], np.ndarray]
-
-
-@dataclass(frozen=True)
-class Gap:
-    """``metric(a) - metric(b)`` on the test set, the bootstrap interval around it, and whether it leaves out 0."""
-
-    gap: float | None  # None: the metric is undefined on the test set (no rows, no errors...)
-    low: float | None
-    high: float | None
-    distinguishable: bool  # the interval lies wholly above or below 0
-
-    def to_json(self) -> dict:
-        return {"gap": self.gap, "low": self.low, "high": self.high, "distinguishable": self.distinguishable}
-
-
-UNDEFINED = Gap(None, None, None, False)
 
 
 def resample_weights(n: int, resamples: int, seed: int) -> np.ndarray:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from statistics import NormalDist
 
-from dropout_tui.engine.evaluation.bootstrap import LEVEL, Gap
+from dropout_tui.engine.evaluation.gap import LEVEL, Gap
 
 Z = NormalDist().inv_cdf((1 + LEVEL) / 2)  # 1.96 at 95%
 
