@@ -108,16 +108,6 @@ class RunState:
         return None if self.started is None else bool(self.started.stochastic_layers)
 
     @property
-    def inference_random(self) -> bool:
-        """Whether a layer stays random with training=False (always on): "dropout off" would then be untrue."""
-        return self.started is not None and any(layer.get("always_on") for layer in self.started.stochastic_layers)
-
-    @property
-    def inference_label(self) -> str:
-        """What the inference prediction is called where it is shown: what was measured, training=False."""
-        return "training=False" if self.inference_random else "dropout off"
-
-    @property
     def training_over(self) -> bool:
         return self.finished is not None or self.failed is not None
 
@@ -244,6 +234,17 @@ class RunState:
         if not done or self.finished or self.total_epochs <= 0:
             return None
         return max(0, self.total_epochs - len(self.epochs)) * sum(done) / len(done)
+
+
+def inference_random(state: RunState | None) -> bool:
+    """Whether a layer stays random with training=False (always on): "dropout off" would then be untrue."""
+    started = state.started if state is not None else None
+    return started is not None and any(layer.get("always_on") for layer in started.stochastic_layers)
+
+
+def inference_label(state: RunState | None) -> str:
+    """What the inference prediction is called where it is shown: what was measured, training=False."""
+    return "training=False" if inference_random(state) else "dropout off"
 
 
 def rates_of(layers: list[dict]) -> dict[str, float]:

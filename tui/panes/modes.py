@@ -18,7 +18,7 @@ from dropout_tui.engine.limits import REGRESSION
 from dropout_tui.tui.drawing import DrawsFrom
 from dropout_tui.tui.fmt import finite, num, sparkline
 from dropout_tui.tui.redraw import MODES as MODES_PANE
-from dropout_tui.tui.run_state import RunState
+from dropout_tui.tui.run_state import RunState, inference_random
 
 COLUMNS = ("mode", "acc %", "loss", "ECE", "Δacc", "trend", "note")
 # Regression: the MC row's predictive numbers take the note's place (80 columns hold no more).
@@ -133,7 +133,7 @@ def regression_row(
 def row_note(mode: Mode, metrics: dict, state: RunState | None = None) -> str:
     """The registry's note, with what this evaluation measured: R for repeated modes, a flag that did change p,
     and whether dropout_only differs from training beyond the noise of their R passes."""
-    if state is not None and state.inference_random and mode.name in ALWAYS_ON_NOTES:
+    if inference_random(state) and mode.name in ALWAYS_ON_NOTES:
         return ALWAYS_ON_NOTES[mode.name]  # "dropout off", or a flag that changed p, would be untrue
     diff = finite(metrics.get("max_abs_diff_vs_inference"))
     if diff:  # the registry's note says the flag changes nothing: say so when it did

@@ -15,7 +15,7 @@ from dropout_tui.tui.drawing import DrawsFrom
 from dropout_tui.tui.fmt import finite, num, sparkline
 from dropout_tui.tui.panes.lines import Lines
 from dropout_tui.tui.redraw import PROBE
-from dropout_tui.tui.run_state import RunState
+from dropout_tui.tui.run_state import RunState, inference_label
 
 MAX_IMAGE_COLS = 16
 MAX_IMAGE_ROWS = 8  # terminal rows; each holds two pixel rows
@@ -55,7 +55,7 @@ class ProbePane(DrawsFrom[RunState], Vertical):
         image.show(picture or "")
         width = max(10, self.content_size.width or 30)
         stochastic = state.stochastic if state else None
-        off = state.inference_label if state else "dropout off"  # an always-on layer: training=False is random
+        off = inference_label(state)  # an always-on layer: training=False is random too
         if probe.task == "regression":
             facts.show(regression_facts(probe, off))
             detail.show(regression_detail(probe, stochastic, width))

@@ -26,7 +26,7 @@ from dropout_tui.tui.panes.lines import Lines
 from dropout_tui.tui.panes.reliability import ReliabilityDiagram
 from dropout_tui.tui.panes.styles import SCORE_STYLES
 from dropout_tui.tui.redraw import MODES
-from dropout_tui.tui.run_state import RunState
+from dropout_tui.tui.run_state import RunState, inference_label
 from dropout_tui.tui.screens.uncertainty_caption import (
     LABELS,
     accuracy_at,
@@ -192,7 +192,7 @@ class UncertaintyScreen(Screen[None]):
     def _titles(self) -> None:
         uncertainty = None if self.state.regression else self.state.uncertainty
         reliability = (uncertainty or {}).get("reliability") or {}
-        for which, name in (("inference", self.state.inference_label), ("mc", f"MC (T={round_samples(self.state)})")):
+        for which, name in (("inference", inference_label(self.state)), ("mc", f"MC (T={round_samples(self.state)})")):
             pane = self.query_one(f"#unc-rel-{which}")
             wide = pane.size.width >= 40
             pane.border_title = f"Reliability: {name}" if pane.size.width >= 28 else name
