@@ -10,7 +10,7 @@ PIP := $(BIN)/python -m pip install --quiet
 STRICT := --config-settings editable_mode=strict
 ARGS ?=
 # Tests with any of these markers need a subprocess, a real training run or more: test-fast leaves them out.
-SLOW_MARKERS := subprocess or training or explain or wheel or storm or browser or multiworker or backend
+SLOW_MARKERS := subprocess or training or explain or wheel or storm or browser or multiworker or backend or pilot
 
 .PHONY: run test test-fast lint typecheck install install-test bench headless clean FORCE
 
@@ -45,7 +45,7 @@ headless: install
 	$(BIN)/dropout-tui train --headless $(ARGS)
 
 test: install-test lint
-	$(BIN)/python -m pytest -q $(ARGS)
+	$(BIN)/python -m pytest -q -rs $(ARGS)
 
 # Every test that needs no subprocess and no training: the tier to run while working (under 30 s).
 test-fast: install-test

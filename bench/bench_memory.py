@@ -28,6 +28,8 @@ from pathlib import Path
 import _common
 from _common import BIN, ChildRun
 
+from dropout_tui.engine.evaluation.modes import MC  # the registry only: no TensorFlow in this process
+
 
 def make_model(data: Path, out: Path) -> None:
     """The default MLP in plain Keras, trained 1 epoch on the file's training rows, saved as .keras."""
@@ -117,7 +119,7 @@ def main() -> int:
             ]
         )
     finished = inspect.returncode == 0 and bool(inspect.events("finished"))
-    mc = [event["modes"].get("mc", {}) for _, event in inspect.events("mode_evaluation")]
+    mc = [event["modes"].get(MC.name, {}) for _, event in inspect.events("mode_evaluation")]
     print(
         f"   dropout-tui inspect --headless --mc-samples 100 on {inspect_rows:,} rows: exit {inspect.returncode}, "
         f"peak RSS {inspect.peak_rss_mib:,.0f} MiB ({inspect.peak_rss_mib / bare.peak_rss_mib:.3f}x bare), "

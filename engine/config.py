@@ -34,6 +34,7 @@ class RunConfig:
     ood: str | None = None  # "noise" or a .npz file (x_test or x): out-of-distribution inputs
     custom_objects: str | None = None  # inspect: a .py file imported before loading (runs the user's code)
     devices: int | str | None = None  # tf.distribute replicas: a count, "all", or None for TensorFlow's default
+    ensemble: int | None = None  # train: K >= 2 members (the main model and K-1 more), or None for no ensemble
     workers: str | None = None  # HOST:PORT,HOST:PORT,...: one run across processes (MultiWorkerMirroredStrategy)
     worker_index: int | None = None  # this process's place in --workers; 0 is the chief
     worker_timeout: float = 60.0  # seconds a worker may take to come up, or a collective to complete

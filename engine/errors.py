@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+EXIT_USAGE = 2  # the exit code of bad input, wherever it is found (command line, headless, the apps)
+
 
 class ConfigError(ValueError):
     """Invalid user input; the message is one line meant for the user (the CLI exits 2)."""

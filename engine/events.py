@@ -145,6 +145,22 @@ class ModeEvaluation(Event):
 
 
 @dataclass(frozen=True)
+class EnsembleMember(Event):
+    """One more `--ensemble` member trained: the last round's uncertainty block with the ensemble so far.
+
+    The block replaces that round's (the summary and exports hold it), so ``methods.ensemble`` grows
+    live from 2 members to K.
+    """
+
+    EVENT = "ensemble_member"
+    member: int  # members so far, the main run's model included (2..K)
+    members: int  # K
+    seed: int  # the seed this member was trained with
+    seconds: float  # its training and prediction time
+    uncertainty: dict
+
+
+@dataclass(frozen=True)
 class SampleProbe(Event):
     """One test sample predicted T times with dropout on, and once with it off."""
 
@@ -285,6 +301,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         BatchLosses,
         EpochEnd,
         ModeEvaluation,
+        EnsembleMember,
         SampleProbe,
         RateChanged,
         RateScheduled,

@@ -17,6 +17,7 @@ MAX_INT = 2**31 - 1
 RATE_STEP = 0.05  # the app's + and - keys
 SAMPLES_FACTOR = 2  # the app's t (halve) and T (double) keys
 MAX_SWEEP_RATES = 20
+MAX_ENSEMBLE = 50  # --ensemble K: K trainings one after another; beyond ~50 members the mean no longer moves
 
 DATASETS = ("digits", "mnist", "fashion_mnist")  # --dataset: the embedded set, then the Keras-cache ones
 CLASSIFICATION, REGRESSION = "classification", "regression"
@@ -93,6 +94,7 @@ LIMITS: dict[str, Limit] = {
     "seed": Limit("--seed", int, 0, MAX_INT, noun="seed"),
     "devices": _count("--devices"),
     "jobs": _count("--jobs"),
+    "ensemble": Limit("--ensemble", int, 2, MAX_ENSEMBLE),
     "worker_index": Limit("--worker-index", int, 0, MAX_INT),
     "worker_timeout": Limit("--worker-timeout", float, 0.0, low_open=True),
 }

@@ -58,7 +58,8 @@ def redirect_native_stderr() -> None:
             write_through=True,
         )
         os.dup2(capture.fileno(), 2)
-        sys.stderr = sys.__stderr__ = terminal
+        sys.stderr = terminal
+        sys.__stderr__ = terminal  # type: ignore[misc]  # Final in typeshed; the terminal writer replaces it
         _native_file = capture
 
 
@@ -102,7 +103,7 @@ class Capture:
         self._sink = sink
         self._handler = _SinkHandler(self.emit)
         self._saved_loggers: dict[str, tuple] = {}
-        self._saved_showwarning = None
+        self._saved_showwarning: Callable[..., None] = warnings.showwarning
 
     def emit(self, level: str, message: str) -> None:
         self._sink(LogRecord(level=level, message=message))

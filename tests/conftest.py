@@ -1,6 +1,7 @@
 """Shared test set-up: the app's own quiet-TensorFlow environment, the one real explain run, and the
 markers that keep `make test-fast` fast."""
 
+import inspect
 import os
 import re
 import subprocess
@@ -25,7 +26,7 @@ prepare_environment()
 FAST_TIER = os.environ.get("DROPOUT_TUI_FAST_TIER") == "1"
 FRAMEWORKS = ("tensorflow", "keras", "jax", "torch")
 
-SLOW_MARKERS = ("subprocess", "training", "explain", "wheel", "storm", "browser", "multiworker", "backend")
+SLOW_MARKERS = ("subprocess", "training", "explain", "wheel", "storm", "browser", "multiworker", "backend", "pilot")
 
 # A test that uses one of these fixtures is of that kind, wherever it lives.
 MARKER_BY_FIXTURE = {
@@ -35,6 +36,7 @@ MARKER_BY_FIXTURE = {
     "trained": "training",
     "bn_model": "training",
     "saved_model": "training",
+    "snap_compare": "pilot",
 }
 
 
@@ -51,6 +53,10 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
+        # Every async test drives the Textual app through its pilot: about 0.4 s of CPU each, so the
+        # three hundred of them cannot fit the fast tier's 30 s.
+        if inspect.iscoroutinefunction(getattr(item, "function", None)):
+            item.add_marker("pilot")
         for fixture in getattr(item, "fixturenames", ()):
             marker = MARKER_BY_FIXTURE.get(fixture)
             if marker:

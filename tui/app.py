@@ -27,9 +27,9 @@ from dropout_tui.tui import export as exporting
 from dropout_tui.tui.explain_job import ExplainJob
 from dropout_tui.tui.keys import COMMAND_PALETTE, EVERYWHERE, EXPLAIN, KEYS, UNCERTAINTY, bindings
 from dropout_tui.tui.panes.status import LogPane
-from dropout_tui.tui.redraw import LOG, LOSS, MODES, PROBE, STATUS, RedrawPlanner
+from dropout_tui.tui.redraw import LOG, LOSS, MODES_TABLE, PROBE, STATUS, RedrawPlanner
 from dropout_tui.tui.replay import Replay, load_events
-from dropout_tui.tui.run_state import AT_ONCE, ExplainFailed, ExplainFinished, ExplainNews, RunState
+from dropout_tui.tui.run_state import AT_ONCE, ExplainFailed, ExplainFinished, ExplainNews, RunState, measures_at_once
 from dropout_tui.tui.screens.main import MainScreen
 from dropout_tui.tui.ticking import TickingApp
 
@@ -83,10 +83,10 @@ class KeyActions:
         # Shown at once: the engine checks T against the same limit, so it takes what the key asked for.
         self.state.samples = samples
         self.controls.set_samples(samples)
-        self.planner.ask(MODES)
+        self.planner.ask(MODES_TABLE)
         self.planner.ask(PROBE)
         self.draw_now({STATUS})
-        when = AT_ONCE if self.state.measures_at_once else "from the next evaluation"
+        when = AT_ONCE if measures_at_once(self.state) else "from the next evaluation"
         self.notify(f"MC samples T = {samples} {when}")
 
     def action_probe(self, which: str) -> None:
@@ -99,18 +99,19 @@ class KeyActions:
     def export_results(self, prefix: str = "dropout-tui") -> None:
         """The results JSON and an SVG of the screen on top (the main screen, or the Uncertainty screen)."""
         # The redraw throttle may hold the newest round back from the panes: draw it, so both files show one round.
-        self.draw_now({LOSS, MODES, PROBE, STATUS})
+        self.draw_now({LOSS, MODES_TABLE, PROBE, STATUS})
         self.write_export(lambda svg, directory: exporting.export(self.state, svg, directory, prefix=prefix))
 
     def action_uncertainty(self) -> None:
         # The screens are imported when first opened: nothing of them is on the first frame's path.
-        from dropout_tui.tui.screens.uncertainty import REGRESSION_NOTE, UncertaintyScreen
+        from dropout_tui.tui.screens.uncertainty import UncertaintyScreen
+        from dropout_tui.tui.screens.uncertainty_regression import RegressionUncertaintyScreen
 
-        if self.state.regression:
-            self.notify(REGRESSION_NOTE)
-            return
-        if not any(isinstance(screen, UncertaintyScreen) for screen in self.screen_stack):
-            self.push_screen(UncertaintyScreen(self.state))
+        kind = RegressionUncertaintyScreen if self.state.regression else UncertaintyScreen
+        if not any(
+            isinstance(screen, (UncertaintyScreen, RegressionUncertaintyScreen)) for screen in self.screen_stack
+        ):
+            self.push_screen(kind(self.state))
 
     def action_explain(self) -> None:
         from dropout_tui.tui.screens.explain import ExplainScreen
@@ -129,7 +130,8 @@ class KeyActions:
         from dropout_tui.tui.screens.help import HelpScreen
 
         if not any(isinstance(screen, HelpScreen) for screen in self.screen_stack):
-            self.push_screen(HelpScreen())
+            own = getattr(self.screen, "help_content", None)  # a screen with its own keys and terms shows those
+            self.push_screen(HelpScreen(*own()) if own else HelpScreen())
 
 
 class DropoutApp(KeyActions, TickingApp):
@@ -168,6 +170,10 @@ class DropoutApp(KeyActions, TickingApp):
         # The first frame: an empty chart and the status, or the whole replayed run at once.
         self.start_ticking({LOSS, STATUS})
 
+    @property
+    def run_failed(self) -> bool:
+        return self.state.failed is not None
+
     def stop_workers(self) -> None:
         # Wake a paused or serving engine so the worker returns within a batch.
         self.controls.cancel()
@@ -178,7 +184,9 @@ class DropoutApp(KeyActions, TickingApp):
     def _run_engine(self) -> None:
         from dropout_tui.engine.run.session import Session  # imports TensorFlow: never on the start path
 
-        Session(self.config, self._buffer.put, self.controls, serve=True).run()
+        session = Session(self.config, self._buffer.put, self.controls, serve=True)
+        session.run()
+        self.refused = session.user_error
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:
@@ -222,7 +230,9 @@ class DropoutApp(KeyActions, TickingApp):
         if self._announced is failed:
             return
         self._announced = failed
-        self.notify(f"Run failed: {failed.message} (traceback in the log)", severity="error", timeout=10)
+        # A NaN loss has no traceback: promise one only when the log holds it.
+        where = " (traceback in the log)" if failed.traceback else ""
+        self.notify(f"Run failed: {failed.message}{where}", severity="error", timeout=10)
         self.main_screen.show_log()
 
     # --- the command palette -------------------------------------------------------

@@ -23,6 +23,7 @@ from dropout_tui.tui.run_state import RunState
 class ExportResult:
     results: Path
     screenshot: Path
+    series: Path | None = None  # every plotted series as CSV (the train app's exports)
 
 
 def results_dict(state: RunState) -> dict:
@@ -97,24 +98,33 @@ def export(
 
     ``prefix`` names what the screenshot shows: ``dropout-tui`` (the main screen), ``dropout-tui-uncertainty``.
     """
-    return write_pair(directory, prefix, results_dict(state), svg, now)
+    from dropout_tui.tui.export_series import series_csv
+
+    results = results_dict(state)
+    return write_pair(directory, prefix, results, svg, now, series=series_csv(results))
 
 
-def write_pair(directory: Path, prefix: str, results: dict, svg: str, now: float | None = None) -> ExportResult:
-    """Every export's files: ``results`` as JSON and ``svg``, named ``prefix``-timestamp (and a counter when
-    needed) in ``directory`` (created if needed); raises OSError on failure, leaving neither file."""
+def write_pair(
+    directory: Path, prefix: str, results: dict, svg: str, now: float | None = None, *, series: str | None = None
+) -> ExportResult:
+    """Every export's files: ``results`` as JSON and ``svg`` (and ``series`` as CSV), named ``prefix``-timestamp
+    (and a counter when needed) in ``directory`` (created if needed); raises OSError on failure, leaving none."""
     directory.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
     stem = free_stem(directory, f"{prefix}-{stamp}")
     text = json.dumps(results, indent=2, allow_nan=False) + "\n"
     written = atomic_write(directory / f"{stem}.json", text)
+    done = [written]
     try:
-        screenshot = atomic_write(directory / f"{stem}.svg", svg)
+        done.append(atomic_write(directory / f"{stem}.svg", svg))
+        if series is not None:
+            done.append(atomic_write(directory / f"{stem}.csv", series))
     except BaseException:
-        # An export is the pair: a lone JSON next to an "export failed" message would only mislead.
-        written.unlink(missing_ok=True)
+        # An export is the set: a lone JSON next to an "export failed" message would only mislead.
+        for path in done:
+            path.unlink(missing_ok=True)
         raise
-    return ExportResult(written, screenshot)
+    return ExportResult(written, done[1], done[2] if series is not None else None)
 
 
 def _file_mode() -> int:
@@ -131,7 +141,7 @@ FILE_MODE = _file_mode()
 
 def free_stem(directory: Path, stem: str) -> str:
     candidate, counter = stem, 1
-    while (directory / f"{candidate}.json").exists() or (directory / f"{candidate}.svg").exists():
+    while any((directory / f"{candidate}.{suffix}").exists() for suffix in ("json", "svg", "csv")):
         candidate, counter = f"{stem}-{counter}", counter + 1
     return candidate
 

@@ -53,10 +53,6 @@ def num(value: object, spec: str = ".3f") -> str:
     return format(number, spec)
 
 
-def signed(value: object, spec: str = "+.3f") -> str:
-    return num(value, spec)
-
-
 def rate(value: float) -> str:
     """A dropout rate: two decimals, more only where they matter (0.125)."""
     return f"{value:.2f}" if abs(value - round(value, 2)) < 1e-9 else f"{value:.4g}"

@@ -58,7 +58,7 @@ _STEP = f"{RATE_STEP:g}"
 
 # Footer order: at 80 columns only the first few fit, so how to quit and where the help is come first.
 KEYS: tuple[Key, ...] = (
-    Key("q", "quit", "quit (exit code 0)", MAIN, footer="Quit"),
+    Key("q", "quit", "quit (exit 0, or 1 if failed)", MAIN, footer="Quit"),
     Key("question_mark", "help", "this help: keys, panes, modes", EVERYWHERE, footer="Help", display="?"),
     Key("space", "pause", "pause / resume training", MAIN, footer="Pause"),
     Key("plus", "rate(1)", f"every dropout rate +{_STEP}", MAIN, footer="Rate", group="Rate", display="+"),
@@ -83,10 +83,13 @@ KEYS: tuple[Key, ...] = (
     Key("w", "close", "close this screen", EXPLAIN),
     Key("q", "close", "close this screen", EXPLAIN),
     Key("e", "export", "export results JSON + SVG of this screen", UNCERTAINTY, footer="Export"),
+    Key("m", "method(1)", "reliability diagram: next method", UNCERTAINTY, footer="Method", group="Method"),
+    Key("M", "method(-1)", "reliability diagram: previous method", UNCERTAINTY, footer="Method", group="Method"),
+    Key("s", "tables", "methods / scores table (small terminals)", UNCERTAINTY, footer="Table", group="Table"),
     Key("escape", "close", "close this screen", UNCERTAINTY, footer="Close"),
     Key("c", "close", "close this screen", UNCERTAINTY),
     Key("q", "close", "close this screen", UNCERTAINTY),
-    Key("q", "quit", "quit (exit code 0)", SWEEP, footer="Quit"),
+    Key("q", "quit", "quit (exit 0, or 1 if failed)", SWEEP, footer="Quit"),
     Key("space", "pause", "pause / resume the sweep", SWEEP, footer="Pause"),
     Key("m", "metric(1)", "chart the next metric", SWEEP, footer="Metric", group="Metric"),
     Key("M", "metric(-1)", "chart the previous metric", SWEEP, footer="Metric", group="Metric"),

@@ -15,10 +15,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 # What a pane draws; RunState.apply() returns these for each event (the sweep's state its own, STATUS shared).
-LOSS, MODES, PROBE, STATUS, LOG, EXPLAIN = "loss", "modes", "probe", "status", "log", "explain"
+LOSS, MODES_TABLE, PROBE, STATUS, LOG, EXPLAIN = "loss", "modes", "probe", "status", "log", "explain"
 # The train app's costly panes and the policy interval (a RedrawPolicy field) each is throttled to; while training
 # they also wait for the gap between epochs. A pane that is not named here is drawn at every tick it is dirty.
-TRAIN_THROTTLES: Mapping[str, str] = {LOSS: "chart", MODES: "heavy", PROBE: "heavy"}
+TRAIN_THROTTLES: Mapping[str, str] = {LOSS: "chart", MODES_TABLE: "heavy", PROBE: "heavy"}
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,10 @@ Replay = str | Path | Iterable[Event]
 Item = TypeVar("Item")
 
 
-def load_events(source: str | Path | Iterable[Item], parse: Callable[[str], Item] = event_from_json) -> list[Item]:
+def load_events(
+    source: str | Path | Iterable[Item],
+    parse: Callable[[str], Item] = event_from_json,  # type: ignore[assignment]  # Item is Event here
+) -> list[Item]:
     """Items from a .jsonl file (one per line read by ``parse``, blank lines skipped) or an iterable.
 
     ``parse`` is event_from_json for a run's stream, engine.sweep.runner.sweep_item_from_json for a sweep's.

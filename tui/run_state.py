@@ -8,11 +8,13 @@ an export share one source of truth.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections import deque
+from dataclasses import dataclass, field, replace
 
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.events import (
     BatchLosses,
+    EnsembleMember,
     EpochEnd,
     Event,
     Failed,
@@ -30,7 +32,9 @@ from dropout_tui.engine.events import (
 )
 from dropout_tui.engine.explain.report import ClaimResult, ExplainReport
 from dropout_tui.tui.fmt import STARTUP, finite, rates_text, tidy_log
-from dropout_tui.tui.redraw import EXPLAIN, LOG, LOSS, MODES, PROBE, STATUS
+from dropout_tui.tui.redraw import EXPLAIN, LOG, LOSS, MODES_TABLE, PROBE, STATUS
+
+LOG_LINES = 2000  # the log keeps its newest lines, in the state and in the pane
 
 AT_ONCE = "now: every mode is evaluated again"  # a change made when no training goes on
 
@@ -64,7 +68,8 @@ class RunState:
     failed: Failed | None = None
     summary: Summary | None = None
     warnings: int = 0
-    pending_logs: list[tuple[str, str]] = field(default_factory=list)  # (level, text) not yet shown
+    logs: deque[tuple[str, str]] = field(default_factory=lambda: deque(maxlen=LOG_LINES))  # (level, text), newest last
+    logged: int = 0  # lines ever added to logs: a view that has shown n of them draws the last logged - n
     notices: list[str] = field(default_factory=list)  # the engine's answers to keys, not yet shown
     # Known only to the UI:
     paused: bool = False
@@ -111,11 +116,6 @@ class RunState:
     def training_over(self) -> bool:
         return self.finished is not None or self.failed is not None
 
-    @property
-    def measures_at_once(self) -> bool:
-        """Whether the engine evaluates every mode again right after a rate or T change (no training goes on)."""
-        return self.training_over or not self.total_epochs
-
     def apply(self, event: Event) -> set[str]:
         """Fold one event in; returns the panes that changed."""
         if isinstance(event, Status):
@@ -132,7 +132,11 @@ class RunState:
             return {LOSS, STATUS}
         if isinstance(event, ModeEvaluation):
             self.evaluations.append(event)
-            return {MODES}
+            return {MODES_TABLE}
+        if isinstance(event, EnsembleMember) and self.evaluations:
+            # The engine's last round now holds the ensemble so far (its summary's history does the same).
+            self.evaluations[-1] = replace(self.evaluations[-1], uncertainty=event.uncertainty)
+            return {MODES_TABLE}
         if isinstance(event, SampleProbe):
             self.probe = event  # its own T (a probe drawn before a T change): samples follows SamplesChanged only
             return {PROBE}
@@ -140,7 +144,7 @@ class RunState:
             return self._rate(event)
         if isinstance(event, SamplesChanged):
             self.samples = event.samples
-            return {STATUS, MODES}
+            return {STATUS, MODES_TABLE}
         if isinstance(event, LogRecord):
             return self.log(event.level, event.message)
         if isinstance(event, Finished):
@@ -151,7 +155,7 @@ class RunState:
             self.failed = event
             self.state, self.message = "failed", event.message
             text = event.message + (f"\n{event.traceback}" if event.traceback else "")
-            self.pending_logs.append(("ERROR", text))
+            self.add_log("ERROR", text)
             return {STATUS, LOG}
         if isinstance(event, Summary):
             self.summary = event
@@ -164,8 +168,9 @@ class RunState:
         # run_started.rates (handle -> rate) is the source of truth; older streams have the layers' rates only.
         self.rates = dict(event.rates) or rates_of(event.stochastic_layers)
         # What the engine found out about the model and data (logits, BatchNorm, predict()).
-        self.pending_logs.extend(("note", note) for note in event.notes)
-        return {STATUS, LOSS, MODES, PROBE, LOG}
+        for note in event.notes:
+            self.add_log("note", note)
+        return {STATUS, LOSS, MODES_TABLE, PROBE, LOG}
 
     def _rate(self, event: RateChanged | RateScheduled | Notice) -> set[str]:
         if isinstance(event, Notice):
@@ -183,7 +188,7 @@ class RunState:
         self.rate_changes.append(event)
         self.rates = rates
         if not announced:  # applied at once when no training goes on: the engine evaluates every mode again
-            when = AT_ONCE if self.measures_at_once else f"from epoch {event.epoch}"
+            when = AT_ONCE if measures_at_once(self) else f"from epoch {event.epoch}"
             self.notices.append(f"dropout {rates_text(rates)} {when}")
         return {STATUS, LOSS}
 
@@ -208,8 +213,12 @@ class RunState:
             self._startup_seen.add(tidy)
         elif tidy[0].upper() in ("WARNING", "ERROR", "CRITICAL"):
             self.warnings += 1
-        self.pending_logs.append(tidy)
+        self.add_log(*tidy)
         return {LOG, STATUS}
+
+    def add_log(self, level: str, text: str) -> None:
+        self.logs.append((level, text))
+        self.logged += 1
 
     def take_notices(self) -> list[str]:
         notices, self.notices = self.notices, []
@@ -228,12 +237,26 @@ class RunState:
         return 0.0 if self.started_at is None else now - self.started_at
 
     def eta_seconds(self) -> float | None:
-        """Remaining training time from the mean epoch duration so far."""
-        done = [finite(e.seconds) for e in self.epochs]
-        done = [d for d in done if d is not None]
-        if not done or self.finished or self.total_epochs <= 0:
-            return None
-        return max(0, self.total_epochs - len(self.epochs)) * sum(done) / len(done)
+        """Remaining training time (see remaining_seconds); None once finished."""
+        return None if self.finished else remaining_seconds([e.seconds for e in self.epochs], self.total_epochs)
+
+
+def remaining_seconds(epochs: list[float], total: int) -> float | None:
+    """The epochs still to run times the mean epoch so far.
+
+    The first epoch traces and compiles the model's functions, so once a second one is done it is left out of
+    the mean (as Keras's Progbar leaves out its first step); until then it is the only estimate.
+    """
+    done = [finite(seconds) for seconds in epochs]
+    steady = [d for d in done[1:] if d is not None] or [d for d in done[:1] if d is not None]
+    if not steady or total <= 0:
+        return None
+    return max(0, total - len(epochs)) * sum(steady) / len(steady)
+
+
+def measures_at_once(state: RunState) -> bool:
+    """Whether the engine evaluates every mode again right after a rate or T change (no training goes on)."""
+    return state.training_over or not state.total_epochs
 
 
 def inference_random(state: RunState | None) -> bool:

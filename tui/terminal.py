@@ -18,6 +18,7 @@ from textual.geometry import Size
 from textual.notifications import Notify
 from textual.widgets import Static
 
+from dropout_tui.engine.errors import EXIT_USAGE, ConfigError
 from dropout_tui.engine.quiet import redirect_native_stderr
 
 if TYPE_CHECKING:
@@ -69,6 +70,15 @@ class TerminalApp(App[int]):
     export_dir: Path  # where the `e` key writes
 
     _native_captured = False  # fd 2 goes to a file only under run(), not run_test()
+    # Bad input that only the loaded model revealed (set by a worker): the app leaves at once and the command
+    # line says it on the restored terminal, one line and exit 2, as headless does.
+    refused: ConfigError | None = None
+    REFUSED_CHECK = 0.1  # seconds between looks at ``refused``
+
+    @property
+    def run_failed(self) -> bool:
+        """A run (or rate) ended in failure: q then exits 1, as headless does."""
+        return False
 
     @property
     def closing(self) -> bool:
@@ -80,10 +90,17 @@ class TerminalApp(App[int]):
         """Wake and end every worker (a paused or serving engine, a child process) so the app can exit."""
 
     def on_mount(self) -> None:
+        # A worker only sets an attribute: calling into an app that is already closing could wait forever.
+        self.set_interval(self.REFUSED_CHECK, self._leave_if_refused)
         if self._native_captured:  # a real terminal (run(), not run_test()): own SIGINT/SIGTERM
             loop = asyncio.get_running_loop()
             for number in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(number, self._on_signal, number)
+
+    def _leave_if_refused(self) -> None:
+        if self.refused is not None and self.is_running:
+            self.stop_workers()
+            self.exit(EXIT_USAGE, return_code=EXIT_USAGE)
 
     def on_unmount(self) -> None:
         # However the app ends (quit, crash, a test's teardown), no worker may outlive it.
@@ -115,7 +132,7 @@ class TerminalApp(App[int]):
         self.stop_workers()
         self.exit(128 + signum, return_code=128 + signum)
 
-    def run(self, *args, **kwargs):  # type: ignore[override]
+    def run(self, *args, **kwargs):  # Textual's own signature, passed through
         # Native TensorFlow logging writes to fd 2 and would tear the screen; the
         # CLI does this already, other callers (bench scripts) get it here. Idempotent.
         redirect_native_stderr()
@@ -135,7 +152,8 @@ class TerminalApp(App[int]):
             where = error.filename or self.export_dir
             self.notify(f"export failed: {error.strerror or error} ({where})", severity="error", timeout=8)
             return
-        self.notify(f"wrote {result.results.name} and .svg (in {result.results.parent})")
+        also = ", .svg and .csv" if result.series is not None else " and .svg"
+        self.notify(f"wrote {result.results.name}{also} (in {result.results.parent})")
 
     def on_notify(self, event: Notify) -> None:
         # Runs before Textual adds the new notice: one notice at a time, the newest, never a stack over the panes.
@@ -145,5 +163,6 @@ class TerminalApp(App[int]):
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
 
     async def action_quit(self, code: int = 0) -> None:
+        code = code or int(self.run_failed)
         self.stop_workers()
         self.exit(code, return_code=code)

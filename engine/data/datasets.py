@@ -84,6 +84,12 @@ class Dataset:
     def n_test(self) -> int:
         return len(self.x_test)
 
+    def training_split(self) -> tuple[np.ndarray, np.ndarray]:
+        """(x_train, y_train) for a run that trains: load_dataset(require_train=True) guarantees them."""
+        if self.x_train is None or self.y_train is None:
+            raise DataError(f"{self.name} has no training split (x_train, y_train)")
+        return self.x_train, self.y_train
+
 
 def load_dataset(config: RunConfig, *, require_train: bool = True, scale_uint8: bool = True) -> Dataset:
     """The data a run asks for. ``scale_uint8=False`` keeps pixels exactly as stored (inspect)."""
@@ -227,6 +233,8 @@ def _validated(
             f"but x_test samples have shape {arrays['x_test'].shape[1:]}"
         )
     raw = {split: arrays[f"y_{split}"] for split in splits}
+    if task == "regression":
+        _refuse_class_labels_as_targets(name, raw)
     task = task or infer_task(list(raw.values()))
     if task == "regression":
         labels = {split: regression_targets(name, f"y_{split}", raw[split]) for split in splits}
@@ -241,6 +249,9 @@ def _validated(
             _check_label_array(name, f"y_{split}", raw[split])
         classes = _class_count(name, {f"y_{s}": raw[s] for s in splits})
         labels = {split: _as_indices(raw[split]) for split in splits}
+        present = np.unique(np.concatenate([labels[split] for split in splits]))
+        if len(present) < 2:
+            raise DataError(f"{name}: every label is {present[0]}: one class; need at least 2")
         for split in splits:
             if labels[split].max(initial=0) >= classes:
                 raise DataError(
@@ -260,6 +271,16 @@ def _validated(
         raw_y_test=raw["test"],
         scale_uint8=scale_uint8,
     )
+
+
+def _refuse_class_labels_as_targets(name: str, raw: dict[str, np.ndarray]) -> None:
+    """--task regression on integer labels would report errors against class indices: say so instead."""
+    for split, y in raw.items():
+        if np.issubdtype(y.dtype, np.integer) or y.dtype == np.bool_:
+            raise DataError(
+                f"{name}: --task regression, but y_{split} holds integer class labels ({y.dtype}); "
+                "regression needs float targets (store them as floats if they are values)"
+            )
 
 
 def infer_task(labels: list[np.ndarray]) -> str:

@@ -16,6 +16,7 @@ import numpy as np
 from dropout_tui.engine.cancel import Cancelled
 from dropout_tui.engine.evaluation.backend import TensorFlowBackend
 from dropout_tui.engine.evaluation.graphs import Graphs, Shapes
+from dropout_tui.engine.evaluation.modes import DROPOUT_ONLY, TRAINING, Mode
 from dropout_tui.engine.evaluation.results import CopyTotals, totals_keys
 from dropout_tui.engine.evaluation.split import split_model
 from dropout_tui.engine.evaluation.stream import StateMap
@@ -77,7 +78,7 @@ class CompiledCalls:
         return self.layout_rows(len(x), copies)
 
     def layout_rows(self, n: int, copies: int) -> tuple[int, int]:
-        width = activation_width(self.model, self._split("dropout_only"), self._row_shape, self.units())
+        width = activation_width(self.model, self._split(DROPOUT_ONLY), self._row_shape, self.units())
         if self.switches.shares_mask_across_batch:
             # One mask per pass for the whole data, as Keras means it: every row in one call.
             return self.divisible(n), max(1, min(copies, self.budget // max(1, n * width)))
@@ -103,17 +104,18 @@ class CompiledCalls:
     def target_dtype(self):
         return np.float32 if self.regression else np.int32
 
-    def _split(self, mode: str):
+    def _split(self, mode: Mode):
+        """Where randomness starts in the model for a stochastic pass: dropout_only's layers or training's."""
         self._refresh()
         splits = self._compiled.splits
-        if mode not in splits:
+        if mode.name not in splits:
             sample = np.zeros((2, *self._row_shape), self._input_dtype)
-            random_in = self.switches.is_random if mode == "dropout_only" else self.switches.is_random_in_training
-            splits[mode] = split_model(self.model, random_in, sample)
-        return splits[mode]
+            random_in = self.switches.is_random if mode is DROPOUT_ONLY else self.switches.is_random_in_training
+            splits[mode.name] = split_model(self.model, random_in, sample)
+        return splits[mode.name]
 
     def same_cut(self) -> bool:
-        training, only = self._split("training"), self._split("dropout_only")
+        training, only = self._split(TRAINING), self._split(DROPOUT_ONLY)
         return training.cut == only.cut and training.whole == only.whole
 
     def _refresh(self) -> None:
@@ -136,7 +138,7 @@ class CompiledCalls:
         self.states.seeds = list(result["seeds"])  # device tensors: the next call takes them as they are
         return result
 
-    def _graphs(self, mode: str) -> Graphs:
+    def _graphs(self, mode: Mode) -> Graphs:
         return Graphs(
             self.model,
             self._split(mode),
@@ -174,7 +176,7 @@ class CompiledCalls:
         return self._counts[value]
 
     def deterministic(self, block: Block, rows: int, *, with_flag: bool):
-        graphs = self._graphs("dropout_only")
+        graphs = self._graphs(DROPOUT_ONLY)
         flag = self.switches.trainable_flag if with_flag else None
         function = self._function(
             f"deterministic/{rows}/{with_flag}", lambda: graphs.deterministic(flag), (block.x,), (self._seeds(),)
@@ -186,7 +188,7 @@ class CompiledCalls:
 
     def tiled(
         self,
-        mode: str,
+        mode: Mode,
         block: Block,
         cut: list,
         rows: int,
@@ -201,10 +203,10 @@ class CompiledCalls:
         per_call = min(per_call, copies)
         shapes = Shapes(per_call, self.units(), self.switches.shares_mask_across_batch)
         graphs = self._graphs(mode)
-        switch = self.switches.dropout_only if mode == "dropout_only" else None
+        switch = self.switches.dropout_only if mode is DROPOUT_ONLY else None
         row_args = (cut, block.targets, block.weights)
         function = self._function(
-            f"{mode}/{rows}/{per_call}/{collect}",
+            f"{mode.name}/{rows}/{per_call}/{collect}",
             lambda: graphs.tiled(shapes, collect),
             row_args,
             (self._seeds(), self._count(per_call)),
@@ -219,7 +221,7 @@ class CompiledCalls:
 
     def training_in_batches(self, x, targets, repeats: int, totals: CopyTotals) -> float:
         """Training mode with BatchNorm: whole batches of --batch-size, as fit normalises them."""
-        backend, graphs = self.backend, self._graphs("training")
+        backend, graphs = self.backend, self._graphs(TRAINING)
         size = min(self.batch_size, len(x))
         full, rest = divmod(len(x), size)
         xs = backend.tensor(np.asarray(x, self._input_dtype))

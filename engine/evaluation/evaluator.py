@@ -14,6 +14,7 @@ import numpy as np
 
 from dropout_tui.engine.evaluation.backend import TensorFlowBackend
 from dropout_tui.engine.evaluation.calls import Block, CompiledCalls
+from dropout_tui.engine.evaluation.modes import DROPOUT_ONLY, TRAINING
 from dropout_tui.engine.evaluation.results import CopyTotals, MonteCarlo, MonteCarloTotals, Round
 
 # Values of the tiled activations per call: bounds memory for any T (8 MiB of float32).
@@ -74,10 +75,10 @@ class Evaluator:
             flagged[block.start : block.start + block.rows] = flags
             if not batch_training:
                 training_cut = cut if self.calls.same_cut() else [block.x]
-                self.calls.tiled("training", block, training_cut, rows, copies, repeats, training.add)
-            self.calls.tiled("dropout_only", block, cut, rows, copies, samples, mc.add(block))
+                self.calls.tiled(TRAINING, block, training_cut, rows, copies, repeats, training.add)
+            self.calls.tiled(DROPOUT_ONLY, block, cut, rows, copies, samples, mc.add(block))
             if only is not None:
-                self.calls.tiled("dropout_only", block, cut, rows, copies, repeats, only.add)
+                self.calls.tiled(DROPOUT_ONLY, block, cut, rows, copies, repeats, only.add)
             if probe_row is not None and block.start <= probe_row < block.start + block.rows:
                 probe_passes = self._probe_passes(block, cut, probe_row, samples)
         result = mc.result()
@@ -110,7 +111,8 @@ class Evaluator:
             outputs, _, cut = self.calls.deterministic(block, rows, with_flag=False)
             out[block.start : block.start + block.rows] = outputs
             if not self.calls.switches.has_batch_statistics:
-                self.calls.tiled("training", block, cut if self.calls.same_cut() else [block.x], rows, 1, 1, totals.add)
+                training_cut = cut if self.calls.same_cut() else [block.x]
+                self.calls.tiled(TRAINING, block, training_cut, rows, 1, 1, totals.add)
         if self.calls.switches.has_batch_statistics:
             self.calls.training_in_batches(x, targets, 1, totals)
         return out, {key: float(value[0]) for key, value in totals.totals.items()}
@@ -123,7 +125,7 @@ class Evaluator:
         for block in self.calls.blocks(x, None, rows):
             outputs, _, cut = self.calls.deterministic(block, rows, with_flag=False)
             inference[block.start : block.start + block.rows] = outputs
-            self.calls.tiled("dropout_only", block, cut, rows, copies, samples, mc.add(block))
+            self.calls.tiled(DROPOUT_ONLY, block, cut, rows, copies, samples, mc.add(block))
         return inference, mc.result()
 
     def passes(self, x: np.ndarray, samples: int) -> tuple[np.ndarray, np.ndarray]:
@@ -158,4 +160,4 @@ class Evaluator:
             into[cursor[0] : cursor[0] + count, block.start : block.start + block.rows] = taken
             cursor[0] += count
 
-        self.calls.tiled("dropout_only", block, cut, rows, copies, samples, keep, collect=True)
+        self.calls.tiled(DROPOUT_ONLY, block, cut, rows, copies, samples, keep, collect=True)

@@ -138,7 +138,10 @@ class Graphs:
         right = ops.cast(ops.argmax(p, axis=-1) == targets[:, None], "float32")
         loss = -ops.log(ops.clip(p_true, EPS, 1.0))
         on = copy_on[None, :]
-        per_row = {"probabilities": ops.sum(p * on[:, :, None], axis=1), "entropy": ops.sum(entropy(p) * on, axis=1)}
+        per_row = {
+            "probabilities": ops.sum(p * on[:, :, None], axis=1),
+            "summed_entropy": ops.sum(entropy(p) * on, axis=1),
+        }
         totals = {
             "correct": ops.sum(right * weights[:, None], axis=0) * copy_on,
             "nll": ops.sum(loss * weights[:, None], axis=0) * copy_on,

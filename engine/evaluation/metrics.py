@@ -18,8 +18,13 @@ def accuracy(probs: np.ndarray, labels: np.ndarray) -> float:
 
 def nll(probs: np.ndarray, labels: np.ndarray) -> float:
     """Mean negative log-likelihood of the true class."""
+    return float(np.mean(nll_rows(probs, labels)))
+
+
+def nll_rows(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Each row's negative log-likelihood of its true class (in the probabilities' own dtype)."""
     p_true = probs[np.arange(len(labels)), labels]
-    return float(np.mean(-np.log(np.clip(p_true, EPS, 1.0))))
+    return -np.log(np.clip(p_true, EPS, 1.0))
 
 
 def ece(probs: np.ndarray, labels: np.ndarray) -> float:

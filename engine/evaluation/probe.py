@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from dropout_tui.engine.evaluation import metrics
@@ -24,7 +26,7 @@ def probe_event(
 ) -> SampleProbe:
     """``inference``: the sample's dropout-off outputs (units,); ``passes``: its T dropout_only outputs (T, units)."""
     pixels, shape = display_image(image)
-    common = {"index": index, "image": pixels, "image_shape": shape, "samples": len(passes)}
+    common: dict[str, Any] = {"index": index, "image": pixels, "image_shape": shape, "samples": len(passes)}
     if head.task == "regression":
         values = np.asarray(passes, np.float64)[:, 0]
         return SampleProbe(

@@ -7,6 +7,7 @@ report is strict-JSON-safe. Errors are averaged over every sample and output tog
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 
 import numpy as np
 
@@ -97,3 +98,76 @@ def _repeats(per_rmse: list, per_mae: list) -> dict:
         "mae": _float(np.mean(per_mae)),
         "repeats": len(per_rmse),
     }
+
+
+# ---------------------------------------------------------------- Gaussian predictive distributions
+
+INTERVAL_LEVELS = (0.5, 0.8, 0.9, 0.95)  # the interval table: nominal central coverage
+CALIBRATION_LEVELS = 10  # the coverage-vs-nominal curve: expected proportions 0, 1/9, ..., 1
+AREA_LEVELS = 100  # uncertainty-toolbox's default num_bins for miscalibration_area
+
+
+def _half_width(level: float) -> float:
+    """z with P(|N(0, 1)| <= z) = level: the central interval's half-width in standard deviations."""
+    if level >= 1.0:
+        return math.inf
+    return NormalDist().inv_cdf(0.5 + level / 2.0)
+
+
+def _within(residual_z: np.ndarray, levels) -> np.ndarray:
+    """Observed proportion of |residual| / std inside each level's central Gaussian interval."""
+    return np.array([float(np.mean(residual_z <= _half_width(level))) for level in levels])
+
+
+def miscalibration_area(expected: np.ndarray, observed: np.ndarray) -> float:
+    """Area between the observed-vs-expected curve (piecewise linear) and the diagonal, as uncertainty-toolbox.
+
+    Segment by segment: a trapezoid where the curve stays on one side of the diagonal, two
+    triangles meeting where it crosses (uncertainty_toolbox.metrics_calibration.trapezoid_area).
+    """
+    gap = np.asarray(observed, np.float64) - np.asarray(expected, np.float64)
+    width = np.diff(np.asarray(expected, np.float64))
+    left, right = gap[:-1], gap[1:]
+    crossing = left * right < 0
+    trapezoid = np.abs(width * (left + right) / 2.0)
+    share = np.divide(np.abs(left), np.abs(left) + np.abs(right), out=np.zeros_like(left), where=crossing)
+    triangles = width * (share * np.abs(left) + (1.0 - share) * np.abs(right)) / 2.0
+    return float(np.sum(np.where(crossing, triangles, trapezoid)))
+
+
+def gaussian_figures(mean, var, y) -> dict:
+    """N(mean, var) per target (var floored as in the NLL): NLL, RMSE, interval coverage, calibration, sharpness.
+
+    ``coverage[level]``: the fraction of targets inside the central interval mean +- z * std that
+    should hold ``level`` of them. ``calibration``: that fraction (``observed``) at 10 ``expected``
+    levels 0, 1/9, ..., 1, and ``miscalibration_area`` (uncertainty-toolbox's, over its default 100
+    levels; 0 is perfect). ``sharpness``: the mean predictive std (mc's is the mc mode's ``std``).
+    """
+    mean = np.asarray(mean, dtype=np.float64)
+    if mean.size == 0:
+        return _no_spread(None)
+    target = _targets(y, mean.shape)
+    var = np.asarray(var, dtype=np.float64)
+    residual_z = (np.abs(mean - target) / np.sqrt(np.maximum(var, VARIANCE_FLOOR))).reshape(-1)
+    expected = np.linspace(0.0, 1.0, CALIBRATION_LEVELS)
+    area_levels = np.linspace(0.0, 1.0, AREA_LEVELS)
+    return {
+        "rmse": rmse(mean, target),
+        "nll": _float(_gaussian_nll(mean, var, target)),
+        "coverage": {str(level): _float(np.mean(residual_z <= _half_width(level))) for level in INTERVAL_LEVELS},
+        "calibration": {
+            "expected": [float(e) for e in expected],
+            "observed": [float(o) for o in _within(residual_z, expected)],
+            "miscalibration_area": _float(miscalibration_area(area_levels, _within(residual_z, area_levels))),
+        },
+        "sharpness": _float(np.mean(np.sqrt(var))),
+    }
+
+
+def _no_spread(rmse_value: float | None) -> dict:
+    return {"rmse": rmse_value, "nll": None, "coverage": None, "calibration": None, "sharpness": None}
+
+
+def point_figures(pred, y) -> dict:
+    """A point prediction (dropout off): RMSE only; with no spread there is no likelihood or interval."""
+    return _no_spread(rmse(pred, y))

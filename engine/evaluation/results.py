@@ -82,7 +82,7 @@ class MonteCarloTotals:
                 if self.probabilities is None:
                     self.probabilities = np.zeros((self.n, probabilities.shape[-1]), np.float64)
                 self.probabilities[rows] += probabilities
-                self.entropy[rows] += np.asarray(result["entropy"])[: block.rows]
+                self.entropy[rows] += np.asarray(result["summed_entropy"])[: block.rows]
             cursor["copy"] += count
 
         return consume
@@ -90,6 +90,8 @@ class MonteCarloTotals:
     def result(self) -> MonteCarlo:
         if self.regression:
             return MonteCarlo(self.samples, self.copies.totals, outputs=self.outputs)
+        if self.probabilities is None:  # set by the first block; a test set has at least one row
+            raise ValueError("MC accumulator received no block")
         return MonteCarlo(
             self.samples,
             self.copies.totals,

@@ -1,76 +1,92 @@
-"""From an evaluation round's raw passes to the numbers of every mode, as the summary contract names them."""
+"""From an evaluation round's raw passes to the numbers of every mode, as the summary contract names them.
+
+Each mode's row (``engine.evaluation.modes``) says how its entry is made from a ``Passes``; this module
+offers the task's ways of scoring a prediction and runs every row.
+"""
 
 from __future__ import annotations
 
+from functools import cached_property
+from typing import Any
+
 import numpy as np
 
-from dropout_tui.engine.evaluation import metrics, regression_metrics
-from dropout_tui.engine.evaluation.modes import BY_NAME, MODE_NAMES
+from dropout_tui.engine.evaluation import metrics, modes, regression_metrics
 from dropout_tui.engine.evaluation.results import Round
 from dropout_tui.engine.limits import REGRESSION
 
 
-def score_round(result: Round, targets: np.ndarray, head, *, repeats: int, samples: int) -> dict:
+def score_round(result: Round, targets: np.ndarray, head: Any, *, repeats: int, samples: int) -> dict[str, dict]:
     """The ``modes`` dict of a mode_evaluation event: every registered mode, its keys per the registry."""
-    if head.task == REGRESSION:
-        modes = _regression(result, np.asarray(targets, np.float64), repeats, samples)
-    else:
-        modes = _classification(result, np.asarray(targets), head, repeats, samples)
-    for name in MODE_NAMES:  # the registry is the contract: a mode's keys are exactly its registered ones
-        assert set(modes[name]) == set(BY_NAME[name].metrics[head.task]), (name, sorted(modes[name]))
-    return modes
+    passes = Passes(result, targets, head, repeats, samples)
+    scored = {mode.name: mode.computes(passes) for mode in modes.MODES}
+    for mode in modes.MODES:  # the registry is the contract: a mode's keys are exactly its registered ones
+        assert set(scored[mode.name]) == set(mode.metrics[head.task]), (mode.name, sorted(scored[mode.name]))
+    return scored
 
 
-def _spread(prefix: str, per_repeat: np.ndarray) -> dict:
+class Passes:
+    """One round's passes with the task's scores: a classifier's from probabilities, a regressor's from outputs."""
+
+    def __init__(self, result: Round, targets: np.ndarray, head: Any, repeats: int, samples: int) -> None:
+        self.result, self.head, self.repeats, self.samples = result, head, repeats, samples
+        self.regression = head.task == REGRESSION
+        self.targets = np.asarray(targets, np.float64) if self.regression else np.asarray(targets)
+
+    def _prediction(self, outputs: np.ndarray) -> np.ndarray:
+        return outputs if self.regression else self.head.probabilities_numpy(outputs)
+
+    @cached_property
+    def inference(self) -> np.ndarray:
+        """The dropout-off prediction: probabilities, or a regressor's outputs."""
+        return self._prediction(self.result.inference)
+
+    @cached_property
+    def flagged(self) -> np.ndarray:
+        """The prediction with trainable=True set on the stochastic layers."""
+        return self._prediction(self.result.flagged)
+
+    def fit(self, prediction: np.ndarray) -> dict[str, Any]:
+        """Accuracy and NLL, or RMSE and MAE."""
+        if self.regression:
+            return {
+                "rmse": regression_metrics.rmse(prediction, self.targets),
+                "mae": regression_metrics.mae(prediction, self.targets),
+            }
+        return {"accuracy": metrics.accuracy(prediction, self.targets), "loss": metrics.nll(prediction, self.targets)}
+
+    def point(self, prediction: np.ndarray) -> dict[str, Any]:
+        """``fit``, plus a classifier's calibration (ECE and Brier)."""
+        if self.regression:
+            return self.fit(prediction)
+        calibration = {"ece": metrics.ece(prediction, self.targets), "brier": metrics.brier(prediction, self.targets)}
+        return {**self.fit(prediction), **calibration}
+
+    def repeated(self, totals: dict[str, np.ndarray]) -> dict[str, Any]:
+        """R repeats' per-copy totals as mean and spread."""
+        if self.regression:
+            count = self.result.inference.size  # errors are averaged over every sample and output
+            squared, absolute = totals["squared"][: self.repeats], totals["absolute"][: self.repeats]
+            return regression_metrics.repeated_from_totals(squared, absolute, count)
+        n = self.result.n
+        return {
+            **_spread("accuracy", totals["correct"] / n),
+            **_spread("loss", totals["nll"] / n),
+            "repeats": self.repeats,
+        }
+
+    def largest_change(self) -> float:
+        """How far the trainable flag moved the prediction: max |flagged - inference|."""
+        return float(np.max(np.abs(self.flagged - self.inference)))
+
+    def monte_carlo(self) -> dict[str, Any]:
+        """The T passes' mean scored as a prediction (a regressor's as a predictive distribution), and T."""
+        mc = self.result.mc
+        if self.regression:
+            return {**regression_metrics.mc_regression(mc.outputs, self.targets), "samples": self.samples}
+        assert mc.mean is not None  # a classifier's MC totals always hold the mean
+        return {**self.point(mc.mean), "samples": self.samples}
+
+
+def _spread(prefix: str, per_repeat: np.ndarray) -> dict[str, float]:
     return {prefix: float(np.mean(per_repeat)), f"{prefix}_std": float(np.std(per_repeat))}
-
-
-def _repeated(totals: dict, n: int, repeats: int) -> dict:
-    return {**_spread("accuracy", totals["correct"] / n), **_spread("loss", totals["nll"] / n), "repeats": repeats}
-
-
-def _scores(probs: np.ndarray, labels: np.ndarray) -> dict:
-    return {
-        "accuracy": metrics.accuracy(probs, labels),
-        "loss": metrics.nll(probs, labels),
-        "ece": metrics.ece(probs, labels),
-        "brier": metrics.brier(probs, labels),
-    }
-
-
-def _classification(result: Round, labels: np.ndarray, head, repeats: int, samples: int) -> dict:
-    inference = head.probabilities_numpy(result.inference)
-    flagged = head.probabilities_numpy(result.flagged)
-    n = result.n
-    return {
-        "inference": _scores(inference, labels),
-        "training": {**_repeated(result.training, n, repeats), "bn_moving_stats_shift": result.bn_shift},
-        "trainable_flag": {
-            "accuracy": metrics.accuracy(flagged, labels),
-            "loss": metrics.nll(flagged, labels),
-            "max_abs_diff_vs_inference": float(np.max(np.abs(flagged - inference))),
-        },
-        "dropout_only": _repeated(result.dropout_only, n, repeats),
-        "mc": {**_scores(result.mc.mean, labels), "samples": samples},
-    }
-
-
-def _regression(result: Round, targets: np.ndarray, repeats: int, samples: int) -> dict:
-    count = result.inference.size  # errors are averaged over every sample and output
-
-    def repeated(totals: dict) -> dict:
-        return regression_metrics.repeated_from_totals(totals["squared"][:repeats], totals["absolute"][:repeats], count)
-
-    def point(outputs: np.ndarray) -> dict:
-        return {"rmse": regression_metrics.rmse(outputs, targets), "mae": regression_metrics.mae(outputs, targets)}
-
-    return {
-        "inference": point(result.inference),
-        "training": {**repeated(result.training), "bn_moving_stats_shift": result.bn_shift},
-        "trainable_flag": {
-            **point(result.flagged),
-            "max_abs_diff_vs_inference": float(np.max(np.abs(result.flagged - result.inference))),
-        },
-        "dropout_only": repeated(result.dropout_only),
-        "mc": {**regression_metrics.mc_regression(result.mc.outputs, targets), "samples": samples},
-    }

@@ -89,7 +89,8 @@ def _functional(model, random_in) -> Split:
     if len(model.inputs) != 1 or len(model.outputs) != 1:
         return whole_model(model)  # only single-input, single-output models are cut
     deterministic = {id(tensor) for tensor in model.inputs}
-    tensors, crossing = {}, set()
+    tensors: dict = {}
+    crossing: set = set()
     for depth in sorted(model._nodes_by_depth, reverse=True):  # inputs first
         for node in model._nodes_by_depth[depth]:
             if node.is_input or node.operation is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 
-from dropout_tui.engine.model import layers as discovery
+from dropout_tui.engine.model import layers
 
 # Attributes a layer's call reads at trace time; whichever a layer has go into the trace key.
 TRACED_ATTRIBUTES = (
@@ -31,7 +31,7 @@ class ModeSwitches:
 
     def __init__(self, model) -> None:
         self.model = model
-        found = discovery.survey(model)  # by class, recurrent rates, augmentation, and custom layers by behaviour
+        found = layers.survey(model)  # by class, recurrent rates, augmentation, and custom layers by behaviour
         self._random_ids = {id(layer) for layer in found.stochastic_layers}
         self._sensitive_ids = {id(layer) for layer in found.normalization + found.augmentation}
         self.has_batch_statistics = bool(found.normalization)
@@ -40,7 +40,7 @@ class ModeSwitches:
         )
 
     def _holds(self, layer, ids: set[int]) -> bool:
-        return id(layer) in ids or any(id(inner) in ids for inner in discovery.iter_layers(layer))
+        return id(layer) in ids or any(id(inner) in ids for inner in layers.iter_layers(layer))
 
     def is_random(self, layer) -> bool:
         """Random in dropout_only and MC passes (the cut for those passes goes before it)."""
@@ -53,16 +53,16 @@ class ModeSwitches:
 
     def dropout_only(self) -> contextlib.AbstractContextManager:
         """Stochastic layers on (recurrent and custom ones too); BatchNorm and augmentation off."""
-        return discovery.dropout_only_switches(self.model)
+        return layers.dropout_only_switches(self.model)
 
     def trainable_flag(self) -> contextlib.AbstractContextManager:
-        return discovery.trainable_stochastic_layers(self.model)
+        return layers.trainable_stochastic_layers(self.model)
 
     def trace_key(self) -> tuple:
         return tuple(
             (id(layer), type(layer).__name__)
             + tuple(_hashable(getattr(layer, name)) for name in TRACED_ATTRIBUTES if hasattr(layer, name))
-            for layer in discovery.iter_layers(self.model)
+            for layer in layers.iter_layers(self.model)
         )
 
 

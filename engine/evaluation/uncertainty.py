@@ -12,13 +12,17 @@ Hendrycks & Gimpel (2017), so one AUROC/AURC code path serves every score.
 from __future__ import annotations
 
 import math
+from functools import cached_property
 
 import numpy as np
+
+from dropout_tui.engine.evaluation import scores
+from dropout_tui.engine.evaluation.modes import INFERENCE, MC
+from dropout_tui.engine.evaluation.scores import ENTROPY, MUTUAL_INFORMATION
 
 RELIABILITY_BINS = 15  # Guo et al. (2017) and torch-uncertainty use 15 equal-width bins
 COVERAGES = (0.5, 0.8, 0.9)
 CURVE_POINTS = 20  # the risk-coverage curve the app draws: coverage 0.05, 0.10, ..., 1.0
-SCORES = ("max_prob", "mc_max_prob", "entropy", "mutual_information")
 OOD_RECALL = 0.95  # FPR at 95% TPR, Hendrycks & Gimpel (2017)
 
 
@@ -189,24 +193,51 @@ def selective(scores: np.ndarray, correct: np.ndarray) -> dict:
 # ---------------------------------------------------------------- scores and report
 
 
-def uncertainty_scores(inference_probs: np.ndarray, mc_mean: np.ndarray, expected_entropy: np.ndarray) -> dict:
-    """Per-sample scores, higher = less sure.
+class Predictions:
+    """A round's two predictions and the MC passes' mean entropy, from which every score is computed."""
+
+    inference: np.ndarray
+    mc_mean: np.ndarray
+    expected_entropy: np.ndarray
+
+    def __init__(self, inference_probs: np.ndarray, mc_mean: np.ndarray, expected_entropy: np.ndarray) -> None:
+        self.inference = np.asarray(inference_probs, dtype=np.float64)
+        self.mc_mean = np.asarray(mc_mean, dtype=np.float64)
+        self.expected_entropy = expected_entropy
+
+    @staticmethod
+    def doubt(probs: np.ndarray) -> np.ndarray:
+        """1 - the top probability."""
+        return 1.0 - np.max(probs, axis=-1)
+
+    @cached_property
+    def predictive(self) -> np.ndarray:
+        """Entropy of the MC mean: the total uncertainty."""
+        return entropy(self.mc_mean)
+
+    @cached_property
+    def mutual_information(self) -> np.ndarray:
+        """Its epistemic part (see epistemic)."""
+        return epistemic(self.mc_mean, self.expected_entropy, self.predictive)
+
+
+def uncertainty_scores(
+    inference_probs: np.ndarray, mc_mean: np.ndarray, expected_entropy: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Per-sample scores of every registered score (engine.evaluation.scores), higher = less sure.
 
     Predictive entropy splits into expected entropy (aleatoric) plus mutual information
-    (epistemic, the disagreement between MC passes; Gal & Ghahramani 2016). MI >= 0 in exact
-    arithmetic; it is clipped at 0 because float rounding can push it to -1e-8.
+    (epistemic, the disagreement between MC passes; Gal & Ghahramani 2016).
     """
-    predictive = entropy(mc_mean)
-    return {
-        "max_prob": 1.0 - np.max(np.asarray(inference_probs, dtype=np.float64), axis=-1),
-        "mc_max_prob": 1.0 - np.max(np.asarray(mc_mean, dtype=np.float64), axis=-1),
-        "entropy": predictive,
-        "mutual_information": epistemic(mc_mean, expected_entropy, predictive),
-    }
+    predictions = Predictions(inference_probs, mc_mean, expected_entropy)
+    return {score.name: score.computes(predictions) for score in scores.SCORES}
 
 
 def epistemic(mc_mean: np.ndarray, expected_entropy: np.ndarray, predictive: np.ndarray | None = None) -> np.ndarray:
-    """Per-sample mutual information: predictive entropy minus expected entropy, clipped at 0 (see above)."""
+    """Per-sample mutual information: predictive entropy minus expected entropy, clipped at 0.
+
+    MI >= 0 in exact arithmetic; float rounding can push it to -1e-8.
+    """
     predictive = entropy(mc_mean) if predictive is None else predictive
     return np.maximum(predictive - np.asarray(expected_entropy, dtype=np.float64).reshape(predictive.shape), 0.0)
 
@@ -215,14 +246,19 @@ def _correct(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return np.argmax(probs, axis=-1) == np.asarray(labels).reshape(-1)
 
 
-def score_table(inference_probs, mc_mean, expected_entropy, labels) -> dict:
-    """Each score judged against the prediction it accompanies: max_prob the deterministic one, the rest the MC mean."""
-    scores = uncertainty_scores(inference_probs, mc_mean, expected_entropy)
-    inference_right, mc_right = _correct(inference_probs, labels), _correct(mc_mean, labels)
+def score_table(
+    inference_probs: np.ndarray, mc_mean: np.ndarray, expected_entropy: np.ndarray, labels: np.ndarray
+) -> dict[str, dict]:
+    """Each score judged against the prediction it accompanies (its row's ``judged``: dropout off or the MC mean)."""
+    values = uncertainty_scores(inference_probs, mc_mean, expected_entropy)
+    right = {INFERENCE.name: _correct(inference_probs, labels), MC.name: _correct(mc_mean, labels)}
     table = {}
-    for name in SCORES:
-        correct = inference_right if name == "max_prob" else mc_right
-        table[name] = {"auroc_error": auroc(scores[name], ~correct), **selective(scores[name], correct)}
+    for score in scores.SCORES:
+        correct = right[score.judged.name]
+        table[score.name] = {
+            "auroc_error": auroc(values[score.name], ~correct),
+            **selective(values[score.name], correct),
+        }
     return table
 
 
@@ -230,15 +266,15 @@ def decomposition(mc_mean: np.ndarray, expected_entropy: np.ndarray) -> dict:
     """Test-set means of total = aleatoric + epistemic uncertainty (MI clipped as in uncertainty_scores)."""
     predictive = entropy(mc_mean)
     if len(predictive) == 0:
-        return {"entropy": None, "expected_entropy": None, "mutual_information": None}
+        return {ENTROPY.name: None, "expected_entropy": None, MUTUAL_INFORMATION.name: None}
     return {
-        "entropy": _float(np.mean(predictive)),
+        ENTROPY.name: _float(np.mean(predictive)),
         "expected_entropy": _float(np.mean(expected_entropy)),
-        "mutual_information": _float(np.mean(epistemic(mc_mean, expected_entropy, predictive))),
+        MUTUAL_INFORMATION.name: _float(np.mean(epistemic(mc_mean, expected_entropy, predictive))),
     }
 
 
-def versus_max_prob(scores: dict, positives: dict, seed: int) -> dict:
+def versus_max_prob(values: dict, positives: dict, seed: int) -> dict:
     """Each score's AUROC at finding its ``positives`` rows minus max-prob's (the plain softmax's), with the
     paired bootstrap's interval (engine/evaluation/bootstrap.py): the rows are shared, so the resampling is paired.
 
@@ -247,21 +283,26 @@ def versus_max_prob(scores: dict, positives: dict, seed: int) -> dict:
     """
     from dropout_tui.engine.evaluation.bootstrap import paired_bootstrap, weighted_auroc
 
-    if "max_prob" not in scores:
+    base_name = scores.MAX_PROB.name
+    if base_name not in values:
         return {}
-    base = (scores["max_prob"], positives["max_prob"])
+    base = (values[base_name], positives[base_name])
     return {
-        name: paired_bootstrap(weighted_auroc, (scores[name], positives[name]), base, seed=seed).to_json()
-        for name in SCORES
-        if name != "max_prob" and name in scores
+        score.name: paired_bootstrap(
+            weighted_auroc, (values[score.name], positives[score.name]), base, seed=seed
+        ).to_json()
+        for score in scores.SCORES
+        if score.name != base_name and score.name in values
     }
 
 
-def error_gaps(inference_probs, mc_mean, expected_entropy, labels, seed: int) -> dict:
+def error_gaps(
+    inference_probs: np.ndarray, mc_mean: np.ndarray, expected_entropy: np.ndarray, labels: np.ndarray, seed: int
+) -> dict:
     """``versus_max_prob`` for error detection, each score judged against its own prediction as in score_table."""
-    scores = uncertainty_scores(inference_probs, mc_mean, expected_entropy)
-    inference_wrong, mc_wrong = ~_correct(inference_probs, labels), ~_correct(mc_mean, labels)
-    return versus_max_prob(scores, {name: inference_wrong if name == "max_prob" else mc_wrong for name in SCORES}, seed)
+    values = uncertainty_scores(inference_probs, mc_mean, expected_entropy)
+    wrong = {INFERENCE.name: ~_correct(inference_probs, labels), MC.name: ~_correct(mc_mean, labels)}
+    return versus_max_prob(values, {score.name: wrong[score.judged.name] for score in scores.SCORES}, seed)
 
 
 def ood_gaps(in_scores: dict, ood_scores: dict, seed: int) -> dict:
@@ -292,7 +333,13 @@ def ood_table(in_scores: dict, ood_scores: dict) -> dict:
 
 
 def uncertainty_report(
-    inference_probs, mc_mean, expected_entropy, labels, ood: dict | None = None, *, seed: int = 0
+    inference_probs: np.ndarray,
+    mc_mean: np.ndarray,
+    expected_entropy: np.ndarray,
+    labels: np.ndarray,
+    ood: dict | None = None,
+    *,
+    seed: int = 0,
 ) -> dict:
     """The headless contract: reliability of both predictions, the score table, the decomposition, OOD as given,
     and whether each score's error-detection AUROC differs from max-prob's beyond noise (``gaps``, bootstrap
@@ -301,8 +348,8 @@ def uncertainty_report(
     mc_mean = np.asarray(mc_mean)
     return {
         "reliability": {
-            "inference": reliability(np.max(inference_probs, axis=-1), _correct(inference_probs, labels)),
-            "mc": reliability(np.max(mc_mean, axis=-1), _correct(mc_mean, labels)),
+            INFERENCE.name: reliability(np.max(inference_probs, axis=-1), _correct(inference_probs, labels)),
+            MC.name: reliability(np.max(mc_mean, axis=-1), _correct(mc_mean, labels)),
         },
         "scores": score_table(inference_probs, mc_mean, expected_entropy, labels),
         "decomposition": decomposition(mc_mean, expected_entropy),

@@ -76,7 +76,7 @@ def mc_dropout(lab: Lab) -> Measurement:
     inference = lab.probs(model, lab.x_test, training=False)
     passes = lab.stochastic_passes(model, lab.x_test, MC_SAMPLES, stream=8)
     mean = passes.mean(axis=0)
-    information = mutual_information(passes)
+    information = np.asarray(mutual_information(passes))  # (rows,): one value per test row
     count = max(1, int(round(UNCERTAIN_FRACTION * len(y))))
     # Stable sort: ties (all passes agree, MI 0) keep test-set order, so the split is reproducible.
     order = np.argsort(-information, kind="stable")

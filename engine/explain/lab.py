@@ -39,8 +39,8 @@ class Lab:
     def __init__(self, seed: int) -> None:
         self.seed = seed
         data = load_digits()
-        self.x_train = flatten(data.x_train)
-        self.y_train = data.y_train
+        x_train, self.y_train = data.training_split()
+        self.x_train = flatten(x_train)
         self.x_test = flatten(data.x_test)
         self.y_test = data.y_test
         self.classes = data.classes

@@ -26,7 +26,7 @@ def is_augmentation(layer: keras.layers.Layer) -> bool:
     if not isinstance(layer, BaseImagePreprocessingLayer):
         return False
     try:
-        return "seed" in inspect.signature(keras_base(layer).__init__).parameters
+        return "seed" in inspect.signature(keras_base(layer)).parameters
     except (TypeError, ValueError):
         return False
 

@@ -30,11 +30,17 @@ class CustomObjectsError(ConfigError):
 
 
 def check_custom_objects_file(path_text: str) -> Path:
-    """A missing, unreadable or non-.py file, said before anything (TensorFlow included) is imported."""
+    """A missing, unreadable, non-.py or unparsable file, said before anything (TensorFlow included) is imported."""
     option = f"--custom-objects {path_text}"
     path = readable_file(option, path_text, CustomObjectsError, "a .py file")
     if path.suffix != ".py":
         raise CustomObjectsError(f"{option}: expected a Python .py file, got {path.suffix or 'no extension'!r}")
+    try:
+        compile(path.read_bytes(), str(path), "exec")  # parses only: nothing of the user's runs here
+    except SyntaxError as error:
+        raise CustomObjectsError(f"{option}: syntax error on line {error.lineno}: {error.msg}") from None
+    except ValueError as error:  # e.g. a null byte: not Python source
+        raise CustomObjectsError(f"{option}: not Python source ({error})") from None
     return path
 
 

@@ -99,7 +99,7 @@ def _is_hdf5(path: Path) -> bool:
         return handle.read(8) == b"\x89HDF\r\n\x1a\n"
 
 
-def _load_error(path_text: str, error: Exception, custom_objects: str | None) -> ConfigError:
+def _load_error(path_text: str | None, error: Exception, custom_objects: str | None) -> ConfigError:
     text, full = one_line(error), str(error)
     missing = missing_from_error(full)
     if missing is not None:

@@ -24,6 +24,7 @@ from dropout_tui.engine.errors import ConfigError
 
 ACTIVATIONS = ("softmax", "logits", "sigmoid", "binary_logits", "linear")
 SUM_TOLERANCE = 1e-3
+LOG_FLOOR = 1e-12  # a probability of exactly 0 (or 1 for a sigmoid) still has a finite logit
 REGRESSION_LOSSES = {
     "mse",
     "mae",
@@ -82,8 +83,28 @@ class Head:
             return np.concatenate([1.0 - positive, positive], axis=-1).astype(np.float32)
         return out
 
+    def logits_numpy(self, outputs) -> np.ndarray:
+        """Logits (n, classes) whose softmax is :meth:`probabilities_numpy`: what temperature scaling divides.
+
+        A one-unit head's logit z becomes the pair [0, z] (softmax([0, z/T]) = [1 - sigmoid(z/T),
+        sigmoid(z/T)], so scaling the pair scales the logit); a sigmoid unit s gives z = log(s / (1 - s));
+        a softmax head without logits gives log-probabilities, whose softmax is the probabilities again.
+        """
+        out = np.asarray(outputs, dtype=np.float64)
+        if self.activation == "logits":
+            return out
+        if self.activation in ("sigmoid", "binary_logits"):
+            z = out if self.activation == "binary_logits" else _logit(out)
+            return np.concatenate([np.zeros_like(z), z], axis=-1)
+        return np.log(np.clip(out, LOG_FLOOR, None))
+
     def to_json(self) -> dict:
         return asdict(self)
+
+
+def _logit(s: np.ndarray) -> np.ndarray:
+    s = np.clip(s, LOG_FLOOR, 1.0 - LOG_FLOOR)
+    return np.log(s) - np.log1p(-s)
 
 
 def softmax_head(classes: int) -> Head:
@@ -113,6 +134,11 @@ def detect_head(model, probe_outputs, labels, task: str | None = None, *, saved_
 
     if task == "regression":
         _refuse_softmax_regression(activation, "--task regression")
+        if activation == "sigmoid" and units == 1 and loss_task != "regression":
+            raise HeadError(
+                "--task regression, but the model ends in one sigmoid unit, a binary classifier's probability "
+                "(compile it with a regression loss such as mse if its output is a value)"
+            )
         return regression_head(units, f"regression (--task regression): {units} output value(s) per sample")
     if task == "classification":
         if labels_kind == "float":

@@ -98,12 +98,6 @@ class NormalizationState:
             variable.assign(saved)
 
 
-def dropout_rate(model: keras.layers.Layer, rate: float) -> contextlib.AbstractContextManager:
-    """Temporarily set every Dropout-family layer's rate (explain/test helper)."""
-    layers = [layer for layer in stochastic_layers(model) if hasattr(layer, "rate")]
-    return layer_attributes(layers, "rate", [rate] * len(layers))
-
-
 @contextlib.contextmanager
 def dropout_only_switches(model: keras.layers.Layer) -> Iterator[None]:
     """The ``dropout_only`` (and MC) mode: stochastic layers on, nothing else that ``training`` changes.

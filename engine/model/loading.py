@@ -47,10 +47,10 @@ class InspectTarget:
     head: Head
     x_train: np.ndarray | None
     x_test: np.ndarray
+    y_test: np.ndarray  # int64 class indices, or float32 (samples, outputs) regression targets
+    y_train: np.ndarray | None = None  # as y_test; None: the data has no training split
     notes: list[str] = field(default_factory=list)
     extra: dict = field(default_factory=dict)
-    y_train: np.ndarray | None = None  # int64 class indices, or float32 (samples, outputs) regression targets
-    y_test: np.ndarray | None = None
     augmentation: list[dict] = field(default_factory=list)  # [{"name", "class"}]
     input_dtype: np.dtype | None = None
     input_scale: float | None = None
@@ -140,7 +140,7 @@ def _targets(head: Head, dataset: Dataset) -> tuple[np.ndarray | None, np.ndarra
         return y_train, y_test
     if dataset.task == "regression":
         raise ModelDataMismatch("the data's targets are regression values but the model's head is a classifier")
-    if dataset.classes > head.classes:
+    if head.classes is not None and dataset.classes > head.classes:
         outputs = "only 1 (a binary classifier: labels 0 and 1)" if head.units == 1 else f"only {head.classes}"
         raise ModelDataMismatch(
             f"the data has {dataset.classes} classes (labels 0..{dataset.classes - 1}) but the model outputs {outputs}"

@@ -7,7 +7,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from dropout_tui.engine.events import Event, ModeEvaluation, SampleProbe, Status
+from dropout_tui.engine.evaluation.results import MonteCarlo, Round
+from dropout_tui.engine.events import EnsembleMember, Event, ModeEvaluation, SampleProbe, Status
+from dropout_tui.engine.run.ensemble import Member
 from dropout_tui.engine.run.preparation import Prepared
 from dropout_tui.engine.run.progress import Progress
 
@@ -42,9 +44,11 @@ class Measurer:
         self.samples = samples
         self.repeats = repeats
         self.probe_index = probe_index
+        self.seed = seed
+        self._last: tuple = ({}, None, None)  # the last round's predictions, OOD table and OOD predictions
+        self._members: tuple | None = None  # MemberTotals on the test set and on the OOD inputs
         self.history: list[dict] = []
         self._rates = rates  # the rates in use, read when a round runs: every round carries its own setting
-        self.seed = seed  # the bootstrap's resamples (uncertainty gaps): one seed, one answer
         self._emit = emit
         self._progress = progress
         self.evaluator = Evaluator(
@@ -108,7 +112,7 @@ class Measurer:
             prepared.x_test, prepared.y_test, repeats=self.repeats, samples=self.samples, probe_row=self.probe_index
         )
         modes = score_round(passes, prepared.y_test, self.head, repeats=self.repeats, samples=self.samples)
-        uncertainty = None if self.regression else self._uncertainty(passes)
+        uncertainty = self._regression_uncertainty(passes) if self.regression else self._uncertainty(passes)
         probe = self._probe_event(*passes.probe)
         self._progress.evaluated_at_step = self._progress.global_step
         evaluation = ModeEvaluation(
@@ -124,25 +128,96 @@ class Measurer:
         self._emit(evaluation)
         self._emit(probe)
 
-    def _uncertainty(self, passes) -> dict:
-        from dropout_tui.engine.evaluation.uncertainty import uncertainty_report
+    def _uncertainty(self, passes: Round) -> dict:
+        predictions = self._predictions(passes.inference, passes.mc)
+        ood, far = self._ood(predictions)
+        self._last = (predictions, ood, far)
+        return self._report()
 
-        inference, mc = self.head.probabilities_numpy(passes.inference), passes.mc
-        ood = self._ood(inference, mc.mean, mc.expected_entropy)
-        return uncertainty_report(inference, mc.mean, mc.expected_entropy, self.prepared.y_test, ood, seed=self.seed)
+    def _report(self) -> dict:
+        """The last round's uncertainty block, with the ensemble's members so far when there are two or more."""
+        from dropout_tui.engine.evaluation.methods import classification_report, regression_report
 
-    def _ood(self, inference, mc_mean, expected_entropy) -> dict | None:
-        """The scores on the test set against the same scores on the OOD inputs (OOD = positive)."""
+        predictions, ood, far = self._last
+        if self._members is not None:
+            predictions = {**predictions, "ensemble": self._members[0].prediction()}
+            far = None if far is None else {**far, "ensemble": self._members[1].prediction()}
+        if self.regression:
+            return regression_report(predictions, self.prepared.y_test)
+        ood = None if ood is None else {key: value for key, value in ood.items() if key != "methods"}
+        return classification_report(predictions, self.prepared.y_test, ood, far, seed=self.seed)
+
+    def add_member(self, member: Member, members: int) -> None:
+        """One more ensemble member: the last round's block now holds the ensemble so far (the run's model first)."""
+        from dropout_tui.engine.evaluation.methods import MemberTotals
+
+        predictions, _, far = self._last
+        if self._members is None:
+            self._members = (MemberTotals(self.regression), MemberTotals(self.regression))
+            self._members[0].add(self._member_outputs(predictions["inference"]))
+            if far is not None:
+                self._members[1].add(self._member_outputs(far["inference"]))
+        self._members[0].add(self._member_outputs(member.test))
+        if far is not None:
+            self._members[1].add(self._member_outputs(member.ood))
+        uncertainty = self._report()
+        self.history[-1] = {**self.history[-1], "uncertainty": uncertainty}
+        self._emit(EnsembleMember(self._members[0].count, members, member.seed, member.seconds, uncertainty))
+
+    def _member_outputs(self, source) -> np.ndarray:
+        """What the totals add: a member's probabilities (or regression outputs), from raw outputs or a prediction."""
+        if isinstance(source, np.ndarray):
+            return source if self.regression else self.head.probabilities_numpy(source)
+        return source.mean if self.regression else source.probs
+
+    def _regression_uncertainty(self, passes: Round) -> dict:
+        from dropout_tui.engine.evaluation.methods import RegressionPrediction
+
+        predictions = {
+            "inference": RegressionPrediction(passes.inference, None, 1),
+            "mc": RegressionPrediction.from_samples(passes.mc.outputs),
+        }
+        self._last = (predictions, None, None)
+        return self._report()
+
+    def _predictions(
+        self, outputs: np.ndarray, mc: MonteCarlo, temperatures: tuple[float, float] | None = None
+    ) -> dict:
+        """Every method's prediction from one round's passes: the test set's, or (with its temperatures) OOD inputs'.
+
+        On the test set each half is scaled by the temperature fitted on the other; inputs without
+        labels (OOD) are scaled by the mean of the two.
+        """
+        from dropout_tui.engine.evaluation import temperature
+        from dropout_tui.engine.evaluation.methods import Prediction
+
+        inference = self.head.probabilities_numpy(outputs)
+        logits = self.head.logits_numpy(outputs)
+        if temperatures is None:
+            scaled, temperatures = temperature.cross_fitted(logits, self.prepared.y_test, self.seed)
+        else:
+            scaled = temperature.softmax(logits / float(np.mean(temperatures)))
+        extra = {"temperature": float(np.mean(temperatures)), "temperatures": [float(t) for t in temperatures]}
+        return {
+            "inference": Prediction(inference, 1),
+            "temperature_scaled": Prediction(scaled, 1, predicted=np.argmax(inference, axis=-1), extra=extra),
+            "mc": Prediction(mc.mean, mc.samples, expected_entropy=mc.expected_entropy),
+        }
+
+    def _ood(self, predictions: dict) -> tuple[dict | None, dict | None]:
+        """The scores on the test set against the same scores on the OOD inputs (OOD = positive), and each method's."""
         from dropout_tui.engine.evaluation.uncertainty import ood_gaps, ood_table, uncertainty_scores
 
         ood = self.prepared.ood
         if ood is None:
-            return None
-        far_outputs, far = self.evaluator.monte_carlo(ood.x, self.samples)
-        inside = uncertainty_scores(inference, mc_mean, expected_entropy)
-        outside = uncertainty_scores(self.head.probabilities_numpy(far_outputs), far.mean, far.expected_entropy)
-        gaps = ood_gaps(inside, outside, self.seed)
-        return {"source": ood.source, "n": len(ood.x), "scores": ood_table(inside, outside), "gaps": {"auroc": gaps}}
+            return None, None
+        far_outputs, far_mc = self.evaluator.monte_carlo(ood.x, self.samples)
+        far = self._predictions(far_outputs, far_mc, tuple(predictions["temperature_scaled"].extra["temperatures"]))
+        inference, mc = predictions["inference"], predictions["mc"]
+        inside = uncertainty_scores(inference.probs, mc.probs, mc.expected_entropy)
+        outside = uncertainty_scores(far["inference"].probs, far_mc.mean, far_mc.expected_entropy)
+        gaps = {"auroc": ood_gaps(inside, outside, self.seed)}  # each score against max-prob, beyond noise or not
+        return {"source": ood.source, "n": len(ood.x), "scores": ood_table(inside, outside), "gaps": gaps}, far
 
     def probe(self) -> None:
         """The probe on its own (another sample, a new T, a redraw): its passes drawn now."""

@@ -10,7 +10,9 @@ import numpy as np
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.data.datasets import Dataset
 from dropout_tui.engine.data.ood import OodSet
+from dropout_tui.engine.errors import ConfigError
 from dropout_tui.engine.model.heads import Head, regression_head, softmax_head
+from dropout_tui.engine.run.inputs import ood_on_regression
 
 
 @dataclass
@@ -52,6 +54,8 @@ def _inspect(config: RunConfig, dataset: Dataset, ood: OodSet | None) -> Prepare
 
     target = prepare_inspect(config, dataset)
     notes = list(target.notes)
+    if ood is not None and target.head.task == "regression":
+        raise ConfigError(ood_on_regression(config.ood or ood.source))
     if ood is not None:
         ood = dataclasses.replace(ood, x=target.feed(ood.x))
         notes.append(ood.note)
@@ -76,7 +80,8 @@ def _inspect(config: RunConfig, dataset: Dataset, ood: OodSet | None) -> Prepare
 def _train(config: RunConfig, dataset: Dataset, ood: OodSet | None) -> Prepared:
     from dropout_tui.engine.model.default import build_default_model, flatten
 
-    x_train, x_test = flatten(dataset.x_train), flatten(dataset.x_test)
+    x_train_raw, y_train = dataset.training_split()
+    x_train, x_test = flatten(x_train_raw), flatten(dataset.x_test)
     regression = dataset.task == "regression"
     outputs = dataset.y_test.shape[1] if regression else dataset.classes
     model = build_default_model(
@@ -94,7 +99,7 @@ def _train(config: RunConfig, dataset: Dataset, ood: OodSet | None) -> Prepared:
         model=model,
         head=head,
         x_train=x_train,
-        y_train=dataset.y_train,
+        y_train=y_train,
         x_test=x_test,
         y_test=dataset.y_test,
         images=dataset.x_test,

@@ -122,6 +122,8 @@ class Session:
         measurer = parts.measurer
         if not self.progress.evaluated_now:
             measurer.evaluate_round()
+        if self.config.ensemble and self.config.command == "train" and not stopped:
+            self._ensemble(prepared, measurer, devices.strategy)
         seconds = time.perf_counter() - started
         epochs_run = self.progress.epochs_run
         self.emit(Status("finished", f"{epochs_run} epoch(s) in {seconds:.1f} s"))
@@ -134,26 +136,12 @@ class Session:
 
     def _load_data(self):
         """The data, the OOD inputs and the files named on the command line, checked before TensorFlow loads."""
-        from dropout_tui.engine.data.datasets import load_dataset
-        from dropout_tui.engine.data.ood import load_ood
+        from dropout_tui.engine.run import inputs
 
         # Data first: a bad --data, --ood or --model file is reported without waiting for TensorFlow.
-        config = self.config
         self.emit(Status("loading", "loading data"))
-        inspect = config.command == "inspect"
-        dataset = load_dataset(config, require_train=not inspect or config.fine_tune > 0, scale_uint8=not inspect)
-        if inspect:
-            from dropout_tui.engine.model.custom_objects import check_custom_objects_file
-            from dropout_tui.engine.model.loading import check_model_file
-
-            check_model_file(config.model_path)
-            if config.custom_objects:
-                check_custom_objects_file(config.custom_objects)
-        if config.probe_index >= dataset.n_test:
-            raise ConfigError(
-                f"--probe-index {config.probe_index} is out of range: the test set has {dataset.n_test} samples"
-            )
-        return dataset, load_ood(config, dataset, config.seed)
+        loaded = inputs.take(self.config) or inputs.check_inputs(self.config)
+        return loaded.dataset, loaded.ood
 
     def _assemble(self, prepared, devices) -> _Parts:
         """The parts that do the work, wired to this session's controls, progress and sink."""
@@ -215,6 +203,15 @@ class Session:
             pass
         finally:
             self.progress.training = False
+
+    def _ensemble(self, prepared, measurer, strategy) -> None:
+        """`--ensemble K`: K-1 more members after the main run, each reported as it finishes."""
+        from dropout_tui.engine.run.ensemble import train_members
+
+        members = self.config.ensemble
+        self.emit(Status("running", f"training {members - 1} more ensemble member(s)"))
+        for member in train_members(self.config, prepared, strategy, lambda: self.controls.cancelled):
+            measurer.add_member(member, members)
 
     def _serve_until_cancelled(self, commands) -> None:
         controls = self.controls

@@ -72,6 +72,7 @@ def _run_child(sweep, rate: float) -> None:
             child.wait()
             return
         try:
+            assert child.stdout is not None  # started with stdout=PIPE
             for line in child.stdout:
                 if not line.strip():
                     continue

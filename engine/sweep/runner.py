@@ -106,6 +106,7 @@ class Sweep:
                 self._run_in_process()
         finally:
             summary = self.finish()
+        assert summary is not None  # finish() without a timeout waits for the lock
         return summary
 
     def finish(self, timeout: float = -1) -> SweepSummary | None:
@@ -117,9 +118,11 @@ class Sweep:
             return None
         try:
             if not self._closed:
-                finished = [self.results[rate] for rate in self.rates if self.results[rate].summary is not None]
+                finished = [
+                    (rate, summary) for rate in self.rates if (summary := self.results[rate].summary) is not None
+                ]
                 self.summary = SweepSummary(
-                    rates=[{"rate": result.rate, "summary": result.summary.to_dict()} for result in finished],
+                    rates=[{"rate": rate, "summary": summary.to_dict()} for rate, summary in finished],
                     complete=len(finished) == len(self.rates) and not self.controls.stop_requested,
                 )
                 self._sink(self.summary)

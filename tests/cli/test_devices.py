@@ -41,7 +41,11 @@ def test_two_replicas_train_and_evaluate_and_say_so():
 
 @pytest.mark.parametrize(
     "value, expected",
-    [("0", "--devices must be a positive integer"), ("x", "expected a positive integer"), ("64", "CPU core(s)")],
+    [
+        ("0", "--devices must be all or a positive integer"),
+        ("x", "--devices must be all or a positive"),
+        ("64", "CPU core(s)"),
+    ],
 )
 def test_a_device_count_this_machine_cannot_give_is_one_line_and_exit_2(value, expected):
     if value == "64" and (os.cpu_count() or 1) >= 64:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from dropout_tui.engine.explain.claims import CLAIMS
+from dropout_tui.tui.claims_table import claims_table
 from dropout_tui.tui.cli import explain as explain_cli
 
 pytestmark = [pytest.mark.subprocess]
@@ -155,7 +156,7 @@ def test_table_at_80_columns_wraps_measured_names_between_words(explain_report):
     from rich.console import Console
 
     console = Console(width=80, record=True, color_system=None)
-    console.print(explain_cli.claims_table(explain_report.claims, "t"))
+    console.print(claims_table(explain_report.claims, "t"))
     cells = " ".join(line.split("│")[4] for line in console.export_text().splitlines() if line.count("│") >= 5)
     words = set(cells.split())
     for claim in explain_report.claims:

@@ -16,10 +16,12 @@ import numpy as np
 import pytest
 
 from dropout_tui.engine.config import RunConfig
-from dropout_tui.engine.evaluation import uncertainty
-from dropout_tui.engine.evaluation.modes import MODE_NAMES, MODES
+from dropout_tui.engine.evaluation import methods, regression_metrics, temperature, uncertainty
+from dropout_tui.engine.evaluation.modes import MODES
+from dropout_tui.engine.evaluation.scores import SCORE_NAMES
 from dropout_tui.engine.events import EVENT_TYPES, EpochEnd, Notice, RateChanged, RateScheduled, SamplesChanged
 from dropout_tui.engine.limits import MAX_SWEEP_RATES, TASKS
+from tests.support.contract import doc_score_list, schema_registry_problems
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "docs" / "headless.schema.json").read_text(encoding="utf-8"))
@@ -156,14 +158,29 @@ def test_the_classification_run_exercises_the_uncertainty_and_ood_branches(runs)
     summary = json.loads(runs["classification"][1].splitlines()[-1])
     assert summary["uncertainty"]["ood"]["source"] == "noise"  # the schema's non-null OOD branch was checked
     # The bootstrap gaps are optional in the schema (older recordings lack them); the engine always writes them.
-    assert set(summary["uncertainty"]["gaps"]["auroc_error"]) == set(uncertainty.SCORES[1:])
-    assert set(summary["uncertainty"]["ood"]["gaps"]["auroc"]) == set(uncertainty.SCORES[1:])
+    assert set(summary["uncertainty"]["gaps"]["auroc_error"]) == set(SCORE_NAMES[1:])
+    assert set(summary["uncertainty"]["ood"]["gaps"]["auroc"]) == set(SCORE_NAMES[1:])
 
 
 @pytest.mark.subprocess
-def test_the_regression_run_reports_no_uncertainty_block(runs):
+def test_the_regression_run_reports_its_methods_as_distributions(runs):
     events = [json.loads(line) for line in runs["regression"][1].splitlines()]
-    assert all(event["uncertainty"] is None for event in events if event["event"] in ("mode_evaluation", "summary"))
+    blocks = [event["uncertainty"] for event in events if event["event"] in ("mode_evaluation", "summary")]
+    assert blocks and all(list(block) == ["methods"] for block in blocks)
+    assert all(list(block["methods"]) == ["inference", "mc"] for block in blocks)
+    summary = events[-1]
+    assert summary["uncertainty"]["methods"]["mc"]["sharpness"] == summary["modes"]["mc"]["std"]
+
+
+@pytest.mark.subprocess
+def test_the_classification_run_reports_every_method(runs):
+    summary = json.loads(runs["classification"][1].splitlines()[-1])
+    methods, modes = summary["uncertainty"]["methods"], summary["modes"]
+    assert list(methods) == ["inference", "temperature_scaled", "mc"]
+    accuracy = modes["inference"]["accuracy"]
+    assert methods["temperature_scaled"]["accuracy"] == methods["inference"]["accuracy"] == accuracy
+    assert methods["mc"]["ece"] == modes["mc"]["ece"] and methods["mc"]["passes"] == modes["mc"]["samples"]
+    assert list(summary["uncertainty"]["ood"]["methods"]) == list(methods)
 
 
 def test_events_a_headless_run_never_writes_validate_too():
@@ -203,15 +220,12 @@ def test_the_recorded_fixtures_follow_the_contract(fixture):
 # ---------------------------------------------------------------- one fact in one place
 
 
-@pytest.mark.parametrize("task", TASKS)
-def test_the_schema_mode_keys_are_the_registry(task):
-    modes = DEFS[f"modes_{task}"]
-    assert set(modes["properties"]) == set(modes["required"]) == set(MODE_NAMES)
-    assert modes["additionalProperties"] is False
-    for mode in MODES:
-        entry = modes["properties"][mode.name]
-        assert set(entry["properties"]) == set(entry["required"]) == set(mode.metrics[task]), mode.name
-        assert entry["additionalProperties"] is False
+def test_the_schema_mode_and_score_parts_are_the_registries():
+    assert schema_registry_problems(DEFS) == []
+
+
+def test_the_documented_scores_are_the_registry():
+    assert doc_score_list() in " ".join(DOC.split())
 
 
 def test_the_schema_tasks_are_the_registry():
@@ -247,12 +261,37 @@ def test_the_uncertainty_block_matches_the_engine():
     labels = rng.integers(0, 4, size=40)
     scores = uncertainty.uncertainty_scores(probs, mc_mean, expected)
     ood = {"source": "noise", "n": 40, "scores": uncertainty.ood_table(scores, scores)}
-    report = json.loads(json.dumps(uncertainty.uncertainty_report(probs, mc_mean, expected, labels, ood)))
+    scaled, temperatures = temperature.cross_fitted(np.log(probs), labels, seed=0)
+    extra = {"temperature": float(np.mean(temperatures)), "temperatures": list(temperatures)}
+    predictions = {
+        "inference": methods.Prediction(probs, 1),
+        "temperature_scaled": methods.Prediction(scaled, 1, predicted=np.argmax(probs, axis=1), extra=extra),
+        "mc": methods.Prediction(mc_mean, 5, expected_entropy=expected),
+        "ensemble": methods.Prediction(mc_mean, 3, expected_entropy=expected, extra={"members": 3}),
+    }
+    report = json.loads(json.dumps(methods.classification_report(predictions, labels, ood, predictions)))
     validator = jsonschema.Draft202012Validator({"$defs": DEFS, "$ref": "#/$defs/uncertainty"})
     assert [error.message for error in validator.iter_errors(report)] == []
-    assert set(DEFS["uncertainty"]["properties"]["scores"]["required"]) == set(uncertainty.SCORES)
+    assert set(DEFS["methods_classification"]["properties"]) == set(methods.METHOD_NAMES)
+    assert set(DEFS["method_classification"]["required"]) == set(methods.CLASSIFICATION_FIGURES)
     bins = DEFS["reliability"]["properties"]["bins"]
     assert bins["minItems"] == bins["maxItems"] == uncertainty.RELIABILITY_BINS
+
+
+def test_the_regression_block_matches_the_engine():
+    rng = np.random.default_rng(0)
+    samples, y = rng.normal(size=(5, 30, 1)), rng.normal(size=30)
+    predictions = {
+        "inference": methods.RegressionPrediction(samples[0], None, 1),
+        "mc": methods.RegressionPrediction.from_samples(samples),
+        "ensemble": methods.RegressionPrediction.from_samples(samples[:3], members=3),
+    }
+    report = json.loads(json.dumps(methods.regression_report(predictions, y)))
+    validator = jsonschema.Draft202012Validator({"$defs": DEFS, "$ref": "#/$defs/uncertainty_regression"})
+    assert [error.message for error in validator.iter_errors(report)] == []
+    assert set(DEFS["method_regression"]["required"]) == set(methods.REGRESSION_FIGURES)
+    levels = DEFS["method_regression"]["properties"]["coverage"]["oneOf"][1]["required"]
+    assert levels == [str(level) for level in regression_metrics.INTERVAL_LEVELS]
 
 
 def _wire_keys(cls) -> set[str]:

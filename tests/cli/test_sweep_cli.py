@@ -41,7 +41,7 @@ BAD = [
     (["--rates", "0.1,,0.2"], "--rates has an empty entry in '0.1,,0.2'"),
     (["--jobs", "0"], "--jobs must be a positive integer"),
     (["--jobs", "two"], "expected a positive integer"),
-    (["--rate", "0.2"], "unrecognized arguments: --rate 0.2"),  # not an abbreviation of --rates
+    (["--rate", "0.2"], "sweep takes no --rate: use --rates R,R,..."),  # not an abbreviation of --rates
     (["--model", "m.keras"], "unrecognized arguments: --model"),
 ]
 

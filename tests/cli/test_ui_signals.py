@@ -10,15 +10,9 @@ The 2 s target is measured in bench/; here a generous bound only catches a hang.
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
-import re
-import select
 import signal
-import struct
 import subprocess
-import sys
 import termios
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -27,13 +21,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.pty import RESTORE, PtyProcess, screen_text
+
 pytestmark = [pytest.mark.subprocess]
 
-ROOT = Path(__file__).resolve().parents[2]
 NO_HANG_SECONDS = 10.0
 START_SECONDS = 90.0  # TensorFlow's import, several processes at once on a 2-core box
-ANSI = re.compile(rb"\x1b(\[[0-9;?<>=$]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[PX^_][^\x1b]*\x1b\\|[@-Z\\-_])")
-RESTORE = (b"\x1b[?1049l", b"\x1b[?25h", b"\x1b[?1000l")
 
 
 @dataclass
@@ -56,77 +49,29 @@ CASES = {
 }
 
 
-def _screen_text(raw: bytes) -> str:
-    return ANSI.sub(b"", raw).decode("utf-8", "replace")
-
-
 def _run(case: Case, export_dir: Path) -> dict:
-    master, slave = os.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
-    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "80", "LINES": "24"}
-    env.pop("NO_COLOR", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dropout_tui.tui.cli", *case.args, "--export-dir", str(export_dir)],
-        cwd=ROOT,
-        env=env,
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        start_new_session=True,
-        close_fds=True,
-    )
-    os.close(slave)
-    raw = bytearray()
-
-    def read(until) -> bool:
-        deadline = time.monotonic() + until
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([master], [], [], 0.05)
-            if ready:
-                try:
-                    chunk = os.read(master, 65536)
-                except OSError:  # EIO: every writer closed the pty
-                    return False
-                if not chunk:
-                    return False
-                raw.extend(chunk)
-            elif process.poll() is not None:
-                return False
-        return True
-
-    def wait_for(text: str) -> None:
-        deadline = time.monotonic() + START_SECONDS
-        while text not in _screen_text(bytes(raw)):
-            assert time.monotonic() < deadline and process.poll() is None, (
-                f"never showed {text!r}: {_screen_text(bytes(raw))[-600:]!r}"
-            )
-            read(0.2)
-
+    app = PtyProcess([*case.args, "--export-dir", str(export_dir)])
     try:
         for index, text in enumerate(case.waits_for):
-            wait_for(text)
+            app.wait_for(text, START_SECONDS)
             if index == 0 and case.before is not None:
-                os.write(master, case.before)
-        read(0.3)
-        mark = len(raw)
+                app.send(case.before)
+        app.read(0.3)
+        mark = len(app.raw)
         sent = time.monotonic()
         if isinstance(case.send, bytes):
-            os.write(master, case.send)
+            app.send(case.send)
         else:
-            process.send_signal(case.send)
+            app.process.send_signal(case.send)
         try:
-            process.wait(timeout=NO_HANG_SECONDS)
+            app.process.wait(timeout=NO_HANG_SECONDS)
         except subprocess.TimeoutExpired:
             pass
         seconds = time.monotonic() - sent
-        read(0.5)
-        attrs = termios.tcgetattr(master)
+        app.read(0.5)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        os.close(master)
-    return {"code": process.returncode, "seconds": seconds, "after": bytes(raw[mark:]), "lflag": attrs[3]}
+        app.close()
+    return {"code": app.process.returncode, "seconds": seconds, "after": bytes(app.raw[mark:]), "lflag": app.lflag}
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +93,7 @@ def test_ui_ends_and_restores_the_terminal(outcomes, name):
     for sequence in RESTORE:
         assert sequence in after, f"{sequence!r} missing after the {name}"
     tail = after[after.rindex(b"\x1b[?1049l") :]
-    assert b"Traceback" not in after and _screen_text(tail).strip() == "", f"stray output: {tail[-300:]!r}"
+    assert b"Traceback" not in after and screen_text(tail).strip() == "", f"stray output: {tail[-300:]!r}"
     assert result["lflag"] & termios.ICANON and result["lflag"] & termios.ECHO, "tty left in raw mode"
     written = sorted(p.name for p in export_dir.iterdir()) if export_dir.exists() else []
     assert not [n for n in written if n.endswith(".tmp")], written

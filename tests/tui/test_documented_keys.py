@@ -19,6 +19,7 @@ from dropout_tui.tui.screens.help import HelpScreen
 from dropout_tui.tui.screens.main import MainScreen
 from dropout_tui.tui.screens.uncertainty import UncertaintyScreen
 from tests.support import eventkit as ev
+from tests.support.contract import readme_mode_table
 from tests.support.eventkit import screen_text
 
 # The training app's screens; other apps' keys in the same table (dropout-tui sweep) have their own tests.
@@ -53,9 +54,7 @@ def test_readme_key_table_is_the_key_table():
 
 
 def test_readme_mode_table_is_the_engine_registry():
-    expected = ["| mode | what runs | what you see |", "|---|---|---|"]
-    expected += [f"| `{mode.name}` | {mode.runs} | {mode.shows} |" for mode in MODES]
-    assert _table_after("## Evaluation modes", "mode") == expected
+    assert readme_mode_table() == _table_after("## Evaluation modes", "mode")
 
 
 def test_every_binding_comes_from_the_key_table():

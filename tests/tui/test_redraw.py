@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 from dropout_tui.tui import redraw
-from dropout_tui.tui.redraw import LOG, LOSS, MODES, PROBE, STATUS, RedrawPlanner, RedrawPolicy
+from dropout_tui.tui.redraw import LOG, LOSS, MODES_TABLE, PROBE, STATUS, RedrawPlanner, RedrawPolicy
 
 POLICY = RedrawPolicy()
 
@@ -25,7 +25,7 @@ def test_the_planner_needs_no_textual():
 
 def test_idle_everything_dirty_is_drawn_and_the_clock_redraws_the_status():
     planner = RedrawPlanner()
-    assert _plan(planner, {LOSS, MODES, PROBE, LOG}, 100.0) == {LOSS, MODES, PROBE, LOG, STATUS}
+    assert _plan(planner, {LOSS, MODES_TABLE, PROBE, LOG}, 100.0) == {LOSS, MODES_TABLE, PROBE, LOG, STATUS}
     assert _plan(planner, set(), 100.5) == set()
     assert _plan(planner, set(), 100.0 + POLICY.clock) == {STATUS}  # elapsed time moves on its own
 
@@ -52,11 +52,11 @@ def _heavy(planner: RedrawPlanner, dirty, now, epochs=0) -> set[str]:
 def test_while_training_heavy_panes_wait_unless_a_key_asked_for_them():
     planner = RedrawPlanner()
     assert _heavy(planner, {LOSS}, 0.0) == set()  # the news is new: it waits for the evaluation gap
-    assert _heavy(planner, {MODES, PROBE}, 1.0) == set()
+    assert _heavy(planner, {MODES_TABLE, PROBE}, 1.0) == set()
     planner.ask(PROBE)
     assert _heavy(planner, {PROBE}, 1.1) == {PROBE}  # n/p/u/r: the answer shows at once
     assert _heavy(planner, set(), 0.05 + POLICY.training_defer) == {LOSS}  # news this old is drawn anyway
-    assert _heavy(planner, set(), 1.05 + POLICY.training_defer) == {MODES}
+    assert _heavy(planner, set(), 1.05 + POLICY.training_defer) == {MODES_TABLE}
 
 
 def test_a_new_epoch_waits_less_than_a_batch_curve():
@@ -76,8 +76,8 @@ def test_a_key_that_draws_at_once_books_it():
 def test_modes_and_probe_redraw_at_most_twice_a_second_unless_a_key_asked():
     planner = RedrawPlanner()
     kwargs = {"training": False, "status_key": ("running", ""), "epochs": 1}
-    assert planner.plan({MODES, PROBE}, 10.0, **kwargs) >= {MODES, PROBE}
-    assert not planner.plan({MODES, PROBE}, 10.2, **kwargs) & {MODES, PROBE}  # short epochs: held...
-    assert planner.plan(set(), 10.6, **kwargs) >= {MODES, PROBE}  # ...and drawn once half a second has passed
+    assert planner.plan({MODES_TABLE, PROBE}, 10.0, **kwargs) >= {MODES_TABLE, PROBE}
+    assert not planner.plan({MODES_TABLE, PROBE}, 10.2, **kwargs) & {MODES_TABLE, PROBE}  # short epochs: held...
+    assert planner.plan(set(), 10.6, **kwargs) >= {MODES_TABLE, PROBE}  # ...and drawn once half a second has passed
     planner.ask(PROBE)
     assert PROBE in planner.plan({PROBE}, 10.7, **kwargs)  # a key's answer shows at once

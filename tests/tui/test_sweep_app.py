@@ -12,6 +12,7 @@ from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.events import (
     BatchLosses,
     EpochEnd,
+    Failed,
     Finished,
     ModeEvaluation,
     RunStarted,
@@ -26,7 +27,7 @@ from dropout_tui.tui.keys import EVERYWHERE, KEYS, SWEEP
 from dropout_tui.tui.sweep import app as sweep_app
 from dropout_tui.tui.sweep.app import SweepApp, SweepHelp
 from dropout_tui.tui.sweep.compare import load_runs
-from dropout_tui.tui.sweep.metrics import COLUMNS, METRICS
+from dropout_tui.tui.sweep.metrics import COLUMNS, metrics_for
 from dropout_tui.tui.sweep.panes import fit_columns, table_cells
 from dropout_tui.tui.sweep.state import SweepState
 from tests.support.eventkit import screen_text
@@ -115,7 +116,7 @@ async def test_metric_keys_cycle_the_chart_and_highlight_its_columns(tmp_path):
     app = _app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        classification = [metric for metric in METRICS if metric.task == "classification"]
+        classification = metrics_for("classification")
         assert app.metric.key == "accuracy" and "metric 1 of" in screen_text(app)
         await pilot.press("m")
         assert app.metric.key == classification[1].key
@@ -343,3 +344,15 @@ def test_the_sweep_app_starts_without_tensorflow():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("fails", [True, False], ids=["a rate failed", "every rate finished"])
+async def test_q_exits_1_after_a_failed_rate_as_headless_does(tmp_path, fails):
+    items = _sweep((0.0, 0.2))
+    if fails:
+        items = [*items[: len(_run(0.0)) + 1], *_run(0.2, finish=False)[:5], Tagged(0.2, Failed("loss became NaN"))]
+    app = _app(tmp_path, items, rates=(0.0, 0.2))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("q")
+    assert app.return_code == (1 if fails else 0)

@@ -8,6 +8,7 @@ from textual import work
 from textual.widgets import DataTable
 
 from dropout_tui.engine.config import RunConfig
+from dropout_tui.engine.errors import ConfigError
 from dropout_tui.engine.events import (
     Failed,
     Finished,
@@ -22,7 +23,7 @@ from dropout_tui.engine.events import (
 from dropout_tui.tui import explain_job
 from dropout_tui.tui.app import DropoutApp, create_app
 from dropout_tui.tui.panes.status import LogPane
-from dropout_tui.tui.redraw import MODES
+from dropout_tui.tui.redraw import MODES_TABLE
 from tests.support import eventkit as ev
 from tests.support.apps import replay_app, widget_text
 from tests.support.eventkit import screen_text
@@ -156,7 +157,7 @@ async def test_one_export_writes_one_round_in_its_svg_and_its_json(tmp_path):
     app = replay_app(tmp_path, _stream())
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        app.draw_now({MODES})  # the modes table was just drawn: the throttle holds a new round back for a while
+        app.draw_now({MODES_TABLE})  # the modes table was just drawn: the throttle holds a new round back for a while
         app._buffer.put(ModeEvaluation(epoch=2, modes=ev.modes(0.4321), **{**ev.SETTING, "rates": {"dropout": 0.3}}))
         app._tick()
         app.action_export()  # `e` before the next frame
@@ -173,7 +174,7 @@ async def test_export_key_writes_files_and_reports_errors(tmp_path):
         await pilot.press("e")
         await pilot.pause()
         files = sorted(p.suffix for p in (tmp_path / "export").iterdir())
-        assert files == [".json", ".svg"]
+        assert files == [".csv", ".json", ".svg"]
         results = json.loads(next((tmp_path / "export").glob("*.json")).read_text())
         assert [h["epoch"] for h in results["history"]] == [1, 2]
         blocker = tmp_path / "blocker"
@@ -198,6 +199,32 @@ async def test_failure_is_shown_and_app_stays_up(tmp_path):
         assert app.query_one(LogPane).display  # narrow screens switch to the log on failure
         await pilot.press("space")
         assert app.is_running
+
+
+async def test_q_after_a_failed_run_exits_1_as_headless_does(tmp_path):
+    failed = Failed(message="loss became NaN at epoch 2", epoch=2)
+    app = replay_app(tmp_path, [ev.run_started(), *ev.epoch(1), failed])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        notices = [n.message for n in app._notifications]
+        assert notices == ["Run failed: loss became NaN at epoch 2"]  # no traceback to promise
+        await pilot.press("q")
+    assert app.return_code == 1
+
+
+async def test_bad_input_found_by_the_run_ends_the_app_with_exit_2(tmp_path, monkeypatch):
+    @work(thread=True, exclusive=True, exit_on_error=False, name="engine")
+    def refuse(self) -> None:
+        self.refused = ConfigError("--devices 3: this machine has no GPU and 2 CPU core(s) to split")
+
+    monkeypatch.setattr(DropoutApp, "_run_engine", refuse)
+    app = create_app(RunConfig(epochs=1), export_dir=tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(50):
+            if not app.is_running:
+                break
+            await pilot.pause(0.05)
+    assert app.return_code == 2 and str(app.refused).startswith("--devices 3")
 
 
 async def test_worker_exception_is_shown_with_traceback(tmp_path, monkeypatch):

@@ -46,3 +46,8 @@ def test_uncertainty_screen(snap_compare, tmp_path, size):
 def test_regression_run(snap_compare, tmp_path):
     app = _app(tmp_path, REGRESSION, data_path="it.npz", task="regression")
     assert snap_compare(app, terminal_size=(80, 24))
+
+
+def test_regression_uncertainty_screen(snap_compare, tmp_path):
+    app = _app(tmp_path, REGRESSION, data_path="it.npz", task="regression")
+    assert snap_compare(app, terminal_size=(80, 24), press=["c"])

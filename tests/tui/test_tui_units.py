@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
 import pytest
+from textual.app import App, ComposeResult
 
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.events import (
@@ -24,6 +26,7 @@ from dropout_tui.tui import export
 from dropout_tui.tui.bridge import EventBuffer
 from dropout_tui.tui.fmt import duration, num, rates_text, sparkline, tidy_log
 from dropout_tui.tui.panes.probe import probe_detail, render_image
+from dropout_tui.tui.panes.status import LogPane
 from dropout_tui.tui.redraw import LOSS, STATUS
 from dropout_tui.tui.run_state import RunState
 from tests.support import eventkit as ev
@@ -65,7 +68,45 @@ def test_state_folds_a_stream_and_keeps_nan_out_of_the_numbers():
     assert LOSS in state.apply(ev.epoch(2)[0])
     dirty = state.apply(Failed(message="boom", traceback="Traceback ...\nValueError: boom"))
     assert state.state == "failed" and "log" in dirty
-    assert state.pending_logs[-1][1].startswith("boom\nTraceback")
+    assert state.logs[-1][1].startswith("boom\nTraceback")
+
+
+def _epochs(*seconds: float) -> RunState:
+    state = RunState(RunConfig(epochs=5))
+    state.apply(ev.run_started())
+    for n, took in enumerate(seconds, 1):
+        state.apply(dataclasses.replace(ev.epoch(n)[1], seconds=took))
+    return state
+
+
+def test_the_eta_leaves_the_first_epoch_and_its_tracing_out_once_a_second_is_done():
+    assert _epochs(10.0).eta_seconds() == pytest.approx(4 * 10.0)  # the only estimate there is
+    assert _epochs(10.0, 2.0, 2.2).eta_seconds() == pytest.approx(2 * (2.0 + 2.2) / 2)  # not (10+2+2.2)/3
+    assert _epochs(10.0, float("nan")).eta_seconds() == pytest.approx(3 * 10.0)  # no finite steady epoch yet
+    assert _epochs(float("nan")).eta_seconds() is None
+
+
+async def test_the_log_pane_draws_the_new_lines_and_leaves_the_state_as_it_was():
+    state = RunState(RunConfig(epochs=2))
+    state.log("warning", "first")
+
+    class Logs(App):
+        def compose(self) -> ComposeResult:
+            yield LogPane(state, id="one")
+            yield LogPane(state, id="two")
+
+    app = Logs()
+    async with app.run_test(size=(60, 20)) as pilot:
+        one, two = app.query_one("#one", LogPane), app.query_one("#two", LogPane)
+        one.update_from(state)
+        state.log("info", "second")
+        one.update_from(state)
+        one.update_from(state)  # nothing new: nothing written again
+        two.update_from(state)  # a second view of the same state sees every line
+        await pilot.pause()
+        assert list(state.logs) == [("warning", "first"), ("info", "second")]
+        for pane in (one, two):
+            assert [strip.text.rstrip() for strip in pane.lines] == ["WARNING: first", "second"]
 
 
 def test_probe_picture_and_text():
@@ -173,7 +214,7 @@ def test_tensorflow_start_up_lines_are_said_once_in_plain_words():
     state.log("warning", "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR")
     state.log("warning", "W0000 00:00:1795823922.9   16425 op_level_cost.cc:690] Unknown op: Foo")
     state.log("info", "2024-05-01 12:00:00.123456: I tensorflow/core/platform/cpu_feature_guard.cc:210] other")
-    assert state.pending_logs == [
+    assert list(state.logs) == [
         (
             "startup",
             "TensorFlow uses oneDNN: numbers may differ in the last digits (TF_ENABLE_ONEDNN_OPTS=0 turns it off)",

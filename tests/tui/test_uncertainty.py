@@ -9,15 +9,14 @@ from pathlib import Path
 import pytest
 
 from dropout_tui.engine.config import RunConfig
-from dropout_tui.engine.evaluation.uncertainty import SCORES as ENGINE_SCORES
+from dropout_tui.engine.evaluation import scores as score_registry
 from dropout_tui.engine.events import ModeEvaluation, event_from_json
 from dropout_tui.tui.app import create_app
 from dropout_tui.tui.panes.loss import decomposition_text
 from dropout_tui.tui.panes.reliability import reliability_text
-from dropout_tui.tui.panes.styles import SCORE_STYLES
 from dropout_tui.tui.redraw import RedrawPolicy
-from dropout_tui.tui.screens.uncertainty import REGRESSION_NOTE, UncertaintyScreen, score_table
-from dropout_tui.tui.screens.uncertainty_caption import LABELS, calibration_sentence, uncertainty_caption
+from dropout_tui.tui.screens.uncertainty import UncertaintyScreen, score_table
+from dropout_tui.tui.screens.uncertainty_caption import calibration_sentence, uncertainty_caption
 from tests.support import eventkit as ev
 from tests.support.apps import replay_app
 from tests.support.eventkit import screen_text
@@ -25,9 +24,11 @@ from tests.support.eventkit import screen_text
 RUN = Path(__file__).parent / "fixtures" / "run.jsonl"
 
 
-def test_every_engine_score_has_one_style_and_a_label():
-    assert tuple(SCORE_STYLES) == ENGINE_SCORES and tuple(LABELS) == ENGINE_SCORES
-    assert len({style.marker for style in SCORE_STYLES.values()}) == len(SCORE_STYLES)  # apart under NO_COLOR
+def test_every_score_has_its_own_marker_label_and_legend():
+    rows = score_registry.SCORES
+    for fact in ("name", "label", "legend"):
+        assert len({getattr(score, fact) for score in rows}) == len(rows), fact
+    assert len({score.style.marker for score in rows}) == len(rows)  # apart under NO_COLOR
 
 
 def _score(auroc, aurc, at90, at50=1.0, at80=None, curve=None) -> dict:
@@ -44,7 +45,7 @@ def _block(scores: dict, ood: dict | None = None, reliability: dict | None = Non
     decomposition = {"entropy": 0.3, "expected_entropy": 0.2, "mutual_information": 0.1}
     block = {"reliability": reliability or {}, "scores": scores, "decomposition": decomposition, "ood": ood}
     if gaps is not None:
-        each = gaps if "distinguishable" not in gaps else dict.fromkeys(ENGINE_SCORES[1:], gaps)
+        each = gaps if "distinguishable" not in gaps else dict.fromkeys(score_registry.SCORE_NAMES[1:], gaps)
         block["gaps"] = {"auroc_error": each}
     return block
 
@@ -290,14 +291,22 @@ async def test_e_on_the_screen_exports_the_block_and_an_svg_of_this_screen(tmp_p
         assert isinstance(app.screen, UncertaintyScreen)
 
 
-async def test_a_regression_run_has_no_screen_and_the_key_says_why(tmp_path):
-    app = replay_app(tmp_path, ev.regression_run(), task="regression")
-    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+async def test_a_regression_run_gets_its_coverage_screen(tmp_path):
+    from dropout_tui.tui.screens.uncertainty_regression import RegressionUncertaintyScreen
+    from tests.tui.test_tui_snapshots import REGRESSION
+
+    app = create_app(RunConfig(epochs=3, seed=0, task="regression"), export_dir=tmp_path, replay=REGRESSION)
+    app.animation_level = "none"
+    async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         await pilot.press("c")
         await pilot.pause()
+        assert isinstance(app.screen, RegressionUncertaintyScreen)
+        text = " ".join(screen_text(app).split())
+        assert "90% intervals should hold ~90% of the targets" in text and "cov90" in text
+        await pilot.press("escape")
+        await pilot.pause()
         assert app.screen is app.screen_stack[0]
-        assert [n.message for n in app._notifications][-1] == REGRESSION_NOTE
 
 
 async def test_the_screen_waits_for_the_first_round_then_fills_in(tmp_path):
@@ -335,12 +344,19 @@ async def test_the_screen_fits_every_size(tmp_path, size):
         await pilot.press("c")
         await pilot.pause()
         screen = app.screen
-        for selector in ("#unc-table", "#unc-caption", "#unc-decomposition", "#unc-charts"):
+        table = "#unc-table" if size[1] >= 34 else "#unc-methods"  # small: one table at a time, methods first
+        for selector in (table, "#unc-caption", "#unc-decomposition", "#unc-charts"):
             region = screen.query_one(selector).region
             assert region.height > 0 and region.bottom <= size[1] - 1, selector  # above the footer
         text = screen_text(app)
         assert "…" not in text.split("\n", 1)[1]  # nothing cut below the head line
         assert "Reliability" in text or size[0] < 100
+        assert "temperature scaling" in text  # the methods table
+        if size[1] < 34:  # one table at a time: s shows the score table
+            await pilot.press("s")
+            await pilot.pause()
+            text = screen_text(app)
+            assert screen.query_one("#unc-table").region.bottom <= size[1] - 1
         assert "◆ MI" in text and "FPR95" in text
 
 
@@ -365,6 +381,9 @@ def test_aurcs_of_a_well_trained_model_get_the_digits_that_rank_them():
     assert ranked_spec([0.02, 0.02, None, float("nan")]) == ".3f"  # ties stay ties; missing values are no reason
     assert ranked_spec([0.0, 0.0]) == ".3f" and ranked_spec([]) == ".3f"
     assert ranked_spec([1e-12, 2e-12]) == ".8f"  # at most 8 decimals
-    scores = {name: _score(0.9, aurc, 0.99) for name, aurc in zip(ENGINE_SCORES, (0.00112, 0.00138, 0.0031, 0.005))}
+    scores = {
+        name: _score(0.9, aurc, 0.99)
+        for name, aurc in zip(score_registry.SCORE_NAMES, (0.00112, 0.00138, 0.0031, 0.005))
+    }
     table = score_table(_block(scores))
     assert [str(cell) for cell in table.columns[2].cells] == ["0.0011", "0.0014", "0.0031", "0.0050"]

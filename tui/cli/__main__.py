@@ -4,4 +4,5 @@ import sys
 
 from dropout_tui.tui.cli.main import main
 
-sys.exit(main())
+if __name__ == "__main__":  # importing it (as tests that import every module do) runs nothing
+    sys.exit(main())

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dropout_tui.engine.config import RunConfig
-from dropout_tui.tui.cli.options import OPTIONS
+from dropout_tui.tui.cli.options import options_of
 
 
 def train_command(config: RunConfig) -> list[str]:
     """`train --headless` with every train option set as ``config`` has it, so the child runs exactly that config."""
     argv = ["train", "--headless"]
-    for option in OPTIONS:
-        if "train" not in option.commands or option.field is None:
+    for option in options_of("train"):
+        if option.field is None:
             continue
         value = getattr(config, option.field)
         if option.switch:

@@ -12,18 +12,16 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Sequence
 from typing import IO
 
 from dropout_tui.engine.errors import ConfigError, one_line
 from dropout_tui.engine.explain.claims import CLAIMS
 from dropout_tui.engine.explain.report import ClaimResult, ExplainReport
 from dropout_tui.engine.explain.silence import silence_libraries
+from dropout_tui.tui.claims_table import claims_table, measured_lines
 from dropout_tui.tui.cli.process import flush_and_exit
-from dropout_tui.tui.fmt import finite, num
 
 EXIT_FAILURE = 1
-VERDICT_STYLES = {"true": "bold green", "false": "bold red", "caveat": "bold yellow"}
 
 
 def run_explain(args: argparse.Namespace) -> int:
@@ -137,17 +135,6 @@ class _Progress:
         self.note(f"{result.verdict} ({time.perf_counter() - self._began:.1f} s)")
 
 
-def format_number(value: float | None) -> str:
-    number = finite(value)
-    if number is not None and number.is_integer() and abs(number) < 1e9:
-        return str(int(number))
-    return num(value, ".4g")
-
-
-def measured_lines(measured: dict) -> list[str]:
-    return [f"{name} = {format_number(value)}" for name, value in measured.items()]
-
-
 def plain_text(report: ExplainReport) -> str:
     lines = [f"Keras {report.keras}, TensorFlow {report.tensorflow}", ""]
     for claim in report.claims:
@@ -163,32 +150,3 @@ def _print_table(report: ExplainReport) -> None:
     from rich.console import Console
 
     Console().print(claims_table(report.claims, f"Keras {report.keras}, TensorFlow {report.tensorflow}"))
-
-
-def claims_table(results: Sequence[ClaimResult], title: str, running: int | None = None):
-    """All eight claims as a Rich table; claims without a result yet show as pending (or running)."""
-    from rich.table import Table
-    from rich.text import Text
-
-    by_id = {result.id: result for result in results}
-    table = Table(title=title, show_lines=True, expand=True)
-    table.add_column("#", justify="right", no_wrap=True)
-    table.add_column("Claim", ratio=2, overflow="fold")
-    table.add_column("Verdict", no_wrap=True)
-    table.add_column("Measured", ratio=2, overflow="fold")
-    table.add_column("Explanation", ratio=4)
-    for claim in CLAIMS:
-        result = by_id.get(claim.id)
-        if result is None:
-            status = "running..." if claim.id == running else "pending"
-            table.add_row(str(claim.id), Text(claim.text), Text(status, style="dim"), "", "")
-            continue
-        table.add_row(
-            str(claim.id),
-            Text(result.claim),
-            Text(result.verdict.upper(), style=VERDICT_STYLES.get(result.verdict, "")),
-            # Spaces instead of underscores let narrow columns wrap between words, not mid-name.
-            Text("\n".join(line.replace("_", " ") for line in measured_lines(result.measured))),
-            Text(result.explanation),
-        )
-    return table

@@ -7,23 +7,34 @@ the parser and the engine's validation cannot disagree.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.errors import ConfigError
+from dropout_tui.engine.evaluation.modes import MODES
 from dropout_tui.engine.limits import DATASETS, LIMITS, MAX_SWEEP_RATES, TASKS, check_input_scale
 from dropout_tui.engine.sweep.plan import DEFAULT_RATES, parse_rates, rates_argument
+from dropout_tui.tui.cli import commands
 
 RUNS = frozenset({"train", "inspect"})  # commands that start a run and accept the run options
 TRAIN = frozenset({"train"})
 INSPECT = frozenset({"inspect"})
 EXPLAIN = frozenset({"explain"})
 SWEEP = frozenset({"sweep"})
-# sweep takes every option of train but these: the rate it sets per run itself, and the cluster of one run.
-SWEEP_REPLACES = frozenset({"--rate", "--workers", "--worker-index", "--worker-timeout"})
-# compare takes these options of other commands' rows: it opens files, it runs nothing.
-COMPARE_TAKES = frozenset({"--export-dir", "--debug", "--headless"})
+COMPARE = frozenset({"compare"})
+SERVE = frozenset({"serve"})
+# The commands `serve` runs in each browser tab: the ones with a screen (explain's is reached from train's).
+SERVED = ("train", "inspect", "sweep", "compare")
+MAX_SESSIONS = 16  # each session is its own TensorFlow process of 0.6-0.8 GB
 FROM_CONFIG = object()  # the default is RunConfig's
+ALL_DEVICES = "all"  # --devices all: every GPU
+
+
+def _listed(names: Iterable[str]) -> str:
+    """'a', 'b' and 'c'."""
+    quoted = [f"'{name}'" for name in names]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
 
 
 def _limited(name: str):
@@ -42,7 +53,18 @@ def _limited(name: str):
 
 def _devices(text: str) -> int | str:
     """--devices: 'all' or a count within the engine's limit."""
-    return "all" if text == "all" else _limited("devices")(text)
+    if text == ALL_DEVICES:
+        return text
+    limit = LIMITS["devices"]
+    try:
+        return int(limit.parse(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{limit.option} must be {ALL_DEVICES} or {limit.describe()}, got {text!r}"
+        ) from None
+
+
+_devices.__name__ = "devices"
 
 
 def _workers(text: str) -> str:
@@ -80,6 +102,22 @@ def _scale(text: str) -> float:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def _whole(name: str, low: int, high: int):
+    """An argparse type for a whole number in [low, high]."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{name} must be in [{low}, {high}], got {value}")
+        return value
+
+    parse.__name__ = name
+    return parse
+
+
 @dataclass(frozen=True)
 class Option:
     """One option: where it applies, how it parses, which RunConfig field it fills."""
@@ -95,6 +133,12 @@ class Option:
     switch: bool = False  # store_true
     required: bool = False
     default: object = FROM_CONFIG
+    nargs: str | None = None  # a positional argument's, e.g. "+"
+
+    @property
+    def positional(self) -> bool:
+        """A name without dashes is an argument, not an option: argparse lists it under "positional arguments"."""
+        return not self.flag.startswith("-")
 
     @property
     def dest(self) -> str:
@@ -105,7 +149,17 @@ class Option:
             return self.default
         return getattr(RunConfig(), self.field) if self.field else None
 
-    def add_to(self, group: argparse._ArgumentGroup) -> None:
+    def add_to(self, group: argparse._ArgumentGroup | argparse.ArgumentParser) -> None:
+        if self.positional:
+            group.add_argument(
+                self.flag,
+                nargs=self.nargs,
+                metavar=self.metavar,
+                help=self.help,
+                default=self.default_value(),
+                choices=self.choices,
+            )
+            return
         kwargs: dict = {"help": self.help, "dest": self.dest}
         if self.switch:
             kwargs["action"] = "store_true"
@@ -245,7 +299,7 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "--repeats",
-        "repeats of the 'training' and 'dropout_only' modes",
+        f"repeats of the {_listed(mode.name for mode in MODES if mode.repeated)} modes",
         RUNS,
         "evaluation",
         field="repeats",
@@ -270,6 +324,16 @@ OPTIONS: tuple[Option, ...] = (
         field="devices",
         type=_devices,
         metavar="N|all",
+    ),
+    Option(
+        "--ensemble",
+        "after training, train K-1 more models like it (seeds S+1..S+K-1) and report their deep ensemble "
+        "beside MC dropout and temperature scaling (default: none)",
+        TRAIN,
+        "evaluation",
+        field="ensemble",
+        type="ensemble",
+        metavar="K",
     ),
     Option(
         "--workers",
@@ -342,6 +406,47 @@ OPTIONS: tuple[Option, ...] = (
         metavar="N",
         default=1,
     ),
+    Option(
+        "files",
+        "results JSON from the e key, or a headless .jsonl (train or sweep)",
+        COMPARE,
+        "",
+        metavar="FILE",
+        nargs="+",
+        default=None,
+    ),
+    Option(
+        "--host",
+        "address to listen on; anything but loopback lets other machines in, with the link",
+        SERVE,
+        "serve",
+        metavar="ADDR",
+        default="127.0.0.1",
+    ),
+    Option(
+        "--port", "port to listen on (0: any free port)", SERVE, "serve", type=_whole("--port", 0, 65535), default=8000
+    ),
+    Option(
+        "--max-sessions",
+        "apps running at once, one per browser tab (each its own TensorFlow process, 0.6-0.8 GB); "
+        "the next tab gets a page saying so, and no app",
+        SERVE,
+        "serve",
+        type=_whole("--max-sessions", 1, MAX_SESSIONS),
+        metavar="N",
+        default=2,
+    ),
+    Option(
+        "served",
+        f"what each tab runs: {', '.join(SERVED)}, then its options as `dropout-tui COMMAND --help` lists them",
+        SERVE,
+        "",
+        metavar="COMMAND",
+        nargs="?",
+        choices=SERVED,
+        default="train",
+    ),
+    Option("served_options", argparse.SUPPRESS, SERVE, "", nargs=argparse.REMAINDER),
     Option("--json", "print one JSON object instead of a table", EXPLAIN, "output", switch=True),
     Option("--debug", "show full tracebacks on errors", RUNS | EXPLAIN, "output", switch=True),
 )
@@ -350,22 +455,19 @@ assert all(option.field in _CONFIG_FIELDS for option in OPTIONS if option.field)
 
 
 def options_of(command: str) -> tuple[Option, ...]:
-    """The options a command takes: its own rows; sweep also train's (but --rate), compare a few output ones."""
-    if command == "sweep":
-        return tuple(
-            option
-            for option in OPTIONS
-            if command in option.commands or ("train" in option.commands and option.flag not in SWEEP_REPLACES)
-        )
-    if command == "compare":
-        return tuple(option for option in OPTIONS if command in option.commands or option.flag in COMPARE_TAKES)
-    return tuple(option for option in OPTIONS if command in option.commands)
+    """The options a command takes (its row in tui/cli/commands.py says which of other commands' it borrows)."""
+    row = commands.command_named(command)
+    borrowed = {option.flag for option in options_of(row.options_of)} - set(row.leaves_out) if row.options_of else set()
+    return tuple(option for option in OPTIONS if command in option.commands or option.flag in borrowed | row.also_takes)
 
 
 def add_options(parser: argparse.ArgumentParser, command: str) -> None:
     """The command's options (``options_of``), in argparse groups named by their rows."""
     groups: dict[str, argparse._ArgumentGroup] = {}
     for option in options_of(command):
+        if option.positional:
+            option.add_to(parser)
+            continue
         if option.group not in groups:
             groups[option.group] = parser.add_argument_group(option.group)
         option.add_to(groups[option.group])

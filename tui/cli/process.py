@@ -1,10 +1,21 @@
-"""Ending the process once everything the user asked for is written."""
+"""Ending the process: bad input as one line (exit 2), and leaving once everything the user asked for is written."""
 
 from __future__ import annotations
 
 import os
 import sys
+import traceback
 from typing import NoReturn
+
+from dropout_tui.engine.errors import EXIT_USAGE, ConfigError
+
+
+def refuse(error: ConfigError, debug: bool) -> int:
+    """Bad input: one line on stderr, after its traceback with --debug (which changes nothing else); exit 2."""
+    if debug:
+        traceback.print_exception(error)
+    sys.stderr.write(f"dropout-tui: error: {error}\n")
+    return EXIT_USAGE
 
 
 def flush_and_exit(code: int) -> NoReturn:

@@ -12,36 +12,36 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable
 
-from dropout_tui.engine.evaluation.modes import MODE_NAMES, MODES, Mode
+from dropout_tui.engine.evaluation import modes as registry
+from dropout_tui.engine.evaluation.modes import DROPOUT_ONLY, INFERENCE, TRAINABLE_FLAG, TRAINING, Mode
 from dropout_tui.engine.evaluation.noise import repeats_gap, standard_error
 from dropout_tui.engine.limits import REGRESSION
 from dropout_tui.tui.drawing import DrawsFrom
 from dropout_tui.tui.fmt import finite, num, sparkline
-from dropout_tui.tui.redraw import MODES as MODES_PANE
+from dropout_tui.tui.redraw import MODES_TABLE
 from dropout_tui.tui.run_state import RunState, inference_random
 
 COLUMNS = ("mode", "acc %", "loss", "ECE", "Δacc", "trend", "note")
 # Regression: the MC row's predictive numbers take the note's place (80 columns hold no more).
 REGRESSION_COLUMNS = ("mode", "RMSE", "MAE", "ΔRMSE", "trend", "MC std", "NLL", "cov90")
 TREND_WIDTH = 6  # the last evaluations shown
-REFERENCE = "inference"  # Δacc and ΔRMSE are measured against this mode
+REFERENCE = INFERENCE.name  # Δacc and ΔRMSE are measured against this mode
 # Identical in distribution without BatchNorm or augmentation: the note says whether their means differ beyond the
 # noise of R passes (≈ within it, ≠ beyond), since a 1.5-point gap at R=5 can be noise alone.
-NOISE_PAIR = ("dropout_only", "training")
+NOISE_PAIR = (DROPOUT_ONLY.name, TRAINING.name)
 # A layer random even with training=False: the inference row is random, and the flag's |Δp| is that layer's
 # own randomness between two predictions, not the flag's doing.
-ALWAYS_ON_NOTES = {"inference": "always-on: random", "trainable_flag": "Δ: always-on noise"}
+ALWAYS_ON_NOTES = {INFERENCE.name: "always-on: random", TRAINABLE_FLAG.name: "Δ: always-on noise"}
 # Every row's trend shares one scale, at least this tall (accuracy): a 0.3-point wobble stays a ripple.
 TREND_MIN_SPAN = 0.02
 # Regression: RMSE has the targets' units, so the least span is relative: 2% of the largest RMSE shown.
 TREND_MIN_SPAN_RELATIVE = 0.02
-assert REFERENCE in MODE_NAMES and set(NOISE_PAIR) | set(ALWAYS_ON_NOTES) <= set(MODE_NAMES)
 
 
 class ModesPane(DrawsFrom[RunState], Vertical):
     """The modes table: one row per registered mode, all trends on one stated scale."""
 
-    draws: ClassVar[frozenset[str]] = frozenset({MODES_PANE})
+    draws: ClassVar[frozenset[str]] = frozenset({MODES_TABLE})
     _columns: tuple[str, ...] = ()
 
     def compose(self) -> ComposeResult:
@@ -49,6 +49,10 @@ class ModesPane(DrawsFrom[RunState], Vertical):
 
     def on_mount(self) -> None:
         self.border_title = "Modes (test set)"
+        rows = len(registry.MODES)
+        self.query_one(DataTable).styles.max_height = rows + 1  # the header and a row per registered mode
+        if self.parent is not None:  # the bottom row is as tall as this table; the log beside it follows
+            self.parent.styles.height = rows + 3  # + the header and the border
         self.update_from(None)
 
     def update_from(self, state: RunState | None) -> None:
@@ -64,10 +68,12 @@ class ModesPane(DrawsFrom[RunState], Vertical):
         modes = state.latest_modes if state else {}
         key = "rmse" if regression else "accuracy"
         reference = finite(modes.get(REFERENCE, {}).get(key))
-        trends = {mode.name: state.mode_trend(mode.name, key)[-TREND_WIDTH:] if state else [] for mode in MODES}
+        trends = {
+            mode.name: state.mode_trend(mode.name, key)[-TREND_WIDTH:] if state else [] for mode in registry.MODES
+        }
         scale = trend_scale(list(trends.values()), relative=regression)
         row = regression_row if regression else mode_row
-        for mode in MODES:
+        for mode in registry.MODES:
             trend = sparkline(trends[mode.name], *scale) if scale else ""
             table.add_row(*row(mode, modes.get(mode.name), reference, trend, state), key=mode.name)
         self.border_subtitle = _note(state, scale)

@@ -15,9 +15,8 @@ from dropout_tui.tui.drawing import DrawsFrom
 from dropout_tui.tui.fmt import STARTUP, duration, num, rates_text
 from dropout_tui.tui.panes.lines import FixedLines
 from dropout_tui.tui.redraw import LOG, STATUS
-from dropout_tui.tui.run_state import RunState
+from dropout_tui.tui.run_state import LOG_LINES, RunState
 
-MAX_LOG_LINES = 2000
 STATE_WORDS = {
     "loading": "loading TensorFlow",
     "running": "training",
@@ -96,10 +95,9 @@ class LogPane(DrawsFrom[RunState], RichLog):
     draws: ClassVar[frozenset[str]] = frozenset({LOG})
 
     def __init__(self, state: RunState, **kwargs: Any) -> None:
-        super().__init__(
-            state, wrap=True, markup=False, highlight=False, max_lines=MAX_LOG_LINES, min_width=20, **kwargs
-        )
-        self._entries: deque[Text | str] = deque(maxlen=MAX_LOG_LINES)
+        super().__init__(state, wrap=True, markup=False, highlight=False, max_lines=LOG_LINES, min_width=20, **kwargs)
+        self._entries: deque[Text | str] = deque(maxlen=LOG_LINES)
+        self._shown = 0  # the state's lines written so far (RunState.logged)
         self._wrapped_at = 0
 
     def on_resize(self, event: Resize) -> None:
@@ -119,9 +117,10 @@ class LogPane(DrawsFrom[RunState], RichLog):
             self.add("", event.text.rstrip("\n"))
 
     def update_from(self, state: RunState) -> None:
-        for level, text in state.pending_logs:
+        new = min(state.logged - self._shown, len(state.logs))
+        for level, text in list(state.logs)[len(state.logs) - new :]:
             self.add(level, text)
-        state.pending_logs.clear()
+        self._shown = state.logged
 
     def add(self, level: str, text: str) -> None:
         prefix = "" if level.upper() in ("INFO", "", STARTUP.upper()) else f"{level.upper()}: "

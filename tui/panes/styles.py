@@ -1,23 +1,9 @@
 """Markers and colours that stand for the same series wherever the app draws it (markers keep series apart
-under NO_COLOR)."""
+under NO_COLOR). A mode's and a score's style is in its registry row (engine/evaluation/modes.py, scores.py)."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
-
-class Style(NamedTuple):
-    marker: str
-    colour: str
-
-
-# The engine's uncertainty scores (engine/evaluation/uncertainty.py SCORES), in its order.
-SCORE_STYLES: dict[str, Style] = {
-    "max_prob": Style("●", "dark_orange"),
-    "mc_max_prob": Style("■", "dodger_blue1"),
-    "entropy": Style("▲", "magenta"),
-    "mutual_information": Style("◆", "green3"),
-}
+from dropout_tui.engine.evaluation.modes import Style
 
 # The four epoch losses (EpochEnd's attributes), top to bottom as the loss pane's caption reads them.
 LOSS_STYLES: dict[str, Style] = {
@@ -25,4 +11,12 @@ LOSS_STYLES: dict[str, Style] = {
     "train_loss_dropout": Style("◆", "green3"),
     "train_loss_inference": Style("■", "dodger_blue1"),
     "test_loss_inference": Style("▲", "magenta"),
+}
+
+# The engine's uncertainty methods (engine/evaluation/methods.py METHODS), in its order; mc as the modes draw it.
+METHOD_STYLES: dict[str, Style] = {
+    "inference": Style("●", "dodger_blue1"),
+    "temperature_scaled": Style("■", "dark_orange"),
+    "mc": Style("▲", "magenta"),
+    "ensemble": Style("◆", "green3"),
 }

@@ -11,13 +11,14 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, ProgressBar, Static
+from textual.widgets import ProgressBar, Static
 
 from dropout_tui.engine.explain.claims import CLAIMS
-from dropout_tui.tui.cli.explain import claims_table
+from dropout_tui.tui.claims_table import claims_table
 from dropout_tui.tui.explain_job import ExplainJob
 from dropout_tui.tui.keys import EXPLAIN as EXPLAIN_KEYS
 from dropout_tui.tui.keys import bindings
+from dropout_tui.tui.panes.footer import Footer
 from dropout_tui.tui.redraw import EXPLAIN as EXPLAIN_NEWS
 from dropout_tui.tui.run_state import ExplainState
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rich.console import Group, RenderableType
+from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -10,11 +10,13 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from dropout_tui.engine.evaluation.modes import MODES
+from dropout_tui.engine.evaluation import modes as registry
 from dropout_tui.tui.keys import EVERYWHERE, EXPLAIN, HELP, KEYS, MAIN, UNCERTAINTY, bindings, keys_for
 
 RATE_RULE = "+/- shift each layer's own rate: next epoch while training, else at once"
 PANES = "fit: dropout on, epoch mean; train/test: dropout off; MI: mutual info."
+# The help box at 80x24: 22 rows and 76 columns inside its border and padding.
+HELP_ROWS, HELP_WIDTH = 22, 76
 
 
 def keys_line(where: str) -> str:
@@ -37,7 +39,8 @@ def screens_line() -> Text:
     closing: list[list[str]] = []
     for where, name in screens:
         keys = keys_for(where)
-        own = [f"{key.shown} {key.description.split()[0]}" for key in keys if key.action != "close"]
+        # Grouped keys (m/M, s) stay off this line, which must fit 76 columns: the screen's own `?` lists them.
+        own = [f"{key.shown} {key.description.split()[0]}" for key in keys if key.action != "close" and not key.group]
         text.append(f"{name}: ", style="bold")
         text.append(", ".join(own) + " · ")
         closing.append([key.shown for key in keys if key.action == "close"])
@@ -47,10 +50,36 @@ def screens_line() -> Text:
     return text
 
 
+def modes_table(compact: bool) -> Table:
+    """Every registered mode with what it runs; ``compact``: two modes a row, each with its short note."""
+    if compact:
+        table = Table.grid(padding=(0, 1), expand=True)
+        for _ in range(2):
+            table.add_column(style="bold", no_wrap=True)
+            table.add_column(ratio=1, no_wrap=True)
+        cells = [text for mode in registry.MODES for text in (mode.name, mode.note)]
+        for start in range(0, len(cells), 4):
+            row = cells[start : start + 4]
+            table.add_row(*row, *[""] * (4 - len(row)))
+        return table
+    table = Table.grid(padding=(0, 1))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    for mode in registry.MODES:
+        table.add_row(mode.name, mode.runs.replace("`", ""))
+    return table
+
+
+def rows_of(content: RenderableType, width: int = HELP_WIDTH) -> int:
+    """How many lines ``content`` takes at ``width`` columns."""
+    return len(Console(width=width).render_lines(content, pad=False))
+
+
 def help_content() -> RenderableType:
     """The main screen's keys in two columns, the other screens' in a line, the modes, the panes' words.
 
-    22 rows: the help fits 80x24 without scrolling (tests/tui/test_documented_keys.py checks it).
+    At most HELP_ROWS rows, so the help fits 80x24 without scrolling (tests/tui/test_documented_keys.py checks
+    it): when the modes' full descriptions would not fit (more modes registered), they take two a row.
     """
     main = [key for key in KEYS if key.where in (MAIN, EVERYWHERE)]
     rows = (len(main) + 1) // 2
@@ -64,18 +93,10 @@ def help_content() -> RenderableType:
         for key in (main[row], main[row + rows] if row + rows < len(main) else None):
             cells += [key.shown, key.description] if key else ["", ""]
         keys.add_row(*cells)
-    modes = Table.grid(padding=(0, 1))
-    modes.add_column(style="bold", no_wrap=True)
-    modes.add_column()
-    for mode in MODES:
-        modes.add_row(mode.name, mode.runs.replace("`", ""))
-    return Group(
-        keys,
-        screens_line(),
-        Text(RATE_RULE),
-        modes,
-        Text(PANES),
-    )
+    content = Group(keys, screens_line(), Text(RATE_RULE), modes_table(compact=False), Text(PANES))
+    if rows_of(content) <= HELP_ROWS:
+        return content
+    return Group(keys, screens_line(), Text(RATE_RULE), modes_table(compact=True), Text(PANES))
 
 
 class HelpScreen(ModalScreen[None]):

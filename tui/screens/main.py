@@ -11,9 +11,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from dropout_tui.tui.keys import EVERYWHERE, MAIN, bindings
+from dropout_tui.tui.panes.footer import Footer
 from dropout_tui.tui.panes.loss import LossPane
 from dropout_tui.tui.panes.modes import ModesPane
 from dropout_tui.tui.panes.probe import ProbePane

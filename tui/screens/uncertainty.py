@@ -11,34 +11,38 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
-from dropout_tui.engine.evaluation.uncertainty import SCORES
+from dropout_tui.engine.evaluation import scores as score_registry
+from dropout_tui.engine.evaluation.methods import BY_NAME as BY_METHOD
+from dropout_tui.engine.evaluation.modes import INFERENCE, MC
 from dropout_tui.tui.fmt import finite, num, ranked_spec
 from dropout_tui.tui.keys import UNCERTAINTY, bindings
 from dropout_tui.tui.panes.chart import Chart, Curve
+from dropout_tui.tui.panes.footer import Footer
 from dropout_tui.tui.panes.lines import Lines
 from dropout_tui.tui.panes.reliability import ReliabilityDiagram
-from dropout_tui.tui.panes.styles import SCORE_STYLES
-from dropout_tui.tui.redraw import MODES
+from dropout_tui.tui.redraw import MODES_TABLE
 from dropout_tui.tui.run_state import RunState, inference_label
 from dropout_tui.tui.screens.uncertainty_caption import (
-    LABELS,
     accuracy_at,
     calibration_note,
     decomposition_line,
+    label,
     pct,
     uncertainty_caption,
 )
+from dropout_tui.tui.screens.uncertainty_methods import method_label, methods_sentence, methods_table
 
 RANKED = "ranked"  # a column whose numbers get as many decimals as it takes to rank them (tui/fmt.ranked_spec)
 MARKED_COVERAGES = (0.5, 0.8, 0.9)  # the table's columns: markers there tell the curves apart under NO_COLOR
-REGRESSION_NOTE = "regression runs have no uncertainty block: calibration and OOD are for classifiers"
+BOTH_TABLES_HEIGHT = 34  # rows from which the methods and the score table show together
 
 
 def score_table(uncertainty: dict | None) -> Table:
@@ -64,7 +68,7 @@ def score_table(uncertainty: dict | None) -> Table:
     table.add_column("score", no_wrap=True)
     for title, *_ in columns:
         table.add_column(title, justify="right", no_wrap=True)
-    names = [key for key in SCORES if key in scores]
+    names = [key for key in score_registry.SCORE_NAMES if key in scores]
     columns_shown = []
     for _, get, higher, spec in columns:
         values = {name: get(scores[name], ood.get(name) or {}) for name in names}
@@ -76,7 +80,7 @@ def score_table(uncertainty: dict | None) -> Table:
             best = shown[max(known, key=known.get) if higher else min(known, key=known.get)]
         columns_shown.append((shown, best))
     for name in names:
-        cells = [Text.assemble(SCORE_STYLES[name], " ", LABELS[name])]
+        cells = [Text.assemble(score_registry.BY_NAME[name].style, " ", label(name))]
         cells += [Text(shown[name], style="bold" if shown[name] == best else "") for shown, best in columns_shown]
         table.add_row(*cells)
     return table
@@ -84,8 +88,6 @@ def score_table(uncertainty: dict | None) -> Table:
 
 def head_text(state: RunState) -> str:
     uncertainty = state.uncertainty
-    if state.regression:
-        return REGRESSION_NOTE
     if uncertainty is None:
         if state.evaluations:
             return "this run's evaluations carry no uncertainty block (recorded before it existed?)"
@@ -100,14 +102,14 @@ def head_text(state: RunState) -> str:
 
 def round_samples(state: RunState) -> int:
     """T of the round shown (the modes' MC entry), not a T that t/T asked for since."""
-    samples = (state.latest_modes.get("mc") or {}).get("samples")
+    samples = (state.latest_modes.get(MC.name) or {}).get("samples")
     return samples if isinstance(samples, int) else state.samples
 
 
 def risk_series(uncertainty: dict | None) -> list[tuple[str, list[float], list[float], float | None]]:
     """Per score: (name, coverages, risks, AURC) from the engine's curve, non-finite points left out."""
     out = []
-    for key in SCORES:
+    for key in score_registry.SCORE_NAMES:
         entry = ((uncertainty or {}).get("scores") or {}).get(key)
         if not entry:
             continue
@@ -126,21 +128,24 @@ class UncertaintyScreen(Screen[None]):
 
     KEYS_WHERE = UNCERTAINTY  # the palette offers the keys of tui/keys.py for this screen
     BINDINGS = bindings(UNCERTAINTY)
-    draws: ClassVar[frozenset[str]] = frozenset({MODES})  # a new round's news, as the modes table's
+    draws: ClassVar[frozenset[str]] = frozenset({MODES_TABLE})  # a new round's news, as the modes table's
     _drawn: object = None
     _series: tuple = ()
     _table_shape: object = None
+    method = "mc"  # the method in the second reliability diagram (m cycles it)
+    scores_shown = False  # below BOTH_TABLES_HEIGHT: the score table instead of the methods table (s)
 
     def compose(self) -> ComposeResult:
         yield Lines("", id="unc-head")
         with Horizontal(id="unc-charts"):
             with Vertical(id="unc-rel-inference", classes="unc-pane"):
                 yield ReliabilityDiagram(classes="unc-diagram")
-            with Vertical(id="unc-rel-mc", classes="unc-pane"):
+            with Vertical(id="unc-rel-method", classes="unc-pane"):
                 yield ReliabilityDiagram(classes="unc-diagram")
             with Vertical(id="unc-risk", classes="unc-pane"):
                 yield RiskPlot(id="unc-risk-plot", allow_pan_and_zoom=False)
                 yield Static("", id="unc-risk-legend")
+        yield Static("", id="unc-methods")
         yield Static("", id="unc-table")
         yield Lines("", id="unc-decomposition")
         yield Lines("", id="unc-caption")
@@ -159,6 +164,18 @@ class UncertaintyScreen(Screen[None]):
     def on_resize(self) -> None:
         self._titles()
         self._legend()
+        self._tables()
+
+    def _tables(self) -> None:
+        """Both tables where the terminal is tall enough; else one, the methods first (s switches)."""
+        has_methods = bool(((self.state.uncertainty or {}) if not self.state.regression else {}).get("methods"))
+        both = self.size.height >= BOTH_TABLES_HEIGHT or not has_methods
+        self.query_one("#unc-methods").display = has_methods and (both or not self.scores_shown)
+        self.query_one("#unc-table").display = both or self.scores_shown
+
+    def action_tables(self) -> None:
+        self.scores_shown = not self.scores_shown
+        self._tables()
 
     def redraw(self) -> None:
         self.update_from(self.state)
@@ -175,27 +192,50 @@ class UncertaintyScreen(Screen[None]):
         uncertainty = None if state.regression else state.uncertainty
         # Lines and a table of unchanged shape skip the screen's layout pass: a round's redraw stays cheap.
         self.query_one("#unc-head", Lines).show(head_text(state))
-        reliability = (uncertainty or {}).get("reliability") or {}
-        for which, diagram in zip(("inference", "mc"), self.query(ReliabilityDiagram)):
-            diagram.show(reliability.get(which))
-        self._titles()
+        self._diagrams(uncertainty)
         self._plot(uncertainty)
-        shape = bool(uncertainty) and (len(uncertainty.get("scores") or {}), bool(uncertainty.get("ood")))
+        methods = (uncertainty or {}).get("methods") or {}
+        shape = bool(uncertainty) and (len(uncertainty.get("scores") or {}), bool(uncertainty.get("ood")), len(methods))
+        self.query_one("#unc-methods", Static).update(
+            methods_table(uncertainty) if methods else "", layout=shape != self._table_shape
+        )
         self.query_one("#unc-table", Static).update(
             score_table(uncertainty) if uncertainty else "", layout=shape != self._table_shape
         )
         self._table_shape = shape
+        self._tables()
         self.query_one("#unc-decomposition", Lines).show(decomposition_line(uncertainty) if uncertainty else "")
         modes = state.latest_modes
-        self.query_one("#unc-caption", Lines).show(uncertainty_caption(uncertainty, modes) if uncertainty else "")
+        caption = " ".join(filter(None, (methods_sentence(uncertainty), uncertainty_caption(uncertainty, modes))))
+        self.query_one("#unc-caption", Lines).show(caption if uncertainty else "")
+
+    def _diagrams(self, uncertainty: dict | None) -> None:
+        reliability = (uncertainty or {}).get("reliability") or {}
+        for which, diagram in zip((INFERENCE.name, self.method), self.query(ReliabilityDiagram)):
+            diagram.show(reliability.get(which))
+        self._titles()
+
+    def action_method(self, step: int) -> None:
+        """The second reliability diagram shows the next method of the round (dropout off stays on the left)."""
+        uncertainty = None if self.state.regression else self.state.uncertainty
+        names = [name for name in (((uncertainty or {}).get("reliability")) or {}) if name != "inference"]
+        if not names:
+            return
+        at = names.index(self.method) if self.method in names else -step
+        self.method = names[(at + step) % len(names)]
+        self._diagrams(uncertainty)
 
     def _titles(self) -> None:
         uncertainty = None if self.state.regression else self.state.uncertainty
         reliability = (uncertainty or {}).get("reliability") or {}
-        for which, name in (("inference", inference_label(self.state)), ("mc", f"MC (T={round_samples(self.state)})")):
-            pane = self.query_one(f"#unc-rel-{which}")
+        methods = (uncertainty or {}).get("methods") or {}
+        second = method_label(self.method, methods.get(self.method))
+        off = inference_label(self.state)  # training=False when an always-on layer keeps it random
+        for pane_id, which, name in ((INFERENCE.name, INFERENCE.name, off), ("method", self.method, second)):
+            pane = self.query_one(f"#unc-rel-{pane_id}")
             wide = pane.size.width >= 40
-            pane.border_title = f"Reliability: {name}" if pane.size.width >= 28 else name
+            titles = (f"Reliability: {name}", name, method_label(which), BY_METHOD[which].short)  # longest that fits
+            pane.border_title = next((t for t in titles if len(t) + 6 <= pane.size.width), titles[-1])
             pane.border_subtitle = calibration_note(reliability.get(which), wide)
         risk = self.query_one("#unc-risk")
         long = "Risk (error rate) vs coverage, surest answered first"
@@ -209,7 +249,7 @@ class UncertaintyScreen(Screen[None]):
         for key, coverage, risk, _ in series:
             marked = [(c, r) for c, r in zip(coverage, risk) if round(c, 6) in MARKED_COVERAGES]
             marks = ([c for c, _ in marked], [r for _, r in marked])
-            curves.append(Curve(coverage, risk, *SCORE_STYLES[key], marks=marks))
+            curves.append(Curve(coverage, risk, *score_registry.BY_NAME[key].style, marks=marks))
         plot.draw_curves(curves)
         highest = max([0.0] + [r for _, _, risk, _ in series for r in risk])
         plot.set_xlimits(0, 1.02)
@@ -226,12 +266,20 @@ class UncertaintyScreen(Screen[None]):
             text = Text("AURC", style="bold")
             for key, _, _, aurc in self._series:
                 text.append(" ")
-                text.append(*SCORE_STYLES[key])
+                text.append(*score_registry.BY_NAME[key].style)
                 shown = num(aurc, spec)
-                text.append(f"{LABELS[key]} {shown}" if named else shown.replace("0.", ".", 1))
+                text.append(f"{label(key)} {shown}" if named else shown.replace("0.", ".", 1))
             if text.cell_len <= width:
                 break
         legend.update(text if self._series else "")
+
+    def help_content(self) -> tuple[str, RenderableType]:
+        """What `?` shows over this screen: its keys and a glossary of every figure it shows."""
+        from dropout_tui.tui.glossary import UNCERTAINTY_TERMS, glossary_table
+        from dropout_tui.tui.screens.help import keys_line
+
+        content = Group(Text(keys_line(UNCERTAINTY)), Text(""), glossary_table(UNCERTAINTY_TERMS))
+        return "Uncertainty: keys and terms", content
 
     def action_export(self) -> None:
         self.app.export_results(prefix="dropout-tui-uncertainty")  # type: ignore[attr-defined]

@@ -6,12 +6,21 @@ Everything reads the engine's uncertainty block (mode_evaluation.uncertainty, do
 
 from __future__ import annotations
 
-from dropout_tui.engine.evaluation.uncertainty import SCORES
+from dropout_tui.engine.evaluation import scores as score_registry
+from dropout_tui.engine.evaluation.modes import INFERENCE, MC
+from dropout_tui.engine.evaluation.scores import ENTROPY, MAX_PROB, MUTUAL_INFORMATION
 from dropout_tui.tui.fmt import finite, num
 
-# The engine's scores (engine/evaluation/uncertainty.py SCORES, whose order the screen keeps), as the screen
-# names them; their markers and colours are SCORE_STYLES (tui/panes/styles.py).
-LABELS = {"max_prob": "max-prob", "mc_max_prob": "MC max-prob", "entropy": "entropy", "mutual_information": "MI"}
+
+def label(name: str) -> str:
+    """The screen's name for a score (its registry row's label; an unknown name as it is)."""
+    row = score_registry.BY_NAME.get(name)
+    return row.label if row else name
+
+
+def known(entries: dict) -> dict:
+    """The entries of the registered scores (the engine's score registry, engine/evaluation/scores.py)."""
+    return {name: entry for name, entry in entries.items() if name in score_registry.BY_NAME}
 
 
 def pct(value: float | None) -> str:
@@ -31,7 +40,7 @@ def accuracy_at(entry: dict, coverage: str) -> float | None:
 def base_accuracy(score: str, entry: dict, modes: dict) -> float | None:
     """The accuracy of the prediction a score accompanies (max-prob: dropout off; the others: the MC mean),
     from the modes of the same round, else from the score's own curve at coverage 1."""
-    mode = "inference" if score == "max_prob" else "mc"
+    mode = score_registry.BY_NAME[score].judged.name
     accuracy = finite((modes.get(mode) or {}).get("accuracy"))
     if accuracy is not None:
         return accuracy
@@ -41,12 +50,10 @@ def base_accuracy(score: str, entry: dict, modes: dict) -> float | None:
     return None
 
 
-def _best(values: dict[str, float], higher: bool = True) -> str | None:
-    """The best score (ties: the first in SCORES order, the engine's)."""
-    if not values:
-        return None
+def _best(values: dict[str, float], higher: bool = True) -> str:
+    """The best of some scores' values, never none (ties: the first in the score registry's order)."""
     target = max(values.values()) if higher else min(values.values())
-    return next(key for key in SCORES if values.get(key) == target)
+    return next(key for key in score_registry.SCORE_NAMES if values.get(key) == target)
 
 
 def selective_sentence(scores: dict, modes: dict) -> str | None:
@@ -59,23 +66,23 @@ def selective_sentence(scores: dict, modes: dict) -> str | None:
     # Equal accuracy on the surest 90%: the lower AURC (the better ranking overall) names the score.
     ranked = {name: aurc for name, aurc in tied.items() if aurc is not None}
     best = _best(ranked, higher=False) if ranked else _best(dict.fromkeys(tied, 0.0))
-    label, after = LABELS.get(best, best), at90[best]
-    which = "dropout-off" if best == "max_prob" else "MC"
+    named, after = label(best), at90[best]
+    which = "dropout-off" if score_registry.BY_NAME[best].judged is INFERENCE else "MC"
     before = base_accuracy(best, scores[best], modes)
     if before is None:
-        return f"keeping the 90% with the lowest {label} gives {which} accuracy {pct(after)}"
+        return f"keeping the 90% with the lowest {named} gives {which} accuracy {pct(after)}"
     if round(after, 3) > round(before, 3):
         verb = "lifts"
     elif round(after, 3) < round(before, 3):
         verb = "lowers"
     else:
-        return f"rejecting the 10% with the highest {label} leaves {which} accuracy at {pct(before)}"
-    return f"rejecting the 10% with the highest {label} {verb} {which} accuracy from {pct(before)} to {pct(after)}"
+        return f"rejecting the 10% with the highest {named} leaves {which} accuracy at {pct(before)}"
+    return f"rejecting the 10% with the highest {named} {verb} {which} accuracy from {pct(before)} to {pct(after)}"
 
 
 def _versus(best: str, rival: str, gaps: dict | None) -> dict | None:
     """The engine's bootstrap of the pair (every score is measured against max-prob); None when not measured."""
-    other = rival if best == "max_prob" else best if rival == "max_prob" else None
+    other = rival if best == MAX_PROB.name else best if rival == MAX_PROB.name else None
     gap = (gaps or {}).get(other) if other else None
     return gap if isinstance(gap, dict) else None
 
@@ -84,24 +91,24 @@ def _separation(values: dict[str, float], what: str, gaps: dict | None) -> str:
     """Which score separates best, against max-prob (the plain softmax) or, when max-prob is best, the runner-up:
     named better only when the engine's paired bootstrap (``gaps``) finds the gap beyond the test set's noise."""
     best = _best(values)
-    label = LABELS[best]
-    rival = "max_prob" if best != "max_prob" and "max_prob" in values else None
+    named = label(best)
+    rival = MAX_PROB.name if best != MAX_PROB.name and MAX_PROB.name in values else None
     if rival is None:
         others = {name: value for name, value in values.items() if name != best}
         if not others:
-            return f"{label} separates {what} with AUROC {values[best]:.2f}"
+            return f"{named} separates {what} with AUROC {values[best]:.2f}"
         rival = _best(others)
     high, low = _pair(values[best], values[rival])
     gap = _versus(best, rival, gaps)
     if high == low:  # equal to three decimals: no winner to name
-        return f"{label} and {LABELS[rival]} separate {what} equally well: AUROC {high}"
+        return f"{named} and {label(rival)} separate {what} equally well: AUROC {high}"
     if gap is None:
-        return f"{label} separates {what} with AUROC {high}, {LABELS[rival]} {low} (noise not measured)"
+        return f"{named} separates {what} with AUROC {high}, {label(rival)} {low} (noise not measured)"
     if not gap.get("distinguishable"):
-        return f"{label} and {LABELS[rival]} separate {what} alike within noise: AUROC {high} vs {low}"
-    if rival == "max_prob":
-        return f"{label} separates {what} better than max-prob, beyond noise: AUROC {high} vs {low}"
-    return f"{label} separates {what} best, beyond noise: AUROC {high} vs {LABELS[rival]} {low}"
+        return f"{named} and {label(rival)} separate {what} alike within noise: AUROC {high} vs {low}"
+    if rival == MAX_PROB.name:
+        return f"{named} separates {what} better than max-prob, beyond noise: AUROC {high} vs {low}"
+    return f"{named} separates {what} best, beyond noise: AUROC {high} vs {label(rival)} {low}"
 
 
 def _gaps(block: dict | None, key: str) -> dict | None:
@@ -110,7 +117,7 @@ def _gaps(block: dict | None, key: str) -> dict | None:
 
 def _values(entries: dict, key: str) -> dict[str, float]:
     """Score -> one finite number of its entry (the known scores only)."""
-    values = {name: finite((entry or {}).get(key)) for name, entry in entries.items() if name in LABELS}
+    values = {name: finite((entry or {}).get(key)) for name, entry in known(entries).items()}
     return {name: value for name, value in values.items() if value is not None}
 
 
@@ -156,7 +163,7 @@ def _direction(gap: float | None) -> str | None:
 def calibration_sentence(reliability: dict | None) -> str | None:
     """How MC dropout changes calibration (ECE), and which way each prediction errs."""
     reliability = reliability or {}
-    off, mc = reliability.get("inference"), reliability.get("mc")
+    off, mc = reliability.get(INFERENCE.name), reliability.get(MC.name)
     ece_off, ece_mc = finite((off or {}).get("ece")), finite((mc or {}).get("ece"))
     side_off, side_mc = _direction(confidence_gap(off)), _direction(confidence_gap(mc))
     sides = ""
@@ -174,7 +181,7 @@ def uncertainty_caption(uncertainty: dict | None, modes: dict | None = None) -> 
     """What the numbers show, in words, computed from the round's own numbers (tests/tui/test_uncertainty.py)."""
     if uncertainty is None:
         return "no uncertainty numbers in this round"
-    scores = {name: entry for name, entry in (uncertainty.get("scores") or {}).items() if name in LABELS}
+    scores = known(uncertainty.get("scores") or {})
     modes = modes or {}
     parts = [
         selective_sentence(scores, modes),
@@ -188,7 +195,9 @@ def uncertainty_caption(uncertainty: dict | None, modes: dict | None = None) -> 
 
 def decomposition_line(uncertainty: dict | None) -> str:
     parts = (uncertainty or {}).get("decomposition") or {}
-    total, aleatoric, epistemic = (finite(parts.get(k)) for k in ("entropy", "expected_entropy", "mutual_information"))
+    total, aleatoric, epistemic = (
+        finite(parts.get(k)) for k in (ENTROPY.name, "expected_entropy", MUTUAL_INFORMATION.name)
+    )
     return f"mean entropy {num(total)} nats = aleatoric {num(aleatoric)} + epistemic (MI) {num(epistemic)}"
 
 

@@ -17,7 +17,6 @@ from rich.table import Table
 from textual import on, work
 from textual.app import ComposeResult
 from textual.events import Resize
-from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from dropout_tui.engine.config import RunConfig
@@ -27,6 +26,7 @@ from dropout_tui.engine.sweep.plan import DEFAULT_RATES, check_rates, effective_
 from dropout_tui.engine.sweep.runner import Sweep, sweep_item_from_json
 from dropout_tui.tui.cli.child_command import train_command
 from dropout_tui.tui.keys import EVERYWHERE, SWEEP, bindings, keys_for
+from dropout_tui.tui.panes.footer import Footer
 from dropout_tui.tui.redraw import RedrawPlanner
 from dropout_tui.tui.replay import load_events
 from dropout_tui.tui.screens.help import HelpScreen
@@ -139,6 +139,10 @@ class SweepApp(TickingApp):
             self._run_sweep()
         self.start_ticking({CHART, TABLE, STATUS})
 
+    @property
+    def run_failed(self) -> bool:
+        return self.state.failed is not None or any(run.state == "failed" for run in self.state.runs)
+
     def stop_workers(self) -> None:
         self.controls.cancel()  # no worker, and no child process, outlives the app
 
@@ -151,8 +155,7 @@ class SweepApp(TickingApp):
     def _run_sweep(self) -> None:
         sweep = Sweep(self.config, self._rates, self._buffer.put, self.controls, jobs=self._jobs, command=train_command)
         sweep.run()
-        if sweep.user_error is not None:
-            self._buffer.put(SweepError(str(sweep.user_error)))
+        self.refused = sweep.user_error
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:

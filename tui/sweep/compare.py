@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
 from dropout_tui.engine.errors import ConfigError, one_line
 from dropout_tui.engine.events import EpochEnd, Summary
@@ -154,7 +155,8 @@ def _run(
     if rate is None:
         rate = _rate_of(summary, None if shared else config)
     fields = {key: summary.get(key) for key in SUMMARY_FIELDS if key in summary and key != "history"}
-    defaults = {"dataset": "", "n_train": 0, "n_test": 0, "epochs_run": len(epochs), "seconds": 0.0}
+    # Read from JSON: any field may hold any JSON value; Summary is a plain record of them.
+    defaults: dict[str, Any] = {"dataset": "", "n_train": 0, "n_test": 0, "epochs_run": len(epochs), "seconds": 0.0}
     result = Summary(**{**defaults, **fields, "history": list(summary.get("history") or [])})
     run = RateRun(rate, state="finished", summary=result, total_epochs=result.epochs_run or 0, recorded=config)
     try:

@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from dropout_tui.engine.evaluation.modes import MC
 from dropout_tui.engine.events import json_safe
 from dropout_tui.tui.fmt import finite
 from dropout_tui.tui.sweep.metrics import FILE_COLUMN, Column, short_label
@@ -63,7 +64,8 @@ def facts(run: RateRun) -> RunFacts:
             for layer in layers
             if isinstance(layer, dict) and finite(layer.get("rate")) is not None
         }
-    mc = run.modes.get("mc") if isinstance(run.modes.get("mc"), dict) else {}
+    entry = run.modes.get(MC.name)
+    mc = entry if isinstance(entry, dict) else {}
     samples = _integer(last.get("samples"), mc.get("samples"), config.get("mc_samples"))
     repeats = _integer(last.get("repeats"), config.get("repeats"))
     model_path = config.get("model_path")

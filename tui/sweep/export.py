@@ -15,7 +15,7 @@ from dropout_tui.tui.sweep.state import SweepState
 
 
 def sweep_dict(state: SweepState) -> dict:
-    finished = [run for run in state.runs if run.summary is not None]
+    finished = [(run, summary) for run in state.runs if (summary := run.summary) is not None]
     unfinished = [run for run in state.runs if run.summary is None]
     complete = not state.is_compare and not unfinished and (state.summary is None or bool(state.summary.complete))
     entry_extras = (lambda run: {"file": run.label}) if state.is_compare else (lambda run: {})
@@ -25,11 +25,11 @@ def sweep_dict(state: SweepState) -> dict:
             "rates": [
                 {
                     "rate": run.rate,
-                    "summary": {**run.summary.to_export_dict(), "history": run.history()},
+                    "summary": {**summary.to_export_dict(), "history": run.history()},
                     "epochs": [epoch.to_dict() for epoch in run.epochs],
                     **entry_extras(run),
                 }
-                for run in finished
+                for run, summary in finished
             ],
             "complete": complete,
             "kind": "compare" if state.is_compare else "sweep",

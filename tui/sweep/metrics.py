@@ -1,9 +1,10 @@
 """What the sweep table's columns and the chart's curves read from a RateRun: one definition each.
 
-The chart's metrics come from the engine's mode registry (a curve for every mode that reports the
-metric) and from the uncertainty scores; the table holds the numbers the article's question needs:
-the losses fit reports against the clean ones, the dropout penalty, accuracy in every mode, NLL and
-ECE with dropout off and with MC dropout, and how well MC's mutual information finds the errors.
+The chart's metrics come from the engine's mode registry (a curve for every mode that reports the metric,
+in the row's style and drawing order) and from the score registry, read when the chart asks; the table
+holds the numbers the article's question needs: the losses fit reports against the clean ones, the dropout
+penalty, accuracy in every mode, NLL and ECE with dropout off and with MC dropout, and how well MC's mutual
+information finds the errors.
 """
 
 from __future__ import annotations
@@ -11,37 +12,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from dropout_tui.engine.evaluation.modes import MODES
-from dropout_tui.engine.evaluation.uncertainty import SCORES
+from dropout_tui.engine.evaluation import modes, scores
+from dropout_tui.engine.evaluation.methods import BY_NAME as BY_METHOD
+from dropout_tui.engine.evaluation.methods import METHOD_NAMES
+from dropout_tui.engine.evaluation.modes import INFERENCE, MC, TRAINING, Mode
+from dropout_tui.engine.evaluation.scores import MUTUAL_INFORMATION
 from dropout_tui.engine.limits import CLASSIFICATION, REGRESSION
 from dropout_tui.tui import fmt
 from dropout_tui.tui.fmt import finite, num
-from dropout_tui.tui.panes.styles import LOSS_STYLES, SCORE_STYLES
+from dropout_tui.tui.panes.styles import LOSS_STYLES, METHOD_STYLES
 from dropout_tui.tui.sweep.state import RateRun
 
 Getter = Callable[[RateRun], "float | None"]
-UNCERTAINTY_SCORE = "mutual_information"  # the table's AURC/AUROC: MC dropout's epistemic part (BALD)
-
-# Markers tell curves apart under NO_COLOR; trainable_flag is drawn first, so inference covers it where equal.
-MODE_STYLE = {
-    "trainable_flag": ("×", "grey50"),
-    "inference": ("●", "dodger_blue1"),
-    "training": ("■", "dark_orange"),
-    "dropout_only": ("◆", "green3"),
-    "mc": ("▲", "magenta"),
-}
-DRAW_ORDER = ("trainable_flag", "training", "dropout_only", "mc", "inference")
-SCORE_LABELS = {
-    "max_prob": "max_prob (dropout off)",
-    "mc_max_prob": "mc_max_prob",
-    "entropy": "entropy (MC)",
-    "mutual_information": "mutual info (MC)",
-}
+UNCERTAINTY_SCORE = MUTUAL_INFORMATION.name  # the table's AURC/AUROC: MC dropout's epistemic part (BALD)
 
 
-def mode_value(mode: str, key: str, scale: float = 1.0) -> Getter:
+def mode_value(mode: Mode, key: str, scale: float = 1.0) -> Getter:
     def get(run: RateRun) -> float | None:
-        value = finite((run.modes.get(mode) or {}).get(key))
+        value = finite((run.modes.get(mode.name) or {}).get(key))
         return None if value is None else value * scale
 
     return get
@@ -67,6 +55,14 @@ def score_value(score: str, key: str) -> Getter:
     def get(run: RateRun) -> float | None:
         scores = (run.uncertainty or {}).get("scores") or {}
         return finite((scores.get(score) or {}).get(key))
+
+    return get
+
+
+def method_value(method: str, key: str) -> Getter:
+    def get(run: RateRun) -> float | None:
+        methods = (run.uncertainty or {}).get("methods") or {}
+        return finite((methods.get(method) or {}).get(key))
 
     return get
 
@@ -100,16 +96,19 @@ class Metric:
 
 
 def _mode_series(key: str, task: str = CLASSIFICATION, scale: float = 1.0) -> tuple[Series, ...]:
-    by_name = {mode.name: mode for mode in MODES}
     return tuple(
-        Series(name, *MODE_STYLE[name], mode_value(name, key, scale))
-        for name in DRAW_ORDER
-        if key in by_name[name].metrics[task]
+        Series(mode.name, *mode.style, mode_value(mode, key, scale))
+        for mode in modes.drawing_order()
+        if key in mode.metrics[task]
     )
 
 
 def _score_series(key: str) -> tuple[Series, ...]:
-    return tuple(Series(SCORE_LABELS[score], *SCORE_STYLES[score], score_value(score, key)) for score in SCORES)
+    return tuple(Series(score.legend, *score.style, score_value(score.name, key)) for score in scores.SCORES)
+
+
+def _method_series(key: str) -> tuple[Series, ...]:
+    return tuple(Series(BY_METHOD[name].label, *METHOD_STYLES[name], method_value(name, key)) for name in METHOD_NAMES)
 
 
 # fit, dropout on, clean and test: the loss pane's four epoch losses, in its markers and colours.
@@ -119,62 +118,86 @@ LOSS_SERIES = (
     Series("clean", *LOSS_STYLES["train_loss_inference"], CLEAN),
     Series("test", *LOSS_STYLES["test_loss_inference"], TEST),
 )
-METRICS: tuple[Metric, ...] = (
-    Metric(
-        "accuracy",
-        "test accuracy % by mode",
-        "training: training=True at test time; inference: dropout off",
-        _mode_series("accuracy", scale=100.0),
-        spec=".1f",
-    ),
-    Metric(
-        "losses",
-        "training and test loss (end of training)",
-        "fit: dropout on, epoch mean; on: dropout on; clean, test: off",
-        LOSS_SERIES,
-    ),
-    Metric(
-        "penalty",
-        "dropout penalty and gaps",
-        "penalty: train loss dropout on - off, same weights",
-        (
-            Series("penalty", "◆", "green3", PENALTY),
-            Series("fit-clean", "●", "dark_orange", difference(FIT, CLEAN)),
-            Series("test-clean", "▲", "magenta", difference(TEST, CLEAN)),
+
+
+def all_metrics() -> tuple[Metric, ...]:
+    """Every chart, built from the registries as they are now (a registered mode or score has its curve)."""
+    return (
+        Metric(
+            "accuracy",
+            "test accuracy % by mode",
+            "training: training=True at test time; inference: dropout off",
+            _mode_series("accuracy", scale=100.0),
+            spec=".1f",
         ),
-        spec="+.3f",
-    ),
-    Metric("nll", "test NLL by mode (lower is better)", "mean -log p(true class)", _mode_series("loss")),
-    Metric("ece", "test ECE by mode (lower is better)", "expected calibration error, 15 bins", _mode_series("ece")),
-    Metric("brier", "test Brier score by mode", "multi-class squared error (lower is better)", _mode_series("brier")),
-    Metric(
-        "auroc",
-        "AUROC: uncertainty finds the errors",
-        "higher is better; 0.5 = no better than chance",
-        _score_series("auroc_error"),
-    ),
-    Metric(
-        "aurc",
-        "AURC: risk over coverage (lower is better)",
-        "area under the risk-coverage curve of each uncertainty score",
-        _score_series("aurc"),
-    ),
-    Metric(
-        "rmse", "test RMSE by mode", "regression: root mean squared error", _mode_series("rmse", REGRESSION), REGRESSION
-    ),
-    Metric("mae", "test MAE by mode", "regression: mean absolute error", _mode_series("mae", REGRESSION), REGRESSION),
-    Metric(
-        "losses_regression",
-        "training and test loss (end of training)",
-        "fit: dropout on, epoch mean; on: dropout on; clean, test: off",
-        LOSS_SERIES,
-        REGRESSION,
-    ),
-)
+        Metric(
+            "losses",
+            "training and test loss (end of training)",
+            "fit: dropout on, epoch mean; on: dropout on; clean, test: off",
+            LOSS_SERIES,
+        ),
+        Metric(
+            "penalty",
+            "dropout penalty and gaps",
+            "penalty: train loss dropout on - off, same weights",
+            (
+                Series("penalty", "◆", "green3", PENALTY),
+                Series("fit-clean", "●", "dark_orange", difference(FIT, CLEAN)),
+                Series("test-clean", "▲", "magenta", difference(TEST, CLEAN)),
+            ),
+            spec="+.3f",
+        ),
+        Metric("nll", "test NLL by mode (lower is better)", "mean -log p(true class)", _mode_series("loss")),
+        Metric("ece", "test ECE by mode (lower is better)", "expected calibration error, 15 bins", _mode_series("ece")),
+        Metric(
+            "brier", "test Brier score by mode", "multi-class squared error (lower is better)", _mode_series("brier")
+        ),
+        Metric(
+            "auroc",
+            "AUROC: uncertainty finds the errors",
+            "higher is better; 0.5 = no better than chance",
+            _score_series("auroc_error"),
+        ),
+        Metric(
+            "aurc",
+            "AURC: risk over coverage (lower is better)",
+            "area under the risk-coverage curve of each uncertainty score",
+            _score_series("aurc"),
+        ),
+        Metric(
+            "method_ece",
+            "ECE by uncertainty method (lower is better)",
+            "does MC dropout beat temperature scaling (1 pass) at this rate?",
+            _method_series("ece"),
+        ),
+        Metric(
+            "method_aurc",
+            "AURC by uncertainty method (lower is better)",
+            "selective prediction by each method's own max-probability",
+            _method_series("aurc"),
+        ),
+        Metric(
+            "rmse",
+            "test RMSE by mode",
+            "regression: root mean squared error",
+            _mode_series("rmse", REGRESSION),
+            REGRESSION,
+        ),
+        Metric(
+            "mae", "test MAE by mode", "regression: mean absolute error", _mode_series("mae", REGRESSION), REGRESSION
+        ),
+        Metric(
+            "losses_regression",
+            "training and test loss (end of training)",
+            "fit: dropout on, epoch mean; on: dropout on; clean, test: off",
+            LOSS_SERIES,
+            REGRESSION,
+        ),
+    )
 
 
 def metrics_for(task: str) -> tuple[Metric, ...]:
-    return tuple(metric for metric in METRICS if metric.task == task)
+    return tuple(metric for metric in all_metrics() if metric.task == task)
 
 
 # --- the table ---------------------------------------------------------------------------------------------
@@ -204,7 +227,7 @@ def _number(get: Getter, spec: str = ".3f") -> Callable[[RateRun], str]:
 
 
 def _accuracy_spread(run: RateRun) -> str:
-    metrics = run.modes.get("training") or {}
+    metrics = run.modes.get(TRAINING.name) or {}
     accuracy, spread = finite(metrics.get("accuracy")), finite(metrics.get("accuracy_std"))
     if accuracy is None:
         return "-"
@@ -233,7 +256,7 @@ def rate_text(rate: float | None) -> str:
 
 
 S = UNCERTAINTY_SCORE
-INFERENCE_ACCURACY = mode_value("inference", "accuracy", 100)
+INFERENCE_ACCURACY = mode_value(INFERENCE, "accuracy", 100)
 COLUMNS: tuple[Column, ...] = (
     Column("rate", ("", "rate"), lambda run: rate_text(run.rate)),
     Column("run", ("", "run"), run_text),
@@ -241,23 +264,30 @@ COLUMNS: tuple[Column, ...] = (
     Column("clean", ("clean", "loss"), _number(CLEAN), 1, frozenset({"losses", "penalty"})),
     Column("penalty", ("drop", "pen."), _number(PENALTY, "+.3f"), 1, frozenset({"penalty"})),
     Column("test", ("test", "loss"), _number(TEST), 1, frozenset({"losses", "penalty"})),
-    Column("acc_inference", ("acc%", "inf"), _number(INFERENCE_ACCURACY, ".1f"), 2, frozenset({"accuracy"})),
-    Column("acc_training", ("acc%", "training"), _accuracy_spread, 2, frozenset({"accuracy"})),
-    Column("acc_mc", ("acc%", "MC"), _number(mode_value("mc", "accuracy", 100), ".1f"), 2, frozenset({"accuracy"})),
-    Column("nll_inference", ("NLL", "inf"), _number(mode_value("inference", "loss")), 3, frozenset({"nll"})),
-    Column("nll_mc", ("NLL", "MC"), _number(mode_value("mc", "loss")), 3, frozenset({"nll"})),
-    Column("ece_inference", ("ECE", "inf"), _number(mode_value("inference", "ece")), 4, frozenset({"ece"})),
-    Column("ece_mc", ("ECE", "MC"), _number(mode_value("mc", "ece")), 4, frozenset({"ece"})),
+    Column("acc_inference", ("acc%", INFERENCE.short), _number(INFERENCE_ACCURACY, ".1f"), 2, frozenset({"accuracy"})),
+    Column("acc_training", ("acc%", TRAINING.short), _accuracy_spread, 2, frozenset({"accuracy"})),
+    Column("acc_mc", ("acc%", MC.short), _number(mode_value(MC, "accuracy", 100), ".1f"), 2, frozenset({"accuracy"})),
+    Column("nll_inference", ("NLL", INFERENCE.short), _number(mode_value(INFERENCE, "loss")), 3, frozenset({"nll"})),
+    Column("nll_mc", ("NLL", MC.short), _number(mode_value(MC, "loss")), 3, frozenset({"nll"})),
+    Column("ece_inference", ("ECE", INFERENCE.short), _number(mode_value(INFERENCE, "ece")), 4, frozenset({"ece"})),
+    Column("ece_mc", ("ECE", MC.short), _number(mode_value(MC, "ece")), 4, frozenset({"ece", "method_ece"})),
+    Column(
+        "ece_temperature",
+        ("ECE", "T-scal"),
+        _number(method_value("temperature_scaled", "ece")),
+        4,
+        frozenset({"method_ece"}),
+    ),
     Column("aurc", ("AURC", "MC MI"), _number(score_value(S, "aurc")), 5, frozenset({"aurc"})),
     Column("auroc", ("AUROC", "MC MI"), _number(score_value(S, "auroc_error")), 5, frozenset({"auroc"})),
 )
 REGRESSION_COLUMNS: tuple[Column, ...] = (
     *COLUMNS[:6],
-    Column("rmse_inference", ("RMSE", "inf"), _number(mode_value("inference", "rmse")), 2, frozenset({"rmse"})),
-    Column("rmse_training", ("RMSE", "training"), _number(mode_value("training", "rmse")), 2, frozenset({"rmse"})),
-    Column("rmse_mc", ("RMSE", "MC"), _number(mode_value("mc", "rmse")), 2, frozenset({"rmse"})),
-    Column("nll_mc", ("NLL", "MC"), _number(mode_value("mc", "nll")), 3),
-    Column("coverage", ("cov90", "MC"), _number(mode_value("mc", "coverage_90")), 3),
+    Column("rmse_inference", ("RMSE", INFERENCE.short), _number(mode_value(INFERENCE, "rmse")), 2, frozenset({"rmse"})),
+    Column("rmse_training", ("RMSE", TRAINING.short), _number(mode_value(TRAINING, "rmse")), 2, frozenset({"rmse"})),
+    Column("rmse_mc", ("RMSE", MC.short), _number(mode_value(MC, "rmse")), 2, frozenset({"rmse"})),
+    Column("nll_mc", ("NLL", MC.short), _number(mode_value(MC, "nll")), 3),
+    Column("coverage", ("cov90", MC.short), _number(mode_value(MC, "coverage_90")), 3),
 )
 LABEL_WIDTH = 20  # compare's file column: longer names keep their start and end
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.events import (
     BatchLosses,
+    EnsembleMember,
     EpochEnd,
     Event,
     Failed,
@@ -129,6 +130,10 @@ class RateRun:
             return {STATUS, TABLE, CHART}
         if isinstance(event, ModeEvaluation):
             self.evaluations.append(event)
+            return {TABLE, CHART}
+        if isinstance(event, EnsembleMember) and self.evaluations:
+            # The engine's last round now holds the ensemble so far (its summary's history does the same).
+            self.evaluations[-1] = dataclasses.replace(self.evaluations[-1], uncertainty=event.uncertainty)
             return {TABLE, CHART}
         if isinstance(event, Finished):
             self.finished = event

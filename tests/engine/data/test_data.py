@@ -270,10 +270,25 @@ def test_regression_targets_are_detected(tmp_path, y_train, y_test, width):
     assert d.raw_y_test is not None and d.raw_y_test.shape == np.shape(y_test)
 
 
-def test_task_regression_takes_integer_labels_as_values(tmp_path):
-    d = _load(_npz(tmp_path, **_good()), task="regression")
+def test_task_regression_refuses_integer_class_labels(tmp_path):
+    # RMSE against a class index means nothing: issue 17, item 10.
+    with pytest.raises(DataError, match=r"--task regression, but y_train holds integer class labels \(int64\)"):
+        _load(_npz(tmp_path, **_good()), task="regression")
+
+
+def test_task_regression_takes_whole_numbers_stored_as_floats(tmp_path):
+    arrays = {**_good(), "y_train": (np.arange(20) % 3).astype(np.float32), "y_test": (np.arange(10) % 3) * 1.0}
+    d = _load(_npz(tmp_path, **arrays), task="regression")
     assert d.task == "regression" and d.y_test.dtype == np.float32 and d.y_test.shape == (10, 1)
     np.testing.assert_array_equal(d.y_test[:, 0], np.arange(10) % 3)
+
+
+@pytest.mark.parametrize("label", [7, 0])
+def test_a_data_set_with_one_class_is_refused(tmp_path, label):
+    arrays = {**_good(), "y_train": np.full(20, label), "y_test": np.full(10, label)}
+    with pytest.raises(DataError, match="need at least 2") as info:
+        _load(_npz(tmp_path, **arrays))
+    assert "\n" not in str(info.value)
 
 
 def test_integer_and_one_hot_float_labels_stay_classification(tmp_path):

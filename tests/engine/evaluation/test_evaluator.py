@@ -9,9 +9,10 @@ import pytest
 from dropout_tui.engine.cancel import Cancelled
 from dropout_tui.engine.evaluation.evaluator import Evaluator
 from dropout_tui.engine.evaluation.scoring import score_round
-from dropout_tui.engine.model import layers as discovery
+from dropout_tui.engine.model import layers
 from dropout_tui.engine.model.heads import regression_head, softmax_head
 from tests.support.contract import mode_keys
+from tests.support.rates import dropout_rate
 
 pytestmark = [pytest.mark.training]
 
@@ -223,12 +224,12 @@ def test_batchnorm_training_mode_uses_real_batches_and_writes_nothing(bn_model, 
     assert result.training["nll"][0] == pytest.approx(reference, rel=1e-5)
     assert result.bn_shift > 0  # measured: how far the moving statistics would have moved
     assert _unchanged(bn_model, before)  # ...and they did not move
-    assert all(layer.trainable for layer in discovery.normalization_layers(bn_model))
+    assert all(layer.trainable for layer in layers.normalization_layers(bn_model))
 
 
 def test_dropout_only_keeps_batchnorm_in_inference_mode(bn_model, flat, digits):
     x, y = flat[1][:60], digits.y_test[:60]
-    with discovery.dropout_rate(bn_model, 0.0):
+    with dropout_rate(bn_model, 0.0):
         result = _evaluator(bn_model).evaluate(x, y, repeats=2, samples=4)
     inference = softmax_head(10).probabilities_numpy(result.inference)
     nll = -np.log(np.clip(inference[np.arange(60), y], 1e-12, 1.0)).sum()

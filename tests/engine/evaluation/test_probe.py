@@ -7,8 +7,8 @@ import pytest
 
 from dropout_tui.engine.evaluation.evaluator import Evaluator
 from dropout_tui.engine.evaluation.probe import display_image, probe_event
-from dropout_tui.engine.model import layers as discovery
 from dropout_tui.engine.model.heads import regression_head, softmax_head
+from tests.support.rates import dropout_rate
 
 pytestmark = [pytest.mark.training]
 
@@ -39,7 +39,7 @@ def test_probe_fields_are_consistent(trained, flat, digits):
 
 def test_probe_without_dropout_has_no_spread(trained, flat, digits):
     _, x_test = flat
-    with discovery.dropout_rate(trained, 0.0):
+    with dropout_rate(trained, 0.0):
         probe = _probe(trained, x_test[0], digits.y_test[0], 20)
     assert probe.std < 1e-6 and probe.mutual_information < 1e-6
     assert probe.votes[probe.predicted] == 20

@@ -9,10 +9,10 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
+from dropout_tui.engine.evaluation.scores import SCORE_NAMES as SCORES
 from dropout_tui.engine.evaluation.uncertainty import (
     COVERAGES,
     RELIABILITY_BINS,
-    SCORES,
     auroc,
     average_precision,
     decomposition,

@@ -81,6 +81,7 @@ def test_explicit_task_wins(zoo):
             r"not regression values$",
         ),
         ("regressor", "classification", r"^--task classification but the labels are not class indices or one-hot"),
+        ("binary_sigmoid", "regression", r"^--task regression, but the model ends in one sigmoid unit"),
     ],
 )
 def test_contradictions_are_one_line(zoo, name, task, message):
@@ -214,9 +215,9 @@ def test_train_builds_a_linear_mse_head_for_float_targets(tmp_path):
     model.fit(prepared.x_train, prepared.y_train, epochs=1, verbose=0)
 
 
-def test_train_with_task_regression_on_integer_labels(tmp_path):
+def test_train_with_task_regression_on_whole_number_float_targets(tmp_path):
     x = np.random.default_rng(1).normal(size=(30, 4)).astype(np.float32)
-    y = np.arange(30) % 4
+    y = (np.arange(30) % 4).astype(np.float32)
     config = _config(
         tmp_path, "ints", {"x_train": x[:20], "y_train": y[:20], "x_test": x[20:], "y_test": y[20:]}, task="regression"
     )

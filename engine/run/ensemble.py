@@ -1,0 +1,85 @@
+"""A deep ensemble (Lakshminarayanan et al. 2017) beside MC dropout: `--ensemble K`, after the main run.
+
+The main run's model is member 0 (seed S); members 1..K-1 are the same architecture trained the
+same way on the same data with seeds S+1..S+K-1, one after another in the worker. Each member's
+dropout-off outputs are added to running totals and the member is released before the next one
+is built, so memory stays flat in K.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from dropout_tui.engine.cancel import Cancelled
+from dropout_tui.engine.config import RunConfig
+from dropout_tui.engine.run.preparation import Prepared
+
+
+@dataclass(frozen=True)
+class Member:
+    """One trained member's dropout-off outputs on the test set (and the OOD inputs), and what it took."""
+
+    index: int  # 1..K-1 (0 is the main run's model)
+    seed: int
+    test: np.ndarray  # (n, units) outputs
+    ood: np.ndarray | None
+    seconds: float
+
+
+def member_seeds(config: RunConfig) -> list[int]:
+    """The seeds of the members trained after the main run: S+1 .. S+K-1."""
+    return [config.seed + index for index in range(1, config.ensemble or 0)]
+
+
+def train_members(
+    config: RunConfig, prepared: Prepared, strategy, should_cancel: Callable[[], bool]
+) -> Iterator[Member]:
+    """Each member in turn: built and trained as the main run's model was, with its own seed, then released."""
+    import keras
+
+    from dropout_tui.engine.model.default import build_default_model
+    from dropout_tui.engine.run.training import training_batches
+
+    for index, seed in enumerate(member_seeds(config), start=1):
+        if should_cancel():
+            raise Cancelled()
+        began = time.perf_counter()
+        keras.utils.set_random_seed(seed)
+        with strategy.scope():
+            model = build_default_model(
+                prepared.x_train.shape[1],
+                prepared.head.units,
+                config.hidden,
+                config.rate,
+                config.lr,
+                seed,
+                task=prepared.head.task,
+            )
+        batches = training_batches(prepared.x_train, prepared.y_train, config.batch_size, seed)
+        model.fit(batches, epochs=prepared.epochs, verbose=0, shuffle=False, callbacks=[_cancel_check(should_cancel)])
+        if should_cancel():
+            raise Cancelled()
+        test = model.predict(prepared.x_test, batch_size=config.batch_size, verbose=0)
+        ood = None if prepared.ood is None else model.predict(prepared.ood.x, batch_size=config.batch_size, verbose=0)
+        del model, batches
+        gc.collect()  # the member's weights and traced graphs go before the next member is built
+        seconds = time.perf_counter() - began
+        yield Member(index, seed, np.asarray(test), None if ood is None else np.asarray(ood), seconds)
+
+
+def _cancel_check(should_cancel: Callable[[], bool]):
+    import keras
+
+    class CancelCheck(keras.callbacks.Callback):
+        """Stops a member's fit at the next batch once the run is cancelled."""
+
+        def on_train_batch_end(self, batch, logs=None) -> None:
+            if should_cancel():
+                self.model.stop_training = True
+
+    return CancelCheck()

@@ -1,0 +1,30 @@
+"""The footer shows the keys while the app is blurred: in a browser (`dropout-tui serve`) the app starts blurred."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import App
+from textual.widgets._footer import FooterKey
+
+from tests.support import eventkit as ev
+from tests.support.apps import replay_app
+
+TUI = Path(__file__).resolve().parents[2] / "tui"
+
+
+async def test_the_footer_lists_the_keys_before_the_app_ever_had_focus(tmp_path) -> None:
+    app = replay_app(tmp_path, [ev.run_started()])
+    app.set_reactive(App.app_focus, False)  # as textual-serve's driver leaves it at start-up
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        keys = {key.description for key in app.screen.query(FooterKey)}
+        assert {"Quit", "Pause"} <= keys, keys
+
+
+def test_every_screen_uses_the_footer_that_draws_while_blurred() -> None:
+    for module in TUI.rglob("*.py"):
+        if module == TUI / "panes" / "footer.py":
+            continue
+        text = module.read_text(encoding="utf-8")
+        assert "from textual.widgets import Footer" not in text and "widgets import Footer," not in text, module

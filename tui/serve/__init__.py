@@ -1,0 +1,1 @@
+"""`dropout-tui serve`: the app in a browser tab, one app process per tab, behind a token (textual-serve inside)."""
