@@ -28,6 +28,11 @@ class TensorFlowBackend:
     def replicas(self) -> int:
         return int(self.strategy.num_replicas_in_sync)
 
+    @property
+    def workers(self) -> int:
+        """Processes the strategy spans: more than one only under MultiWorkerMirroredStrategy (--workers)."""
+        return int(getattr(self.strategy.extended, "_num_workers", 1))  # tf.distribute keeps it private
+
     def compile(self, fn: Callable, rows: tuple, shared: tuple, *, distribute: bool = True) -> Callable:
         """Trace ``fn(rows, shared)`` now, for exactly these shapes; returns ``call(rows, shared)``.
 

@@ -79,13 +79,16 @@ class CompiledCalls:
 
     def layout_rows(self, n: int, copies: int) -> tuple[int, int]:
         width = activation_width(self.model, self._split(DROPOUT_ONLY), self._row_shape, self.units())
+        # Across workers each one computes only its share of a block: the budget is per worker, and
+        # fewer, larger blocks mean fewer collectives (each a round trip between hosts).
+        budget = self.budget * self.backend.workers
         if self.switches.shares_mask_across_batch:
             # One mask per pass for the whole data, as Keras means it: every row in one call.
-            return self.divisible(n), max(1, min(copies, self.budget // max(1, n * width)))
-        per_row = self.budget // (width * copies)
+            return self.divisible(n), max(1, min(copies, budget // max(1, n * width)))
+        per_row = budget // (width * copies)
         if per_row >= 1:
             return self.divisible(min(n, per_row)), copies
-        return self.divisible(1), max(1, self.budget // width)
+        return self.divisible(1), max(1, budget // width)
 
     def divisible(self, rows: int) -> int:
         """Rows per block rounded up so tf.distribute can give every replica the same number (padding)."""

@@ -119,6 +119,7 @@ def classification_report(
     ``far``: the same methods on the OOD inputs, when ``ood`` is given.
     """
     inference, mc = predictions["inference"], predictions["mc"]
+    assert mc.expected_entropy is not None, "the mc prediction carries its passes' mean entropy"
     report = uncertainty_report(inference.probs, mc.probs, mc.expected_entropy, labels, ood, seed=seed)
     given = report["reliability"]
     report["reliability"] = {
@@ -151,10 +152,16 @@ def comparisons(predictions: dict[str, Prediction], labels: np.ndarray, figures:
     for a, b in pairs:
         for metric in COMPARED_FIGURES:
             low, high = bootstrap.interval(drawn[f"{a}.{metric}"] - drawn[f"{b}.{metric}"])
-            verdict = None if low is None else "better" if high < 0 else "worse" if low > 0 else "indistinguishable"
+            verdict = _verdict(low, high)
             values = {"a_value": figures[a][metric], "b_value": figures[b][metric], "low": low, "high": high}
             out.append({"a": a, "b": b, "metric": metric, **values, "verdict": verdict})
     return out
+
+
+def _verdict(low: float | None, high: float | None) -> str | None:
+    if low is None or high is None:
+        return None
+    return "better" if high < 0 else "worse" if low > 0 else "indistinguishable"
 
 
 def _statistics(name: str, prediction: Prediction, labels: np.ndarray) -> dict:
@@ -214,14 +221,14 @@ class MemberTotals:
     def __init__(self, regression: bool) -> None:
         self.regression = regression
         self.count = 0
-        self.total: np.ndarray | None = None  # classification: sum of probabilities; regression: running mean
-        self.spread: np.ndarray | None = None  # classification: sum of entropies; regression: sum of squares
+        self.total = np.zeros(0)  # classification: sum of probabilities; regression: running mean
+        self.spread = np.zeros(0)  # classification: sum of entropies; regression: sum of squared deviations
 
     def add(self, outputs: np.ndarray) -> None:
         """One member's probabilities (n, classes) or regression outputs (n, k)."""
         values = np.asarray(outputs, dtype=np.float64)
         self.count += 1
-        if self.total is None:
+        if self.count == 1:
             self.total = np.zeros_like(values)
             self.spread = np.zeros_like(values) if self.regression else np.zeros(len(values))
         if self.regression:

@@ -22,16 +22,14 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from dropout_tui.engine.errors import ConfigError, one_line
 
 # The fingerprint and device list each worker sends at the start, as bytes padded to one length.
 HELLO_BYTES = 4096
-
-
-class ClusterError(RuntimeError):
-    """A worker failed, stopped answering or never came up; the message names it in one line."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +65,9 @@ def parse_workers(text: str) -> tuple[str, ...]:
     return workers
 
 
-def resolve(workers: str | None, index: int | None, timeout: float, environ: dict | None = None) -> Cluster | None:
+def resolve(
+    workers: str | None, index: int | None, timeout: float, environ: Mapping[str, str] | None = None
+) -> Cluster | None:
     """The cluster --workers/--worker-index name, else the one TF_CONFIG describes, else None (one process)."""
     environ = os.environ if environ is None else environ
     if workers is not None:
@@ -164,7 +164,7 @@ def watch_start(cluster: Cluster) -> subprocess.Popen:
     )
 
 
-def start(cluster: Cluster):
+def start(cluster: Cluster) -> Any:
     """The strategy over every worker (blocks until all are up), or one line and the end of the process."""
     check_port(cluster)
     os.environ["TF_CONFIG"] = json.dumps(cluster.tf_config())
@@ -175,7 +175,8 @@ def start(cluster: Cluster):
         options = tf.distribute.experimental.CommunicationOptions(timeout_seconds=cluster.timeout)
         return tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
     finally:
-        watchdog.stdin.close()  # in time: the watchdog exits quietly
+        if watchdog.stdin is not None:
+            watchdog.stdin.close()  # in time: the watchdog exits quietly
         watchdog.wait()
 
 
@@ -195,7 +196,7 @@ def _watchdog(parent: int, stderr: int, payload: str) -> None:
     os.kill(parent, signal.SIGKILL)
 
 
-def fingerprint(config: dict, arrays: list, model_path: str | None) -> str:
+def fingerprint(config: dict[str, Any], arrays: list[Any], model_path: str | None) -> str:
     """What must agree between workers: the options (but the worker's index), the data and the model file."""
     import numpy as np
 
@@ -214,7 +215,7 @@ def fingerprint(config: dict, arrays: list, model_path: str | None) -> str:
     return digest.hexdigest()
 
 
-def exchange(strategy, cluster: Cluster, payload: dict) -> list[dict]:
+def exchange(strategy: Any, cluster: Cluster, payload: dict[str, Any]) -> list[dict[str, Any]]:
     """Every worker's ``payload`` (JSON), in task order, through the strategy's all-gather."""
     import numpy as np
     import tensorflow as tf
@@ -230,7 +231,7 @@ def exchange(strategy, cluster: Cluster, payload: dict) -> list[dict]:
     return [json.loads(row.astype(np.uint8).tobytes().rstrip(b"\0")) for row in gathered[::per_worker]]
 
 
-def agree(cluster: Cluster, hellos: list[dict]) -> None:
+def agree(cluster: Cluster, hellos: list[dict[str, Any]]) -> None:
     """Refuse a run whose workers were given different options, data or model (every worker says the same)."""
     differing = [i for i, hello in enumerate(hellos) if hello["fingerprint"] != hellos[0]["fingerprint"]]
     if differing:

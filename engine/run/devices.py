@@ -11,8 +11,12 @@ from __future__ import annotations
 import os
 import types
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from dropout_tui.engine.errors import ConfigError
+
+if TYPE_CHECKING:
+    from dropout_tui.engine.run.cluster import Cluster
 
 
 class DeviceError(ConfigError):
@@ -28,7 +32,7 @@ class Devices:
     names: list[str]  # the replicas' device names, e.g. "/job:localhost/replica:0/task:0/device:CPU:1"
 
 
-def configure(spec: int | str | None, cluster=None) -> Devices:
+def configure(spec: int | str | None, cluster: Cluster | None = None) -> Devices:
     """The devices ``--devices`` names: None keeps TensorFlow's default (one device, no strategy).
 
     With a ``cluster`` (engine.run.cluster) the strategy spans its workers, each on all of its GPUs or its CPU.

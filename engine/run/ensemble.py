@@ -45,6 +45,8 @@ def train_members(
     from dropout_tui.engine.model.default import build_default_model
     from dropout_tui.engine.run.training import training_batches
 
+    x_train, y_train = prepared.x_train, prepared.y_train
+    assert x_train is not None and y_train is not None, "train always has training data"
     for index, seed in enumerate(member_seeds(config), start=1):
         if should_cancel():
             raise Cancelled()
@@ -52,7 +54,7 @@ def train_members(
         keras.utils.set_random_seed(seed)
         with strategy.scope():
             model = build_default_model(
-                prepared.x_train.shape[1],
+                x_train.shape[1],
                 prepared.head.units,
                 config.hidden,
                 config.rate,
@@ -60,7 +62,7 @@ def train_members(
                 seed,
                 task=prepared.head.task,
             )
-        batches = training_batches(prepared.x_train, prepared.y_train, config.batch_size, seed)
+        batches = training_batches(x_train, y_train, config.batch_size, seed)
         model.fit(batches, epochs=prepared.epochs, verbose=0, shuffle=False, callbacks=[_cancel_check(should_cancel)])
         if should_cancel():
             raise Cancelled()

@@ -173,6 +173,7 @@ class Measurer:
     def _regression_uncertainty(self, passes: Round) -> dict:
         from dropout_tui.engine.evaluation.methods import RegressionPrediction
 
+        assert passes.mc.outputs is not None, "a regression round keeps every pass's outputs"
         predictions = {
             "inference": RegressionPrediction(passes.inference, None, 1),
             "mc": RegressionPrediction.from_samples(passes.mc.outputs),
@@ -198,6 +199,7 @@ class Measurer:
         else:
             scaled = temperature.softmax(logits / float(np.mean(temperatures)))
         extra = {"temperature": float(np.mean(temperatures)), "temperatures": [float(t) for t in temperatures]}
+        assert mc.mean is not None, "a classification round keeps the MC mean"
         return {
             "inference": Prediction(inference, 1),
             "temperature_scaled": Prediction(scaled, 1, predicted=np.argmax(inference, axis=-1), extra=extra),
@@ -215,7 +217,7 @@ class Measurer:
         far = self._predictions(far_outputs, far_mc, tuple(predictions["temperature_scaled"].extra["temperatures"]))
         inference, mc = predictions["inference"], predictions["mc"]
         inside = uncertainty_scores(inference.probs, mc.probs, mc.expected_entropy)
-        outside = uncertainty_scores(far["inference"].probs, far_mc.mean, far_mc.expected_entropy)
+        outside = uncertainty_scores(far["inference"].probs, far["mc"].probs, far["mc"].expected_entropy)
         gaps = {"auroc": ood_gaps(inside, outside, self.seed)}  # each score against max-prob, beyond noise or not
         return {"source": ood.source, "n": len(ood.x), "scores": ood_table(inside, outside), "gaps": gaps}, far
 

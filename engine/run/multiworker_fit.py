@@ -12,8 +12,10 @@ multi-worker path, so they are worked around here for a cluster run and nowhere 
 
 from __future__ import annotations
 
+from typing import Any
 
-def patch_fit(model, batches) -> None:
+
+def patch_fit(model: Any, batches: Any) -> None:
     """Make ``model.fit(batches)`` run under the current MultiWorkerMirroredStrategy (see the module's note)."""
     import tensorflow as tf
     from keras.src.backend.tensorflow import trainer
@@ -21,7 +23,7 @@ def patch_fit(model, batches) -> None:
     if not getattr(trainer.reduce_per_replica, "_multiworker", False):
         original = trainer.reduce_per_replica
 
-        def reduce_per_replica(values, strategy, reduction):
+        def reduce_per_replica(values: Any, strategy: Any, reduction: str) -> Any:
             if reduction in ("auto", "mean") and trainer._collective_all_reduce_multi_worker(strategy):
                 return tf.nest.map_structure(
                     lambda v: (

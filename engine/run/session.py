@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 import traceback
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from dropout_tui.engine import quiet
 from dropout_tui.engine.cancel import Cancelled
@@ -23,6 +23,10 @@ from dropout_tui.engine.run import reports
 from dropout_tui.engine.run.controls import Controls
 from dropout_tui.engine.run.fit_loop import Diverged, StopBeforeEpoch
 from dropout_tui.engine.run.progress import Progress
+
+if TYPE_CHECKING:
+    from dropout_tui.engine.run.cluster import Cluster
+    from dropout_tui.engine.run.workers import Workers
 
 
 class _Parts(NamedTuple):
@@ -45,7 +49,7 @@ class Session:
         controls: Controls | None = None,
         *,
         serve: bool = False,
-        cluster=None,
+        cluster: Cluster | None = None,
     ) -> None:
         self.config = config
         self.controls = controls or Controls()
@@ -54,8 +58,8 @@ class Session:
         self.progress = Progress()
         self.prepared = None  # the model and arrays, once loaded
         self._sink = sink
-        self.cluster = cluster  # engine.run.cluster.Cluster: this run spans several worker processes
-        self.workers = None  # engine.run.workers.Workers, once the cluster's strategy is up
+        self.cluster = cluster  # this run spans several worker processes
+        self.workers: Workers | None = None  # once the cluster's strategy is up
 
     def emit(self, event: Event) -> None:
         self._sink(event)
@@ -101,12 +105,12 @@ class Session:
             from dropout_tui.engine.run.devices import replica_aware_seeds
 
             replica_aware_seeds(prepared.model)
-        described = {}
+        described: dict = {}
         if self.cluster is not None:
             from dropout_tui.engine.run.workers import Workers
 
-            self.workers = Workers(self.cluster, devices)
-            described = self.workers.introduce(self.config, prepared)
+            workers = self.workers = Workers(self.cluster, devices)
+            described = workers.introduce(self.config, prepared)
         parts = self._assemble(prepared, devices)
         self.emit(reports.run_started(self.config, prepared, devices, parts.rates.current(), **described))
         capture.drain_native()

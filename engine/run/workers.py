@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.errors import describe_error
 from dropout_tui.engine.run.cluster import Cluster, agree, exchange, explain_failure, fingerprint, is_collective_failure
+
+if TYPE_CHECKING:
+    from dropout_tui.engine.run.devices import Devices
+    from dropout_tui.engine.run.preparation import Prepared
 
 
 class Workers:
     """One worker's view of the cluster once the strategy is up."""
 
-    def __init__(self, cluster: Cluster, devices) -> None:
+    def __init__(self, cluster: Cluster, devices: Devices) -> None:
         self.cluster = cluster
         self.devices = devices  # engine.run.devices.Devices over the cluster
         self.broken = False  # a collective failed: no further one can complete
 
-    def introduce(self, config: RunConfig, prepared) -> dict:
+    def introduce(self, config: RunConfig, prepared: Prepared) -> dict[str, Any]:
         """Every worker's fingerprint and devices, checked to agree; the run_started fields that describe them."""
         from dropout_tui.engine.run import versions
 

@@ -40,6 +40,10 @@ BAD_VALUES = {
         ("--seed", "abc", "seed from 0"),
         ("--dataset", "cifar10", "invalid choice: 'cifar10'"),
         ("--dataset", "MNIST", "invalid choice"),
+        ("--workers", "127.0.0.1:2222", "at least two"),
+        ("--workers", "a:1,b", "'b' is not HOST:PORT"),
+        ("--worker-index", "-1", "from 0"),
+        ("--worker-timeout", "0", "--worker-timeout must be a positive number"),
     ],
     "inspect": [
         ("--input-scale", "nan", "finite"),
@@ -72,6 +76,9 @@ CASES += [
     pytest.param(["inspect"], "required: --model", id="inspect without model"),
     pytest.param(["train", "--rate"], "expected one argument", id="missing value"),
     pytest.param(["train", "extra"], "unrecognized arguments: extra", id="stray positional"),
+    pytest.param(["train", "--workers", "a:1,b:1"], "--workers needs --worker-index", id="workers without index"),
+    pytest.param(["train", "--worker-index", "1"], "--worker-index needs --workers", id="index without workers"),
+    pytest.param(["sweep", "--workers", "a:1,b:1"], "sweep takes no --workers", id="workers to sweep"),
 ]
 
 
@@ -178,3 +185,12 @@ def test_version(capsys):
 
     assert _exit_code(["--version"]) == 0
     assert capsys.readouterr().out.strip() == f"dropout-tui {metadata.version('dropout-tui')}"
+
+
+def test_a_run_across_workers_without_headless_says_it_is_headless(no_run, capsys):
+    from tests.support.workers import free_addresses
+
+    code = _exit_code(["train", "--workers", free_addresses(2), "--worker-index", "0"])
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == "" and captured.err.count("\n") == 1
+    assert "is headless: add --headless" in captured.err and "compare" in captured.err

@@ -61,8 +61,9 @@ def test_the_table_lists_exactly_the_options_of_every_command():
     assert set(_readme_rows()) == set(ALL_FLAGS)
 
 
-def test_sweep_takes_every_train_option_but_rate():
-    assert set(_options("sweep")) == set(_options("train")) - {"--rate"} | {"--rates", "--jobs"}
+def test_sweep_takes_every_train_option_but_rate_and_the_cluster_options():
+    cluster = {"--workers", "--worker-index", "--worker-timeout"}
+    assert set(_options("sweep")) == set(_options("train")) - {"--rate"} - cluster | {"--rates", "--jobs"}
 
 
 @pytest.mark.parametrize("flag", ALL_FLAGS)

@@ -204,3 +204,18 @@ def test_an_ensemble_member_replaces_the_last_rounds_block_in_the_app_and_the_sw
     run.apply(first)
     run.apply(member)
     assert run.uncertainty is grown and len(run.evaluations) == 1
+
+
+def test_the_sweep_charts_each_methods_ece_and_aurc():
+    from dropout_tui.engine.events import ModeEvaluation
+    from dropout_tui.engine.limits import CLASSIFICATION
+    from dropout_tui.tui.sweep.metrics import metrics_for
+    from dropout_tui.tui.sweep.state import RateRun
+
+    run = RateRun(rate=0.2)
+    run.apply(ModeEvaluation(epoch=1, modes={}, uncertainty=BLOCK))
+    charts = {metric.key: metric for metric in metrics_for(CLASSIFICATION)}
+    ece = {series.label: series.get(run) for series in charts["method_ece"].series}
+    aurc = {series.label: series.get(run) for series in charts["method_aurc"].series}
+    assert ece == {"dropout off": 0.05, "temperature scaling": 0.034, "MC dropout": 0.021, "ensemble": None}
+    assert aurc["MC dropout"] == 0.05

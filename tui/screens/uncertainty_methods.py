@@ -70,7 +70,14 @@ def comparison_sentence(entry: dict, methods: dict) -> str | None:
     """One verdict in words: "MC dropout (30 passes) calibrates better than temperature (1 pass): ECE ..."."""
     a, b, metric, verdict = entry.get("a"), entry.get("b"), entry.get("metric"), entry.get("verdict")
     first, second = finite(entry.get("a_value")), finite(entry.get("b_value"))
-    if verdict is None or first is None or second is None or metric not in WORDS:
+    if (
+        verdict is None
+        or first is None
+        or second is None
+        or metric not in WORDS
+        or a not in BY_NAME
+        or b not in BY_NAME
+    ):
         return None
     verb, figure = WORDS[metric]
     a_label, b_label = method_label(a, methods.get(a)), method_label(b, methods.get(b))

@@ -271,13 +271,6 @@ COLUMNS: tuple[Column, ...] = (
     Column("nll_mc", ("NLL", MC.short), _number(mode_value(MC, "loss")), 3, frozenset({"nll"})),
     Column("ece_inference", ("ECE", INFERENCE.short), _number(mode_value(INFERENCE, "ece")), 4, frozenset({"ece"})),
     Column("ece_mc", ("ECE", MC.short), _number(mode_value(MC, "ece")), 4, frozenset({"ece", "method_ece"})),
-    Column(
-        "ece_temperature",
-        ("ECE", "T-scal"),
-        _number(method_value("temperature_scaled", "ece")),
-        4,
-        frozenset({"method_ece"}),
-    ),
     Column("aurc", ("AURC", "MC MI"), _number(score_value(S, "aurc")), 5, frozenset({"aurc"})),
     Column("auroc", ("AUROC", "MC MI"), _number(score_value(S, "auroc_error")), 5, frozenset({"auroc"})),
 )

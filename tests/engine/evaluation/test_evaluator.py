@@ -318,3 +318,17 @@ def test_the_probe_row_comes_from_the_rounds_own_deterministic_call(trained, fla
     # the same sample's passes drawn on their own agree in distribution (mean within a few std errors)
     _, alone = evaluator.passes(x_test[7:8], 400)
     assert np.abs(passes.mean(axis=0) - alone[:, 0].mean(axis=0)).max() < 0.15
+
+
+def test_across_workers_the_block_budget_is_per_worker(trained, flat):
+    """Under --workers each worker computes only its share of a block: blocks grow with the workers, not the calls."""
+    from dropout_tui.engine.evaluation.backend import TensorFlowBackend
+
+    class TwoWorkers(TensorFlowBackend):
+        workers = 2  # what MultiWorkerMirroredStrategy over two one-device workers reports
+
+    one = _evaluator(trained, budget=64 * 10)
+    two = _evaluator(trained, budget=64 * 10, backend=TwoWorkers())
+    assert TensorFlowBackend().workers == 1
+    x = flat[1][:100]
+    assert two.calls.layout(x, 5)[0] == 2 * one.calls.layout(x, 5)[0]
