@@ -30,7 +30,7 @@ from dropout_tui.tui.keys import COMMAND_PALETTE, EVERYWHERE, EXPLAIN, KEYS, UNC
 from dropout_tui.tui.panes.status import LogPane
 from dropout_tui.tui.redraw import LOG, LOSS, MODES_TABLE, PROBE, STATUS, RedrawPlanner
 from dropout_tui.tui.replay import Replay, load_events
-from dropout_tui.tui.run_state import ExplainFailed, ExplainFinished, ExplainNews, RunState
+from dropout_tui.tui.run_state import AT_ONCE, ExplainFailed, ExplainFinished, ExplainNews, RunState, measures_at_once
 from dropout_tui.tui.screens.main import MainScreen
 from dropout_tui.tui.ticking import TickingApp
 
@@ -86,7 +86,8 @@ class KeyActions(TickingApp):
         self.planner.ask(MODES_TABLE)
         self.planner.ask(PROBE)
         self.draw_now({STATUS})
-        self.notify(f"MC samples T = {samples} from the next evaluation")
+        when = AT_ONCE if measures_at_once(self.state) else "from the next evaluation"
+        self.notify(f"MC samples T = {samples} {when}")
 
     def action_probe(self, which: str) -> None:
         self.planner.ask(PROBE)

@@ -102,6 +102,7 @@ class Ood:
     source: str
     n: int | None
     scores: dict[str, OodResult]
+    gaps: dict[str, Any] = field(default_factory=dict)  # metric -> score -> the bootstrap gap against max-prob
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,7 @@ class UncertaintyBlock:
     reliability: dict[str, Reliability]  # "inference", "mc"
     decomposition: Decomposition
     ood: Ood | None
+    gaps: dict[str, Any] = field(default_factory=dict)  # metric -> score -> the bootstrap gap against max-prob
 
     @classmethod
     def parse(cls, data: object) -> UncertaintyBlock | None:
@@ -143,5 +145,5 @@ class UncertaintyBlock:
                 if isinstance(entry, dict)
             }
             n = raw.get("n")
-            ood = Ood(str(raw.get("source", "?")), n if isinstance(n, int) else None, results)
-        return cls(scores, reliability, decomposition, ood)
+            ood = Ood(str(raw.get("source", "?")), n if isinstance(n, int) else None, results, _dict(raw.get("gaps")))
+        return cls(scores, reliability, decomposition, ood, _dict(data.get("gaps")))
