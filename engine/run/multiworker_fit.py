@@ -33,7 +33,7 @@ def patch_fit(model: Any, batches: Any) -> None:
                 )
             return original(values, strategy, reduction)
 
-        reduce_per_replica._multiworker = True  # type: ignore[attr-defined]
+        reduce_per_replica._multiworker = True  # type: ignore[attr-defined]  # a mark on the function: patched once
         trainer.reduce_per_replica = reduce_per_replica
     first = next(iter(batches))
     build = model._maybe_symbolic_build

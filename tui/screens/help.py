@@ -29,8 +29,8 @@ def keys_line(where: str, keys: tuple[Key, ...] | None = None) -> str:
         actions.setdefault(key.description, []).append(key.shown)
     parts = []
     for description, shown in actions.items():
-        keys = shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} or {shown[-1]}"
-        parts.append(f"{keys} {description}")
+        named = shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} or {shown[-1]}"
+        parts.append(f"{named} {description}")
     return " · ".join(parts)
 
 

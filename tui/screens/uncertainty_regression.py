@@ -151,7 +151,10 @@ class RegressionUncertaintyScreen(Screen[None]):
         return "Uncertainty (regression): keys and terms", Text(keys_line(UNCERTAINTY, self.OWN_KEYS)), REGRESSION_TERMS
 
     def action_export(self) -> None:
-        self.app.export_results(prefix="dropout-tui-uncertainty")  # type: ignore[attr-defined]
+        from dropout_tui.tui.app import DropoutApp
+
+        if isinstance(self.app, DropoutApp):  # the app that opens this screen: it exports the run's results
+            self.app.export_results(prefix="dropout-tui-uncertainty")
 
     def action_close(self) -> None:
         self.dismiss()
