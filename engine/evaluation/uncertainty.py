@@ -283,19 +283,18 @@ def versus_max_prob(values: dict, positives: dict, seed: int) -> dict:
     A caption names a winner only where the gap is distinguishable; comparing every score with max-prob covers
     the caption's pairs: the best score against max-prob, or max-prob, when it is best, against the runner-up.
     """
-    from dropout_tui.engine.evaluation.bootstrap import paired_bootstrap, weighted_auroc
+    from dropout_tui.engine.evaluation.bootstrap import paired_against, weighted_auroc
 
     base_name = scores.MAX_PROB.name
     if base_name not in values:
         return {}
     base = (values[base_name], positives[base_name])
-    return {
-        score.name: paired_bootstrap(
-            weighted_auroc, (values[score.name], positives[score.name]), base, seed=seed
-        ).to_json()
+    candidates = {
+        score.name: (values[score.name], positives[score.name])
         for score in scores.SCORES
         if score.name != base_name and score.name in values
     }
+    return {name: gap.to_json() for name, gap in paired_against(weighted_auroc, candidates, base, seed=seed).items()}
 
 
 def error_gaps(

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from dropout_tui.engine.evaluation import bootstrap
-from dropout_tui.engine.evaluation.bootstrap import UNDEFINED, counts, paired_bootstrap, weighted_auroc
+from dropout_tui.engine.evaluation.bootstrap import UNDEFINED, counts, paired_against, paired_bootstrap, weighted_auroc
 from dropout_tui.engine.evaluation.methods import Prediction, comparisons
 from dropout_tui.engine.evaluation.uncertainty import auroc, reliability
 
@@ -141,6 +141,28 @@ def test_an_auroc_gap_matches_a_plain_loop():
     gaps = gaps[np.isfinite(gaps)]
     assert result.gap == pytest.approx(auroc(SCORES, ERRORS) - auroc(other, ERRORS))
     assert (result.low, result.high) == pytest.approx(tuple(np.percentile(gaps, [2.5, 97.5])))
+
+
+def _auroc_or_nan(scores: np.ndarray, positive: np.ndarray) -> float:
+    value = auroc(scores, positive)
+    return np.nan if value is None else value  # an AUROC of 0.0 is a value, not a missing one
+
+
+def test_several_candidates_against_one_base_each_match_a_plain_loop():
+    rng = np.random.default_rng(4)
+    distinct = rng.random(len(SCORES))  # no ties: the fast path without groups
+    candidates = {"reversed": (SCORES[::-1].copy(), ERRORS), "distinct": (distinct, ERRORS), "none": (SCORES, ~ERRORS)}
+    got = paired_against(
+        weighted_auroc, {**candidates, "undefined": (SCORES, np.zeros(12, bool))}, (SCORES, ERRORS), seed=2
+    )
+    assert got["undefined"] == UNDEFINED  # an undefined gap leaves the others judged
+    for name, data in candidates.items():
+        gaps = _plain(_auroc_or_nan, data, (SCORES, ERRORS), seed=2)
+        gaps = gaps[np.isfinite(gaps)]
+        assert got[name].gap == pytest.approx(auroc(*data) - auroc(SCORES, ERRORS)), name
+        assert (got[name].low, got[name].high) == pytest.approx(tuple(np.percentile(gaps, [2.5, 97.5]))), name
+    with pytest.raises(ValueError, match="must share the test rows"):
+        paired_against(weighted_auroc, {"short": (SCORES[:5], ERRORS[:5])}, (SCORES, ERRORS), seed=0)
 
 
 def test_identical_methods_are_indistinguishable():
