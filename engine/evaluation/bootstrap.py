@@ -153,12 +153,13 @@ def weighted_auroc(data: tuple[np.ndarray, np.ndarray], weights: np.ndarray) -> 
     ordered = scores[order]
     starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
     w = weights[:, order]
-    hit = positive[order]
-    pos, neg = w * hit, w * ~hit
-    if len(starts) < len(ordered):  # tied scores: one group each (without ties every row is its own group)
+    pos = w * positive[order]
+    neg = w - pos
+    if len(starts) < len(ordered):  # tied scores: one group each
         pos, neg = np.add.reduceat(pos, starts, axis=1), np.add.reduceat(neg, starts, axis=1)
-    below = np.cumsum(neg, axis=1) - neg
-    u = np.sum(pos * (below + 0.5 * neg), axis=1)
+        u = np.sum(pos * (np.cumsum(neg, axis=1) - 0.5 * neg), axis=1)
+    else:  # every row its own group, positive or not: pos * neg is 0, so nothing ties and u needs no half
+        u = np.einsum("ij,ij->i", pos, np.cumsum(neg, axis=1))
     pairs = pos.sum(axis=1) * neg.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(pairs > 0, u / np.where(pairs > 0, pairs, 1.0), np.nan)
