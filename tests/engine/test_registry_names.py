@@ -23,6 +23,7 @@ OTHER_MEANINGS = {
     (Path("engine/model/loading.py"), "training"): "Keras's call argument",
     (Path("tui/panes/status.py"), "training"): "what the run is doing, in the status bar",
     (Path("tui/sweep/panes.py"), "training"): "what the runs are doing, in the sweep's status bar",
+    (Path("tui/glossary.py"), "entropy"): "the word the probe and the Uncertainty screen print, as a glossary term",
 }
 
 
