@@ -23,6 +23,7 @@ __all__ = [
     "Gap",
     "counts",
     "interval",
+    "paired_against",
     "paired_bootstrap",
     "resample",
     "weighted_auroc",
