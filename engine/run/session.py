@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 import traceback
 from collections.abc import Callable
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dropout_tui.engine import quiet
 from dropout_tui.engine.cancel import Cancelled
@@ -195,13 +195,14 @@ class Session:
         self.emit(Status("running", f"training {prepared.epochs} epoch(s)"))
         try:
             batches = training_batches(prepared.x_train, prepared.y_train, self.config.batch_size, self.config.seed)
+            data: dict[str, Any] = {"x": batches}
             if self.workers is not None:
-                from dropout_tui.engine.run.multiworker_fit import patch_fit
+                from dropout_tui.engine.run.multiworker_fit import fit_inputs
 
-                patch_fit(prepared.model, batches)
+                data = fit_inputs(prepared.model, batches, prepared.n_train, self.config.batch_size)
             # shuffle=False: the pipeline reshuffles itself each epoch (Keras warns that shuffle=True would be ignored).
             prepared.model.fit(
-                batches, epochs=prepared.epochs, verbose=0, shuffle=False, callbacks=[SessionCallback(loop)]
+                **data, epochs=prepared.epochs, verbose=0, shuffle=False, callbacks=[SessionCallback(loop)]
             )
         except StopBeforeEpoch:
             pass
