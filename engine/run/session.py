@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 import traceback
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from dropout_tui.engine import quiet
 from dropout_tui.engine.cancel import Cancelled
@@ -177,7 +177,7 @@ class Session:
 
     def _train(self, prepared, parts: _Parts) -> None:
         from dropout_tui.engine.run.fit_loop import FitLoop
-        from dropout_tui.engine.run.training import SessionCallback, training_batches
+        from dropout_tui.engine.run.training import SessionCallback, fit_data
 
         loop = FitLoop(
             model=prepared.model,
@@ -194,12 +194,9 @@ class Session:
         self.progress.training = True
         self.emit(Status("running", f"training {prepared.epochs} epoch(s)"))
         try:
-            batches = training_batches(prepared.x_train, prepared.y_train, self.config.batch_size, self.config.seed)
-            data: dict[str, Any] = {"x": batches}
-            if self.workers is not None:
-                from dropout_tui.engine.run.multiworker_fit import fit_inputs
-
-                data = fit_inputs(prepared.model, batches, prepared.n_train, self.config.batch_size)
+            data = fit_data(
+                prepared.model, prepared.x_train, prepared.y_train, self.config.batch_size, self.config.seed
+            )
             # shuffle=False: the pipeline reshuffles itself each epoch (Keras warns that shuffle=True would be ignored).
             prepared.model.fit(
                 **data, epochs=prepared.epochs, verbose=0, shuffle=False, callbacks=[SessionCallback(loop)]

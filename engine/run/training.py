@@ -7,6 +7,8 @@ would each rebuild the data pipeline).
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 
 
@@ -51,3 +53,15 @@ def training_batches(x, y, batch_size: int, seed: int):
     options.autotune.enabled = False
     options.experimental_optimization.apply_default_optimizations = False  # as Keras's own adapter does
     return batches.with_options(options)
+
+
+def fit_data(model, x, y, batch_size: int, seed: int) -> dict[str, Any]:
+    """``model.fit``'s data arguments: ``training_batches``, fed as a multi-worker run needs them when it is one."""
+    import tensorflow as tf
+
+    batches = training_batches(x, y, batch_size, seed)
+    if not isinstance(model.distribute_strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return {"x": batches}
+    from dropout_tui.engine.run.multiworker_fit import fit_inputs
+
+    return fit_inputs(model, batches, len(x), batch_size)
