@@ -12,7 +12,7 @@ ARGS ?=
 # Tests with any of these markers need a subprocess, a real training run or more: test-fast leaves them out.
 SLOW_MARKERS := subprocess or training or explain or wheel or storm or browser or multiworker or backend or pilot
 
-.PHONY: run test test-fast lint typecheck install install-test bench headless clean FORCE
+.PHONY: run test test-fast lint install install-test bench headless clean FORCE
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(PIP) -e '.[test]' $(STRICT)
+	$(PIP) -e '.[test,jax,torch]' $(STRICT)
 	touch $@ $(VENV)/.installed
 
 # The list of source files; its time changes only when a file is added or removed.
@@ -54,8 +54,6 @@ test-fast: install-test
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-
-typecheck: install-test
 	$(BIN)/python -m mypy
 
 bench: install

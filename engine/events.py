@@ -13,11 +13,26 @@ output is always strict JSON.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dropout_tui.engine.evaluation.block import UncertaintyBlock
+
+
+def finite(value: object) -> float | None:
+    """The value as a float when it is a finite number, else None."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        number = float(value)  # type: ignore[arg-type]  # any object: what float() refuses is caught below
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 def json_safe(value: Any) -> Any:
@@ -75,6 +90,8 @@ class RunStarted(Event):
     replicas: int = 1  # devices training and evaluation run on (tf.distribute)
     device_names: list = field(default_factory=list)  # every replica's device, across workers in task order
     rates: dict = field(default_factory=dict)  # what + and - move: rate handle -> rate (as rate_changed.rates)
+    backend: str = "tensorflow"  # the Keras backend the run ran on (engine.backends)
+    backend_version: str = ""  # that backend's package version (tensorflow_version on TensorFlow)
     workers: int = 1  # processes the run spans (--workers / TF_CONFIG, MultiWorkerMirroredStrategy)
     worker_index: int = 0  # the worker that wrote this event: 0, the chief, writes the events
     worker_devices: list = field(default_factory=list)  # per worker: {"address", "devices", "device_names"}
@@ -110,8 +127,8 @@ class EpochEnd(Event):
     train_loss_keras: float  # what fit reports: dropout on, averaged over the epoch
     train_loss_inference: float  # training set, end-of-epoch weights, dropout off
     test_loss_inference: float
-    train_accuracy_inference: float
-    test_accuracy_inference: float
+    train_accuracy_inference: float | None  # None for a regressor
+    test_accuracy_inference: float | None
     seconds: float
     samples_per_second: float
     rate: float  # dropout rate used during this epoch
@@ -131,6 +148,13 @@ class ModeEvaluation(Event):
     rates: dict = field(default_factory=dict)  # rate handle -> rate (as run_started.rates)
     samples: int | None = None  # T of the mc mode (None: a stream recorded before rounds carried it)
     repeats: int | None = None  # R of the training and dropout_only modes
+
+    @functools.cached_property
+    def block(self) -> UncertaintyBlock | None:
+        """``uncertainty`` as typed structures (engine/evaluation/block.py), parsed once, on first use."""
+        from dropout_tui.engine.evaluation.block import UncertaintyBlock
+
+        return UncertaintyBlock.parse(self.uncertainty)
 
     def history_entry(self) -> dict:
         """This round as a summary's ``history`` (and every export) lists it."""
@@ -262,6 +286,8 @@ class Summary(Event):
     uncertainty: dict | None = None
     augmentation_layers: list = field(default_factory=list)
     history: list = field(default_factory=list)  # per-evaluation rounds; exports keep it
+    backend: str = "tensorflow"  # as run_started.backend: every export of the run says what it ran on
+    backend_version: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         data = super().to_dict()

@@ -53,8 +53,11 @@ class Limit:
         below = value < self.high if self.high_open else value <= self.high
         return above and below
 
-    def check(self, value: float) -> float:
-        """The value itself, or a one-line ConfigError naming the option and the allowed range."""
+    def check(self, value: object) -> float:
+        """The value itself, or a one-line ConfigError naming the option and the allowed range.
+
+        Any object: a command from the UI or a JSON line is checked here before it is trusted as a number.
+        """
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not self.contains(value):
             raise ConfigError(f"{self.option} must be {self.describe()}, got {value}")
         if self.kind is int and value != int(value):

@@ -14,12 +14,13 @@ from pathlib import Path
 
 from textual import on, work
 from textual.app import SystemCommand
+from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.errors import describe_error
-from dropout_tui.engine.events import Failed
+from dropout_tui.engine.events import Event, Failed
 from dropout_tui.engine.limits import LIMITS, SAMPLES_FACTOR, scaled_samples
 from dropout_tui.engine.quiet import drain_native_stderr, native_level
 from dropout_tui.engine.run.controls import Controls
@@ -29,19 +30,18 @@ from dropout_tui.tui.keys import COMMAND_PALETTE, EVERYWHERE, EXPLAIN, KEYS, UNC
 from dropout_tui.tui.panes.status import LogPane
 from dropout_tui.tui.redraw import LOG, LOSS, MODES_TABLE, PROBE, STATUS, RedrawPlanner
 from dropout_tui.tui.replay import Replay, load_events
-from dropout_tui.tui.run_state import ExplainFailed, ExplainFinished, ExplainNews, RunState
+from dropout_tui.tui.run_state import AT_ONCE, ExplainFailed, ExplainFinished, ExplainNews, RunState, measures_at_once
 from dropout_tui.tui.screens.main import MainScreen
 from dropout_tui.tui.ticking import TickingApp
 
 
-class KeyActions:
-    """What each key of tui/keys.py does: a command to the engine, a screen, an export. Mixed into DropoutApp."""
+class KeyActions(TickingApp):
+    """What each key of tui/keys.py does: a command to the engine, a screen, an export. DropoutApp's base: the
+    keys apart from the layout, the workers and the fold."""
 
     state: RunState
     controls: Controls
     explain: ExplainJob
-    export_dir: Path
-    planner: RedrawPlanner
     main_screen: MainScreen
 
     def action_pause(self) -> None:
@@ -86,7 +86,8 @@ class KeyActions:
         self.planner.ask(MODES_TABLE)
         self.planner.ask(PROBE)
         self.draw_now({STATUS})
-        self.notify(f"MC samples T = {samples} from the next evaluation")
+        when = AT_ONCE if measures_at_once(self.state) else "from the next evaluation"
+        self.notify(f"MC samples T = {samples} {when}")
 
     def action_probe(self, which: str) -> None:
         self.planner.ask(PROBE)
@@ -133,7 +134,7 @@ class KeyActions:
             self.push_screen(HelpScreen(*own()) if own else HelpScreen())
 
 
-class DropoutApp(KeyActions, TickingApp):
+class DropoutApp(KeyActions):
     """The main screen, the engine and explain workers, and what a tick folds: events into the RunState, explain
     news into the ExplainState (tui/ticking.py drains, plans and draws). The keys' actions are in KeyActions."""
 
@@ -149,7 +150,7 @@ class DropoutApp(KeyActions, TickingApp):
         self.export_dir = Path(export_dir)
         self.controls = Controls()
         self.state = RunState(config)
-        self.explain = ExplainJob(self, self._buffer.put, config.seed)
+        self.explain = ExplainJob(self, self._buffer.put, config.seed, config.backend)
         self._replay = None if replay is None else load_events(replay)
         self._announced: Failed | None = None
         self.main_screen = MainScreen(self.state)
@@ -206,7 +207,8 @@ class DropoutApp(KeyActions, TickingApp):
                     self.notify(f"the explain run {done}: w shows it")
                 dirty |= news
                 continue
-            dirty |= self.state.apply(item)
+            if isinstance(item, Event):
+                dirty |= self.state.apply(item)
         if self.state.live and self.state.started_at is None and self.state.started is not None:
             self.state.started_at = time.monotonic()
         if self._native_captured:
@@ -221,6 +223,14 @@ class DropoutApp(KeyActions, TickingApp):
     @property
     def training(self) -> bool:
         return self.state.live and self.state.state == "running" and not self.state.paused
+
+    @property
+    def paused(self) -> bool:
+        return self.state.paused and not self.state.training_over
+
+    @property
+    def key_owner(self) -> DOMNode:
+        return self.main_screen
 
     def progress_marks(self) -> tuple[object, int]:
         return (self.state.state, self.state.message), len(self.state.epochs)

@@ -10,18 +10,23 @@ import math
 import re
 from collections.abc import Iterable
 
+from dropout_tui.engine.events import finite  # re-exported: the UI formats what the engine parses
+
 SPARK_CHARS = "▁▂▃▄▅▆▇█"
 
 
-def finite(value: object) -> float | None:
-    """The value as a float when it is a finite number, else None."""
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
+def ranked_spec(values: Iterable[float | None], least: int = 3, most: int = 8) -> str:
+    """A fixed-point spec for numbers shown side by side: ``least`` decimals, more until the smallest non-zero one
+    keeps two significant digits and numbers that differ read differently (at most ``most``): AURCs of 0.0011
+    and 0.0014 must not both read "0.001"."""
+    known = sorted({float(v) for v in values if v is not None and math.isfinite(v)})
+    decimals = least
+    nonzero = [abs(v) for v in known if v != 0]
+    if nonzero:
+        decimals = max(decimals, min(most, 1 - math.floor(math.log10(min(nonzero)))))
+    while decimals < most and len({format(v, f".{decimals}f") for v in known}) < len(known):
+        decimals += 1
+    return f".{decimals}f"
 
 
 def num(value: object, spec: str = ".3f") -> str:
@@ -29,7 +34,7 @@ def num(value: object, spec: str = ".3f") -> str:
     if value is None:
         return "-"
     try:
-        number = float(value)  # type: ignore[arg-type]
+        number = float(value)  # type: ignore[arg-type]  # any object: what float() refuses is caught below
     except (TypeError, ValueError):
         return str(value)
     if math.isnan(number):
@@ -139,3 +144,26 @@ def tidy_log(level: str, text: str) -> tuple[str, str] | None:
         if pattern.search(text):
             return None if plain is None else (STARTUP, plain)
     return level, _NATIVE_PREFIX.sub("", text, count=1)
+
+
+def on_backend(backend: str) -> str:
+    """ " on JAX" after what a header says runs, where the backend is not TensorFlow (the default, left unsaid)."""
+    from dropout_tui.engine import backends
+
+    return "" if backend == backends.DEFAULT else f" on {backends.label(backend)}"
+
+
+def fit_line(parts: list[tuple[str, int]], width: int, separator: str) -> str:
+    """A status line of ``parts`` (text, drop order: 0 never, higher first) that fits ``width`` cells: the
+    separator loses its spaces first, then the parts that matter least go, so none is cut in the middle."""
+    kept = list(parts)
+    while True:
+        for joiner in (separator, separator.strip() or separator):
+            line = joiner.join(text for text, _ in kept)
+            if len(line) <= width:
+                return line
+        droppable = [part for part in kept if part[1]]
+        if not droppable:
+            return line  # the widget's ellipsis cuts what still does not fit
+        worst = max(order for _, order in droppable)
+        kept.remove(next(part for part in reversed(kept) if part[1] == worst))

@@ -6,11 +6,16 @@ Textual-free apart from building ``Binding`` objects, so the help text and the R
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 from dropout_tui.engine.limits import RATE_STEP
+
+if TYPE_CHECKING:
+    from textual.dom import DOMNode
 
 MAIN, EXPLAIN, HELP, EVERYWHERE = "main screen", "Explain screen", "help screen", "everywhere"
 UNCERTAINTY = "Uncertainty screen"
@@ -31,6 +36,7 @@ class Key:
     group: str = ""  # footer keys with one group share one label ("+-Rate")
     display: str = ""  # how the key is written when it differs from ``key``
     priority: bool = False  # bound before any widget or screen sees the key
+    footer_on: str = ""  # the footer's label while what the key toggles is on (space: "Resume" while paused)
 
     @property
     def shown(self) -> str:
@@ -60,7 +66,7 @@ _STEP = f"{RATE_STEP:g}"
 KEYS: tuple[Key, ...] = (
     Key("q", "quit", "quit (exit 0, or 1 if failed)", MAIN, footer="Quit"),
     Key("question_mark", "help", "this help: keys, panes, modes", EVERYWHERE, footer="Help", display="?"),
-    Key("space", "pause", "pause / resume training", MAIN, footer="Pause"),
+    Key("space", "pause", "pause / resume training", MAIN, footer="Pause", footer_on="Resume"),
     Key("plus", "rate(1)", f"every dropout rate +{_STEP}", MAIN, footer="Rate", group="Rate", display="+"),
     Key("minus", "rate(-1)", f"every dropout rate -{_STEP}", MAIN, footer="Rate", group="Rate", display="-"),
     Key("t", "samples(0.5)", "halve the MC samples T", MAIN, footer="T", group="T"),
@@ -90,7 +96,7 @@ KEYS: tuple[Key, ...] = (
     Key("c", "close", "close this screen", UNCERTAINTY),
     Key("q", "close", "close this screen", UNCERTAINTY),
     Key("q", "quit", "quit (exit 0, or 1 if failed)", SWEEP, footer="Quit"),
-    Key("space", "pause", "pause / resume the sweep", SWEEP, footer="Pause"),
+    Key("space", "pause", "pause / resume the sweep", SWEEP, footer="Pause", footer_on="Resume"),
     Key("m", "metric(1)", "chart the next metric", SWEEP, footer="Metric", group="Metric"),
     Key("M", "metric(-1)", "chart the previous metric", SWEEP, footer="Metric", group="Metric"),
     Key("e", "export", "export every rate: JSON + SVG", SWEEP, footer="Export"),
@@ -107,9 +113,25 @@ def keys_for(where: str) -> tuple[Key, ...]:
     return tuple(key for key in KEYS if key.where == where)
 
 
-def bindings(*where: str, namespace: str = "") -> list[Binding]:
+def bindings(*where: str, namespace: str = "") -> list[BindingType]:
     """The BINDINGS of a screen or an app, in KEYS order (the footer's); ``namespace``: see Key.binding."""
     return [key.binding(namespace) for key in KEYS if key.where in where and key.action != COMMAND_PALETTE]
+
+
+def show_toggled(node: DOMNode, on: bool) -> None:
+    """Relabel the footer keys of ``node``'s bindings that toggle something (space: Pause, or Resume while on)."""
+    by_key = node._bindings.key_to_bindings
+    for key in KEYS:
+        if key.footer_on and key.key in by_key:
+            label = key.footer_on if on else key.footer
+            # A new list: Textual shares the lists of a class's bindings between its instances.
+            by_key[key.key] = [
+                dataclasses.replace(binding, description=label)
+                if binding.action.rsplit(".", 1)[-1] == key.action
+                else binding
+                for binding in by_key[key.key]
+            ]
+    node.refresh_bindings()
 
 
 def markdown_table() -> str:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24  # below this the panes clip: say so instead of drawing them
 NOTICE_SECONDS = 3.0  # a key's answer; failures stay longer
+NOTICE_WIDTH = MIN_WIDTH - 4  # a notice's text at the narrowest terminal (the toast's padding and edge)
 
 
 def too_small_notice() -> Static:
@@ -33,13 +34,26 @@ def too_small_notice() -> Static:
     return Static("", id="too-small")
 
 
+def export_notice(result: ExportResult, width: int) -> str:
+    """Where `e` wrote, in ``width`` cells: the directory whole (that is where to look), the file name cut in the
+    middle if it must be (its time stamp's end stays)."""
+    directory, name = str(result.results.parent), result.results.stem
+    kinds = ".json, .svg + .csv" if result.series is not None else ".json + .svg"
+    words = f"wrote {{}}{kinds} in {directory}"
+    room = width - len(words.format(""))
+    if len(name) > room >= 9:
+        name = f"{name[: (room - 1) // 2]}…{name[-(room - 1 - (room - 1) // 2) :]}"
+    return words.format(name)
+
+
 class TerminalApp(App[int]):
     """A dropout-tui app: subclasses say what goes on while the window is too small and what to stop on quit."""
 
     # What both apps' CSS shares: the too-small notice (each app hides its own panes under Screen.-too-small), and
-    # notices on the footer row, one line each where they fit: they cover key hints (the help and the palette have
-    # them too), never the panes' numbers. App CSS, not DEFAULT_CSS: Toast's and ToastRack's own DEFAULT_CSS would
-    # win over an app's. The train app's CSS_PATH comes first; the sweep app's CSS adds its own rules to these.
+    # notices on the top row, one line each where they fit: they cover the settings line for a few seconds (what
+    # the user chose, known already), never the key bar and never the panes' numbers. App CSS, not DEFAULT_CSS:
+    # Toast's and ToastRack's own DEFAULT_CSS would win over an app's. The train app's CSS_PATH comes first; the
+    # sweep app's CSS adds its own rules to these.
     CSS = """
     #too-small {
         display: none;
@@ -55,6 +69,8 @@ class TerminalApp(App[int]):
     }
 
     ToastRack {
+        dock: top;
+        align: right top;
         margin-bottom: 0;
     }
 
@@ -152,8 +168,7 @@ class TerminalApp(App[int]):
             where = error.filename or self.export_dir
             self.notify(f"export failed: {error.strerror or error} ({where})", severity="error", timeout=8)
             return
-        also = ", .svg and .csv" if result.series is not None else " and .svg"
-        self.notify(f"wrote {result.results.name}{also} (in {result.results.parent})")
+        self.notify(export_notice(result, NOTICE_WIDTH))
 
     def on_notify(self, event: Notify) -> None:
         # Runs before Textual adds the new notice: one notice at a time, the newest, never a stack over the panes.

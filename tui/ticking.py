@@ -10,8 +10,11 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
+from textual.dom import DOMNode
+
 from dropout_tui.tui.bridge import EventBuffer
 from dropout_tui.tui.drawing import Drawn
+from dropout_tui.tui.keys import show_toggled
 from dropout_tui.tui.redraw import RedrawPlanner
 from dropout_tui.tui.terminal import TerminalApp
 
@@ -24,6 +27,7 @@ class TickingApp(TerminalApp):
         self.planner = planner
         self._buffer: EventBuffer[object] = EventBuffer()
         self._drawn: list[Drawn] = []
+        self._paused_shown = False
 
     def start_ticking(self, first: Iterable[str]) -> None:
         """From on_mount, once the panes exist: the first frame draws ``first``, then a tick every policy.tick."""
@@ -31,6 +35,16 @@ class TickingApp(TerminalApp):
         self.set_interval(self.planner.policy.tick, self._tick)
         self.planner.request(first)
         self._tick()
+
+    @property
+    def paused(self) -> bool:
+        """The footer then offers "Resume" where it offered "Pause" (tui/keys.py footer_on)."""
+        return False
+
+    @property
+    def key_owner(self) -> DOMNode:
+        """The node whose bindings the footer shows while the panes are on top: the app, or its main screen."""
+        return self
 
     def fold(self, items: list[object]) -> set[str]:
         """Apply the drained items to the state; the parts of it that changed."""
@@ -55,6 +69,9 @@ class TickingApp(TerminalApp):
         )
 
     def _draw(self, parts: set[str]) -> None:
+        if self.paused != self._paused_shown:
+            self._paused_shown = self.paused
+            show_toggled(self.key_owner, self._paused_shown)
         for pane in self._drawn:
             if pane.draws & parts:
                 pane.redraw()

@@ -7,14 +7,13 @@ function is rebuilt when something baked into its trace changes.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from dropout_tui.engine.cancel import Cancelled
-from dropout_tui.engine.evaluation.backend import TensorFlowBackend
+from dropout_tui.engine.evaluation.backend import EvaluationBackend
 from dropout_tui.engine.evaluation.graphs import Graphs, Shapes
 from dropout_tui.engine.evaluation.modes import DROPOUT_ONLY, TRAINING, Mode
 from dropout_tui.engine.evaluation.results import CopyTotals, totals_keys
@@ -52,7 +51,7 @@ class CompiledCalls:
         batch_size: int,
         seed: int,
         budget: int,
-        backend: TensorFlowBackend,
+        backend: EvaluationBackend,
         should_cancel: Callable[[], bool],
     ) -> None:
         self.model = model
@@ -63,7 +62,7 @@ class CompiledCalls:
         self.backend = backend
         self.should_cancel = should_cancel
         self.switches = ModeSwitches(model)
-        self.states = StateMap(model, seed)
+        self.states = StateMap(model, seed, trainable=backend.maps_trainable)
         self.traces = 0  # functions compiled so far: a test reads it to see a retrace
         self._compiled = _Compiled(key=())
         self._row_shape: tuple | None = None  # an input row's shape, learnt from the first data
@@ -78,7 +77,7 @@ class CompiledCalls:
         return self.layout_rows(len(x), copies)
 
     def layout_rows(self, n: int, copies: int) -> tuple[int, int]:
-        width = activation_width(self.model, self._split(DROPOUT_ONLY), self._row_shape, self.units())
+        width = activation_width(self.model, self._split(DROPOUT_ONLY), self._row(), self.units())
         # Across workers each one computes only its share of a block: the budget is per worker, and
         # fewer, larger blocks mean fewer collectives (each a round trip between hosts).
         budget = self.budget * self.backend.workers
@@ -89,6 +88,11 @@ class CompiledCalls:
         if per_row >= 1:
             return self.divisible(min(n, per_row)), copies
         return self.divisible(1), max(1, budget // width)
+
+    def _row(self) -> tuple:
+        if self._row_shape is None:  # layout() learns it from the data before the first block is cut
+            raise RuntimeError("an evaluator's layout() runs before any pass: it learns an input row's shape")
+        return self._row_shape
 
     def divisible(self, rows: int) -> int:
         """Rows per block rounded up so tf.distribute can give every replica the same number (padding)."""
@@ -112,7 +116,7 @@ class CompiledCalls:
         self._refresh()
         splits = self._compiled.splits
         if mode.name not in splits:
-            sample = np.zeros((2, *self._row_shape), self._input_dtype)
+            sample = np.zeros((2, *self._row()), self._input_dtype)
             random_in = self.switches.is_random if mode is DROPOUT_ONLY else self.switches.is_random_in_training
             splits[mode.name] = split_model(self.model, random_in, sample)
         return splits[mode.name]
@@ -127,11 +131,20 @@ class CompiledCalls:
         if key != self._compiled.key:
             self._compiled = _Compiled(key=key)
 
-    def _function(self, name: str, build: Callable, rows: tuple, shared: tuple, switch=None, distribute=True):
+    def _function(
+        self,
+        name: str,
+        build: Callable,
+        rows: tuple,
+        shared: tuple,
+        switch: Callable | None = None,
+        distribute: bool = True,
+    ) -> Callable:
         self._refresh()
         if name not in self._compiled.functions:
-            with switch() if switch is not None else contextlib.nullcontext():
-                self._compiled.functions[name] = self.backend.compile(build(), rows, shared, distribute=distribute)
+            self._compiled.functions[name] = self.backend.compile(
+                build(), rows, shared, switch=switch, distribute=distribute, variables=self.states.variables
+            )
             self.traces += 1
         return self._compiled.functions[name]
 

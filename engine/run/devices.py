@@ -8,10 +8,11 @@ wherever it runs (CI included). TensorFlow fixes its devices when it first runs 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import types
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dropout_tui.engine.errors import ConfigError
 
@@ -27,7 +28,7 @@ class DeviceError(ConfigError):
 class Devices:
     """The strategy a run uses and how the run describes it."""
 
-    strategy: object  # tf.distribute.Strategy
+    strategy: Any  # tf.distribute.Strategy: TensorFlow ships no types
     replicas: int
     names: list[str]  # the replicas' device names, e.g. "/job:localhost/replica:0/task:0/device:CPU:1"
 
@@ -83,7 +84,7 @@ def replica_aware_seeds(model) -> None:
     """
     from dropout_tui.engine.evaluation.backend import fold_replica
 
-    generators = []
+    generators: list = []  # keras.random.SeedGenerator (Keras ships no types)
     for layer in model._flatten_layers(include_self=True):
         generators.extend(getattr(layer, "_seed_generators", []))
     for generator in generators:
@@ -102,3 +103,19 @@ def replica_aware_seeds(model) -> None:
 
         generator.next = types.MethodType(next_seed, generator)
         generator._replica_aware = True
+
+
+class _NoStrategy:
+    """The one-device default on a backend without tf.distribute: its scope changes nothing."""
+
+    num_replicas_in_sync = 1
+
+    def scope(self) -> contextlib.AbstractContextManager:
+        return contextlib.nullcontext()
+
+
+def for_backend(backend: str, spec: str | int | None, cluster: object = None) -> Devices:
+    """``configure`` on TensorFlow; JAX and PyTorch run on their one default device (--devices/--workers refused)."""
+    if backend == "tensorflow":
+        return configure(spec, cluster)
+    return Devices(_NoStrategy(), 1, [])

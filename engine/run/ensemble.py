@@ -63,7 +63,7 @@ def train_members(
                 task=prepared.head.task,
             )
         data = fit_data(model, x_train, y_train, config.batch_size, seed)
-        model.fit(**data, epochs=prepared.epochs, verbose=0, shuffle=False, callbacks=[_cancel_check(should_cancel)])
+        model.fit(**data, epochs=prepared.epochs, verbose=0, callbacks=[_cancel_check(should_cancel)])
         if should_cancel():
             raise Cancelled()
         test = model.predict(prepared.x_test, batch_size=config.batch_size, verbose=0)

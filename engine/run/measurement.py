@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 
 import numpy as np
 
+from dropout_tui.engine.evaluation.modes import INFERENCE, MC
 from dropout_tui.engine.evaluation.results import MonteCarlo, Round
 from dropout_tui.engine.events import EnsembleMember, Event, ModeEvaluation, SampleProbe, Status
 from dropout_tui.engine.run.ensemble import Member
@@ -76,14 +78,15 @@ class Measurer:
         training loss + dropout penalty + the drift of the weights over the epoch.
         """
         prepared, evaluator = self.prepared, self.evaluator
-        train_out, dropout_on = evaluator.training_pass(prepared.x_train, prepared.y_train)
+        x_train, y_train = prepared.training_split()
+        train_out, dropout_on = evaluator.training_pass(x_train, y_train)
         test_out = evaluator.inference(prepared.x_test)
         count = train_out.size if self.regression else len(train_out)
         penalty_key = "squared" if self.regression else "nll"
         return {
-            "train_loss_inference": self._loss(train_out, prepared.y_train),
+            "train_loss_inference": self._loss(train_out, y_train),
             "test_loss_inference": self._loss(test_out, prepared.y_test),
-            "train_accuracy_inference": self._accuracy(train_out, prepared.y_train),
+            "train_accuracy_inference": self._accuracy(train_out, y_train),
             "test_accuracy_inference": self._accuracy(test_out, prepared.y_test),
             "train_loss_dropout": dropout_on[penalty_key] / max(count, 1),
         }
@@ -92,7 +95,8 @@ class Measurer:
         from dropout_tui.engine.evaluation import metrics, regression_metrics
 
         if self.regression:
-            return regression_metrics.rmse(outputs, targets) ** 2
+            error = regression_metrics.rmse(outputs, targets)
+            return math.nan if error is None else error**2  # not finite, as a classifier's NLL then is
         return metrics.nll(self.head.probabilities_numpy(outputs), targets)
 
     def _accuracy(self, outputs: np.ndarray, targets: np.ndarray) -> float | None:
@@ -113,6 +117,7 @@ class Measurer:
         )
         modes = score_round(passes, prepared.y_test, self.head, repeats=self.repeats, samples=self.samples)
         uncertainty = self._regression_uncertainty(passes) if self.regression else self._uncertainty(passes)
+        assert passes.probe is not None, "evaluate() was given probe_row: it returns that row's passes"
         probe = self._probe_event(*passes.probe)
         self._progress.evaluated_at_step = self._progress.global_step
         evaluation = ModeEvaluation(
@@ -154,9 +159,9 @@ class Measurer:
         predictions, _, far = self._last
         if self._members is None:
             self._members = (MemberTotals(self.regression), MemberTotals(self.regression))
-            self._members[0].add(self._member_outputs(predictions["inference"]))
+            self._members[0].add(self._member_outputs(predictions[INFERENCE.name]))
             if far is not None:
-                self._members[1].add(self._member_outputs(far["inference"]))
+                self._members[1].add(self._member_outputs(far[INFERENCE.name]))
         self._members[0].add(self._member_outputs(member.test))
         if far is not None:
             self._members[1].add(self._member_outputs(member.ood))
@@ -175,8 +180,8 @@ class Measurer:
 
         assert passes.mc.outputs is not None, "a regression round keeps every pass's outputs"
         predictions = {
-            "inference": RegressionPrediction(passes.inference, None, 1),
-            "mc": RegressionPrediction.from_samples(passes.mc.outputs),
+            INFERENCE.name: RegressionPrediction(passes.inference, None, 1),
+            MC.name: RegressionPrediction.from_samples(passes.mc.outputs),
         }
         self._last = (predictions, None, None)
         return self._report()
@@ -201,26 +206,25 @@ class Measurer:
         extra = {"temperature": float(np.mean(temperatures)), "temperatures": [float(t) for t in temperatures]}
         assert mc.mean is not None, "a classification round keeps the MC mean"
         return {
-            "inference": Prediction(inference, 1),
+            INFERENCE.name: Prediction(inference, 1),
             "temperature_scaled": Prediction(scaled, 1, predicted=np.argmax(inference, axis=-1), extra=extra),
-            "mc": Prediction(mc.mean, mc.samples, expected_entropy=mc.expected_entropy),
+            MC.name: Prediction(mc.mean, mc.samples, expected_entropy=mc.expected_entropy),
         }
 
     def _ood(self, predictions: dict) -> tuple[dict | None, dict | None]:
         """The scores on the test set against the same scores on the OOD inputs (OOD = positive), and each method's."""
-        from dropout_tui.engine.evaluation.uncertainty import ood_table, uncertainty_scores
+        from dropout_tui.engine.evaluation.uncertainty import ood_gaps, ood_table, uncertainty_scores
 
         ood = self.prepared.ood
         if ood is None:
             return None, None
         far_outputs, far_mc = self.evaluator.monte_carlo(ood.x, self.samples)
         far = self._predictions(far_outputs, far_mc, tuple(predictions["temperature_scaled"].extra["temperatures"]))
-        inference, mc = predictions["inference"], predictions["mc"]
-        table = ood_table(
-            uncertainty_scores(inference.probs, mc.probs, mc.expected_entropy),
-            uncertainty_scores(far["inference"].probs, far["mc"].probs, far["mc"].expected_entropy),
-        )
-        return {"source": ood.source, "n": len(ood.x), "scores": table}, far
+        inference, mc = predictions[INFERENCE.name], predictions[MC.name]
+        inside = uncertainty_scores(inference.probs, mc.probs, mc.expected_entropy)
+        outside = uncertainty_scores(far[INFERENCE.name].probs, far[MC.name].probs, far[MC.name].expected_entropy)
+        gaps = {"auroc": ood_gaps(inside, outside, self.seed)}  # each score against max-prob, beyond noise or not
+        return {"source": ood.source, "n": len(ood.x), "scores": ood_table(inside, outside), "gaps": gaps}, far
 
     def probe(self) -> None:
         """The probe on its own (another sample, a new T, a redraw): its passes drawn now."""
@@ -234,7 +238,9 @@ class Measurer:
 
         _, mc = self.evaluator.monte_carlo(self.prepared.x_test, self.samples)
         if self.regression:
+            assert mc.outputs is not None, "a regression round keeps every pass's outputs"
             return int(np.argmax(mc.outputs.std(axis=0).mean(axis=-1)))
+        assert mc.mean is not None and mc.expected_entropy is not None, "a classification round keeps the MC moments"
         return int(np.argmax(epistemic(mc.mean, mc.expected_entropy)))
 
     def _probe_event(self, inference: np.ndarray, passes: np.ndarray) -> SampleProbe:

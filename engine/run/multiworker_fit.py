@@ -53,5 +53,5 @@ def _patch_reduce() -> None:
             )
         return original(values, strategy, reduction)
 
-    reduce_per_replica._multiworker = True  # type: ignore[attr-defined]
+    reduce_per_replica._multiworker = True  # type: ignore[attr-defined]  # a mark on the function: patched once
     trainer.reduce_per_replica = reduce_per_replica

@@ -41,6 +41,12 @@ class Prepared:
     def n_train(self) -> int:
         return 0 if self.x_train is None else len(self.x_train)
 
+    def training_split(self) -> tuple[np.ndarray, np.ndarray]:
+        """(x_train, y_train) for the parts that train or measure the training set: set whenever epochs > 0."""
+        if self.x_train is None or self.y_train is None:
+            raise ConfigError(f"{self.dataset} has no training split to train or measure on")
+        return self.x_train, self.y_train
+
 
 def prepare(config: RunConfig, dataset: Dataset, ood: OodSet | None = None) -> Prepared:
     """The article's model for `train`, the user's model for `inspect` (imports Keras); ``ood`` from load_ood."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 import traceback
 from collections.abc import Callable
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dropout_tui.engine import quiet
 from dropout_tui.engine.cancel import Cancelled
@@ -24,15 +24,19 @@ from dropout_tui.engine.run.controls import Controls
 from dropout_tui.engine.run.fit_loop import Diverged, StopBeforeEpoch
 from dropout_tui.engine.run.progress import Progress
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the parts import Keras and NumPy: imported when a run assembles them, never on import
     from dropout_tui.engine.run.cluster import Cluster
+    from dropout_tui.engine.run.commands import CommandServer
+    from dropout_tui.engine.run.measurement import Measurer
+    from dropout_tui.engine.run.preparation import Prepared
+    from dropout_tui.engine.run.rates import RateControl
     from dropout_tui.engine.run.workers import Workers
 
 
 class _Parts(NamedTuple):
-    measurer: object  # Measurer
-    rates: object  # RateControl
-    commands: object  # CommandServer
+    measurer: Measurer
+    rates: RateControl
+    commands: CommandServer
 
 
 class Session:
@@ -56,7 +60,7 @@ class Session:
         self.serve = serve
         self.user_error: ConfigError | None = None  # set when bad input ended the run (CLI: exit 2)
         self.progress = Progress()
-        self.prepared = None  # the model and arrays, once loaded
+        self.prepared: Prepared | None = None  # the model and arrays, once loaded
         self._sink = sink
         self.cluster = cluster  # this run spans several worker processes
         self.workers: Workers | None = None  # once the cluster's strategy is up
@@ -84,16 +88,20 @@ class Session:
     def _run(self, capture: quiet.Capture) -> Summary | None:
         self.config.validate()  # the command line validated it already; programmatic callers may not have
         dataset, ood = self._load_data()
-        self.emit(Status("loading", "loading TensorFlow"))
+        from dropout_tui.engine import backends
+
+        backends.activate(self.config.backend)  # before Keras is imported: it keeps its first backend
+        self.emit(Status("loading", f"loading {backends.label(self.config.backend)}"))
         import keras
 
         capture.install_loggers()
         capture.drain_native()
         keras.config.disable_interactive_logging()  # Keras would otherwise print() to stdout
         self._check_cancel()
-        from dropout_tui.engine.run.devices import configure
+        from dropout_tui.engine.run.devices import for_backend
 
-        devices = configure(self.config.devices, self.cluster)  # before anything runs on a device
+        # Before anything runs on a device.
+        devices = for_backend(self.config.backend, self.config.devices, self.cluster)
         keras.utils.set_random_seed(self.config.seed)
 
         from dropout_tui.engine.run.preparation import prepare
@@ -126,13 +134,14 @@ class Session:
         measurer = parts.measurer
         if not self.progress.evaluated_now:
             measurer.evaluate_round()
-        if self.config.ensemble and self.config.command == "train" and not stopped:
-            self._ensemble(prepared, measurer, devices.strategy)
+        members = self.config.ensemble
+        if members and self.config.command == "train" and not stopped:
+            self._ensemble(prepared, measurer, devices.strategy, members)
         seconds = time.perf_counter() - started
         epochs_run = self.progress.epochs_run
         self.emit(Status("finished", f"{epochs_run} epoch(s) in {seconds:.1f} s"))
         self.emit(Finished(epochs_run=epochs_run, seconds=seconds, stopped_by_user=stopped))
-        summary = reports.summary(prepared, epochs_run, seconds, measurer.history)
+        summary = reports.summary(prepared, epochs_run, seconds, measurer.history, self.config.backend)
         self.emit(summary)
         if self.serve:
             self._serve_until_cancelled(parts.commands)
@@ -149,7 +158,7 @@ class Session:
 
     def _assemble(self, prepared, devices) -> _Parts:
         """The parts that do the work, wired to this session's controls, progress and sink."""
-        from dropout_tui.engine.evaluation.backend import TensorFlowBackend
+        from dropout_tui.engine.evaluation.backend import for_keras
         from dropout_tui.engine.model.layers import rate_handles
         from dropout_tui.engine.run.commands import CommandServer
         from dropout_tui.engine.run.measurement import Measurer
@@ -168,7 +177,7 @@ class Session:
             progress=self.progress,
             rates=rates.current,
             should_cancel=lambda: self.controls.cancelled,
-            backend=TensorFlowBackend(devices.strategy),
+            backend=for_keras(devices.strategy),
         )
         commands = CommandServer(
             emit=self.emit, controls=self.controls, progress=self.progress, rates=rates, measurer=measurer
@@ -197,20 +206,16 @@ class Session:
             data = fit_data(
                 prepared.model, prepared.x_train, prepared.y_train, self.config.batch_size, self.config.seed
             )
-            # shuffle=False: the pipeline reshuffles itself each epoch (Keras warns that shuffle=True would be ignored).
-            prepared.model.fit(
-                **data, epochs=prepared.epochs, verbose=0, shuffle=False, callbacks=[SessionCallback(loop)]
-            )
+            prepared.model.fit(**data, epochs=prepared.epochs, verbose=0, callbacks=[SessionCallback(loop)])
         except StopBeforeEpoch:
             pass
         finally:
             self.progress.training = False
 
-    def _ensemble(self, prepared, measurer, strategy) -> None:
+    def _ensemble(self, prepared: Prepared, measurer: Measurer, strategy: Any, members: int) -> None:
         """`--ensemble K`: K-1 more members after the main run, each reported as it finishes."""
         from dropout_tui.engine.run.ensemble import train_members
 
-        members = self.config.ensemble
         self.emit(Status("running", f"training {members - 1} more ensemble member(s)"))
         for member in train_members(self.config, prepared, strategy, lambda: self.controls.cancelled):
             measurer.add_member(member, members)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import keras
+import numpy as np
 
 
 class SessionCallback(keras.callbacks.Callback):
@@ -30,7 +31,27 @@ class SessionCallback(keras.callbacks.Callback):
         self._hooks.epoch_end(epoch + 1, logs or {})
 
 
-def training_batches(x, y, batch_size: int, seed: int):
+def fit_data(model, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int) -> dict[str, Any]:
+    """``model.fit``'s data arguments: TensorFlow's own pipeline (below); the arrays on JAX and PyTorch.
+
+    On JAX and PyTorch Keras feeds arrays through a NumPy iterator or a torch
+    DataLoader, with no tf.data (and no TensorFlow import) behind them. A model
+    under MultiWorkerMirroredStrategy is fed as engine.run.multiworker_fit says.
+    """
+    if keras.backend.backend() != "tensorflow":
+        return {"x": x, "y": y, "batch_size": batch_size, "shuffle": True}
+    import tensorflow as tf
+
+    batches = training_batches(x, y, batch_size, seed)
+    # shuffle=False: the pipeline reshuffles itself each epoch (Keras warns that shuffle=True would be ignored).
+    if not isinstance(model.distribute_strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return {"x": batches, "shuffle": False}
+    from dropout_tui.engine.run.multiworker_fit import fit_inputs
+
+    return {**fit_inputs(model, batches, len(x), batch_size), "shuffle": False}
+
+
+def training_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int) -> object:
     """Shuffled batches of (x, y), reshuffled every epoch, from a pipeline without tf.data autotuning.
 
     fit over NumPy arrays builds an autotuned tf.data iterator per epoch. When
@@ -53,15 +74,3 @@ def training_batches(x, y, batch_size: int, seed: int):
     options.autotune.enabled = False
     options.experimental_optimization.apply_default_optimizations = False  # as Keras's own adapter does
     return batches.with_options(options)
-
-
-def fit_data(model, x, y, batch_size: int, seed: int) -> dict[str, Any]:
-    """``model.fit``'s data arguments: ``training_batches``, fed as a multi-worker run needs them when it is one."""
-    import tensorflow as tf
-
-    batches = training_batches(x, y, batch_size, seed)
-    if not isinstance(model.distribute_strategy, tf.distribute.MultiWorkerMirroredStrategy):
-        return {"x": batches}
-    from dropout_tui.engine.run.multiworker_fit import fit_inputs
-
-    return fit_inputs(model, batches, len(x), batch_size)

@@ -21,27 +21,29 @@ def run(args: argparse.Namespace) -> int:
 
 
 @pytest.fixture
-def serve_row(monkeypatch):
-    row = Command("serve", "a throwaway command", f"{__name__}:run", options_of="train", leaves_out={"--rate": "no"})
+def throwaway_row(monkeypatch):
+    row = Command(
+        "throwaway", "a throwaway command", f"{__name__}:run", options_of="train", leaves_out={"--rate": "no"}
+    )
     monkeypatch.setattr(commands, "COMMANDS", (*commands.COMMANDS, row))
     RAN.clear()
     return row
 
 
-def test_one_row_adds_a_command_with_its_help_its_options_and_its_run(serve_row, capsys):
-    assert cli.main(["serve", "--epochs", "3"]) == 7
-    assert RAN[0].epochs == 3 and RAN[0].command == "serve"
+def test_one_row_adds_a_command_with_its_help_its_options_and_its_run(throwaway_row, capsys):
+    assert cli.main(["throwaway", "--epochs", "3"]) == 7
+    assert RAN[0].epochs == 3 and RAN[0].command == "throwaway"
     help_text = cli.build_parser().format_help()
-    assert "serve" in help_text and "a throwaway command" in help_text
+    assert "throwaway" in help_text and "a throwaway command" in help_text
     with pytest.raises(SystemExit):
-        cli.main(["serve", "--rate", "0.3"])
-    assert "serve takes no --rate: no" in capsys.readouterr().err
+        cli.main(["throwaway", "--rate", "0.3"])
+    assert "throwaway takes no --rate: no" in capsys.readouterr().err
 
 
-def test_one_row_adds_an_option_to_the_commands_it_names(serve_row, monkeypatch):
-    row = Option("--throwaway", "a throwaway option", frozenset({"serve", "sweep"}), "output", type=int, default=1)
+def test_one_row_adds_an_option_to_the_commands_it_names(throwaway_row, monkeypatch):
+    row = Option("--throwaway", "a throwaway option", frozenset({"throwaway", "sweep"}), "output", type=int, default=1)
     monkeypatch.setattr(options, "OPTIONS", (*options.OPTIONS, row))
-    assert cli.main(["serve", "--throwaway", "4"]) == 7
+    assert cli.main(["throwaway", "--throwaway", "4"]) == 7
     assert RAN[0].throwaway == 4
     assert "--throwaway" in {option.flag for option in options.options_of("sweep")}
     assert "--throwaway" not in {option.flag for option in options.options_of("train")}

@@ -14,6 +14,7 @@ from dropout_tui.tui.app import DropoutApp, create_app
 from dropout_tui.tui.run_state import ClaimMeasured, ClaimStarted, ExplainFinished, ExplainState
 from dropout_tui.tui.screens.explain import ExplainScreen
 from tests.support import eventkit as ev
+from tests.support.eventkit import screen_text
 
 
 def _app(tmp_path) -> DropoutApp:
@@ -134,3 +135,31 @@ async def test_a_real_run_measures_every_claim(tmp_path, explain_report):
         assert "pending" not in table and "running" not in table
         await pilot.press("q")
         assert app.screen is app.screen_stack[0]
+
+
+async def test_at_80x24_a_claim_takes_a_few_rows_and_code_is_never_split(tmp_path, monkeypatch):
+    from dropout_tui.engine.explain.claims import claims_on
+    from dropout_tui.engine.explain.report import ClaimResult, ExplainReport
+
+    why = "setting layer.trainable = True changes nothing at inference: only the training argument switches dropout"
+
+    def measure(seed, backend, on_start, on_result, should_stop):
+        results = []
+        for claim in claims_on(backend):
+            result = ClaimResult(claim.id, claim.text, "true", {"max_abs_prediction_change": 0.0, "rate": 0.5}, why)
+            results.append(result)
+            on_result(result)
+        return ExplainReport(keras="3.test", tensorflow="2.test", claims=tuple(results))
+
+    monkeypatch.setattr(explain_job, "measure", measure)
+    app = _app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("w")
+        await _until(pilot, lambda: app.explain.state.report is not None)
+        await pilot.pause()
+        text = screen_text(app)
+    assert "layer.trainable = True" in text  # was "layer.traina ble = True" in a column 14 wide
+    rows = text.splitlines()
+    first = next(i for i, line in enumerate(rows) if "│ 1 │" in line or "│ 1 " in line)
+    following = next(i for i in range(first + 1, len(rows)) if set(rows[i].strip()) <= set("├─┼┤╞═╪╡"))
+    assert following - first <= 6, "\n".join(rows[first:following])  # was ~20 rows per claim

@@ -203,8 +203,12 @@ async def test_pause_stop_and_quit_reach_the_sweep(tmp_path, fake_sweep):
         assert "training rate 0.10" in screen_text(app)
         await pilot.press("space")
         assert app.controls.paused and "paused (space resumes)" in screen_text(app)
+        await pilot.pause()
+        assert "space Resume" in screen_text(app).splitlines()[-1]  # the footer says what space does now
         await pilot.press("space")
         assert not app.controls.paused
+        await pilot.pause()
+        assert "space Pause" in screen_text(app).splitlines()[-1]
         await pilot.press("x")
         assert app.controls.stop_requested and not app.controls.cancelled
         await pilot.pause(0.3)
@@ -344,6 +348,26 @@ def test_the_sweep_app_starts_without_tensorflow():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.strip() == "False"
+
+
+async def test_at_80x24_the_export_notice_names_its_directory_and_the_legend_every_score(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = SweepApp(CONFIG, rates=(0.0, 0.2, 0.5), export_dir="dropout-tui-export", replay=_sweep((0.0, 0.2, 0.5)))
+    app.animation_level = "none"
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.pause()
+        while app.metric.key != "auroc":
+            await pilot.press("m")
+        await pilot.pause()
+        legend = str(app.query_one("#sweep-legend").render())
+        assert legend.endswith("mutual info (MC)") and "…" not in legend  # was cut to "mutual ..."
+        await pilot.press("e")
+        await pilot.pause()
+        screen = screen_text(app).splitlines()
+    (written,) = (tmp_path / "dropout-tui-export").glob("*.json")
+    notice = screen[0]  # notices cover the settings row, not the key bar
+    assert "in dropout-tui-export" in notice and ".json" in notice and ".svg" in notice and "e Export" in screen[-1]
+    assert written.stem[-6:] in notice  # the time stamp's end stays when the name is cut
 
 
 @pytest.mark.parametrize("fails", [True, False], ids=["a rate failed", "every rate finished"])

@@ -26,6 +26,7 @@ from dropout_tui.tui.screens.explain import ExplainScreen
 from dropout_tui.tui.screens.main import MainScreen
 from dropout_tui.tui.screens.uncertainty import UncertaintyScreen
 from tests.support import eventkit as ev
+from tests.support.eventkit import screen_text
 
 
 def _app(tmp_path, export_dir=None) -> DropoutApp:
@@ -211,7 +212,7 @@ async def test_footer_palette_and_config_line_say_what_the_keys_do(tmp_path):
         assert "T=15" in str(app.query_one("#config-line", Static).render())
 
 
-async def test_a_notice_covers_only_the_footer_row_and_replaces_the_last(tmp_path):
+async def test_a_notice_covers_only_the_settings_row_and_replaces_the_last(tmp_path):
     app = _app(tmp_path)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await pilot.pause()
@@ -220,7 +221,8 @@ async def test_a_notice_covers_only_the_footer_row_and_replaces_the_last(tmp_pat
         await pilot.pause(0.2)
         toasts = list(app.screen.query(Toast))
         assert len(toasts) == 1 and "T = 60" in str(toasts[0].render())
-        assert toasts[0].region.y == 23 and toasts[0].region.height == 1  # the footer row, nothing above it
+        assert toasts[0].region.y == 0 and toasts[0].region.height == 1  # the settings row, nothing below it
+        assert "q Quit" in screen_text(app).splitlines()[-1]  # the key bar stays readable
         modes = app.query_one("#modes-table").region
         caption = app.query_one("#loss-caption").region
         assert not toasts[0].region.overlaps(modes) and not toasts[0].region.overlaps(caption)
@@ -278,3 +280,17 @@ async def test_the_log_wraps_its_lines_again_when_its_width_changes(tmp_path):
             assert all(strip.cell_length <= width for strip in log.lines), size  # nothing cut at the edge
             text = " ".join(strip.text.strip() for strip in log.lines)
             assert "word0" in text and "word79" in text and len(log.lines) > 2
+
+
+async def test_the_footer_offers_resume_while_paused(tmp_path):
+    app = _app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert "space Pause" in screen_text(app).splitlines()[-1]
+        await pilot.press("space")
+        await pilot.pause()
+        footer = screen_text(app).splitlines()[-1]
+        assert app.state.paused and "space Resume" in footer and "Pause" not in footer
+        await pilot.press("space")
+        await pilot.pause()
+        assert "space Pause" in screen_text(app).splitlines()[-1]

@@ -11,6 +11,7 @@ import re
 import signal
 import sys
 from importlib import metadata
+from typing import NoReturn
 
 from dropout_tui.engine import quiet
 from dropout_tui.engine.errors import EXIT_USAGE, ConfigError
@@ -29,7 +30,7 @@ def _version() -> str:
 class _OneLineParser(argparse.ArgumentParser):
     """argparse that reports a usage error as one line and exit 2."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         # "argument --rate: --rate must be ..." says the option twice: once is enough.
         message = re.sub(r"^argument (\S+): (?=\1 )", "", message)
         sys.stderr.write(f"dropout-tui: error: {message}\n")

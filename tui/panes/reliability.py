@@ -8,7 +8,8 @@ import math
 from rich.text import Text
 from textual.widget import Widget
 
-from dropout_tui.tui.fmt import SPARK_CHARS, finite
+from dropout_tui.engine.evaluation.block import Reliability, ReliabilityBin
+from dropout_tui.tui.fmt import SPARK_CHARS
 
 BAR, GAP, EXCESS, DIAGONAL = "dodger_blue1", "red3", "green3", "grey62"
 
@@ -21,12 +22,12 @@ RELIABILITY_KEYS = (
 SHORT_KEYS = (("█", BAR, "acc≤conf "), ("█", EXCESS, ">conf "), ("░", GAP, "over "), ("·", DIAGONAL, "ideal"))
 
 
-def reliability_text(reliability: dict | None, width: int, height: int) -> Text:
+def reliability_text(reliability: Reliability | None, width: int, height: int) -> Text:
     """A reliability diagram in text: per confidence bin a bar of its accuracy, in one colour up to the bin's
     confidence and in another above it (under-confident), the gap up to a higher confidence shaded
     (over-confident), the diagonal (accuracy = confidence) as dots where no bar covers it; below, the confidence
     histogram (samples per bin) and, with room, what the colours mean."""
-    bins = (reliability or {}).get("bins") or []
+    bins = reliability.bins if reliability is not None else ()
     if not bins or width < 6 or height < 4:
         return Text("waiting for the first evaluation" if not bins else "")
     step = max(1, (width - 3) // len(bins))
@@ -45,7 +46,7 @@ def reliability_text(reliability: dict | None, width: int, height: int) -> Text:
             text.append(glyph * bar, style=style)
             text.append(" " * (step - bar))
         text.append("\n")
-    counts = [b.get("count") or 0 for b in bins]
+    counts = [b.count for b in bins]
     most = max(counts) or 1
     for row in range(histogram):
         text.append(" n│" if row == histogram - 1 else "  │", style="dim")
@@ -67,17 +68,17 @@ def reliability_text(reliability: dict | None, width: int, height: int) -> Text:
     return text
 
 
-def _cell(b: dict, level: int, rows: int) -> tuple[str, str]:
+def _cell(b: ReliabilityBin, level: int, rows: int) -> tuple[str, str]:
     """One cell of a bin's column: ``level`` counts rows from the bottom; each row is 1/rows of accuracy."""
-    accuracy, confidence = finite(b.get("accuracy")), finite(b.get("confidence"))
+    accuracy, confidence = b.accuracy, b.confidence
     low, high = level / rows, (level + 1) / rows
-    ideal = confidence if confidence is not None else (b["lo"] + b["hi"]) / 2
+    ideal = confidence if confidence is not None else b.middle
     if accuracy is not None and round(accuracy - low, 9) > 0:
         fill = min(1.0, round((accuracy - low) * rows, 6))  # rounded: 1.0 - 0.9 must fill a tenth exactly
         return _block(fill), EXCESS if low >= ideal else BAR
     if accuracy is not None and confidence is not None and low < confidence:
         return "░", GAP  # confident beyond the accuracy: the over-confidence gap
-    if low <= (b["lo"] + b["hi"]) / 2 < high:
+    if low <= b.middle < high:
         return "·", DIAGONAL
     return " ", ""
 
@@ -92,9 +93,9 @@ def _block(fill: float) -> str:
 class ReliabilityDiagram(Widget):
     """Draws reliability_text at whatever size it is given."""
 
-    reliability: dict | None = None
+    reliability: Reliability | None = None
 
-    def show(self, reliability: dict | None) -> None:
+    def show(self, reliability: Reliability | None) -> None:
         self.reliability = reliability
         self.refresh()
 

@@ -9,6 +9,7 @@ arrives, under the same rules as the modes table (tui/redraw.py: heavy panes wai
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from rich.console import Group, RenderableType
@@ -20,18 +21,18 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from dropout_tui.engine.evaluation import scores as score_registry
+from dropout_tui.engine.evaluation.block import OodResult, ScoreResult, UncertaintyBlock
 from dropout_tui.engine.evaluation.methods import BY_NAME as BY_METHOD
 from dropout_tui.engine.evaluation.modes import INFERENCE, MC
-from dropout_tui.tui.fmt import finite, num
+from dropout_tui.tui.fmt import num, ranked_spec
 from dropout_tui.tui.keys import UNCERTAINTY, bindings
 from dropout_tui.tui.panes.chart import Chart, Curve
 from dropout_tui.tui.panes.footer import Footer
 from dropout_tui.tui.panes.lines import Lines
 from dropout_tui.tui.panes.reliability import ReliabilityDiagram
 from dropout_tui.tui.redraw import MODES_TABLE
-from dropout_tui.tui.run_state import RunState
+from dropout_tui.tui.run_state import RunState, inference_label
 from dropout_tui.tui.screens.uncertainty_caption import (
-    accuracy_at,
     calibration_note,
     decomposition_line,
     label,
@@ -40,28 +41,31 @@ from dropout_tui.tui.screens.uncertainty_caption import (
 )
 from dropout_tui.tui.screens.uncertainty_methods import method_label, methods_sentence, methods_table
 
+RANKED = "ranked"  # a column whose numbers get as many decimals as it takes to rank them (tui/fmt.ranked_spec)
 MARKED_COVERAGES = (0.5, 0.8, 0.9)  # the table's columns: markers there tell the curves apart under NO_COLOR
 BOTH_TABLES_HEIGHT = 34  # rows from which the methods and the score table show together
 
 
-def score_table(uncertainty: dict | None) -> Table:
+Cell = Callable[[ScoreResult, OodResult], float | None]
+
+
+def score_table(uncertainty: UncertaintyBlock) -> Table:
     """Per score: error detection (AUROC), selective prediction (AURC, accuracy on the surest 50/80/90%) and,
     with OOD inputs, OOD detection (AUROC, AUPR, FPR at 95% recall). The best of each column in bold."""
-    uncertainty = uncertainty or {}
-    scores = uncertainty.get("scores") or {}
-    ood = (uncertainty.get("ood") or {}).get("scores") or {}
-    columns = [
-        ("err AUROC", lambda s, o: finite(s.get("auroc_error")), True, ".3f"),
-        ("AURC", lambda s, o: finite(s.get("aurc")), False, ".3f"),
-        ("acc@50%", lambda s, o: accuracy_at(s, "0.5"), True, "%"),
-        ("acc@80%", lambda s, o: accuracy_at(s, "0.8"), True, "%"),
-        ("acc@90%", lambda s, o: accuracy_at(s, "0.9"), True, "%"),
+    scores = uncertainty.scores
+    ood = uncertainty.ood.scores if uncertainty.ood is not None else {}
+    columns: list[tuple[str, Cell, bool, str]] = [
+        ("err AUROC", lambda s, o: s.auroc_error, True, ".3f"),
+        ("AURC", lambda s, o: s.aurc, False, RANKED),
+        ("acc@50%", lambda s, o: s.accuracy_at("0.5"), True, "%"),
+        ("acc@80%", lambda s, o: s.accuracy_at("0.8"), True, "%"),
+        ("acc@90%", lambda s, o: s.accuracy_at("0.9"), True, "%"),
     ]
     if ood:
         columns += [
-            ("OOD AUROC", lambda s, o: finite(o.get("auroc")), True, ".3f"),
-            ("AUPR", lambda s, o: finite(o.get("aupr")), True, ".3f"),
-            ("FPR95", lambda s, o: finite(o.get("fpr95")), False, ".3f"),
+            ("OOD AUROC", lambda s, o: o.auroc, True, ".3f"),
+            ("AUPR", lambda s, o: o.aupr, True, ".3f"),
+            ("FPR95", lambda s, o: o.fpr95, False, ".3f"),
         ]
     table = Table(box=None, padding=(0, 0, 0, 1), pad_edge=False, header_style="bold underline")
     table.add_column("score", no_wrap=True)
@@ -70,12 +74,13 @@ def score_table(uncertainty: dict | None) -> Table:
     names = [key for key in score_registry.SCORE_NAMES if key in scores]
     columns_shown = []
     for _, get, higher, spec in columns:
-        values = {name: get(scores[name], ood.get(name) or {}) for name in names}
+        values = {name: get(scores[name], ood.get(name) or OodResult()) for name in names}
+        spec = ranked_spec(values.values()) if spec == RANKED else spec
         shown = {name: pct(v).removesuffix("%") if spec == "%" else num(v, spec) for name, v in values.items()}
         known = {name: v for name, v in values.items() if v is not None}
         best = None
         if len(known) > 1:  # bold: every score that shows the best value (ties as they read, not as stored)
-            best = shown[max(known, key=known.get) if higher else min(known, key=known.get)]
+            best = shown[max(known, key=known.__getitem__) if higher else min(known, key=known.__getitem__)]
         columns_shown.append((shown, best))
     for name in names:
         cells = [Text.assemble(score_registry.BY_NAME[name].style, " ", label(name))]
@@ -84,8 +89,13 @@ def score_table(uncertainty: dict | None) -> Table:
     return table
 
 
+def round_block(state: RunState) -> UncertaintyBlock | None:
+    """The last round's uncertainty block, typed (ModeEvaluation.block: parsed once per round)."""
+    return state.evaluations[-1].block if state.evaluations else None
+
+
 def head_text(state: RunState) -> str:
-    uncertainty = state.uncertainty
+    uncertainty = round_block(state)
     if uncertainty is None:
         if state.evaluations:
             return "this run's evaluations carry no uncertainty block (recorded before it existed?)"
@@ -93,8 +103,8 @@ def head_text(state: RunState) -> str:
     n = state.started.n_test if state.started else None
     parts = [f"after epoch {state.evaluations[-1].epoch}", f"{n} test samples" if n else ""]
     parts.append(f"MC T={round_samples(state)}")
-    ood = uncertainty.get("ood")
-    parts.append(f"OOD: {ood.get('source')}, {ood.get('n')}" if ood else "no OOD inputs (--ood adds them)")
+    ood = uncertainty.ood
+    parts.append(f"OOD: {ood.source}, {ood.n}" if ood else "no OOD inputs (--ood adds them)")
     return "Uncertainty " + " · ".join(part for part in parts if part)
 
 
@@ -104,16 +114,14 @@ def round_samples(state: RunState) -> int:
     return samples if isinstance(samples, int) else state.samples
 
 
-def risk_series(uncertainty: dict | None) -> list[tuple[str, list[float], list[float], float | None]]:
-    """Per score: (name, coverages, risks, AURC) from the engine's curve, non-finite points left out."""
+def risk_series(uncertainty: UncertaintyBlock | None) -> list[tuple[str, list[float], list[float], float | None]]:
+    """Per score: (name, coverages, risks, AURC) from the engine's curve (non-finite points left out on parsing)."""
     out = []
     for key in score_registry.SCORE_NAMES:
-        entry = ((uncertainty or {}).get("scores") or {}).get(key)
-        if not entry:
+        entry = uncertainty.scores.get(key) if uncertainty is not None else None
+        if entry is None or (not entry.curve and entry.aurc is None):
             continue
-        points = [(finite(c), finite(r)) for c, r in entry.get("curve") or []]
-        points = [(c, r) for c, r in points if c is not None and r is not None]
-        out.append((key, [c for c, _ in points], [r for _, r in points], finite(entry.get("aurc"))))
+        out.append((key, [c for c, _ in entry.curve], [r for _, r in entry.curve], entry.aurc))
     return out
 
 
@@ -130,7 +138,7 @@ class UncertaintyScreen(Screen[None]):
     _drawn: object = None
     _series: tuple = ()
     _table_shape: object = None
-    method = "mc"  # the method in the second reliability diagram (m cycles it)
+    method = MC.name  # the method in the second reliability diagram (m cycles it)
     scores_shown = False  # below BOTH_TABLES_HEIGHT: the score table instead of the methods table (s)
 
     def compose(self) -> ComposeResult:
@@ -187,48 +195,51 @@ class UncertaintyScreen(Screen[None]):
         if key == self._drawn:  # nothing new since the last round: no redraw, no time taken from training
             return
         self._drawn = key
-        uncertainty = None if state.regression else state.uncertainty
+        uncertainty = None if state.regression else state.uncertainty  # the methods' part is read as JSON
+        block = None if state.regression else round_block(state)
         # Lines and a table of unchanged shape skip the screen's layout pass: a round's redraw stays cheap.
         self.query_one("#unc-head", Lines).show(head_text(state))
-        self._diagrams(uncertainty)
-        self._plot(uncertainty)
+        self._diagrams(block)
+        self._plot(block)
         methods = (uncertainty or {}).get("methods") or {}
-        shape = bool(uncertainty) and (len(uncertainty.get("scores") or {}), bool(uncertainty.get("ood")), len(methods))
+        shape = block is not None and (len(block.scores), block.ood is not None, len(methods))
         self.query_one("#unc-methods", Static).update(
             methods_table(uncertainty) if methods else "", layout=shape != self._table_shape
         )
         self.query_one("#unc-table", Static).update(
-            score_table(uncertainty) if uncertainty else "", layout=shape != self._table_shape
+            score_table(block) if block else "", layout=shape != self._table_shape
         )
         self._table_shape = shape
         self._tables()
-        self.query_one("#unc-decomposition", Lines).show(decomposition_line(uncertainty) if uncertainty else "")
+        self.query_one("#unc-decomposition", Lines).show(decomposition_line(block) if block else "")
         modes = state.latest_modes
-        caption = " ".join(filter(None, (methods_sentence(uncertainty), uncertainty_caption(uncertainty, modes))))
-        self.query_one("#unc-caption", Lines).show(caption if uncertainty else "")
+        caption = " ".join(filter(None, (methods_sentence(uncertainty), uncertainty_caption(block, modes))))
+        self.query_one("#unc-caption", Lines).show(caption if block else "")
 
-    def _diagrams(self, uncertainty: dict | None) -> None:
-        reliability = (uncertainty or {}).get("reliability") or {}
+    def _diagrams(self, block: UncertaintyBlock | None) -> None:
+        reliability = block.reliability if block is not None else {}
         for which, diagram in zip((INFERENCE.name, self.method), self.query(ReliabilityDiagram)):
             diagram.show(reliability.get(which))
         self._titles()
 
     def action_method(self, step: int) -> None:
         """The second reliability diagram shows the next method of the round (dropout off stays on the left)."""
-        uncertainty = None if self.state.regression else self.state.uncertainty
-        names = [name for name in (((uncertainty or {}).get("reliability")) or {}) if name != "inference"]
+        block = None if self.state.regression else round_block(self.state)
+        names = [name for name in (block.reliability if block else {}) if name != INFERENCE.name]
         if not names:
             return
         at = names.index(self.method) if self.method in names else -step
         self.method = names[(at + step) % len(names)]
-        self._diagrams(uncertainty)
+        self._diagrams(block)
 
     def _titles(self) -> None:
         uncertainty = None if self.state.regression else self.state.uncertainty
-        reliability = (uncertainty or {}).get("reliability") or {}
+        block = None if self.state.regression else round_block(self.state)
+        reliability = block.reliability if block is not None else {}
         methods = (uncertainty or {}).get("methods") or {}
         second = method_label(self.method, methods.get(self.method))
-        for pane_id, which, name in (("inference", INFERENCE.name, "dropout off"), ("method", self.method, second)):
+        off = inference_label(self.state)  # training=False when an always-on layer keeps it random
+        for pane_id, which, name in ((INFERENCE.name, INFERENCE.name, off), ("method", self.method, second)):
             pane = self.query_one(f"#unc-rel-{pane_id}")
             wide = pane.size.width >= 40
             titles = (f"Reliability: {name}", name, method_label(which), BY_METHOD[which].short)  # longest that fits
@@ -238,7 +249,7 @@ class UncertaintyScreen(Screen[None]):
         long = "Risk (error rate) vs coverage, surest answered first"
         risk.border_title = long if risk.size.width >= len(long) + 6 else "Risk vs coverage"
 
-    def _plot(self, uncertainty: dict | None) -> None:
+    def _plot(self, uncertainty: UncertaintyBlock | None) -> None:
         plot = self.query_one(RiskPlot)
         plot.clear()
         series = risk_series(uncertainty)
@@ -250,7 +261,7 @@ class UncertaintyScreen(Screen[None]):
         plot.draw_curves(curves)
         highest = max([0.0] + [r for _, _, risk, _ in series for r in risk])
         plot.set_xlimits(0, 1.02)
-        plot.set_ylimits(0, max(highest * 1.1, 0.01))
+        plot.set_y_range(0, max(highest, 0.01))
         self._series = tuple(series)
         self._legend()
 
@@ -258,12 +269,14 @@ class UncertaintyScreen(Screen[None]):
         """AURC per curve under the chart: with the scores' names where they fit on one line."""
         legend = self.query_one("#unc-risk-legend", Static)
         width = legend.size.width or 30
+        spec = ranked_spec(aurc for *_, aurc in self._series)  # four AURCs of 0.001 must still rank
         for named in (True, False):
             text = Text("AURC", style="bold")
             for key, _, _, aurc in self._series:
                 text.append(" ")
                 text.append(*score_registry.BY_NAME[key].style)
-                text.append(f"{label(key)} {num(aurc)}" if named else num(aurc).replace("0.", ".", 1))
+                shown = num(aurc, spec)
+                text.append(f"{label(key)} {shown}" if named else shown.replace("0.", ".", 1))
             if text.cell_len <= width:
                 break
         legend.update(text if self._series else "")
@@ -277,7 +290,10 @@ class UncertaintyScreen(Screen[None]):
         return "Uncertainty: keys and terms", content
 
     def action_export(self) -> None:
-        self.app.export_results(prefix="dropout-tui-uncertainty")  # type: ignore[attr-defined]
+        from dropout_tui.tui.app import DropoutApp
+
+        if isinstance(self.app, DropoutApp):  # the app that opens this screen: it exports the run's results
+            self.app.export_results(prefix="dropout-tui-uncertainty")
 
     def action_close(self) -> None:
         self.dismiss()

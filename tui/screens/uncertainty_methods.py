@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from dropout_tui.engine.evaluation.methods import BY_NAME, METHOD_NAMES
+from dropout_tui.engine.evaluation.modes import INFERENCE
 from dropout_tui.tui.fmt import finite, num
 
 # (title, key, higher is better): the header's second line says which way is good.
@@ -102,7 +103,7 @@ def methods_sentence(uncertainty: dict | None) -> str:
     methods = (uncertainty or {}).get("methods") or {}
     entries = [e for e in (uncertainty or {}).get("comparisons") or [] if e.get("metric") == "ece"]
     if entries and entries[0].get("b") == "temperature_scaled":
-        entries = [e for e in entries if e.get("b") != "inference"]  # against temperature is the question
+        entries = [e for e in entries if e.get("b") != INFERENCE.name]  # against temperature is the question
     sentences = [s for e in entries if (s := comparison_sentence(e, methods))]
     text = "; ".join(sentences)
     return (text[:1].upper() + text[1:] + ".") if text else ""

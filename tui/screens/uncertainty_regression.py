@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual_plot import LegendLocation
 
 from dropout_tui.engine.evaluation.methods import BY_NAME, METHOD_NAMES
@@ -21,6 +21,7 @@ from dropout_tui.engine.evaluation.regression_metrics import INTERVAL_LEVELS
 from dropout_tui.tui.fmt import finite, num
 from dropout_tui.tui.keys import KEYS, UNCERTAINTY
 from dropout_tui.tui.panes.chart import Chart, Curve
+from dropout_tui.tui.panes.footer import Footer
 from dropout_tui.tui.panes.lines import Lines
 from dropout_tui.tui.panes.styles import METHOD_STYLES
 from dropout_tui.tui.redraw import MODES_TABLE
@@ -142,7 +143,10 @@ class RegressionUncertaintyScreen(Screen[None]):
         self.query_one("#unc-caption", Lines).show(coverage_caption(uncertainty) if uncertainty else "")
 
     def action_export(self) -> None:
-        self.app.export_results(prefix="dropout-tui-uncertainty")  # type: ignore[attr-defined]
+        from dropout_tui.tui.app import DropoutApp
+
+        if isinstance(self.app, DropoutApp):  # the app that opens this screen: it exports the run's results
+            self.app.export_results(prefix="dropout-tui-uncertainty")
 
     def action_close(self) -> None:
         self.dismiss()

@@ -19,6 +19,7 @@ import sys
 from asyncio.subprocess import Process
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from textual_serve.app_service import AppService
 
@@ -66,8 +67,9 @@ def kill_all(pids: list[int], number: int) -> None:
 class AppProcess(AppService):
     """AppService whose process is ``argv`` (no shell), a process-group leader, and always ends with its group."""
 
-    def __init__(self, argv: Sequence[str], **kwargs: object) -> None:
-        super().__init__(" ".join(argv), **kwargs)  # type: ignore[arg-type]
+    def __init__(self, argv: Sequence[str], **kwargs: Any) -> None:
+        # AppService's own keywords (write_bytes, write_str, close, download_manager), passed on as they come.
+        super().__init__(" ".join(argv), **kwargs)
         self.argv = list(argv)
 
     @property

@@ -153,6 +153,7 @@ class SweepApp(TickingApp):
     # --- the worker ----------------------------------------------------------------------------------
     @work(thread=True, exclusive=True, exit_on_error=False, name="sweep")
     def _run_sweep(self) -> None:
+        assert self._rates is not None  # a sweep, not compare: it has its rates
         sweep = Sweep(self.config, self._rates, self._buffer.put, self.controls, jobs=self._jobs, command=train_command)
         sweep.run()
         self.refused = sweep.user_error
@@ -167,6 +168,10 @@ class SweepApp(TickingApp):
     @property
     def metric(self) -> Metric:
         return chosen_metric(self.state)[0]
+
+    @property
+    def paused(self) -> bool:
+        return self.state.paused and not self.state.over
 
     def progress_marks(self) -> tuple[object, int]:
         state = self.state

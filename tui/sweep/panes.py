@@ -10,12 +10,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 
+from dropout_tui.engine import backends
 from dropout_tui.tui.drawing import DrawsFrom
-from dropout_tui.tui.fmt import duration
+from dropout_tui.tui.fmt import duration, fit_line, on_backend
 from dropout_tui.tui.panes.chart import Chart, Curve
 from dropout_tui.tui.panes.lines import FixedLines, Lines
 from dropout_tui.tui.sweep.comparison import compare_columns, facts, summary_line, warnings
-from dropout_tui.tui.sweep.metrics import Column, Metric, columns_for, metrics_for, rate_text
+from dropout_tui.tui.sweep.metrics import Column, Metric, Series, columns_for, metrics_for, rate_text
 from dropout_tui.tui.sweep.state import CHART, STATUS, TABLE, RateRun, SweepState
 
 MIN_COLUMN_GAP = 1
@@ -24,24 +25,25 @@ MIN_COLUMN_GAP = 1
 # --- status ------------------------------------------------------------------------------------------------
 
 
-def config_line(state: SweepState) -> str:
+def config_line(state: SweepState, width: int = 10_000) -> str:
+    """What every run shares; at ``width`` the batch size, the learning rate, the hidden units and R go first."""
     if state.is_compare:
         return summary_line([facts(run) for run in state.runs])
     config = state.config
     rates = "/".join(rate_text(run.rate) for run in state.runs)
     parts = [
-        f"sweep {config.data_path or config.dataset}",
-        f"rates {rates}",
-        f"hidden {config.hidden}",
-        f"epochs {config.epochs}",
-        f"T={config.mc_samples}",
-        f"R={config.repeats}",
-        f"batch {config.batch_size}",
-        f"lr {config.lr:g}",
-        f"seed {config.seed}",
-        f"{state.jobs} at once" if state.jobs > 1 else "one at a time",
+        (f"sweep {config.data_path or config.dataset}{on_backend(config.backend)}", 0),
+        (f"rates {rates}", 0),
+        (f"hidden {config.hidden}", 2),
+        (f"epochs {config.epochs}", 0),
+        (f"T={config.mc_samples}", 0),
+        (f"R={config.repeats}", 1),
+        (f"batch {config.batch_size}", 3),
+        (f"lr {config.lr:g}", 3),
+        (f"seed {config.seed}", 0),
+        (f"{state.jobs} at once" if state.jobs > 1 else "one at a time", 2),
     ]
-    return " · ".join(parts)
+    return fit_line(parts, width, " · ")
 
 
 def status_line(state: SweepState, now: float) -> str:
@@ -69,7 +71,7 @@ def status_line(state: SweepState, now: float) -> str:
     elif state.paused:
         word = "paused (space resumes)"
     elif not active:
-        word = "loading TensorFlow" if not done else "starting the next rate"
+        word = f"loading {backends.label(state.config.backend)}" if not done else "starting the next rate"
     else:
         word = _active_word(active)
     parts = [f"{word} ({len(done)} of {len(runs)} done)"]
@@ -106,8 +108,12 @@ class SweepStatus(DrawsFrom[SweepState], FixedLines):
     LINES = (("sweep-config", ""), ("sweep-status", ""))
     draws: ClassVar[frozenset[str]] = frozenset({STATUS})
 
+    def on_resize(self) -> None:
+        self.redraw()  # the lines fit the width: a new width, new lines
+
     def update_from(self, state: SweepState) -> None:
-        self.show_lines(config_line(state), status_line(state, time.monotonic()))
+        width = self.content_size.width or 78
+        self.show_lines(config_line(state, width), status_line(state, time.monotonic()))
 
 
 # --- the table ---------------------------------------------------------------------------------------------
@@ -208,23 +214,28 @@ class TablePane(DrawsFrom[SweepState], Vertical):
 # --- the chart ---------------------------------------------------------------------------------------------
 
 
-def chart_points(state: SweepState, metric: Metric) -> list[tuple[object, list[float], list[float]]]:
+def chart_points(state: SweepState, metric: Metric) -> list[tuple[Series, list[float], list[float]]]:
     """(series, xs, ys) per curve, in x order; runs still training included with their latest numbers."""
-    runs = sorted((run for run in state.runs if run.x is not None), key=lambda run: run.x)
+    placed = sorted(((run.x, run) for run in state.runs if run.x is not None), key=lambda pair: pair[0])
     curves = []
     for series in metric.series:
-        pairs = [(run.x, series.get(run)) for run in runs]
+        pairs = [(x, series.get(run)) for x, run in placed]
         kept = [(x, y) for x, y in pairs if y is not None]
         curves.append((series, [x for x, _ in kept], [y for _, y in kept]))
     return curves
 
 
-def legend(metric: Metric, x: str) -> Text:
-    text = Text(f"x: {x} │", no_wrap=True, overflow="ellipsis")
-    for series in metric.series:
-        text.append(" ")
-        text.append(series.marker, style=series.colour)
-        text.append(series.label)
+def legend(metric: Metric, x: str, width: int = 10_000) -> Text:
+    """Each curve's marker and name, after what x is; where that does not fit ``width``, the names alone (the
+    axis's ticks show the rates, and compare's status line says when x is the table's order)."""
+    for prefix in (f"x: {x} │ ", ""):
+        text = Text(prefix, no_wrap=True, overflow="ellipsis")
+        for index, series in enumerate(metric.series):
+            text.append(" " if index else "")
+            text.append(series.marker, style=series.colour)
+            text.append(series.label)
+        if text.cell_len <= width:
+            break
     return text
 
 
@@ -258,9 +269,7 @@ class ChartPane(DrawsFrom[SweepState], Vertical):
         plot.set_xlimits(low - pad, high + pad)
         ys = [y for _, _, values in curves for y in values]
         if ys:
-            low, high = min(ys), max(ys)
-            pad = max(high - low, abs(high) * 0.02, 1e-3) * 0.1
-            plot.set_ylimits(low - pad, high + pad)
+            plot.set_y_range(min(ys), max(ys))
         self.border_title = f"{metric.title} · {position}"
         live = [run for run in state.active if run.epochs]
         note = metric.note
@@ -270,4 +279,5 @@ class ChartPane(DrawsFrom[SweepState], Vertical):
         elif not ys:
             note = f"{note} · nothing to draw yet" if not state.over else f"{note} · no values for this metric"
         self.border_subtitle = note
-        self.query_one("#sweep-legend", Lines).show(legend(metric, "dropout rate" if by_rate else "the table's order"))
+        line = self.query_one("#sweep-legend", Lines)
+        line.show(legend(metric, "dropout rate" if by_rate else "the table's order", line.content_size.width or 76))
