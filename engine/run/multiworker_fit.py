@@ -1,7 +1,7 @@
 """``fit`` under MultiWorkerMirroredStrategy: fed so that a step is one compiled call with one all-reduce.
 
-Two things make a cluster's epoch slow or fail in Keras 3's TensorFlow trainer (Keras 3.15,
-TensorFlow 2.21, keras/src/backend/tensorflow/trainer.py), and only on the multi-worker path:
+Three things make a cluster's epoch slow or make it fail, only across workers (Keras 3.15 and
+TensorFlow 2.21: keras/src/backend/tensorflow/trainer.py, tensorflow/python/distribute/input_lib.py):
 
 - A finite dataset under the strategy is read with ``get_next_as_optional``, which adds a
   cross-worker all-reduce to every step (do all workers still have data?), and Keras makes a
