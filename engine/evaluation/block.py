@@ -113,12 +113,68 @@ class Decomposition:
     mutual_information: float | None = None
 
 
+def _count(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+@dataclass(frozen=True)
+class MethodResult:
+    """One method's row of a classifier's ``methods`` (engine/evaluation/methods.py): its figures and its cost."""
+
+    accuracy: float | None = None
+    nll: float | None = None
+    ece: float | None = None
+    brier: float | None = None
+    auroc_error: float | None = None
+    aurc: float | None = None
+    passes: int | None = None  # forward passes per row
+
+    @classmethod
+    def parse(cls, data: object) -> MethodResult:
+        data = _dict(data)
+        return cls(
+            finite(data.get("accuracy")),
+            finite(data.get("nll")),
+            finite(data.get("ece")),
+            finite(data.get("brier")),
+            finite(data.get("auroc_error")),
+            finite(data.get("aurc")),
+            _count(data.get("passes")),
+        )
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A paired-bootstrap verdict on one figure: is method ``a`` (the costlier) better than ``b``?"""
+
+    a: str
+    b: str
+    metric: str  # "ece" or "nll": lower is better
+    a_value: float | None
+    b_value: float | None
+    low: float | None  # the interval of a - b
+    high: float | None
+    verdict: str | None  # "better", "worse", "indistinguishable"; None without rows
+
+    @classmethod
+    def parse(cls, data: object) -> Comparison | None:
+        data = _dict(data)
+        a, b, metric, verdict = (data.get(key) for key in ("a", "b", "metric", "verdict"))
+        if not (isinstance(a, str) and isinstance(b, str) and isinstance(metric, str)):
+            return None
+        a_value, b_value = finite(data.get("a_value")), finite(data.get("b_value"))
+        low, high = finite(data.get("low")), finite(data.get("high"))
+        return cls(a, b, metric, a_value, b_value, low, high, verdict if isinstance(verdict, str) else None)
+
+
 @dataclass(frozen=True)
 class UncertaintyBlock:
     scores: dict[str, ScoreResult]  # in the engine's SCORES order, as written
     reliability: dict[str, Reliability]  # "inference", "mc"
     decomposition: Decomposition
     ood: Ood | None
+    methods: dict[str, MethodResult] = field(default_factory=dict)  # as written (the engine's METHODS order)
+    comparisons: tuple[Comparison, ...] = ()
 
     @classmethod
     def parse(cls, data: object) -> UncertaintyBlock | None:
@@ -144,4 +200,8 @@ class UncertaintyBlock:
             }
             n = raw.get("n")
             ood = Ood(str(raw.get("source", "?")), n if isinstance(n, int) else None, results)
-        return cls(scores, reliability, decomposition, ood)
+        methods = {str(name): MethodResult.parse(entry) for name, entry in _dict(data.get("methods")).items()}
+        comparisons = tuple(
+            compared for entry in data.get("comparisons") or [] if (compared := Comparison.parse(entry)) is not None
+        )
+        return cls(scores, reliability, decomposition, ood, methods, comparisons)

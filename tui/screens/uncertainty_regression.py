@@ -60,7 +60,7 @@ def interval_table(uncertainty: dict | None) -> Table:
         coverage = entry.get("coverage") or {}
         calibration = entry.get("calibration") or {}
         values = {**entry, "miscalibration_area": calibration.get("miscalibration_area")}
-        cells = [Text(method_label(name, entry))]
+        cells = [Text(method_label(name, entry.get("passes")))]
         cells += [Text(_pct(finite(coverage.get(str(level))))) for level in INTERVAL_LEVELS]
         cells += [Text(num(finite(values.get(key)))) for _, key, _ in COLUMNS]
         table.add_row(*cells)
@@ -83,7 +83,7 @@ def coverage_caption(uncertainty: dict | None) -> str:
         if observed is None:
             continue
         verdict = "about right" if abs(observed - 0.9) <= 0.05 else "too narrow" if observed < 0.9 else "too wide"
-        parts.append(f"{method_label(name, entry)}'s hold {100 * observed:.0f}%: {verdict}")
+        parts.append(f"{method_label(name, entry.get('passes'))}'s hold {100 * observed:.0f}%: {verdict}")
     return "90% intervals should hold ~90% of the targets; here " + "; ".join(parts) + "."
 
 
