@@ -205,3 +205,52 @@ class UncertaintyBlock:
             compared for entry in data.get("comparisons") or [] if (compared := Comparison.parse(entry)) is not None
         )
         return cls(scores, reliability, decomposition, ood, methods, comparisons)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A regression method's calibration curve: observed against expected coverage, and the area between."""
+
+    expected: tuple[float, ...] = ()
+    observed: tuple[float, ...] = ()
+    miscalibration_area: float | None = None
+
+    @classmethod
+    def parse(cls, data: object) -> Calibration | None:
+        if not isinstance(data, dict):
+            return None  # a point prediction (dropout off) has no curve
+        pairs = [(finite(e), finite(o)) for e, o in zip(data.get("expected") or [], data.get("observed") or [])]
+        points = [(e, o) for e, o in pairs if e is not None and o is not None]  # non-finite points left out
+        expected, observed = tuple(e for e, _ in points), tuple(o for _, o in points)
+        return cls(expected, observed, finite(data.get("miscalibration_area")))
+
+
+@dataclass(frozen=True)
+class RegressionMethodResult:
+    """One method's row of a regressor's ``methods``: None where it gives a point, not a distribution."""
+
+    rmse: float | None = None
+    nll: float | None = None
+    coverage: dict[str, float | None] = field(default_factory=dict)  # nominal level ("0.9") -> observed
+    calibration: Calibration | None = None
+    sharpness: float | None = None
+    passes: int | None = None
+
+    @classmethod
+    def parse(cls, data: object) -> RegressionMethodResult:
+        data = _dict(data)
+        coverage = {str(level): finite(value) for level, value in _dict(data.get("coverage")).items()}
+        return cls(
+            finite(data.get("rmse")),
+            finite(data.get("nll")),
+            coverage,
+            Calibration.parse(data.get("calibration")),
+            finite(data.get("sharpness")),
+            _count(data.get("passes")),
+        )
+
+
+def regression_methods(data: object) -> dict[str, RegressionMethodResult]:
+    """A regressor's block (``{"methods": ...}``) as typed rows, in the order written; empty without one."""
+    methods = _dict(_dict(data).get("methods"))
+    return {str(name): RegressionMethodResult.parse(entry) for name, entry in methods.items()}

@@ -169,9 +169,10 @@ REGRESSION_BLOCK = {
 
 
 def test_the_interval_table_and_what_good_looks_like():
+    from dropout_tui.engine.evaluation.block import regression_methods
     from dropout_tui.tui.screens.uncertainty_regression import coverage_caption, interval_table
 
-    text = _render(interval_table(REGRESSION_BLOCK))
+    text = _render(interval_table(regression_methods(REGRESSION_BLOCK)))
     assert text.splitlines()[0].split() == [
         "method",
         "cov50",
@@ -184,14 +185,13 @@ def test_the_interval_table_and_what_good_looks_like():
         "sharp",
     ]
     assert "81%" in text and "0.120" in text and "dropout off" in text
-    assert coverage_caption(REGRESSION_BLOCK) == (
+    assert coverage_caption(regression_methods(REGRESSION_BLOCK)) == (
         "90% intervals should hold ~90% of the targets; here MC dropout (30 passes)'s hold 81%: too narrow."
     )
     honest = {"methods": {"mc": {**REGRESSION_BLOCK["methods"]["mc"], "coverage": {"0.9": 0.92}}}}
-    assert coverage_caption(honest).endswith("hold 92%: about right.")
-    assert coverage_caption({"methods": {"inference": REGRESSION_BLOCK["methods"]["inference"]}}).startswith(
-        "no method"
-    )
+    assert coverage_caption(regression_methods(honest)).endswith("hold 92%: about right.")
+    point = {"methods": {"inference": REGRESSION_BLOCK["methods"]["inference"]}}
+    assert coverage_caption(regression_methods(point)).startswith("no method")
 
 
 def test_an_ensemble_member_replaces_the_last_rounds_block_in_the_app_and_the_sweep():

@@ -74,3 +74,28 @@ def test_methods_and_comparisons_parse_leniently():
 def test_a_block_without_methods_has_none():
     block = UncertaintyBlock.parse({})
     assert block is not None and block.methods == {} and block.comparisons == ()
+
+
+def test_a_regressors_methods_parse_with_their_curves():
+    from dropout_tui.engine.evaluation.block import Calibration, RegressionMethodResult, regression_methods
+
+    methods = regression_methods(
+        {
+            "methods": {
+                "inference": {"rmse": 0.5, "nll": None, "coverage": None, "calibration": None, "passes": 1},
+                "mc": {
+                    "coverage": {"0.9": 0.81, "0.5": "nan"},
+                    "calibration": {
+                        "expected": [0.0, 0.5, 1.0],
+                        "observed": [0.0, None, 1.0],
+                        "miscalibration_area": 0.1,
+                    },
+                    "passes": 30,
+                },
+            }
+        }
+    )
+    assert methods["inference"] == RegressionMethodResult(rmse=0.5, passes=1)  # a point: no curve
+    assert methods["mc"].coverage == {"0.9": 0.81, "0.5": None}
+    assert methods["mc"].calibration == Calibration((0.0, 1.0), (0.0, 1.0), 0.1)  # the non-finite point left out
+    assert regression_methods(None) == {} and regression_methods({"methods": "junk"}) == {}
