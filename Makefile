@@ -23,7 +23,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(PIP) -e '.[test]' $(STRICT)
+	$(PIP) -e '.[test,jax,torch]' $(STRICT)
 	touch $@ $(VENV)/.installed
 
 # The list of source files; its time changes only when a file is added or removed.

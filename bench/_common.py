@@ -240,7 +240,7 @@ def own_peak_rss_mib() -> float:
 class ChildRun:
     """One child process: its stdout lines with arrival times, wall time, peak RSS, CPU samples."""
 
-    def __init__(self, argv: list, cpu_interval: float = 0.05) -> None:
+    def __init__(self, argv: list, cpu_interval: float = 0.05, env: dict | None = None) -> None:
         import json
         import threading
 
@@ -249,7 +249,12 @@ class ChildRun:
         self.cpu: list[tuple[float, float]] = []  # (seconds since launch, CPU seconds used so far)
         began = time.perf_counter()
         process = subprocess.Popen(
-            self.argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
+            self.argv,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, **(env or {})},
         )
         tick = os.sysconf("SC_CLK_TCK")
         done = threading.Event()

@@ -34,6 +34,7 @@ class RunConfig:
     ood: str | None = None  # "noise" or a .npz file (x_test or x): out-of-distribution inputs
     custom_objects: str | None = None  # inspect: a .py file imported before loading (runs the user's code)
     devices: int | str | None = None  # tf.distribute replicas: a count, "all", or None for TensorFlow's default
+    backend: str = "tensorflow"  # the Keras backend: "tensorflow" | "jax" | "torch" (engine.backends)
     ensemble: int | None = None  # train: K >= 2 members (the main model and K-1 more), or None for no ensemble
     workers: str | None = None  # HOST:PORT,HOST:PORT,...: one run across processes (MultiWorkerMirroredStrategy)
     worker_index: int | None = None  # this process's place in --workers; 0 is the chief
@@ -49,6 +50,14 @@ class RunConfig:
             check_input_scale(self.input_scale)
         if self.task is not None and self.task not in TASKS:
             raise ConfigError(f"--task must be classification or regression, got {self.task!r}")
+        from dropout_tui.engine import backends
+
+        backends.check(self.backend)
+        for flag, value in (("--devices", self.devices), ("--workers", self.workers)):
+            if value is not None and self.backend != "tensorflow":
+                raise ConfigError(
+                    f"{flag} is TensorFlow's (tf.distribute): drop it or use --backend tensorflow, not {self.backend}"
+                )
         if self.command == "inspect" and not self.model_path:
             raise ConfigError("inspect needs --model FILE.keras")
         return self

@@ -90,6 +90,8 @@ class RunStarted(Event):
     replicas: int = 1  # devices training and evaluation run on (tf.distribute)
     device_names: list = field(default_factory=list)  # every replica's device, across workers in task order
     rates: dict = field(default_factory=dict)  # what + and - move: rate handle -> rate (as rate_changed.rates)
+    backend: str = "tensorflow"  # the Keras backend the run ran on (engine.backends)
+    backend_version: str = ""  # that backend's package version (tensorflow_version on TensorFlow)
     workers: int = 1  # processes the run spans (--workers / TF_CONFIG, MultiWorkerMirroredStrategy)
     worker_index: int = 0  # the worker that wrote this event: 0, the chief, writes the events
     worker_devices: list = field(default_factory=list)  # per worker: {"address", "devices", "device_names"}
@@ -284,6 +286,8 @@ class Summary(Event):
     uncertainty: dict | None = None
     augmentation_layers: list = field(default_factory=list)
     history: list = field(default_factory=list)  # per-evaluation rounds; exports keep it
+    backend: str = "tensorflow"  # as run_started.backend: every export of the run says what it ran on
+    backend_version: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         data = super().to_dict()

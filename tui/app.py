@@ -30,7 +30,7 @@ from dropout_tui.tui.keys import COMMAND_PALETTE, EVERYWHERE, EXPLAIN, KEYS, UNC
 from dropout_tui.tui.panes.status import LogPane
 from dropout_tui.tui.redraw import LOG, LOSS, MODES_TABLE, PROBE, STATUS, RedrawPlanner
 from dropout_tui.tui.replay import Replay, load_events
-from dropout_tui.tui.run_state import ExplainFailed, ExplainFinished, ExplainNews, RunState
+from dropout_tui.tui.run_state import AT_ONCE, ExplainFailed, ExplainFinished, ExplainNews, RunState, measures_at_once
 from dropout_tui.tui.screens.main import MainScreen
 from dropout_tui.tui.ticking import TickingApp
 
@@ -86,7 +86,8 @@ class KeyActions(TickingApp):
         self.planner.ask(MODES_TABLE)
         self.planner.ask(PROBE)
         self.draw_now({STATUS})
-        self.notify(f"MC samples T = {samples} from the next evaluation")
+        when = AT_ONCE if measures_at_once(self.state) else "from the next evaluation"
+        self.notify(f"MC samples T = {samples} {when}")
 
     def action_probe(self, which: str) -> None:
         self.planner.ask(PROBE)
@@ -149,7 +150,7 @@ class DropoutApp(KeyActions):
         self.export_dir = Path(export_dir)
         self.controls = Controls()
         self.state = RunState(config)
-        self.explain = ExplainJob(self, self._buffer.put, config.seed)
+        self.explain = ExplainJob(self, self._buffer.put, config.seed, config.backend)
         self._replay = None if replay is None else load_events(replay)
         self._announced: Failed | None = None
         self.main_screen = MainScreen(self.state)

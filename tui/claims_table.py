@@ -1,11 +1,11 @@
-"""The eight claims as a Rich table: what `explain` prints on a terminal and what the Explain screen shows."""
+"""The claims as a Rich table: what `explain` prints on a terminal and what the Explain screen shows."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from dropout_tui.engine.explain.claims import CLAIMS
+from dropout_tui.engine.explain.claims import Claim
 from dropout_tui.engine.explain.report import ClaimResult
 from dropout_tui.tui.fmt import finite, num
 
@@ -30,24 +30,29 @@ NARROW_TABLE = 100  # below this many columns, one claim per row: its text, verd
 
 
 def claims_table(
-    results: Sequence[ClaimResult], title: str, running: int | None = None, width: int | None = None
+    results: Sequence[ClaimResult],
+    title: str,
+    running: int | None = None,
+    width: int | None = None,
+    *,
+    claims: Sequence[Claim],
 ) -> Table:
-    """All eight claims as a Rich table; claims without a result yet show as pending (or running). Narrower
-    than NARROW_TABLE (the Explain screen at 80x24), each claim is one full-width cell, so code and names in the
-    measured values are never split mid-word and a claim takes a few rows, not twenty."""
+    """The claims run on one backend (``claims_on``) as a Rich table; claims without a result yet show as
+    pending (or running). Narrower than NARROW_TABLE (the Explain screen at 80x24), each claim is one full-width
+    cell, so code and names in the measured values are never split mid-word and a claim takes a few rows."""
     from rich.table import Table
     from rich.text import Text
 
     by_id = {result.id: result for result in results}
     if width is not None and width < NARROW_TABLE:
-        return _stacked_table(by_id, title, running)
+        return _stacked_table(by_id, title, running, claims)
     table = Table(title=title, show_lines=True, expand=True)
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("Claim", ratio=2, overflow="fold")
     table.add_column("Verdict", no_wrap=True)
     table.add_column("Measured", ratio=2, overflow="fold")
     table.add_column("Explanation", ratio=4)
-    for claim in CLAIMS:
+    for claim in claims:
         result = by_id.get(claim.id)
         if result is None:
             status = "running..." if claim.id == running else "pending"
@@ -64,14 +69,14 @@ def claims_table(
     return table
 
 
-def _stacked_table(by_id: dict[int, ClaimResult], title: str, running: int | None) -> Table:
+def _stacked_table(by_id: dict[int, ClaimResult], title: str, running: int | None, claims: Sequence[Claim]) -> Table:
     from rich.table import Table
     from rich.text import Text
 
     table = Table(title=title, show_lines=True, expand=True, show_header=False)
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("Claim")
-    for claim in CLAIMS:
+    for claim in claims:
         result = by_id.get(claim.id)
         if result is None:
             status = "running..." if claim.id == running else "pending"

@@ -11,18 +11,22 @@ from collections.abc import Callable
 
 from textual.app import App
 
+from dropout_tui.engine import backends
 from dropout_tui.engine.errors import describe_error
+from dropout_tui.engine.explain.claims import claims_on
 from dropout_tui.engine.explain.report import ClaimResult, ExplainReport
 from dropout_tui.tui.run_state import ClaimMeasured, ClaimStarted, ExplainFailed, ExplainFinished, ExplainState
 
 
 def measure(
     seed: int,
+    backend: str,
     on_start: Callable[[int], None],
     on_result: Callable[[ClaimResult], None],
     should_stop: Callable[[], bool],
 ) -> ExplainReport | None:
-    """Every experiment, in this (worker) thread; None when stopped early. Imports TensorFlow."""
+    """Every experiment, in this (worker) thread; None when stopped early. Imports Keras on ``backend``."""
+    backends.activate(backend)  # the run's own backend: Keras has one per process
     from dropout_tui.engine.explain.runner import ExplainCancelled, run_explain
 
     try:
@@ -34,9 +38,11 @@ def measure(
 class ExplainJob:
     """The app's explain run: one at a time, its state (results) kept after the screen closes."""
 
-    def __init__(self, app: App, put: Callable[[object], None], seed: int) -> None:
+    def __init__(self, app: App, put: Callable[[object], None], seed: int, backend: str) -> None:
         self.state = ExplainState()
         self._app, self._put, self._seed = app, put, seed
+        self.backend = backend
+        self.claims = claims_on(backend)  # the shared claims and the backend's own
         self._cancelled = threading.Event()
 
     def start(self) -> bool:
@@ -58,6 +64,7 @@ class ExplainJob:
         try:
             report = measure(
                 self._seed,
+                self.backend,
                 on_start=lambda claim_id: put(ClaimStarted(run, claim_id)),
                 on_result=lambda result: put(ClaimMeasured(run, result)),
                 should_stop=self._cancelled.is_set,

@@ -45,6 +45,8 @@ def results_dict(state: RunState) -> dict:
             "task": state.task,
             "uncertainty": state.uncertainty,
             "augmentation_layers": started.augmentation_layers if started else [],
+            "backend": started.backend if started else state.config.backend,
+            "backend_version": started.backend_version if started else "",
         }
     # The figures are the last round's (the panes show it too), and the setting is the one it was measured at:
     # after `+` the summary line still holds the end-of-training round, and the rates in use may not be measured yet.

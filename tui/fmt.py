@@ -15,6 +15,20 @@ from dropout_tui.engine.events import finite  # re-exported: the UI formats what
 SPARK_CHARS = "▁▂▃▄▅▆▇█"
 
 
+def ranked_spec(values: Iterable[float | None], least: int = 3, most: int = 8) -> str:
+    """A fixed-point spec for numbers shown side by side: ``least`` decimals, more until the smallest non-zero one
+    keeps two significant digits and numbers that differ read differently (at most ``most``): AURCs of 0.0011
+    and 0.0014 must not both read "0.001"."""
+    known = sorted({float(v) for v in values if v is not None and math.isfinite(v)})
+    decimals = least
+    nonzero = [abs(v) for v in known if v != 0]
+    if nonzero:
+        decimals = max(decimals, min(most, 1 - math.floor(math.log10(min(nonzero)))))
+    while decimals < most and len({format(v, f".{decimals}f") for v in known}) < len(known):
+        decimals += 1
+    return f".{decimals}f"
+
+
 def num(value: object, spec: str = ".3f") -> str:
     """Format a number; None, NaN and inf become short words instead."""
     if value is None:
@@ -130,6 +144,13 @@ def tidy_log(level: str, text: str) -> tuple[str, str] | None:
         if pattern.search(text):
             return None if plain is None else (STARTUP, plain)
     return level, _NATIVE_PREFIX.sub("", text, count=1)
+
+
+def on_backend(backend: str) -> str:
+    """ " on JAX" after what a header says runs, where the backend is not TensorFlow (the default, left unsaid)."""
+    from dropout_tui.engine import backends
+
+    return "" if backend == backends.DEFAULT else f" on {backends.label(backend)}"
 
 
 def fit_line(parts: list[tuple[str, int]], width: int, separator: str) -> str:

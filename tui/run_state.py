@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field, replace
 
+from dropout_tui.engine import backends
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.events import (
     BatchLosses,
@@ -36,6 +37,8 @@ from dropout_tui.tui.redraw import EXPLAIN, LOG, LOSS, MODES_TABLE, PROBE, STATU
 
 LOG_LINES = 2000  # the log keeps its newest lines, in the state and in the pane
 
+AT_ONCE = "now: every mode is evaluated again"  # a change made when no training goes on
+
 
 @dataclass
 class RunState:
@@ -48,7 +51,7 @@ class RunState:
 
     config: RunConfig
     state: str = "loading"
-    message: str = "loading TensorFlow"
+    message: str = ""  # "loading <the run's backend>" until the engine says more
     started: RunStarted | None = None
     batch_x: list[float] = field(default_factory=list)  # fractional epoch of each batch
     batch_loss: list[float] = field(default_factory=list)  # may hold NaN: filtered when drawn
@@ -78,6 +81,7 @@ class RunState:
 
     def __post_init__(self) -> None:
         self.samples = self.config.mc_samples
+        self.message = self.message or f"loading {backends.label(self.config.backend)}"
 
     @property
     def inspect(self) -> bool:
@@ -186,8 +190,7 @@ class RunState:
         self.rate_changes.append(event)
         self.rates = rates
         if not announced:  # applied at once when no training goes on: the engine evaluates every mode again
-            at_once = self.training_over or not self.total_epochs
-            when = "now: every mode is evaluated again" if at_once else f"from epoch {event.epoch}"
+            when = AT_ONCE if measures_at_once(self) else f"from epoch {event.epoch}"
             self.notices.append(f"dropout {rates_text(rates)} {when}")
         return {STATUS, LOSS}
 
@@ -251,6 +254,22 @@ def remaining_seconds(epochs: list[float], total: int) -> float | None:
     if not steady or total <= 0:
         return None
     return max(0, total - len(epochs)) * sum(steady) / len(steady)
+
+
+def measures_at_once(state: RunState) -> bool:
+    """Whether the engine evaluates every mode again right after a rate or T change (no training goes on)."""
+    return state.training_over or not state.total_epochs
+
+
+def inference_random(state: RunState | None) -> bool:
+    """Whether a layer stays random with training=False (always on): "dropout off" would then be untrue."""
+    started = state.started if state is not None else None
+    return started is not None and any(layer.get("always_on") for layer in started.stochastic_layers)
+
+
+def inference_label(state: RunState | None) -> str:
+    """What the inference prediction is called where it is shown: what was measured, training=False."""
+    return "training=False" if inference_random(state) else "dropout off"
 
 
 def rates_of(layers: list[dict]) -> dict[str, float]:

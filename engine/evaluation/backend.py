@@ -1,24 +1,76 @@
-"""The TensorFlow-only part of evaluation, behind a small interface.
+"""The backend-specific part of evaluation, behind a small interface; TensorFlow's is here.
 
 Everything else in engine/evaluation is written with keras.ops and
-keras.StatelessScope, which every Keras 3 backend runs. A JAX backend would
-add a file with the same four methods (compile with jax.jit over the traced
-function, loop with keras.ops.fori_loop, to_numpy, replicas through
-jax.sharding) rather than a rewrite.
+keras.StatelessScope, which every Keras 3 backend runs. Each backend adds one
+class with the same methods (compile, loop, tensor, to_numpy, replica_seed):
+TensorFlow here (tf.function, tf.distribute), JAX in jax_backend.py (jax.jit
+over a stateless call) and PyTorch in torch_backend.py (eager under no_grad).
+``for_keras`` picks the one Keras runs on.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
+from typing import Any, Protocol
 
 import keras
 import numpy as np
 
 
+class EvaluationBackend(Protocol):
+    """What CompiledCalls asks of a backend."""
+
+    name: str
+    maps_trainable: bool  # the compiled calls take the trainable weights as arguments (else they read them live)
+
+    @property
+    def replicas(self) -> int: ...
+
+    @property
+    def workers(self) -> int: ...
+
+    def compile(
+        self,
+        fn: Callable,
+        rows: tuple,
+        shared: tuple,
+        *,
+        switch: Callable | None = None,
+        distribute: bool = True,
+        variables: list | None = None,
+    ) -> Callable: ...
+
+    def loop(self, count: int, body: Callable, carry: Any) -> Any: ...
+
+    def tensor(self, array: np.ndarray) -> Any: ...
+
+    def to_numpy(self, tree: Any) -> Any: ...
+
+    def replica_seed(self, state: Any) -> Any: ...
+
+
+def for_keras(strategy: Any = None) -> EvaluationBackend:
+    """The evaluation backend for the backend Keras was imported with (``strategy``: TensorFlow's only)."""
+    name = keras.backend.backend()
+    if name == "jax":
+        from dropout_tui.engine.evaluation.jax_backend import JaxBackend
+
+        return JaxBackend()
+    if name == "torch":
+        from dropout_tui.engine.evaluation.torch_backend import TorchBackend
+
+        return TorchBackend()
+    return TensorFlowBackend(strategy)
+
+
 class TensorFlowBackend:
     """Compiles traced functions with tf.function and runs them on one device or under a tf.distribute strategy."""
 
-    def __init__(self, strategy=None) -> None:
+    name = "tensorflow"
+    maps_trainable = False
+
+    def __init__(self, strategy: Any = None) -> None:
         import tensorflow as tf
 
         self._tf = tf
@@ -33,17 +85,32 @@ class TensorFlowBackend:
         """Processes the strategy spans: more than one only under MultiWorkerMirroredStrategy (--workers)."""
         return int(getattr(self.strategy.extended, "_num_workers", 1))  # tf.distribute keeps it private
 
-    def compile(self, fn: Callable, rows: tuple, shared: tuple, *, distribute: bool = True) -> Callable:
+    def compile(
+        self,
+        fn: Callable,
+        rows: tuple,
+        shared: tuple,
+        *,
+        switch: Callable | None = None,
+        distribute: bool = True,
+        variables: list | None = None,
+    ) -> Callable:
         """Trace ``fn(rows, shared)`` now, for exactly these shapes; returns ``call(rows, shared)``.
 
         ``fn`` returns {"rows": per-row tensors, "totals": per-copy sums, "seeds":
         the advanced random states}. Tracing happens here, inside whatever
         trace-time switches the caller holds (BatchNorm in inference mode,
         augmentation off): a later lazy retrace outside them would silently change
-        what the function computes. With several replicas the rows are split
+        what the function computes: ``switch`` (a context manager factory) is held
+        while tracing. ``variables`` are the model's, which a tf.function reads
+        live (JAX needs them as arguments). With several replicas the rows are split
         between them by tf.distribute, per-row results gathered back in order and
         totals summed.
         """
+        with switch() if switch is not None else contextlib.nullcontext():
+            return self._trace(fn, rows, shared, distribute)
+
+    def _trace(self, fn: Callable, rows: tuple, shared: tuple, distribute: bool) -> Callable:
         tf = self._tf
         if self.replicas == 1 or not distribute:
             traced = tf.function(fn, autograph=False).get_concrete_function(_specs(tf, rows), _specs(tf, shared))

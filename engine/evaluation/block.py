@@ -102,6 +102,7 @@ class Ood:
     source: str
     n: int | None
     scores: dict[str, OodResult]
+    gaps: dict[str, Any] = field(default_factory=dict)  # metric -> score -> the bootstrap gap against max-prob
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,7 @@ class UncertaintyBlock:
     reliability: dict[str, Reliability]  # "inference", "mc"
     decomposition: Decomposition
     ood: Ood | None
+    gaps: dict[str, Any] = field(default_factory=dict)  # metric -> score -> the bootstrap gap against max-prob
     methods: dict[str, MethodResult] = field(default_factory=dict)  # as written (the engine's METHODS order)
     comparisons: tuple[Comparison, ...] = ()
 
@@ -199,12 +201,12 @@ class UncertaintyBlock:
                 if isinstance(entry, dict)
             }
             n = raw.get("n")
-            ood = Ood(str(raw.get("source", "?")), n if isinstance(n, int) else None, results)
+            ood = Ood(str(raw.get("source", "?")), n if isinstance(n, int) else None, results, _dict(raw.get("gaps")))
         methods = {str(name): MethodResult.parse(entry) for name, entry in _dict(data.get("methods")).items()}
         comparisons = tuple(
             compared for entry in data.get("comparisons") or [] if (compared := Comparison.parse(entry)) is not None
         )
-        return cls(scores, reliability, decomposition, ood, methods, comparisons)
+        return cls(scores, reliability, decomposition, ood, _dict(data.get("gaps")), methods, comparisons)
 
 
 @dataclass(frozen=True)

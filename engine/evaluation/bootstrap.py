@@ -7,14 +7,18 @@ excludes 0 (Efron & Tibshirani 1993, ch. 13); otherwise the two are indistinguis
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
+from dropout_tui.engine.evaluation.gap import LEVEL, UNDEFINED, Gap
 from dropout_tui.engine.evaluation.uncertainty import RELIABILITY_BINS, _bin_index, _float
 
+__all__ = ["LEVEL", "RESAMPLES", "UNDEFINED", "Gap", "interval", "paired_bootstrap", "resample", "weighted_auroc"]
+
 RESAMPLES = 200
-LEVEL = 0.95
 CHUNK = 25  # resamples drawn at once: bounds memory at CHUNK * n indices
 
 
@@ -62,3 +66,71 @@ def ece_statistic(confidence: np.ndarray, correct: np.ndarray) -> Callable[[np.n
 def resampled_mean(per_row: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """A per-row figure's mean over each resample (NLL, Brier)."""
     return np.asarray(per_row, np.float64)[rows].mean(axis=1)
+
+
+# ---------------------------------------------------------------- one figure of two methods, any metric
+
+Metric = Callable[[Any, np.ndarray], np.ndarray]
+"""``metric(data, weights) -> values``: ``data`` one method's rows (an array, or a tuple of arrays, one row per
+test row), ``weights`` a (resamples, n) array of how often each row is drawn, one value per resample (NaN where
+the metric is undefined, e.g. an AUROC without errors). Row weights let a metric sort once and re-weigh."""
+
+
+def _rows(data: Any) -> int:
+    return len(data[0] if isinstance(data, tuple) else data)
+
+
+def counts(rows: np.ndarray, n: int) -> np.ndarray:
+    """(resamples, n) row indices as (resamples, n) counts: how often each row is drawn."""
+    offsets = (np.arange(len(rows)) * n)[:, None]
+    return np.bincount((rows + offsets).ravel(), minlength=len(rows) * n).reshape(len(rows), n).astype(np.float64)
+
+
+def paired_bootstrap(metric: Metric, a: Any, b: Any, *, seed: int) -> Gap:
+    """``metric(a) - metric(b)`` on the test set and its LEVEL interval over RESAMPLES paired resamples of the rows.
+
+    ``a`` and ``b`` hold the same test rows in the same order (the pairing). ``distinguishable`` only when the
+    interval leaves out 0; identical inputs never are. Resamples where the metric is undefined are left out;
+    with fewer than half left, the gap is not judged.
+    """
+    n = _rows(a)
+    if n != _rows(b):
+        raise ValueError(f"paired_bootstrap: {n} rows against {_rows(b)}: the methods must share the test rows")
+    if n == 0:
+        return UNDEFINED
+    whole = np.ones((1, n))
+    gap = float(metric(a, whole)[0] - metric(b, whole)[0])
+    if not math.isfinite(gap):
+        return UNDEFINED
+    drawn = resample(
+        {"a": lambda rows: metric(a, counts(rows, n)), "b": lambda rows: metric(b, counts(rows, n))}, n, seed=seed
+    )
+    differences = drawn["a"] - drawn["b"]
+    differences = differences[np.isfinite(differences)]
+    if len(differences) < RESAMPLES / 2:
+        return Gap(gap, None, None, False)
+    low, high = interval(differences)
+    return Gap(gap, low, high, low is not None and high is not None and (low > 0 or high < 0))
+
+
+def weighted_auroc(data: tuple[np.ndarray, np.ndarray], weights: np.ndarray) -> np.ndarray:
+    """AUROC of ``scores`` at finding ``positive`` rows (ties count 1/2, as uncertainty.auroc) per resample.
+
+    The rows are sorted once; each resample only re-weighs the groups of tied scores:
+    U = sum over groups of positives x (negatives below + half the negatives tied), over P x N.
+    """
+    scores, positive = data
+    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+    positive = np.asarray(positive, dtype=bool).reshape(-1)
+    order = np.argsort(scores, kind="stable")
+    ordered = scores[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    w = weights[:, order]
+    hit = positive[order]
+    pos = np.add.reduceat(w * hit, starts, axis=1)
+    neg = np.add.reduceat(w * ~hit, starts, axis=1)
+    below = np.cumsum(neg, axis=1) - neg
+    u = np.sum(pos * (below + 0.5 * neg), axis=1)
+    pairs = pos.sum(axis=1) * neg.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(pairs > 0, u / np.where(pairs > 0, pairs, 1.0), np.nan)

@@ -7,14 +7,13 @@ function is rebuilt when something baked into its trace changes.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from dropout_tui.engine.cancel import Cancelled
-from dropout_tui.engine.evaluation.backend import TensorFlowBackend
+from dropout_tui.engine.evaluation.backend import EvaluationBackend
 from dropout_tui.engine.evaluation.graphs import Graphs, Shapes
 from dropout_tui.engine.evaluation.modes import DROPOUT_ONLY, TRAINING, Mode
 from dropout_tui.engine.evaluation.results import CopyTotals, totals_keys
@@ -52,7 +51,7 @@ class CompiledCalls:
         batch_size: int,
         seed: int,
         budget: int,
-        backend: TensorFlowBackend,
+        backend: EvaluationBackend,
         should_cancel: Callable[[], bool],
     ) -> None:
         self.model = model
@@ -63,7 +62,7 @@ class CompiledCalls:
         self.backend = backend
         self.should_cancel = should_cancel
         self.switches = ModeSwitches(model)
-        self.states = StateMap(model, seed)
+        self.states = StateMap(model, seed, trainable=backend.maps_trainable)
         self.traces = 0  # functions compiled so far: a test reads it to see a retrace
         self._compiled = _Compiled(key=())
         self._row_shape: tuple | None = None  # an input row's shape, learnt from the first data
@@ -132,11 +131,20 @@ class CompiledCalls:
         if key != self._compiled.key:
             self._compiled = _Compiled(key=key)
 
-    def _function(self, name: str, build: Callable, rows: tuple, shared: tuple, switch=None, distribute=True):
+    def _function(
+        self,
+        name: str,
+        build: Callable,
+        rows: tuple,
+        shared: tuple,
+        switch: Callable | None = None,
+        distribute: bool = True,
+    ) -> Callable:
         self._refresh()
         if name not in self._compiled.functions:
-            with switch() if switch is not None else contextlib.nullcontext():
-                self._compiled.functions[name] = self.backend.compile(build(), rows, shared, distribute=distribute)
+            self._compiled.functions[name] = self.backend.compile(
+                build(), rows, shared, switch=switch, distribute=distribute, variables=self.states.variables
+            )
             self.traces += 1
         return self._compiled.functions[name]
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from dropout_tui.engine.evaluation.backend import TensorFlowBackend
+from dropout_tui.engine.evaluation.backend import EvaluationBackend, for_keras
 from dropout_tui.engine.evaluation.calls import Block, CompiledCalls
 from dropout_tui.engine.evaluation.modes import DROPOUT_ONLY, TRAINING
 from dropout_tui.engine.evaluation.results import CopyTotals, MonteCarlo, MonteCarloTotals, Round
@@ -32,7 +32,7 @@ class Evaluator:
         batch_size: int,
         seed: int,
         budget: int = MAX_CHUNK_ELEMENTS,
-        backend: TensorFlowBackend | None = None,
+        backend: EvaluationBackend | None = None,
         should_cancel: Callable[[], bool] | None = None,
     ) -> None:
         self.calls = CompiledCalls(
@@ -41,7 +41,7 @@ class Evaluator:
             batch_size=batch_size,
             seed=seed,
             budget=budget,
-            backend=backend or TensorFlowBackend(),
+            backend=backend or for_keras(),
             should_cancel=should_cancel or (lambda: False),
         )
 

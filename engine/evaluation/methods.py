@@ -120,7 +120,7 @@ def classification_report(
     """
     inference, mc = predictions["inference"], predictions["mc"]
     assert mc.expected_entropy is not None, "the mc prediction carries its passes' mean entropy"
-    report = uncertainty_report(inference.probs, mc.probs, mc.expected_entropy, labels, ood)
+    report = uncertainty_report(inference.probs, mc.probs, mc.expected_entropy, labels, ood, seed=seed)
     given = report["reliability"]
     report["reliability"] = {
         name: given.get(name) or reliability(np.max(p.probs, axis=-1), p.classes() == np.asarray(labels).reshape(-1))

@@ -26,10 +26,12 @@ def _is_seed_state(variable) -> bool:
 class StateMap:
     """Which model variables a stateless call maps, and the seed words of the evaluation stream."""
 
-    def __init__(self, model, seed: int) -> None:
+    def __init__(self, model, seed: int, *, trainable: bool = False) -> None:
+        """``trainable``: map the weights too, for a backend whose compiled calls take them as arguments (JAX)."""
         from keras.src.random.seed_generator import global_seed_generator
 
-        variables = list({id(v): v for v in model.non_trainable_variables}.values())
+        fixed = {id(v): v for v in model.non_trainable_variables}
+        variables = list(fixed.values()) + [v for v in model.trainable_variables if trainable and id(v) not in fixed]
         # keras.random.* with seed=None (custom layers) draws from the global generator, which is no model
         # variable: unmapped, its advance would vanish with the scope and every evaluation repeat its masks.
         shared = global_seed_generator().state
@@ -37,7 +39,8 @@ class StateMap:
             variables.append(shared)
         self.variables = variables
         self.seed_variables = [v for v in variables if _is_seed_state(v)]
-        self.other_variables = [v for v in variables if not _is_seed_state(v)]
+        self.other_variables = [v for v in fixed.values() if not _is_seed_state(v)]
+        self._other_ids = {id(v) for v in self.other_variables}
         self.seeds = self._stream(seed)
 
     def _stream(self, seed: int) -> list[np.ndarray]:
@@ -58,7 +61,7 @@ class StateMap:
         return [s for v, s in zip(self.variables, states) if _is_seed_state(v)]
 
     def others_of(self, states: list) -> list:
-        return [s for v, s in zip(self.variables, states) if not _is_seed_state(v)]
+        return [s for v, s in zip(self.variables, states) if id(v) in self._other_ids]
 
     def call(self, fn, states: list, *args):
         """``fn(*args)`` with every mapped variable reading ``states``; returns (outputs, states after)."""

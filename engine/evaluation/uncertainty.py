@@ -276,6 +276,46 @@ def decomposition(mc_mean: np.ndarray, expected_entropy: np.ndarray) -> dict:
     }
 
 
+def versus_max_prob(values: dict, positives: dict, seed: int) -> dict:
+    """Each score's AUROC at finding its ``positives`` rows minus max-prob's (the plain softmax's), with the
+    paired bootstrap's interval (engine/evaluation/bootstrap.py): the rows are shared, so the resampling is paired.
+
+    A caption names a winner only where the gap is distinguishable; comparing every score with max-prob covers
+    the caption's pairs: the best score against max-prob, or max-prob, when it is best, against the runner-up.
+    """
+    from dropout_tui.engine.evaluation.bootstrap import paired_bootstrap, weighted_auroc
+
+    base_name = scores.MAX_PROB.name
+    if base_name not in values:
+        return {}
+    base = (values[base_name], positives[base_name])
+    return {
+        score.name: paired_bootstrap(
+            weighted_auroc, (values[score.name], positives[score.name]), base, seed=seed
+        ).to_json()
+        for score in scores.SCORES
+        if score.name != base_name and score.name in values
+    }
+
+
+def error_gaps(
+    inference_probs: np.ndarray, mc_mean: np.ndarray, expected_entropy: np.ndarray, labels: np.ndarray, seed: int
+) -> dict:
+    """``versus_max_prob`` for error detection, each score judged against its own prediction as in score_table."""
+    values = uncertainty_scores(inference_probs, mc_mean, expected_entropy)
+    wrong = {INFERENCE.name: ~_correct(inference_probs, labels), MC.name: ~_correct(mc_mean, labels)}
+    return versus_max_prob(values, {score.name: wrong[score.judged.name] for score in scores.SCORES}, seed)
+
+
+def ood_gaps(in_scores: dict, ood_scores: dict, seed: int) -> dict:
+    """``versus_max_prob`` for OOD detection: the rows are the test set and the OOD inputs together."""
+    names = [name for name in in_scores if name in ood_scores]
+    joined = {name: np.r_[np.ravel(in_scores[name]), np.ravel(ood_scores[name])] for name in names}
+    n_in = len(np.ravel(in_scores[names[0]])) if names else 0
+    positive = np.arange(len(joined[names[0]]) if names else 0) >= n_in
+    return versus_max_prob(joined, dict.fromkeys(names, positive), seed)
+
+
 def ood_table(in_scores: dict, ood_scores: dict) -> dict:
     """Hendrycks & Gimpel (2017) detection metrics per score, OOD as the positive class."""
     table = {}
@@ -300,8 +340,12 @@ def uncertainty_report(
     expected_entropy: np.ndarray,
     labels: np.ndarray,
     ood: dict | None = None,
+    *,
+    seed: int = 0,
 ) -> dict:
-    """The headless contract: reliability of both predictions, the score table, the decomposition, OOD as given."""
+    """The headless contract: reliability of both predictions, the score table, the decomposition, OOD as given,
+    and whether each score's error-detection AUROC differs from max-prob's beyond noise (``gaps``, bootstrap
+    resamples drawn from ``seed``)."""
     inference_probs = np.asarray(inference_probs)
     mc_mean = np.asarray(mc_mean)
     return {
@@ -312,4 +356,5 @@ def uncertainty_report(
         "scores": score_table(inference_probs, mc_mean, expected_entropy, labels),
         "decomposition": decomposition(mc_mean, expected_entropy),
         "ood": ood,
+        "gaps": {"auroc_error": error_gaps(inference_probs, mc_mean, expected_entropy, labels, seed)},
     }

@@ -1,4 +1,7 @@
-"""The eight claims about test-time dropout: one registry that the runner, the CLI and the Explain screen read.
+"""The claims about test-time dropout: one registry that the runner, the CLI and the Explain screen read.
+
+Eight hold on every backend; claims 9 and 10 are about JAX's and PyTorch's own
+API and run only there (``claims_on``).
 
 Importing this module loads no TensorFlow: the Explain screen lists the claims
 in its first frame, before TensorFlow has loaded. Each claim therefore names its
@@ -12,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from dropout_tui.engine.explain import backend_verdicts as bv
 from dropout_tui.engine.explain import verdicts as v
 from dropout_tui.engine.explain.report import ClaimResult, Measurement
 
@@ -35,6 +39,10 @@ class Claim:
     measure: str
     verdict: Callable[[v.Numbers], v.Verdict]
     explanation: Callable[[v.Numbers, v.Notes, v.Verdict], str]
+    backend: str | None = None  # a claim about one backend's own API runs only there; None: on every backend
+
+    def runs_on(self, backend: str) -> bool:
+        return self.backend is None or self.backend == backend
 
     def experiment(self) -> Experiment:
         module, _, name = self.measure.partition(":")
@@ -55,6 +63,7 @@ class Claim:
 _LAYER = "dropout_tui.engine.explain.layer_claims"
 _EVALUATION = "dropout_tui.engine.explain.evaluation_claims"
 _TRAINING = "dropout_tui.engine.explain.training_claims"
+_BACKEND = "dropout_tui.engine.explain.backend_claims"
 
 CLAIMS: tuple[Claim, ...] = (
     Claim(
@@ -114,4 +123,25 @@ CLAIMS: tuple[Claim, ...] = (
         v.verdict_mc_dropout,
         v.explain_mc_dropout,
     ),
+    Claim(
+        9,
+        "`jax.jit` of `model(x, training=True)` gives fresh dropout masks on every call (JAX).",
+        f"{_BACKEND}:jax_jit_training",
+        bv.verdict_jax_jit,
+        bv.explain_jax_jit,
+        backend="jax",
+    ),
+    Claim(
+        10,
+        "`model.eval()` turns Keras dropout off (PyTorch).",
+        f"{_BACKEND}:torch_eval_mode",
+        bv.verdict_torch_eval,
+        bv.explain_torch_eval,
+        backend="torch",
+    ),
 )
+
+
+def claims_on(backend: str) -> tuple[Claim, ...]:
+    """The claims explain runs on ``backend``: every shared claim and that backend's own."""
+    return tuple(claim for claim in CLAIMS if claim.runs_on(backend))

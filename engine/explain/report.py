@@ -7,6 +7,7 @@ printing use these types before TensorFlow has loaded (or without it at all).
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 
 from dropout_tui.engine.events import json_safe
@@ -49,9 +50,43 @@ class ExplainReport:
     keras: str
     tensorflow: str
     claims: tuple[ClaimResult, ...]
+    backend: str = "tensorflow"  # the Keras backend the claims ran on
+    backend_version: str = ""
 
     def to_dict(self) -> dict:
-        return {"keras": self.keras, "tensorflow": self.tensorflow, "claims": [c.to_dict() for c in self.claims]}
+        return {
+            "keras": self.keras,
+            "tensorflow": self.tensorflow,
+            "backend": self.backend,
+            "backend_version": self.backend_version,
+            "claims": [c.to_dict() for c in self.claims],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ExplainReport:
+        """The report ``to_dict`` wrote (another process's, for ``explain --backend all``)."""
+        claims = tuple(
+            # to_dict wrote NaN as null (strict JSON)
+            ClaimResult(
+                **{**claim, "measured": {name: math.nan if x is None else x for name, x in claim["measured"].items()}}
+            )
+            for claim in data["claims"]
+        )
+        return cls(data["keras"], data["tensorflow"], claims, data["backend"], data["backend_version"])
+
+    @property
+    def versions(self) -> str:
+        """How tables and the screen name what the claims ran on."""
+        from dropout_tui.engine import backends
+
+        on = backends.label(self.backend)
+        if self.backend == "tensorflow":
+            return f"Keras {self.keras}, TensorFlow {self.tensorflow}"
+        return f"Keras {self.keras}, {on} {self.backend_version}"
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), allow_nan=False)
+
+
+def _number(value: float | None) -> float:
+    return math.nan if value is None else value

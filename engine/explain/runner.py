@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from dropout_tui.engine.explain.claims import CLAIMS, Claim
+import keras
+
+from dropout_tui.engine import backends
+from dropout_tui.engine.explain.claims import Claim, claims_on
 from dropout_tui.engine.explain.lab import Lab
 from dropout_tui.engine.explain.report import ClaimResult, ExplainReport
 from dropout_tui.engine.run.versions import versions
@@ -23,7 +26,8 @@ def run_explain(
 ) -> ExplainReport:
     lab = Lab(seed)
     results = []
-    for claim in CLAIMS:
+    backend = keras.backend.backend()  # the process's: activated before Keras was imported
+    for claim in claims_on(backend):
         # Checked between claims only: an experiment cannot be interrupted halfway through TensorFlow.
         if should_stop is not None and should_stop():
             raise ExplainCancelled
@@ -34,7 +38,13 @@ def run_explain(
         if on_result is not None:
             on_result(result)
     keras_version, tensorflow_version = versions()
-    return ExplainReport(keras=keras_version, tensorflow=tensorflow_version, claims=tuple(results))
+    return ExplainReport(
+        keras=keras_version,
+        tensorflow=tensorflow_version,
+        claims=tuple(results),
+        backend=backend,
+        backend_version=backends.version(backend),
+    )
 
 
 def _run_claim(lab: Lab, claim: Claim) -> ClaimResult:

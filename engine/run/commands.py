@@ -118,8 +118,10 @@ class CommandServer:
             return
         self._measurer.samples = int(samples)
         self._emit(SamplesChanged(samples=self._measurer.samples))
-        if not self._progress.training or self._controls.paused:
-            self._measure_after(self._measurer.probe)
+        if not self._progress.training:
+            self._measure_after(self._evaluate_round)  # nothing trains any more: measure the new T now, as a rate
+        elif self._controls.paused:
+            self._measure_after(self._measurer.probe)  # the modes follow at the next epoch's round
 
     def _probe(self, value: object) -> None:
         measurer, n_test = self._measurer, self._measurer.n_test

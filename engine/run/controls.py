@@ -7,8 +7,13 @@ next batch edge. ``cancel`` is the quit signal: it also wakes a paused run.
 from __future__ import annotations
 
 import queue
+import signal
 import threading
 from dataclasses import dataclass
+
+# A headless run's `x` from outside: training ends, the model is evaluated as it is and the summary follows. A
+# sweep with --jobs N stops its child runs with it, so a stopped run keeps its numbers as an in-process run does.
+STOP_SIGNAL = signal.SIGUSR1
 
 
 @dataclass(frozen=True)

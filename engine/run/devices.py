@@ -8,6 +8,7 @@ wherever it runs (CI included). TensorFlow fixes its devices when it first runs 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import types
 from dataclasses import dataclass
@@ -102,3 +103,19 @@ def replica_aware_seeds(model) -> None:
 
         generator.next = types.MethodType(next_seed, generator)
         generator._replica_aware = True
+
+
+class _NoStrategy:
+    """The one-device default on a backend without tf.distribute: its scope changes nothing."""
+
+    num_replicas_in_sync = 1
+
+    def scope(self) -> contextlib.AbstractContextManager:
+        return contextlib.nullcontext()
+
+
+def for_backend(backend: str, spec: str | int | None, cluster: Cluster | None = None) -> Devices:
+    """``configure`` on TensorFlow; JAX and PyTorch run on their one default device (--devices/--workers refused)."""
+    if backend == "tensorflow":
+        return configure(spec, cluster)
+    return Devices(_NoStrategy(), 1, [])

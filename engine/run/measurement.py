@@ -212,7 +212,7 @@ class Measurer:
 
     def _ood(self, predictions: dict) -> tuple[dict | None, dict | None]:
         """The scores on the test set against the same scores on the OOD inputs (OOD = positive), and each method's."""
-        from dropout_tui.engine.evaluation.uncertainty import ood_table, uncertainty_scores
+        from dropout_tui.engine.evaluation.uncertainty import ood_gaps, ood_table, uncertainty_scores
 
         ood = self.prepared.ood
         if ood is None:
@@ -220,11 +220,10 @@ class Measurer:
         far_outputs, far_mc = self.evaluator.monte_carlo(ood.x, self.samples)
         far = self._predictions(far_outputs, far_mc, tuple(predictions["temperature_scaled"].extra["temperatures"]))
         inference, mc = predictions["inference"], predictions["mc"]
-        table = ood_table(
-            uncertainty_scores(inference.probs, mc.probs, mc.expected_entropy),
-            uncertainty_scores(far["inference"].probs, far["mc"].probs, far["mc"].expected_entropy),
-        )
-        return {"source": ood.source, "n": len(ood.x), "scores": table}, far
+        inside = uncertainty_scores(inference.probs, mc.probs, mc.expected_entropy)
+        outside = uncertainty_scores(far["inference"].probs, far["mc"].probs, far["mc"].expected_entropy)
+        gaps = {"auroc": ood_gaps(inside, outside, self.seed)}  # each score against max-prob, beyond noise or not
+        return {"source": ood.source, "n": len(ood.x), "scores": ood_table(inside, outside), "gaps": gaps}, far
 
     def probe(self) -> None:
         """The probe on its own (another sample, a new T, a redraw): its passes drawn now."""

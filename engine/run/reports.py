@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from dropout_tui.engine import backends
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.events import RunStarted, Summary
 from dropout_tui.engine.run.preparation import Prepared
@@ -43,11 +44,13 @@ def run_started(config: RunConfig, prepared: Prepared, devices, rates: dict, **w
         augmentation_layers=prepared.augmentation,
         replicas=devices.replicas,
         rates=rates,
+        backend=config.backend,
+        backend_version=backends.version(config.backend),
         **{"device_names": devices.names, **workers},
     )
 
 
-def summary(prepared: Prepared, epochs_run: int, seconds: float, history: list[dict]) -> Summary:
+def summary(prepared: Prepared, epochs_run: int, seconds: float, history: list[dict], backend: str) -> Summary:
     """The last round's numbers (and every round, for exports); the layers as they are now."""
     return Summary(
         dataset=prepared.dataset,
@@ -61,4 +64,6 @@ def summary(prepared: Prepared, epochs_run: int, seconds: float, history: list[d
         uncertainty=history[-1]["uncertainty"],
         augmentation_layers=prepared.augmentation,
         history=list(history),
+        backend=backend,
+        backend_version=backends.version(backend),
     )

@@ -88,16 +88,20 @@ class Session:
     def _run(self, capture: quiet.Capture) -> Summary | None:
         self.config.validate()  # the command line validated it already; programmatic callers may not have
         dataset, ood = self._load_data()
-        self.emit(Status("loading", "loading TensorFlow"))
+        from dropout_tui.engine import backends
+
+        backends.activate(self.config.backend)  # before Keras is imported: it keeps its first backend
+        self.emit(Status("loading", f"loading {backends.label(self.config.backend)}"))
         import keras
 
         capture.install_loggers()
         capture.drain_native()
         keras.config.disable_interactive_logging()  # Keras would otherwise print() to stdout
         self._check_cancel()
-        from dropout_tui.engine.run.devices import configure
+        from dropout_tui.engine.run.devices import for_backend
 
-        devices = configure(self.config.devices, self.cluster)  # before anything runs on a device
+        # Before anything runs on a device.
+        devices = for_backend(self.config.backend, self.config.devices, self.cluster)
         keras.utils.set_random_seed(self.config.seed)
 
         from dropout_tui.engine.run.preparation import prepare
@@ -137,7 +141,7 @@ class Session:
         epochs_run = self.progress.epochs_run
         self.emit(Status("finished", f"{epochs_run} epoch(s) in {seconds:.1f} s"))
         self.emit(Finished(epochs_run=epochs_run, seconds=seconds, stopped_by_user=stopped))
-        summary = reports.summary(prepared, epochs_run, seconds, measurer.history)
+        summary = reports.summary(prepared, epochs_run, seconds, measurer.history, self.config.backend)
         self.emit(summary)
         if self.serve:
             self._serve_until_cancelled(parts.commands)
@@ -154,7 +158,7 @@ class Session:
 
     def _assemble(self, prepared, devices) -> _Parts:
         """The parts that do the work, wired to this session's controls, progress and sink."""
-        from dropout_tui.engine.evaluation.backend import TensorFlowBackend
+        from dropout_tui.engine.evaluation.backend import for_keras
         from dropout_tui.engine.model.layers import rate_handles
         from dropout_tui.engine.run.commands import CommandServer
         from dropout_tui.engine.run.measurement import Measurer
@@ -173,7 +177,7 @@ class Session:
             progress=self.progress,
             rates=rates.current,
             should_cancel=lambda: self.controls.cancelled,
-            backend=TensorFlowBackend(devices.strategy),
+            backend=for_keras(devices.strategy),
         )
         commands = CommandServer(
             emit=self.emit, controls=self.controls, progress=self.progress, rates=rates, measurer=measurer
@@ -182,7 +186,7 @@ class Session:
 
     def _train(self, prepared, parts: _Parts) -> None:
         from dropout_tui.engine.run.fit_loop import FitLoop
-        from dropout_tui.engine.run.training import SessionCallback, training_batches
+        from dropout_tui.engine.run.training import SessionCallback, fit_data
 
         loop = FitLoop(
             model=prepared.model,
@@ -199,15 +203,12 @@ class Session:
         self.progress.training = True
         self.emit(Status("running", f"training {prepared.epochs} epoch(s)"))
         try:
-            batches = training_batches(prepared.x_train, prepared.y_train, self.config.batch_size, self.config.seed)
-            if self.workers is not None:
+            data = fit_data(prepared.x_train, prepared.y_train, self.config.batch_size, self.config.seed)
+            if self.workers is not None:  # TensorFlow only (RunConfig.validate): data["x"] is its pipeline
                 from dropout_tui.engine.run.multiworker_fit import patch_fit
 
-                patch_fit(prepared.model, batches)
-            # shuffle=False: the pipeline reshuffles itself each epoch (Keras warns that shuffle=True would be ignored).
-            prepared.model.fit(
-                batches, epochs=prepared.epochs, verbose=0, shuffle=False, callbacks=[SessionCallback(loop)]
-            )
+                patch_fit(prepared.model, data["x"])
+            prepared.model.fit(**data, epochs=prepared.epochs, verbose=0, callbacks=[SessionCallback(loop)])
         except StopBeforeEpoch:
             pass
         finally:

@@ -8,6 +8,7 @@ would each rebuild the data pipeline).
 from __future__ import annotations
 
 import keras
+import numpy as np
 
 
 class SessionCallback(keras.callbacks.Callback):
@@ -28,7 +29,19 @@ class SessionCallback(keras.callbacks.Callback):
         self._hooks.epoch_end(epoch + 1, logs or {})
 
 
-def training_batches(x, y, batch_size: int, seed: int):
+def fit_data(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int) -> dict:
+    """fit's data arguments: TensorFlow's own pipeline (below); the arrays on JAX and PyTorch.
+
+    On JAX and PyTorch Keras feeds arrays through a NumPy iterator or a torch
+    DataLoader, with no tf.data (and no TensorFlow import) behind them.
+    """
+    if keras.backend.backend() != "tensorflow":
+        return {"x": x, "y": y, "batch_size": batch_size, "shuffle": True}
+    # shuffle=False: the pipeline reshuffles itself each epoch (Keras warns that shuffle=True would be ignored).
+    return {"x": training_batches(x, y, batch_size, seed), "shuffle": False}
+
+
+def training_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int) -> object:
     """Shuffled batches of (x, y), reshuffled every epoch, from a pipeline without tf.data autotuning.
 
     fit over NumPy arrays builds an autotuned tf.data iterator per epoch. When

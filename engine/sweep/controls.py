@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 import subprocess
 
-from dropout_tui.engine.run.controls import Controls, Steering
+from dropout_tui.engine.run.controls import STOP_SIGNAL, Controls, Steering
 
 
 class SweepControls(Steering):
@@ -13,8 +13,8 @@ class SweepControls(Steering):
 
     ``pause``: the runs in progress pause at their next batch edge (children: SIGSTOP) and no new run
     starts. ``stop``: training ends now, each run in progress is evaluated as it is (like train's stop;
-    children are cancelled: a headless run takes no commands) and no further rate starts. ``cancel``:
-    everything ends as soon as possible.
+    children get STOP_SIGNAL, which a headless run takes as that stop) and no further rate starts.
+    ``cancel``: everything ends as soon as possible.
     """
 
     def __init__(self) -> None:
@@ -46,7 +46,7 @@ class SweepControls(Steering):
             self._stop = True
             for controls in self._runs:
                 controls.stop()
-            self._end_children()
+            self._end_children(STOP_SIGNAL)
             self._wake.notify_all()
 
     def cancel(self) -> None:
@@ -55,13 +55,13 @@ class SweepControls(Steering):
             self.cancel_event.set()
             for controls in self._runs:
                 controls.cancel()
-            self._end_children()
+            self._end_children(signal.SIGTERM)
             self._wake.notify_all()
 
-    def _end_children(self) -> None:
+    def _end_children(self, number: int) -> None:
         for child in self._children:
-            _signal(child, signal.SIGCONT)  # a stopped process acts on SIGTERM only once it runs again
-            _signal(child, signal.SIGTERM)
+            _signal(child, signal.SIGCONT)  # a stopped process acts on a signal only once it runs again
+            _signal(child, number)
 
     # --- for the sweep's runners --------------------------------------------------------------------
     def begin_run(self) -> Controls | None:

@@ -18,8 +18,9 @@ from dropout_tui.tui.export import results_dict
 from dropout_tui.tui.replay import load_events
 from dropout_tui.tui.run_state import RunState
 from dropout_tui.tui.sweep.compare import load_runs
+from dropout_tui.tui.sweep.comparison import compare_columns, facts, headless_document, summary_line, warnings
 from dropout_tui.tui.sweep.export import sweep_dict
-from dropout_tui.tui.sweep.metrics import COLUMNS
+from dropout_tui.tui.sweep.metrics import COLUMNS, columns_for
 from dropout_tui.tui.sweep.state import SweepState
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tui" / "fixtures"
@@ -160,3 +161,24 @@ def test_files_that_share_a_name_are_labelled_by_their_path(tmp_path):
     (tmp_path / "b").mkdir()
     first, second = _train_export(tmp_path / "a" / "run.json"), _train_export(tmp_path / "b" / "run.json")
     assert [run.label for run in load_runs([str(first), str(second)])] == [str(first), str(second)]
+
+
+def test_runs_of_different_backends_are_compared_and_each_says_its_backend(tmp_path):
+    lines = RUN.read_text(encoding="utf-8").splitlines()
+    summary = json.loads(lines[-1])
+    assert summary["backend"] == "tensorflow"
+    on_jax = tmp_path / "jax.jsonl"
+    on_jax.write_text("\n".join([*lines[:-1], json.dumps({**summary, "backend": "jax", "backend_version": "0.10.2"})]))
+    runs = load_runs([str(RUN), str(on_jax)])
+    tensorflow, jax = runs
+    (column,) = [c for c in compare_columns(runs, columns_for("classification", compare=True)) if c.key == "backend"]
+    assert [column.text(tensorflow), column.text(jax)] == ["tensorflow", "jax"]
+    assert jax.summary.backend_version == "0.10.2"
+    all_facts = [facts(run) for run in runs]
+    assert "differ: backend" in summary_line(all_facts)
+    assert warnings(all_facts) == []  # the same figures on another backend: not the same run loaded twice
+    assert [run["backend"] for run in headless_document(runs)["runs"]] == ["tensorflow", "jax"]
+    # One backend throughout: no column, the line above the table says it once.
+    same = load_runs([str(RUN)])
+    assert "backend" not in [c.key for c in compare_columns(same, columns_for("classification", compare=True))]
+    assert "tensorflow" in summary_line([facts(run) for run in same])

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dropout_tui.engine.explain.claims import CLAIMS
+from dropout_tui.engine.explain.claims import claims_on
 from dropout_tui.tui.claims_table import claims_table
 from dropout_tui.tui.cli import explain as explain_cli
 
@@ -25,11 +25,12 @@ def test_json_is_one_object_with_eight_claims_in_order(explain_report):
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("\n") == 1  # exactly one line: the object
     data = json.loads(done.stdout)
-    assert list(data) == ["keras", "tensorflow", "claims"]
+    assert list(data) == ["keras", "tensorflow", "backend", "backend_version", "claims"]
+    assert data["backend"] == "tensorflow" and data["backend_version"] == data["tensorflow"]
     assert data["keras"] == metadata.version("keras")
     assert data["tensorflow"] == metadata.version("tensorflow")
     assert [c["id"] for c in data["claims"]] == list(range(1, 9))
-    assert [c["claim"] for c in data["claims"]] == [claim.text for claim in CLAIMS]
+    assert [c["claim"] for c in data["claims"]] == [claim.text for claim in claims_on("tensorflow")]
     for claim in data["claims"]:
         assert list(claim) == ["id", "claim", "verdict", "measured", "explanation"]
         assert all(isinstance(value, (int, float)) for value in claim["measured"].values())
@@ -50,7 +51,7 @@ class _Stream(io.StringIO):
 
 def _run(monkeypatch, report, *, tty: bool, no_color: bool = False, json_out: bool = False) -> str:
     # The report is the real one measured by the fixture; this checks only how it is printed.
-    monkeypatch.setattr(explain_cli, "_measure", lambda seed, debug: report)
+    monkeypatch.setattr(explain_cli, "_measure", lambda seed, backend, debug: report)
     out = _Stream(tty)
     monkeypatch.setattr(sys, "stdout", out)
     monkeypatch.setattr(sys, "stderr", _Stream(False))
@@ -58,7 +59,7 @@ def _run(monkeypatch, report, *, tty: bool, no_color: bool = False, json_out: bo
         monkeypatch.setenv("NO_COLOR", "1")
     else:
         monkeypatch.delenv("NO_COLOR", raising=False)
-    args = argparse.Namespace(json=json_out, seed=0, debug=False)
+    args = argparse.Namespace(backend="tensorflow", json=json_out, seed=0, debug=False)
     assert explain_cli.run_explain(args) == 0
     return out.getvalue()
 
@@ -81,16 +82,16 @@ def test_rich_table_on_a_tty(monkeypatch, explain_report):
 
 
 def test_failure_is_one_line_and_exit_1_unless_debug(monkeypatch):
-    def explode(seed, debug):
+    def explode(seed, backend, debug):
         raise RuntimeError("the experiment broke\nsecond line")
 
     monkeypatch.setattr(explain_cli, "_measure", explode)
     err = _Stream(False)
     monkeypatch.setattr(sys, "stderr", err)
-    assert explain_cli.run_explain(argparse.Namespace(json=True, seed=0, debug=False)) == 1
+    assert explain_cli.run_explain(argparse.Namespace(backend="tensorflow", json=True, seed=0, debug=False)) == 1
     assert err.getvalue() == "dropout-tui: error: explain failed: the experiment broke second line\n"
     with pytest.raises(RuntimeError):
-        explain_cli.run_explain(argparse.Namespace(json=True, seed=0, debug=True))
+        explain_cli.run_explain(argparse.Namespace(backend="tensorflow", json=True, seed=0, debug=True))
 
 
 @pytest.mark.parametrize(
@@ -135,7 +136,7 @@ _IMPORTERS_PROBE = textwrap.dedent(
 
     sys.modules["dropout_tui.engine.explain.runner"] = types.SimpleNamespace(run_explain=run_explain)
     for as_json in (True, False):
-        assert explain_cli.run_explain(argparse.Namespace(json=as_json, seed=0, debug=False)) == 0
+        assert explain_cli.run_explain(argparse.Namespace(backend="tensorflow", json=as_json, seed=0, debug=False)) == 0
     sys.stderr.write(json.dumps({name: sorted(who) for name, who in importers.items()}) + "\\n")
     """
 )
@@ -156,7 +157,7 @@ def test_table_at_80_columns_wraps_measured_names_between_words(explain_report):
     from rich.console import Console
 
     console = Console(width=80, record=True, color_system=None)
-    console.print(claims_table(explain_report.claims, "t"))
+    console.print(claims_table(explain_report.claims, "t", claims=claims_on("tensorflow")))
     cells = " ".join(line.split("│")[4] for line in console.export_text().splitlines() if line.count("│") >= 5)
     words = set(cells.split())
     for claim in explain_report.claims:

@@ -18,6 +18,7 @@ import pytest
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.evaluation import methods, regression_metrics, temperature, uncertainty
 from dropout_tui.engine.evaluation.modes import MODES
+from dropout_tui.engine.evaluation.scores import SCORE_NAMES
 from dropout_tui.engine.events import EVENT_TYPES, EpochEnd, Notice, RateChanged, RateScheduled, SamplesChanged
 from dropout_tui.engine.limits import MAX_SWEEP_RATES, TASKS
 from tests.support.contract import doc_score_list, schema_registry_problems
@@ -156,6 +157,9 @@ def test_every_event_branch_takes_the_sweep_s_rate_tag_and_nothing_else():
 def test_the_classification_run_exercises_the_uncertainty_and_ood_branches(runs):
     summary = json.loads(runs["classification"][1].splitlines()[-1])
     assert summary["uncertainty"]["ood"]["source"] == "noise"  # the schema's non-null OOD branch was checked
+    # The bootstrap gaps are optional in the schema (older recordings lack them); the engine always writes them.
+    assert set(summary["uncertainty"]["gaps"]["auroc_error"]) == set(SCORE_NAMES[1:])
+    assert set(summary["uncertainty"]["ood"]["gaps"]["auroc"]) == set(SCORE_NAMES[1:])
 
 
 @pytest.mark.subprocess

@@ -14,10 +14,17 @@ import pytest
 import dropout_tui.tui.cli as cli
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.errors import ConfigError
+from dropout_tui.engine.events import BatchLosses
 from dropout_tui.engine.limits import MAX_SWEEP_RATES
+from dropout_tui.engine.run.controls import STOP_SIGNAL
+from dropout_tui.engine.sweep.controls import SweepControls
 from dropout_tui.engine.sweep.plan import check_rates, effective_jobs, parse_rates
-from dropout_tui.engine.sweep.runner import Sweep
+from dropout_tui.engine.sweep.runner import Sweep, Tagged
 from dropout_tui.tui.cli.child_command import train_command
+from dropout_tui.tui.sweep.compare import load_runs
+from dropout_tui.tui.sweep.export import sweep_dict
+from dropout_tui.tui.sweep.metrics import run_text
+from dropout_tui.tui.sweep.state import SweepState
 from tests.support.processes import interrupt, killed_if_left_running, start_cli
 
 TOO_MANY = ",".join(f"{index / 100:g}" for index in range(MAX_SWEEP_RATES + 1))
@@ -138,3 +145,79 @@ def test_a_signal_ends_the_sweep_with_the_finished_rates(interrupted, name):
     finished = [event["rate"] for event in events if event["event"] == "summary"]
     assert finished and [entry["rate"] for entry in summary["rates"]] == [r for r in (0.1, 0.2, 0.3) if r in finished]
     assert len(finished) < 3
+
+
+# ---------------------------------------------------------------- a stop (the app's `x`, SIGUSR1 headless)
+
+
+def _stop_once_training(args: list[str], training: set) -> dict:
+    """Start the CLI, send STOP_SIGNAL once every rate in ``training`` (None: a train run) has a batch, read it out."""
+    process = start_cli(args)
+    lines, seen = [], set()
+    with killed_if_left_running(process):
+        while not training <= seen:
+            line = process.stdout.readline()
+            assert line, f"ended early: {process.stderr.read()[-500:]}"
+            lines.append(line)
+            event = json.loads(line)
+            if event["event"] == "batch_losses":
+                seen.add(event.get("rate"))
+        return interrupt(process, lines, [STOP_SIGNAL], timeout=120)
+
+
+@pytest.mark.subprocess
+@pytest.mark.timeout(300)
+def test_a_stopped_headless_train_evaluates_the_model_as_it_is_and_exits_0():
+    result = _stop_once_training(["train", "--headless", *SLOW], {None})
+    assert result["code"] == 0 and result["stderr"] == "", result["stderr"][-500:]
+    events = [json.loads(line) for line in result["stdout"].splitlines()]
+    finished = next(event for event in events if event["event"] == "finished")
+    assert finished["stopped_by_user"] is True and finished["epochs_run"] < 40
+    assert events[-1]["event"] == "summary" and events[-2]["event"] == "finished"
+
+
+@pytest.mark.subprocess
+@pytest.mark.timeout(300)
+def test_the_app_s_x_with_jobs_2_keeps_every_run_in_progress_as_jobs_1_does():
+    # The sweep app's `x` is SweepControls.stop(): its children used to be SIGTERMed, the rows read "cut", the
+    # export held no rate and compare refused it.
+    state = SweepState.planned(RunConfig(epochs=40, hidden=16, batch_size=16, mc_samples=5, repeats=2), (0.1, 0.3))
+    items, training = [], set()
+    controls = SweepControls()
+
+    def sink(item) -> None:
+        items.append(item)
+        if isinstance(item, Tagged) and isinstance(item.event, BatchLosses):
+            training.add(item.rate)
+            if training == {0.1, 0.3} and not controls.stop_requested:
+                controls.stop()
+
+    sweep = Sweep(state.config, (0.1, 0.3), sink, controls, jobs=2, command=train_command)
+    if sweep.jobs < 2:
+        pytest.skip("one CPU core: --jobs 2 runs one rate at a time")
+    summary = sweep.run()
+    for item in items:
+        state.apply(item)
+    assert [entry["rate"] for entry in summary.rates] == [0.1, 0.3] and summary.complete is False
+    assert [run_text(run) for run in state.runs] == [f"x@{len(run.epochs)}" for run in state.runs]
+    assert all(run.evaluations and run.summary.modes == run.evaluations[-1].modes for run in state.runs)
+    assert sweep_dict(state)["rates"] and not sweep_dict(state)["unfinished"]
+
+
+@pytest.mark.subprocess
+@pytest.mark.timeout(300)
+def test_sigusr1_stops_a_headless_sweep_with_jobs_2_keeping_its_runs_and_exit_0(tmp_path):
+    result = _stop_once_training(["sweep", "--headless", "--rates", "0.1,0.3", "--jobs", "2", *SLOW], {0.1, 0.3})
+    assert result["code"] == 0 and result["stderr"] == "", result["stderr"][-500:]
+    events = [json.loads(line) for line in result["stdout"].splitlines()]
+    assert events[0]["jobs"] == 2
+    summary = events[-1]
+    assert summary["event"] == "sweep_summary" and summary["complete"] is False
+    assert [entry["rate"] for entry in summary["rates"]] == [0.1, 0.3]
+    for rate in (0.1, 0.3):
+        finished = [e for e in events if e["event"] == "finished" and e["rate"] == rate]
+        rounds = [e for e in events if e["event"] == "mode_evaluation" and e["rate"] == rate]
+        assert finished[0]["stopped_by_user"] is True and rounds  # evaluated as it is, like --jobs 1
+    stream = tmp_path / "stopped.jsonl"
+    stream.write_text(result["stdout"], encoding="utf-8")
+    assert [run.rate for run in load_runs([str(stream)])] == [0.1, 0.3]  # compare reads it

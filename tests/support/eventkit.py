@@ -188,8 +188,8 @@ class FakeExplain:
     def release(self) -> None:
         self.gate.set()
 
-    def __call__(self, seed, on_start, on_result, should_stop):
-        from dropout_tui.engine.explain.claims import CLAIMS
+    def __call__(self, seed, backend, on_start, on_result, should_stop):
+        from dropout_tui.engine.explain.claims import claims_on
         from dropout_tui.engine.explain.report import ClaimResult, ExplainReport
 
         with self._lock:
@@ -198,7 +198,7 @@ class FakeExplain:
             self.most_at_once = max(self.most_at_once, self.running)
         try:
             results = []
-            for claim in CLAIMS:
+            for claim in claims_on(backend):
                 on_start(claim.id)
                 if claim.id == 2:  # one claim measured, the rest wait for the gate
                     while not self.gate.wait(0.01):

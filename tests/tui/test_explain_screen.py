@@ -138,14 +138,14 @@ async def test_a_real_run_measures_every_claim(tmp_path, explain_report):
 
 
 async def test_at_80x24_a_claim_takes_a_few_rows_and_code_is_never_split(tmp_path, monkeypatch):
-    from dropout_tui.engine.explain.claims import CLAIMS
+    from dropout_tui.engine.explain.claims import claims_on
     from dropout_tui.engine.explain.report import ClaimResult, ExplainReport
 
     why = "setting layer.trainable = True changes nothing at inference: only the training argument switches dropout"
 
-    def measure(seed, on_start, on_result, should_stop):
+    def measure(seed, backend, on_start, on_result, should_stop):
         results = []
-        for claim in CLAIMS:
+        for claim in claims_on(backend):
             result = ClaimResult(claim.id, claim.text, "true", {"max_abs_prediction_change": 0.0, "rate": 0.5}, why)
             results.append(result)
             on_result(result)

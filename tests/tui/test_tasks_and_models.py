@@ -9,7 +9,7 @@ import json
 from textual.widgets import DataTable
 
 from dropout_tui.engine.config import RunConfig
-from dropout_tui.engine.events import RateChanged
+from dropout_tui.engine.events import ModeEvaluation, RateChanged
 from dropout_tui.tui import export
 from dropout_tui.tui.panes.modes import REGRESSION_COLUMNS, trend_scale
 from dropout_tui.tui.run_state import RunState, rates_of
@@ -39,7 +39,7 @@ async def test_a_regression_run_switches_the_columns_and_the_probe(tmp_path):
         assert tuple(str(column.label) for column in table.columns.values()) == REGRESSION_COLUMNS
         rows = {key.value: [str(c) for c in table.get_row(key)] for key in table.rows}
         assert rows["inference"][:4] == ["inference", "1", "0.8", ""]  # epoch 2: RMSE 2.0 / 2
-        assert rows["training"][1:4] == ["1.1±0.02", "0.85", "+10.0%"]  # ΔRMSE in % of the inference RMSE
+        assert rows["training"][1:4] == ["1.1±0.01", "0.85", "+10.0%"]  # ± 0.02/sqrt(R-1); ΔRMSE in % of inference
         assert rows["mc"][5:] == ["0.25", "2.1", "42%"]  # MC std, Gaussian NLL, coverage of the 90% interval
         assert rows["trainable_flag"][5:] == ["", "", ""]
         assert "ΔRMSE: % of inference's" in app.query_one("#modes-pane").border_subtitle
@@ -114,3 +114,24 @@ async def test_a_binary_head_reports_like_any_classifier(tmp_path):
         await pilot.press("c")
         await pilot.pause()
         assert type(app.screen).__name__ == "UncertaintyScreen"
+
+
+async def test_an_always_on_layer_labels_the_rows_for_what_they_measured(tmp_path):
+    # predict() is random: "dropout off" would be untrue, and the flag's |Δp| is the layer's own randomness.
+    started = ev.run_started(stochastic=[CUSTOM], rates={"always": 0.1})
+    evaluation = ModeEvaluation(epoch=1, modes=ev.modes(0.85, flag_diff=0.53), **ev.SETTING)
+    app = replay_app(tmp_path, [started, *ev.epoch(1)[:2], evaluation, ev.probe()])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.query_one(DataTable)
+        notes = {key.value: str(table.get_row(key)[-1]) for key in table.rows}
+        assert notes["inference"] == "always-on: random"
+        assert notes["trainable_flag"] == "Δ: always-on noise"  # not "max |Δp| 0.53", as if the flag did it
+        facts, detail = widget_text(app, "#probe-facts"), widget_text(app, "#probe-detail")
+        assert "training=False: 3" in facts and "training=False " in detail
+        assert "dropout off" not in facts + detail
+    plain = replay_app(tmp_path, [ev.run_started(), *ev.epoch(1), ev.probe()])
+    async with plain.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert str(plain.query_one(DataTable).get_row("inference")[-1]) == "dropout off"
+        assert "dropout off: 3" in widget_text(plain, "#probe-facts")

@@ -46,7 +46,8 @@ async def test_panes_show_the_stream(tmp_path):
         assert table.row_count == 5
         flag = [str(c) for c in table.get_row("trainable_flag")]
         assert flag[-1] == "flag changed nothing" and flag[4] == "+0.0"
-        assert [str(c) for c in table.get_row("training")][1] == "85.0±1.0"
+        assert [str(c) for c in table.get_row("training")][1] == "85.0±0.5"  # std 1.0 over R=5: error 1.0/sqrt(4)
+        assert [str(c) for c in table.get_row("dropout_only")][-1] == "norm. frozen ≈training"
         caption = widget_text(app, "#loss-caption")  # ev.epoch: fit 0.8, clean train 0.4, dropout on 0.45, test 0.5
         assert caption == (
             "fit 0.800 = clean train 0.400 + dropout 0.050 + drift 0.350; test 0.500: generalisation gap 0.100"
@@ -125,6 +126,27 @@ async def test_t_and_T_move_from_the_current_T_to_the_limits_of_the_cli(tmp_path
         assert app.controls.pending_commands() == [] and "T stays at 2147483647" in _messages(app)[-1]
         await pilot.press("t")
         assert [c.value for c in app.controls.pending_commands()] == [1073741824]
+
+
+async def test_t_after_training_says_now_and_the_modes_row_header_and_export_follow_its_round(tmp_path):
+    done = [*_stream(), Finished(epochs_run=2, seconds=3.0, stopped_by_user=False)]
+    app = replay_app(tmp_path, done, epochs=2)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await pilot.pause()
+        await pilot.press("T")
+        assert [c.value for c in app.controls.pending_commands()] == [60]
+        assert _messages(app)[-1] == "MC samples T = 60 now: every mode is evaluated again"
+        # The engine's answer: T, then the round measured at it.
+        modes = ev.modes(0.9)
+        modes["mc"]["samples"] = 60
+        app._buffer.put(SamplesChanged(samples=60))
+        app._buffer.put(ModeEvaluation(epoch=2, modes=modes, **{**ev.SETTING, "samples": 60}))
+        await pilot.pause(0.6)
+        assert "T=60" in widget_text(app, "#config-line")
+        assert str(app.query_one(DataTable).get_row("mc")[0]) == "mc (T=60)"
+        app.action_export()
+        exported = json.loads(next((tmp_path / "export").glob("*.json")).read_text())
+        assert exported["samples"] == exported["modes"]["mc"]["samples"] == exported["history"][-1]["samples"] == 60
 
 
 def _messages(app: DropoutApp) -> list[str]:

@@ -37,10 +37,20 @@ def _score(auroc, aurc, at90, at50=1.0, at80=None, curve=None) -> dict:
     return {"auroc_error": auroc, "aurc": aurc, "accuracy_at_coverage": coverage, "curve": curve or []}
 
 
-def _block(scores: dict, ood: dict | None = None, reliability: dict | None = None) -> UncertaintyBlock:
-    """The block as the engine writes it (JSON), parsed as the screen reads it."""
+REAL = {"gap": 0.05, "low": 0.02, "high": 0.08, "distinguishable": True}
+NOISE = {"gap": 0.003, "low": -0.01, "high": 0.016, "distinguishable": False}
+
+
+def _block(
+    scores: dict, ood: dict | None = None, reliability: dict | None = None, gaps: object = REAL
+) -> UncertaintyBlock:
+    """The block as the engine writes it (JSON), parsed as the screen reads it; ``gaps``: each score's gap against
+    max-prob (one for all, or per score, or None)."""
     decomposition = {"entropy": 0.3, "expected_entropy": 0.2, "mutual_information": 0.1}
-    block = {"reliability": reliability or {}, "scores": scores, "decomposition": decomposition, "ood": ood}
+    block: dict = {"reliability": reliability or {}, "scores": scores, "decomposition": decomposition, "ood": ood}
+    if isinstance(gaps, dict):
+        each = gaps if "distinguishable" not in gaps else dict.fromkeys(score_registry.SCORE_NAMES[1:], gaps)
+        block["gaps"] = {"auroc_error": each}
     parsed = UncertaintyBlock.parse(block)
     assert parsed is not None
     return parsed
@@ -66,8 +76,22 @@ SCORES = {
 def test_the_caption_says_what_the_numbers_show():
     assert uncertainty_caption(_block(SCORES), MODES) == (
         "Rejecting the 10% with the highest MI lifts MC accuracy from 97.2% to 99.1%; "
-        "MI separates errors better than max-prob: AUROC 0.91 vs 0.86."
+        "MI separates errors better than max-prob, beyond noise: AUROC 0.91 vs 0.86."
     )
+
+
+def test_a_score_is_called_better_only_beyond_the_bootstrap_s_noise():
+    # The issue's round: 0.877 vs 0.874 was "MC max-prob separates errors better: AUROC 0.88 vs 0.87".
+    scores = {"max_prob": _score(0.874, 0.02, 0.95), "mc_max_prob": _score(0.877, 0.02, 0.95)}
+    text = uncertainty_caption(_block(scores, gaps=NOISE), MODES)
+    assert "MC max-prob and max-prob separate errors alike within noise: AUROC 0.88 vs 0.87" in text
+    assert "better" not in text
+    unmeasured = uncertainty_caption(_block(scores, gaps=None), MODES)  # a stream recorded before rounds had gaps
+    assert "MC max-prob separates errors with AUROC 0.88, max-prob 0.87 (noise not measured)" in unmeasured
+    # max-prob best: its gap is the runner-up's (mc_max_prob minus max_prob), read from the same table.
+    flipped = {"max_prob": _score(0.90, 0.01, 0.99), "mc_max_prob": _score(0.85, 0.02, 0.98)}
+    gaps = {"mc_max_prob": NOISE, "entropy": REAL, "mutual_information": REAL}
+    assert "alike within noise: AUROC 0.90 vs 0.85" in uncertainty_caption(_block(flipped, gaps=gaps), MODES)
 
 
 def test_the_caption_names_the_prediction_a_score_belongs_to_and_compares_with_the_runner_up():
@@ -75,7 +99,7 @@ def test_the_caption_names_the_prediction_a_score_belongs_to_and_compares_with_t
     modes = {"inference": {"accuracy": 0.95}, "mc": {"accuracy": 0.96}}
     assert uncertainty_caption(_block(scores), modes) == (
         "Rejecting the 10% with the highest max-prob lifts dropout-off accuracy from 95.0% to 99.0%; "
-        "max-prob separates errors best: AUROC 0.90 vs MC max-prob 0.85."
+        "max-prob separates errors best, beyond noise: AUROC 0.90 vs MC max-prob 0.85."
     )
 
 
@@ -129,8 +153,14 @@ def test_ood_is_said_only_when_the_run_has_ood_inputs():
         },
     }
     assert uncertainty_caption(_block(SCORES, ood), MODES).endswith(
-        "; MI separates OOD inputs (noise) better than max-prob: AUROC 0.79 vs 0.60."
+        "; MI separates OOD inputs (noise) with AUROC 0.79, max-prob 0.60 (noise not measured)."
     )
+    ood["gaps"] = {"auroc": {"mutual_information": REAL}}
+    assert uncertainty_caption(_block(SCORES, ood), MODES).endswith(
+        "; MI separates OOD inputs (noise) better than max-prob, beyond noise: AUROC 0.79 vs 0.60."
+    )
+    ood["gaps"] = {"auroc": {"mutual_information": NOISE}}
+    assert "MI and max-prob separate OOD inputs (noise) alike within noise" in uncertainty_caption(_block(SCORES, ood))
 
 
 def _bins(*filled: tuple[int, int, float, float]) -> dict:
@@ -345,3 +375,22 @@ async def test_no_color_renders_the_screen(tmp_path, monkeypatch):
         await pilot.pause()
         svg = app.export_screenshot().replace("&#160;", " ")
         assert "Risk vs coverage" in svg and "err AUROC" in svg and app.is_running
+
+
+def test_aurcs_of_a_well_trained_model_get_the_digits_that_rank_them():
+    from dropout_tui.tui.fmt import ranked_spec
+    from dropout_tui.tui.screens.uncertainty import score_table
+
+    # After 25 epochs every AURC read "0.001": two significant digits at least, more until they differ.
+    assert ranked_spec([0.00112, 0.00138, 0.0031, 0.0050]) == ".4f"
+    assert ranked_spec([0.0171, 0.0172, 0.022, 0.050]) == ".4f"
+    assert ranked_spec([0.017, 0.018, 0.022, 0.050]) == ".3f"  # already apart: as before
+    assert ranked_spec([0.02, 0.02, None, float("nan")]) == ".3f"  # ties stay ties; missing values are no reason
+    assert ranked_spec([0.0, 0.0]) == ".3f" and ranked_spec([]) == ".3f"
+    assert ranked_spec([1e-12, 2e-12]) == ".8f"  # at most 8 decimals
+    scores = {
+        name: _score(0.9, aurc, 0.99)
+        for name, aurc in zip(score_registry.SCORE_NAMES, (0.00112, 0.00138, 0.0031, 0.005))
+    }
+    table = score_table(_block(scores))
+    assert [str(cell) for cell in table.columns[2].cells] == ["0.0011", "0.0014", "0.0031", "0.0050"]

@@ -12,10 +12,12 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Sequence
 from typing import IO
 
+from dropout_tui.engine import backends
 from dropout_tui.engine.errors import ConfigError, one_line
-from dropout_tui.engine.explain.claims import CLAIMS
+from dropout_tui.engine.explain.claims import Claim, claims_on
 from dropout_tui.engine.explain.report import ClaimResult, ExplainReport
 from dropout_tui.engine.explain.silence import silence_libraries
 from dropout_tui.tui.claims_table import claims_table, measured_lines
@@ -30,8 +32,12 @@ def run_explain(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.backend == backends.ALL:
+        from dropout_tui.tui.cli.explain_all import run_all
+
+        return run_all(args)
     try:
-        report = _measure(args.seed, debug=args.debug)
+        report = _measure(args.seed, args.backend, debug=args.debug)
     except ConfigError:
         raise  # cli.main turns it into one line + exit 2
     except Exception as error:
@@ -97,13 +103,14 @@ def _exit_now(signum: int) -> None:
     flush_and_exit(128 + signum)
 
 
-def _measure(seed: int, *, debug: bool) -> ExplainReport:
+def _measure(seed: int, backend: str, *, debug: bool) -> ExplainReport:
+    backends.activate(backend)  # before anything imports Keras
     if not debug:
         silence_libraries()
     # After silencing: sys.stderr is now the terminal's duplicate, fd 2 the capture file.
-    progress = _SignalExit.progress = _Progress(sys.stderr) if sys.stderr.isatty() else None
+    progress = _SignalExit.progress = _Progress(sys.stderr, claims_on(backend)) if sys.stderr.isatty() else None
     if progress:
-        progress.note("importing TensorFlow...")
+        progress.note(f"importing {backends.label(backend)}...")
     from dropout_tui.engine.explain.runner import run_explain as run
 
     # Anything a library prints must not end up inside the JSON on stdout.
@@ -118,8 +125,9 @@ def _measure(seed: int, *, debug: bool) -> ExplainReport:
 class _Progress:
     """One stderr line per claim on a terminal: "[n/8] claim ... verdict (seconds)"."""
 
-    def __init__(self, stream: IO[str]) -> None:
+    def __init__(self, stream: IO[str], claims: Sequence[Claim]) -> None:
         self._stream = stream
+        self._claims = {claim.id: claim for claim in claims}
         self._began = time.perf_counter()
 
     def note(self, text: str) -> None:
@@ -128,7 +136,7 @@ class _Progress:
 
     def start(self, claim_id: int) -> None:
         self._began = time.perf_counter()
-        self._stream.write(f"[{claim_id}/{len(CLAIMS)}] {CLAIMS[claim_id - 1].text} ... ")
+        self._stream.write(f"[{claim_id}/{len(self._claims)}] {self._claims[claim_id].text} ... ")
         self._stream.flush()
 
     def done(self, result: ClaimResult) -> None:
@@ -136,7 +144,7 @@ class _Progress:
 
 
 def plain_text(report: ExplainReport) -> str:
-    lines = [f"Keras {report.keras}, TensorFlow {report.tensorflow}", ""]
+    lines = [report.versions, ""]
     for claim in report.claims:
         lines.append(f"{claim.id}. {claim.claim}")
         lines.append(f"   verdict: {claim.verdict.upper()}")
@@ -149,4 +157,4 @@ def plain_text(report: ExplainReport) -> str:
 def _print_table(report: ExplainReport) -> None:
     from rich.console import Console
 
-    Console().print(claims_table(report.claims, f"Keras {report.keras}, TensorFlow {report.tensorflow}"))
+    Console().print(claims_table(report.claims, report.versions, claims=claims_on(report.backend)))

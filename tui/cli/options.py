@@ -10,6 +10,8 @@ import argparse
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 
+from dropout_tui.engine import backends
+from dropout_tui.engine.backends import BACKENDS
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.errors import ConfigError
 from dropout_tui.engine.evaluation.modes import MODES
@@ -65,6 +67,14 @@ def _devices(text: str) -> int | str:
 
 
 _devices.__name__ = "devices"
+
+
+def _backend(text: str) -> str:
+    """--backend: a known backend that is installed (else the one line naming the extra to install), or all."""
+    try:
+        return text if text == backends.ALL else backends.check(text)
+    except ConfigError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _workers(text: str) -> str:
@@ -324,6 +334,17 @@ OPTIONS: tuple[Option, ...] = (
         field="devices",
         type=_devices,
         metavar="N|all",
+    ),
+    Option(
+        "--backend",
+        "the Keras backend the run uses, KERAS_BACKEND when that is set; JAX and PyTorch come with the "
+        "extras [jax] and [torch]; explain also takes all (each backend in its own process, a column each)",
+        RUNS | EXPLAIN,
+        "evaluation",
+        field="backend",
+        type=_backend,
+        metavar="|".join(BACKENDS),
+        default=backends.default(),
     ),
     Option(
         "--ensemble",

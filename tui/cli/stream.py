@@ -20,6 +20,7 @@ from typing import Protocol, TextIO
 from dropout_tui.engine import quiet
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.errors import ConfigError
+from dropout_tui.engine.run.controls import STOP_SIGNAL
 from dropout_tui.tui.cli.process import flush_and_exit
 
 # After SIGINT/SIGTERM the run gets this long to end by itself (it checks at
@@ -33,6 +34,8 @@ class Cancellable(Protocol):
     """A run's (or a sweep's) controls, as far as the stream needs them."""
 
     def cancel(self) -> None: ...
+
+    def stop(self) -> None: ...
 
 
 class JsonLine(Protocol):
@@ -124,15 +127,17 @@ class JsonLines:
 
 
 class SignalWatch:
-    """SIGINT and SIGTERM: at once while loading, a clean cancel once the run has started.
+    """SIGINT and SIGTERM: at once while loading, a clean cancel once the run has started; SIGUSR1: a stop.
 
     While data and TensorFlow load (long native calls that hold the GIL, so no
-    Python code could answer) the signals keep their default action and end
+    Python code could answer) SIGINT and SIGTERM keep their default action and end
     the process at once; only whole lines have been written by then. Once
     ``arm`` is called (at RunStarted) they cancel the run instead: Python's
     C-level handler writes each signal to a pipe that a watcher thread reads,
     so the cancel does not wait for the main thread. A second signal, or a run
     not ended within SIGNAL_GRACE_SECONDS, ends the process between two lines.
+    STOP_SIGNAL goes through the same pipe from the start (a stop while loading
+    is kept for the first batch edge) and only asks the run to stop (the app's `x`).
     """
 
     def __init__(
@@ -146,23 +151,26 @@ class SignalWatch:
         self._saved_handlers: dict = {}
         self._saved_wakeup_fd = -1  # none
         self._pipe: tuple[int, int] | None = None
+        self._armed = False
         self.signum: int | None = None
 
     def __enter__(self) -> SignalWatch:
         if threading.current_thread() is threading.main_thread():
             self._saved_handlers = {number: signal.signal(number, signal.SIG_DFL) for number in SIGNALS}
+            self._saved_handlers[STOP_SIGNAL] = signal.signal(STOP_SIGNAL, _ignore)  # the watcher acts on it
+            self._pipe = os.pipe()
+            os.set_blocking(self._pipe[1], False)
+            self._saved_wakeup_fd = signal.set_wakeup_fd(self._pipe[1], warn_on_full_buffer=False)
+            self._thread = threading.Thread(target=self._watch, name="dropout-tui-signals", daemon=True)
+            self._thread.start()
         return self
 
     def arm(self) -> None:
-        if not self._saved_handlers or self._pipe is not None:
+        if not self._saved_handlers or self._armed:
             return
-        self._pipe = os.pipe()
-        os.set_blocking(self._pipe[1], False)
-        self._saved_wakeup_fd = signal.set_wakeup_fd(self._pipe[1], warn_on_full_buffer=False)
+        self._armed = True
         for number in SIGNALS:
             signal.signal(number, _ignore)  # the watcher thread acts on the pipe
-        self._thread = threading.Thread(target=self._watch, name="dropout-tui-signals", daemon=True)
-        self._thread.start()
 
     def __exit__(self, *exc: object) -> None:
         self._done.set()
@@ -181,7 +189,10 @@ class SignalWatch:
             ready, _, _ = select.select([reader], [], [], 0.05)
             if ready:
                 for number in os.read(reader, 64):
-                    self._received(number)
+                    if number == STOP_SIGNAL:
+                        self._controls.stop()
+                    else:
+                        self._received(number)
 
     def _received(self, signum: int) -> None:
         if self.signum is not None:

@@ -3,8 +3,8 @@
 The stream and the signal handling are train's own (tui/cli/stream.py): only whole lines reach stdout
 and --output, SIGINT/SIGTERM cancel within about a second (exit 130/143), and the sweep_summary of
 the rates that finished is written before the process ends, even when the grace second runs out.
-Exit codes: 0 when every rate finished; 1 when a rate failed (each named on stderr) or a stream
-could not be written; 2 for bad input (raised to the CLI).
+Exit codes: 0 when every rate finished or a stop (STOP_SIGNAL, SIGUSR1) ended it; 1 when a rate failed
+(each named on stderr) or a stream could not be written; 2 for bad input (raised to the CLI).
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ def run_sweep_headless(config: RunConfig, rates: Sequence[float], jobs: int, out
         sys.stderr.write(f"dropout-tui: failed: rate {result.rate:g}: {failed.message}\n")
     if failures:
         return 1
-    if summary.complete or not stream.writer.stdout_open:
-        return 0  # every rate finished, or the reader closed stdout and the sweep was cancelled for it
+    stopped = controls.stop_requested and not controls.cancelled  # SIGUSR1: the app's `x`, as train takes it
+    if summary.complete or stopped or not stream.writer.stdout_open:
+        return 0  # every rate finished, a stop asked for, or the reader closed stdout and the sweep was cancelled
     return 1

@@ -13,18 +13,25 @@ from textual.containers import Vertical
 from textual.widgets import DataTable
 
 from dropout_tui.engine.evaluation import modes as registry
-from dropout_tui.engine.evaluation.modes import INFERENCE, Mode
+from dropout_tui.engine.evaluation.modes import DROPOUT_ONLY, INFERENCE, TRAINABLE_FLAG, TRAINING, Mode
+from dropout_tui.engine.evaluation.noise import repeats_gap, standard_error
 from dropout_tui.engine.limits import REGRESSION
 from dropout_tui.tui.drawing import DrawsFrom
 from dropout_tui.tui.fmt import finite, num, sparkline
 from dropout_tui.tui.redraw import MODES_TABLE
-from dropout_tui.tui.run_state import RunState
+from dropout_tui.tui.run_state import RunState, inference_random
 
 COLUMNS = ("mode", "acc %", "loss", "ECE", "Δacc", "trend", "note")
 # Regression: the MC row's predictive numbers take the note's place (80 columns hold no more).
 REGRESSION_COLUMNS = ("mode", "RMSE", "MAE", "ΔRMSE", "trend", "MC std", "NLL", "cov90")
 TREND_WIDTH = 6  # the last evaluations shown
 REFERENCE = INFERENCE.name  # Δacc and ΔRMSE are measured against this mode
+# Identical in distribution without BatchNorm or augmentation: the note says whether their means differ beyond the
+# noise of R passes (≈ within it, ≠ beyond), since a 1.5-point gap at R=5 can be noise alone.
+NOISE_PAIR = (DROPOUT_ONLY.name, TRAINING.name)
+# A layer random even with training=False: the inference row is random, and the flag's |Δp| is that layer's
+# own randomness between two predictions, not the flag's doing.
+ALWAYS_ON_NOTES = {INFERENCE.name: "always-on: random", TRAINABLE_FLAG.name: "Δ: always-on noise"}
 # Every row's trend shares one scale, at least this tall (accuracy): a 0.3-point wobble stays a ripple.
 TREND_MIN_SPAN = 0.02
 # Regression: RMSE has the targets' units, so the least span is relative: 2% of the largest RMSE shown.
@@ -98,14 +105,14 @@ def mode_row(
     if not metrics:
         return (label, "-", "-", "-", "-", trend, "")
     accuracy = finite(metrics.get("accuracy"))
-    spread = finite(metrics.get("accuracy_std"))
+    error = standard_error(finite(metrics.get("accuracy_std")), metrics.get("repeats"))
     acc_text = num(None if accuracy is None else 100 * accuracy, ".1f")
-    if spread is not None:
-        acc_text += f"±{100 * spread:.1f}"
+    if error is not None:  # the noise of a mean over R passes, not the spread of one pass
+        acc_text += f"±{100 * error:.1f}"
     delta = None if accuracy is None or reference is None else 100 * (accuracy - reference)
     delta_text = "" if mode.name == REFERENCE else num(delta, "+.1f")
     loss, ece = num(metrics.get("loss")), num(metrics.get("ece"))
-    return (label, acc_text, loss, ece, delta_text, trend, row_note(mode, metrics))
+    return (label, acc_text, loss, ece, delta_text, trend, row_note(mode, metrics, state))
 
 
 def regression_row(
@@ -117,8 +124,8 @@ def regression_row(
     if not metrics:
         return (label, "-", "-", "-", trend, "", "", "")
     rmse = finite(metrics.get("rmse"))
-    spread = finite(metrics.get("rmse_std"))
-    rmse_text = num(rmse, ".4g") + (f"±{spread:.1g}" if spread is not None else "")
+    error = standard_error(finite(metrics.get("rmse_std")), metrics.get("repeats"))
+    rmse_text = num(rmse, ".4g") + (f"±{error:.1g}" if error is not None else "")
     delta = None if rmse is None or not reference else 100 * (rmse - reference) / reference
     delta_text = "" if mode.name == REFERENCE else num(delta, "+.1f") + ("%" if delta is not None else "")
     predictive = ("", "", "")
@@ -129,13 +136,24 @@ def regression_row(
     return (label, rmse_text, num(metrics.get("mae"), ".4g"), delta_text, trend, *predictive)
 
 
-def row_note(mode: Mode, metrics: dict) -> str:
-    """The registry's note, with what this evaluation measured: R for repeated modes, a flag that did change p."""
+def row_note(mode: Mode, metrics: dict, state: RunState | None = None) -> str:
+    """The registry's note, with what this evaluation measured: R for repeated modes, a flag that did change p,
+    and whether dropout_only differs from training beyond the noise of their R passes."""
+    if inference_random(state) and mode.name in ALWAYS_ON_NOTES:
+        return ALWAYS_ON_NOTES[mode.name]  # "dropout off", or a flag that changed p, would be untrue
     diff = finite(metrics.get("max_abs_diff_vs_inference"))
     if diff:  # the registry's note says the flag changes nothing: say so when it did
         return f"max |Δp| {num(diff, '.2g')}"
     repeats = metrics.get("repeats") if mode.repeated else None
-    return f"{mode.note}, R={repeats}" if repeats else mode.note
+    note = f"{mode.note}, R={repeats}" if repeats else mode.note
+    if mode.name != NOISE_PAIR[0] or state is None:
+        return note
+    other = state.latest_modes.get(NOISE_PAIR[1]) or {}
+    gap = repeats_gap(metrics, other, "rmse" if state.regression else "accuracy")
+    if gap.low is None:
+        return note
+    # Instead of R (the training row and the header say it): at 80 columns the note has ~21 cells.
+    return f"{mode.note} {'≠' if gap.distinguishable else '≈'}{NOISE_PAIR[1]}"
 
 
 def _note(state: RunState | None, scale: tuple[float, float] | None) -> str:
@@ -148,6 +166,6 @@ def _note(state: RunState | None, scale: tuple[float, float] | None) -> str:
     epoch = state.evaluations[-1].epoch
     if state.task == REGRESSION:
         trends = f"; trends RMSE {scale[0]:.3g}-{scale[1]:.3g}" if scale else ""
-        return f"after epoch {epoch}; ΔRMSE: % of {REFERENCE}'s{trends}"
+        return f"after epoch {epoch}; ±: s.e.; ΔRMSE: % of {REFERENCE}'s{trends}"
     trends = f"; trends {100 * scale[0]:.1f}-{100 * scale[1]:.1f}%" if scale else ""
-    return f"after epoch {epoch}; Δacc: points vs {REFERENCE}{trends}"
+    return f"after epoch {epoch}; ±: s.e.; Δacc: points vs {REFERENCE}{trends}"

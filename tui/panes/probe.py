@@ -15,7 +15,7 @@ from dropout_tui.tui.drawing import DrawsFrom
 from dropout_tui.tui.fmt import finite, num, sparkline
 from dropout_tui.tui.panes.lines import Lines
 from dropout_tui.tui.redraw import PROBE
-from dropout_tui.tui.run_state import RunState
+from dropout_tui.tui.run_state import RunState, inference_label
 
 MAX_IMAGE_COLS = 16
 MAX_IMAGE_ROWS = 8  # terminal rows; each holds two pixel rows
@@ -55,12 +55,13 @@ class ProbePane(DrawsFrom[RunState], Vertical):
         image.show(picture or "")
         width = max(10, self.content_size.width or 30)
         stochastic = state.stochastic if state else None
+        off = inference_label(state)  # an always-on layer: training=False is random too
         if probe.task == "regression":
-            facts.show(regression_facts(probe))
+            facts.show(regression_facts(probe, off))
             detail.show(regression_detail(probe, stochastic, width))
             return
-        facts.show(probe_facts(probe, picture is None))
-        detail.show(probe_detail(probe, stochastic, width))
+        facts.show(probe_facts(probe, picture is None, off))
+        detail.show(probe_detail(probe, stochastic, width, off))
 
 
 def _predicted_probability(probe: SampleProbe) -> float | None:
@@ -68,12 +69,12 @@ def _predicted_probability(probe: SampleProbe) -> float | None:
     return probs[predicted] if predicted is not None and 0 <= predicted < len(probs) else None
 
 
-def probe_facts(probe: SampleProbe, no_picture: bool) -> str:
+def probe_facts(probe: SampleProbe, no_picture: bool, off: str = "dropout off") -> str:
     confidence = _predicted_probability(probe)
     verdict = "right" if probe.predicted == probe.label else "wrong"
     lines = [
         f"label {probe.label}",
-        f"dropout off: {probe.predicted}",
+        f"{off}: {probe.predicted}",
         f"  p={num(confidence)} ({verdict})",
         f"T={probe.samples} dropout-on passes",
     ]
@@ -82,7 +83,7 @@ def probe_facts(probe: SampleProbe, no_picture: bool) -> str:
     return "\n".join(lines)
 
 
-def probe_detail(probe: SampleProbe, stochastic: bool | None, width: int) -> str:
+def probe_detail(probe: SampleProbe, stochastic: bool | None, width: int, off: str = "dropout off") -> str:
     reference = _predicted_probability(probe)
     spark = sparkline(probe.pass_probs, 0.0, 1.0, max(4, width - 2))
     votes = sorted(((count, cls) for cls, count in enumerate(probe.votes) if count), reverse=True)
@@ -90,7 +91,7 @@ def probe_detail(probe: SampleProbe, stochastic: bool | None, width: int) -> str
     lines = [
         f"p({probe.predicted}) per pass, 0..1:",
         spark,
-        f"dropout off {sparkline([reference], 0.0, 1.0)} {num(reference)}",  # "·" when unknown
+        f"{off} {sparkline([reference], 0.0, 1.0)} {num(reference)}",  # "·" when unknown
         f"mean {num(probe.mean)} ± {num(probe.std)}",
         f"votes {vote_text}",
         f"entropy {num(probe.predictive_entropy)}  MI {num(probe.mutual_information)}",
@@ -102,12 +103,12 @@ def _first(values: list | None) -> float | None:
     return finite(values[0]) if values else None
 
 
-def regression_facts(probe: SampleProbe) -> str:
-    target, off = _first(probe.target), _first(probe.inference_outputs)
+def regression_facts(probe: SampleProbe, off: str = "dropout off") -> str:
+    target, value = _first(probe.target), _first(probe.inference_outputs)
     outputs = len(probe.inference_outputs or [])
     lines = [
         f"target {num(target, '.4g')}" + (f" (output 1 of {outputs})" if outputs > 1 else ""),
-        f"dropout off: {num(off, '.4g')}",
+        f"{off}: {num(value, '.4g')}",
         f"MC mean {num(probe.mean, '.4g')} ± {num(probe.std, '.3g')}",
         f"T={probe.samples} dropout-on passes",
     ]

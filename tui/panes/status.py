@@ -12,7 +12,7 @@ from textual.events import Print, Resize
 from textual.widgets import RichLog
 
 from dropout_tui.tui.drawing import DrawsFrom
-from dropout_tui.tui.fmt import STARTUP, duration, fit_line, num, rates_text
+from dropout_tui.tui.fmt import STARTUP, duration, fit_line, num, on_backend, rates_text
 from dropout_tui.tui.panes.lines import FixedLines
 from dropout_tui.tui.redraw import LOG, STATUS
 from dropout_tui.tui.run_state import LOG_LINES, RunState
@@ -33,10 +33,10 @@ def config_line(state: RunState, width: int = 10_000) -> str:
     ``width`` the batch size, the hidden units and R go first (the seed stays: it makes a run repeatable)."""
     config = state.config
     if config.command == "inspect":
-        head = [f"inspect {Path(config.model_path or '').name}"]
+        head = [f"inspect {Path(config.model_path or '').name}{on_backend(config.backend)}"]
         tail = [(f"data {config.data_path or config.dataset}", 0), (f"fine-tune {config.fine_tune}", 3)]
     else:
-        head = [f"train {config.data_path or config.dataset}"]
+        head = [f"train {config.data_path or config.dataset}{on_backend(config.backend)}"]  # first: 80 columns show it
         tail = [(f"hidden {config.hidden}", 2), (f"epochs {config.epochs}", 0)]
     if state.started is None:  # train knows its rate before the model exists; inspect reads it from the model
         rates = [rates_text({"": config.rate})] if config.command != "inspect" else []

@@ -13,7 +13,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import ProgressBar, Static
 
-from dropout_tui.engine.explain.claims import CLAIMS
+from dropout_tui.engine import backends
 from dropout_tui.tui.claims_table import claims_table
 from dropout_tui.tui.explain_job import ExplainJob
 from dropout_tui.tui.keys import EXPLAIN as EXPLAIN_KEYS
@@ -43,7 +43,7 @@ class ExplainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="explain-status")
-        yield ProgressBar(total=len(CLAIMS), show_eta=False, id="explain-progress")
+        yield ProgressBar(total=len(self.job.claims), show_eta=False, id="explain-progress")
         with VerticalScroll(id="explain-scroll"):
             yield Static(id="explain-table")
         yield Footer()
@@ -59,8 +59,10 @@ class ExplainScreen(Screen[None]):
 
     def update_from(self, state: ExplainState) -> None:
         self.query_one(ProgressBar).update(progress=len(state.results))
-        self.query_one("#explain-status", Static).update(status_text(state))
-        table = claims_table(state.results, TITLE, state.running_claim, width=self.size.width or None)
+        self.query_one("#explain-status", Static).update(status_text(state, self.job))
+        table = claims_table(
+            state.results, TITLE, state.running_claim, width=self.size.width or None, claims=self.job.claims
+        )
         self.query_one("#explain-table", Static).update(table)
 
     def action_rerun(self) -> None:
@@ -73,7 +75,7 @@ class ExplainScreen(Screen[None]):
         self.dismiss()
 
 
-def status_text(state: ExplainState) -> Text:
+def status_text(state: ExplainState, job: ExplainJob) -> Text:
     """Text, never markup: an error message with [brackets] must show as written."""
     if state.error is not None:
         return Text.assemble(("Explain failed: ", "bold red"), state.error, " (r runs it again)")
@@ -81,11 +83,9 @@ def status_text(state: ExplainState) -> Text:
         report = state.report
         took = f" in {state.seconds:.1f} s" if state.seconds is not None else ""
         counts = ", ".join(f"{sum(c.verdict == v for c in report.claims)} {v}" for v in ("true", "false", "caveat"))
-        return Text(
-            f"Done{took} on Keras {report.keras}, TensorFlow {report.tensorflow}: {counts}. "
-            "r runs it again; escape closes."
-        )
+        return Text(f"Done{took} on {report.versions}: {counts}. r runs it again; escape closes.")
     if state.running_claim is None:
-        return Text("Importing TensorFlow...")
+        return Text(f"Importing {backends.label(job.backend)}...")
     claim = state.running_claim
-    return Text(f"Claim {claim}/{len(CLAIMS)}: {CLAIMS[claim - 1].text} (the run goes on if you close this)")
+    texts = {c.id: c.text for c in job.claims}
+    return Text(f"Claim {claim}/{len(texts)}: {texts.get(claim, '')} (the run goes on if you close this)")

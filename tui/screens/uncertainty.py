@@ -24,14 +24,14 @@ from dropout_tui.engine.evaluation import scores as score_registry
 from dropout_tui.engine.evaluation.block import OodResult, ScoreResult, UncertaintyBlock
 from dropout_tui.engine.evaluation.methods import BY_NAME as BY_METHOD
 from dropout_tui.engine.evaluation.modes import INFERENCE, MC
-from dropout_tui.tui.fmt import num
+from dropout_tui.tui.fmt import num, ranked_spec
 from dropout_tui.tui.keys import UNCERTAINTY, bindings
 from dropout_tui.tui.panes.chart import Chart, Curve
 from dropout_tui.tui.panes.footer import Footer
 from dropout_tui.tui.panes.lines import Lines
 from dropout_tui.tui.panes.reliability import ReliabilityDiagram
 from dropout_tui.tui.redraw import MODES_TABLE
-from dropout_tui.tui.run_state import RunState
+from dropout_tui.tui.run_state import RunState, inference_label
 from dropout_tui.tui.screens.uncertainty_caption import (
     calibration_note,
     decomposition_line,
@@ -41,6 +41,7 @@ from dropout_tui.tui.screens.uncertainty_caption import (
 )
 from dropout_tui.tui.screens.uncertainty_methods import method_label, methods_sentence, methods_table
 
+RANKED = "ranked"  # a column whose numbers get as many decimals as it takes to rank them (tui/fmt.ranked_spec)
 MARKED_COVERAGES = (0.5, 0.8, 0.9)  # the table's columns: markers there tell the curves apart under NO_COLOR
 BOTH_TABLES_HEIGHT = 34  # rows from which the methods and the score table show together
 
@@ -55,7 +56,7 @@ def score_table(uncertainty: UncertaintyBlock) -> Table:
     ood = uncertainty.ood.scores if uncertainty.ood is not None else {}
     columns: list[tuple[str, Cell, bool, str]] = [
         ("err AUROC", lambda s, o: s.auroc_error, True, ".3f"),
-        ("AURC", lambda s, o: s.aurc, False, ".3f"),
+        ("AURC", lambda s, o: s.aurc, False, RANKED),
         ("acc@50%", lambda s, o: s.accuracy_at("0.5"), True, "%"),
         ("acc@80%", lambda s, o: s.accuracy_at("0.8"), True, "%"),
         ("acc@90%", lambda s, o: s.accuracy_at("0.9"), True, "%"),
@@ -74,6 +75,7 @@ def score_table(uncertainty: UncertaintyBlock) -> Table:
     columns_shown = []
     for _, get, higher, spec in columns:
         values = {name: get(scores[name], ood.get(name) or OodResult()) for name in names}
+        spec = ranked_spec(values.values()) if spec == RANKED else spec
         shown = {name: pct(v).removesuffix("%") if spec == "%" else num(v, spec) for name, v in values.items()}
         known = {name: v for name, v in values.items() if v is not None}
         best = None
@@ -172,7 +174,8 @@ class UncertaintyScreen(Screen[None]):
 
     def _tables(self) -> None:
         """Both tables where the terminal is tall enough; else one, the methods first (s switches)."""
-        has_methods = bool(((self.state.uncertainty or {}) if not self.state.regression else {}).get("methods"))
+        block = None if self.state.regression else round_block(self.state)
+        has_methods = block is not None and bool(block.methods)
         both = self.size.height >= BOTH_TABLES_HEIGHT or not has_methods
         self.query_one("#unc-methods").display = has_methods and (both or not self.scores_shown)
         self.query_one("#unc-table").display = both or self.scores_shown
@@ -233,7 +236,8 @@ class UncertaintyScreen(Screen[None]):
         reliability = block.reliability if block is not None else {}
         shown = block.methods.get(self.method) if block is not None else None
         second = method_label(self.method, shown.passes if shown else None)
-        for pane_id, which, name in ((INFERENCE.name, INFERENCE.name, "dropout off"), ("method", self.method, second)):
+        off = inference_label(self.state)  # training=False when an always-on layer keeps it random
+        for pane_id, which, name in ((INFERENCE.name, INFERENCE.name, off), ("method", self.method, second)):
             pane = self.query_one(f"#unc-rel-{pane_id}")
             wide = pane.size.width >= 40
             titles = (f"Reliability: {name}", name, method_label(which), BY_METHOD[which].short)  # longest that fits
@@ -263,12 +267,14 @@ class UncertaintyScreen(Screen[None]):
         """AURC per curve under the chart: with the scores' names where they fit on one line."""
         legend = self.query_one("#unc-risk-legend", Static)
         width = legend.size.width or 30
+        spec = ranked_spec(aurc for *_, aurc in self._series)  # four AURCs of 0.001 must still rank
         for named in (True, False):
             text = Text("AURC", style="bold")
             for key, _, _, aurc in self._series:
                 text.append(" ")
                 text.append(*score_registry.BY_NAME[key].style)
-                text.append(f"{label(key)} {num(aurc)}" if named else num(aurc).replace("0.", ".", 1))
+                shown = num(aurc, spec)
+                text.append(f"{label(key)} {shown}" if named else shown.replace("0.", ".", 1))
             if text.cell_len <= width:
                 break
         legend.update(text if self._series else "")

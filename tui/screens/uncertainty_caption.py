@@ -89,8 +89,16 @@ def selective_sentence(scores: dict[str, ScoreResult], modes: dict) -> str | Non
     return f"rejecting the 10% with the highest {named} {verb} {which} accuracy from {pct(before)} to {pct(after)}"
 
 
-def _separation(values: dict[str, float], what: str) -> str:
-    """Which score separates best, against max-prob (the plain softmax) or, when max-prob is best, the runner-up."""
+def _versus(best: str, rival: str, gaps: dict | None) -> dict | None:
+    """The engine's bootstrap of the pair (every score is measured against max-prob); None when not measured."""
+    other = rival if best == MAX_PROB.name else best if rival == MAX_PROB.name else None
+    gap = (gaps or {}).get(other) if other else None
+    return gap if isinstance(gap, dict) else None
+
+
+def _separation(values: dict[str, float], what: str, gaps: dict | None) -> str:
+    """Which score separates best, against max-prob (the plain softmax) or, when max-prob is best, the runner-up:
+    named better only when the engine's paired bootstrap (``gaps``) finds the gap beyond the test set's noise."""
     best = _best(values)
     named = label(best)
     rival = MAX_PROB.name if best != MAX_PROB.name and MAX_PROB.name in values else None
@@ -100,11 +108,20 @@ def _separation(values: dict[str, float], what: str) -> str:
             return f"{named} separates {what} with AUROC {values[best]:.2f}"
         rival = _best(others)
     high, low = _pair(values[best], values[rival])
+    gap = _versus(best, rival, gaps)
     if high == low:  # equal to three decimals: no winner to name
         return f"{named} and {label(rival)} separate {what} equally well: AUROC {high}"
+    if gap is None:
+        return f"{named} separates {what} with AUROC {high}, {label(rival)} {low} (noise not measured)"
+    if not gap.get("distinguishable"):
+        return f"{named} and {label(rival)} separate {what} alike within noise: AUROC {high} vs {low}"
     if rival == MAX_PROB.name:
-        return f"{named} separates {what} better than max-prob: AUROC {high} vs {low}"
-    return f"{named} separates {what} best: AUROC {high} vs {label(rival)} {low}"
+        return f"{named} separates {what} better than max-prob, beyond noise: AUROC {high} vs {low}"
+    return f"{named} separates {what} best, beyond noise: AUROC {high} vs {label(rival)} {low}"
+
+
+def _gaps(block: UncertaintyBlock | Ood | None, key: str) -> dict | None:
+    return block.gaps.get(key) if block is not None else None
 
 
 def _values(entries: Mapping[str, ScoreResult] | Mapping[str, OodResult], key: str) -> dict[str, float]:
@@ -113,10 +130,10 @@ def _values(entries: Mapping[str, ScoreResult] | Mapping[str, OodResult], key: s
     return {name: value for name, value in values.items() if value is not None}
 
 
-def detection_sentence(scores: dict[str, ScoreResult], modes: dict) -> str | None:
+def detection_sentence(scores: dict[str, ScoreResult], modes: dict, gaps: dict | None = None) -> str | None:
     aurocs = _values(scores, "auroc_error")
     if aurocs:
-        return _separation(aurocs, "errors")
+        return _separation(aurocs, "errors", gaps)
     if not scores:
         return None
     # No AUROC: the round had only one kind of outcome (every prediction right, or every one wrong).
@@ -134,7 +151,7 @@ def ood_sentence(ood: Ood | None) -> str | None:
     aurocs = _values(ood.scores, "auroc")
     if not aurocs:
         return None
-    return _separation(aurocs, f"OOD inputs ({ood.source})")
+    return _separation(aurocs, f"OOD inputs ({ood.source})", _gaps(ood, "auroc"))
 
 
 def confidence_gap(reliability: Reliability | None) -> float | None:
@@ -176,7 +193,7 @@ def uncertainty_caption(uncertainty: UncertaintyBlock | None, modes: dict | None
     modes = modes or {}
     parts = [
         selective_sentence(scores, modes),
-        detection_sentence(scores, modes),
+        detection_sentence(scores, modes, _gaps(uncertainty, "auroc_error")),
         ood_sentence(uncertainty.ood),
         calibration_sentence(uncertainty.reliability),
     ]

@@ -36,6 +36,7 @@ class RunFacts:
     samples: int | None  # T of the last round
     repeats: int | None  # R of the last round
     modes: dict
+    backend: str = "tensorflow"  # the Keras backend (files from before --backend: TensorFlow, all there was)
 
     def headless(self) -> dict:
         """The run as `compare --headless` prints it."""
@@ -50,6 +51,7 @@ class RunFacts:
             "samples": self.samples,
             "repeats": self.repeats,
             "modes": self.modes,
+            "backend": self.backend,
         }
 
 
@@ -81,6 +83,7 @@ def facts(run: RateRun) -> RunFacts:
         samples=samples,
         repeats=repeats,
         modes=dict(run.modes),
+        backend=summary.backend if summary is not None else str(config.get("backend") or "tensorflow"),
     )
 
 
@@ -99,7 +102,7 @@ def _shown(field: str, value: object) -> str:
 def differences(runs: list[RunFacts]) -> dict[str, list[str]]:
     """Field -> the distinct values (as shown, in run order) of every field on which the runs differ."""
     out = {}
-    for field in ("dataset", "task", "model", "epochs", "seed", "rates", "samples", "repeats"):
+    for field in ("dataset", "task", "model", "epochs", "seed", "rates", "samples", "repeats", "backend"):
         values = list(dict.fromkeys(_shown(field, getattr(run, field)) for run in runs))
         if len(values) > 1:
             out[field] = values
@@ -115,7 +118,9 @@ def warnings(runs: list[RunFacts]) -> list[str]:
         found.append(f"runs differ in {' and '.join(unrelated)}: their numbers are not comparable")
     seen: dict[str, RunFacts] = {}
     for run in runs:
-        key = json.dumps([run.dataset, run.task, run.epochs, run.seed, run.rates, run.modes], sort_keys=True)
+        key = json.dumps(
+            [run.dataset, run.task, run.epochs, run.seed, run.rates, run.modes, run.backend], sort_keys=True
+        )
         first = seen.setdefault(key, run)
         if first is not run:
             found.append(f"{run.label} repeats a run of {first.label} (same numbers): it is loaded twice")
@@ -123,7 +128,14 @@ def warnings(runs: list[RunFacts]) -> list[str]:
 
 
 # The shared fields the line above the table names, and how.
-SHARED_WORDS = {"dataset": "{}", "epochs": "{} epochs", "seed": "seed {}", "samples": "T={}", "repeats": "R={}"}
+SHARED_WORDS = {
+    "dataset": "{}",
+    "epochs": "{} epochs",
+    "seed": "seed {}",
+    "samples": "T={}",
+    "repeats": "R={}",
+    "backend": "{}",
+}
 FIELD_NAMES = {"samples": "T", "repeats": "R", "rates": "rate"}
 
 
@@ -155,7 +167,13 @@ def short_names(labels: list[str]) -> dict[str, str]:
 
 
 # Fact columns the compare table adds where runs differ (shared values are on the line above the table).
-FACT_HEADERS = {"dataset": ("", "data"), "epochs": ("", "ep"), "seed": ("", "seed"), "samples": ("", "T")}
+FACT_HEADERS = {
+    "dataset": ("", "data"),
+    "epochs": ("", "ep"),
+    "seed": ("", "seed"),
+    "samples": ("", "T"),
+    "backend": ("", "backend"),
+}
 
 
 def compare_columns(runs: list[RateRun], columns: tuple[Column, ...]) -> tuple[Column, ...]:

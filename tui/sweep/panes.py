@@ -10,8 +10,9 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 
+from dropout_tui.engine import backends
 from dropout_tui.tui.drawing import DrawsFrom
-from dropout_tui.tui.fmt import duration, fit_line
+from dropout_tui.tui.fmt import duration, fit_line, on_backend
 from dropout_tui.tui.panes.chart import Chart, Curve
 from dropout_tui.tui.panes.lines import FixedLines, Lines
 from dropout_tui.tui.sweep.comparison import compare_columns, facts, summary_line, warnings
@@ -31,7 +32,7 @@ def config_line(state: SweepState, width: int = 10_000) -> str:
     config = state.config
     rates = "/".join(rate_text(run.rate) for run in state.runs)
     parts = [
-        (f"sweep {config.data_path or config.dataset}", 0),
+        (f"sweep {config.data_path or config.dataset}{on_backend(config.backend)}", 0),
         (f"rates {rates}", 0),
         (f"hidden {config.hidden}", 2),
         (f"epochs {config.epochs}", 0),
@@ -70,7 +71,7 @@ def status_line(state: SweepState, now: float) -> str:
     elif state.paused:
         word = "paused (space resumes)"
     elif not active:
-        word = "loading TensorFlow" if not done else "starting the next rate"
+        word = f"loading {backends.label(state.config.backend)}" if not done else "starting the next rate"
     else:
         word = _active_word(active)
     parts = [f"{word} ({len(done)} of {len(runs)} done)"]

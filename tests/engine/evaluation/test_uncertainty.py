@@ -431,7 +431,8 @@ def test_report_shape_and_strict_json():
     inference, mc_mean, expected, labels = probs_example()
     ood = {"source": "noise", "n": 3, "scores": {"entropy": {"auroc": 0.9, "aupr": 0.8, "fpr95": None}}}
     got = uncertainty_report(inference.astype(np.float32), mc_mean.astype(np.float32), expected, labels, ood=ood)
-    assert list(got) == ["reliability", "scores", "decomposition", "ood"]
+    assert list(got) == ["reliability", "scores", "decomposition", "ood", "gaps"]
+    assert list(got["gaps"]["auroc_error"]) == list(SCORES[1:])  # each against max_prob
     assert list(got["reliability"]) == ["inference", "mc"]
     assert got["ood"] is ood
     assert list(got["scores"]) == list(SCORES)
@@ -468,3 +469,32 @@ def test_randomized_against_brute_force(seed):
     y = [False] * len(ood_in) + [True] * len(ood_out)
     assert close(got["auroc"], bf_auroc(s, y)) and close(got["aupr"], bf_average_precision(s, y))
     assert close(got["fpr95"], bf_fpr_at_recall(s, y))
+
+
+def test_error_gaps_are_the_paired_bootstrap_of_each_score_against_max_prob():
+    from dropout_tui.engine.evaluation.bootstrap import paired_bootstrap, weighted_auroc
+    from dropout_tui.engine.evaluation.uncertainty import error_gaps, ood_gaps
+
+    rng = np.random.default_rng(4)
+    labels = rng.integers(0, 3, size=200)
+    inference = rng.dirichlet(np.ones(3), size=200) + 0.4 * np.eye(3)[labels]
+    inference /= inference.sum(axis=1, keepdims=True)
+    mc_mean = 0.7 * inference + 0.3 * rng.dirichlet(np.ones(3), size=200)
+    expected = 0.8 * entropy(mc_mean)
+    gaps = error_gaps(inference, mc_mean, expected, labels, seed=3)
+    scores = uncertainty_scores(inference, mc_mean, expected)
+    wrong_off = np.argmax(inference, axis=1) != labels
+    wrong_mc = np.argmax(mc_mean, axis=1) != labels
+    for name in SCORES[1:]:
+        direct = paired_bootstrap(
+            weighted_auroc, (scores[name], wrong_mc), (scores["max_prob"], wrong_off), seed=3
+        ).to_json()
+        assert gaps[name] == direct
+        assert gaps[name]["gap"] == pytest.approx(auroc(scores[name], wrong_mc) - auroc(scores["max_prob"], wrong_off))
+    # OOD: rows are the test set and the OOD inputs; a score against itself is indistinguishable.
+    same = ood_gaps(
+        {"max_prob": scores["max_prob"], "entropy": scores["max_prob"]},
+        {"max_prob": scores["entropy"][:50], "entropy": scores["entropy"][:50]},
+        seed=0,
+    )
+    assert same == {"entropy": {"gap": 0.0, "low": 0.0, "high": 0.0, "distinguishable": False}}

@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 
-from dropout_tui.engine.explain.claims import CLAIMS, Claim
+from dropout_tui.engine.explain.claims import CLAIMS, Claim, claims_on
 from dropout_tui.engine.explain.report import VERDICTS, Measurement
 from dropout_tui.engine.explain.verdicts import Verdict
 
@@ -18,7 +18,8 @@ pytestmark = [pytest.mark.explain]
 def test_eight_claims_in_order_with_computed_verdicts(explain_run):
     report, seconds = explain_run
     assert [c.id for c in report.claims] == list(range(1, 9))
-    assert [c.claim for c in report.claims] == [claim.text for claim in CLAIMS]
+    assert [c.claim for c in report.claims] == [claim.text for claim in claims_on("tensorflow")]
+    assert report.backend == "tensorflow" and report.backend_version == report.tensorflow
     for claim, registered in zip(report.claims, CLAIMS):
         assert claim.verdict in VERDICTS
         assert claim.verdict == registered.verdict(claim.measured).value
@@ -40,7 +41,7 @@ def test_claim_1_inference_is_the_identity_and_training_is_inverted_dropout(expl
 
 
 def test_every_claim_resolves_its_experiment():
-    assert [claim.id for claim in CLAIMS] == list(range(1, 9))
+    assert [claim.id for claim in CLAIMS] == list(range(1, 11))
     for claim in CLAIMS:
         experiment = claim.experiment()
         assert callable(experiment)
@@ -55,7 +56,14 @@ def test_listing_the_claims_loads_no_tensorflow():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "8 []"
+    assert done.stdout.strip() == "10 []"
+
+
+def test_each_backend_runs_the_shared_claims_and_only_its_own():
+    shared = list(range(1, 9))
+    assert [claim.id for claim in claims_on("tensorflow")] == shared
+    assert [claim.id for claim in claims_on("jax")] == [*shared, 9]
+    assert [claim.id for claim in claims_on("torch")] == [*shared, 10]
 
 
 def test_the_runner_judges_each_claim_once_in_order(monkeypatch):
@@ -76,7 +84,7 @@ def test_the_runner_judges_each_claim_once_in_order(monkeypatch):
         return Claim(claim_id, f"claim {claim_id}", "fake_explain_measures:measure", verdict, _explain_fake)
 
     monkeypatch.setitem(sys.modules, "fake_explain_measures", types.SimpleNamespace(measure=measure))
-    monkeypatch.setattr(runner, "CLAIMS", tuple(claim(i) for i in (1, 2, 3)))
+    monkeypatch.setattr(runner, "claims_on", lambda backend: tuple(claim(i) for i in (1, 2, 3)))
     started, finished = [], []
     report = runner.run_explain(0, on_start=started.append, on_result=finished.append)
     assert calls == started == [1, 2, 3]

@@ -3,9 +3,11 @@
 import dataclasses
 import json
 import math
+import sys
 
 import pytest
 
+from dropout_tui.engine.explain import backend_verdicts as bv
 from dropout_tui.engine.explain import verdicts as v
 from dropout_tui.engine.explain.claims import CLAIMS
 from dropout_tui.engine.explain.report import VERDICTS, ClaimResult, ExplainReport, Measurement
@@ -84,7 +86,21 @@ MC = {
     "mean_mi_errors": 0.085,
     "mean_mi_correct": 0.033,
 }
-BASES = (SCALING, TRAINABLE, MULTIPROCESSING, TEST_TIME, TRAINING_LOSS, LATER, FUNCTIONAL, MC)
+# As measured on Keras 3.15.1 (JAX 0.10.2, PyTorch 2.13.0+cpu).
+JAX_JIT = {
+    "calls": 5,
+    "distinct_outputs_jit_model_call": 1,
+    "predict_fails_after": 1.0,
+    "distinct_outputs_jit_stateless_call": 5,
+}
+TORCH_EVAL = {
+    "calls": 5,
+    "distinct_outputs_after_eval_training_true": 5,
+    "eval_training_true_max_abs_diff_from_inference": 1.395,
+    "eval_default_call_max_abs_diff_from_inference": 0.0,
+    "train_default_call_max_abs_diff_from_inference": 0.0,
+}
+BASES = (SCALING, TRAINABLE, MULTIPROCESSING, TEST_TIME, TRAINING_LOSS, LATER, FUNCTIONAL, MC, JAX_JIT, TORCH_EVAL)
 
 
 def _with(base, **changes):
@@ -131,6 +147,14 @@ CASES = [
     (v.verdict_mc_dropout, _with(MC, mc_nll=0.15, mc_accuracy=0.96), "true"),
     (v.verdict_mc_dropout, _with(MC, accuracy_most_uncertain=0.98), "false"),
     (v.verdict_mc_dropout, _with(MC, mc_nll=0.15, mc_accuracy=0.96, accuracy_most_uncertain=0.98), "caveat"),
+    # claim 9 (JAX)
+    (bv.verdict_jax_jit, JAX_JIT, "false"),
+    (bv.verdict_jax_jit, _with(JAX_JIT, distinct_outputs_jit_model_call=5, predict_fails_after=0.0), "true"),
+    (bv.verdict_jax_jit, _with(JAX_JIT, distinct_outputs_jit_model_call=5), "caveat"),
+    # claim 10 (PyTorch)
+    (bv.verdict_torch_eval, TORCH_EVAL, "false"),
+    (bv.verdict_torch_eval, _with(TORCH_EVAL, distinct_outputs_after_eval_training_true=1), "true"),
+    (bv.verdict_torch_eval, _with(TORCH_EVAL, train_default_call_max_abs_diff_from_inference=0.5), "caveat"),
 ]
 
 
@@ -145,7 +169,7 @@ def _explain(claim_id: int, numbers: dict, notes: dict | None = None) -> str:
 
 
 def test_every_claim_judges_its_numbers_in_order():
-    assert len(CLAIMS) == len(BASES) == 8
+    assert len(CLAIMS) == len(BASES) == 10
     for claim, numbers in zip(CLAIMS, BASES):
         result = claim.judge(Measurement(numbers, {}))
         assert result.id == claim.id and result.claim == claim.text
@@ -164,7 +188,7 @@ def test_each_verdict_is_computed_exactly_once(monkeypatch, claim):
 
     verdict_of = claim.verdict
     # Also replace the module-level name, so an explanation that called the verdict function itself would count.
-    monkeypatch.setattr(v, verdict_of.__name__, counted)
+    monkeypatch.setattr(sys.modules[verdict_of.__module__], verdict_of.__name__, counted)
     result = dataclasses.replace(claim, verdict=counted).judge(Measurement(BASES[claim.id - 1], {"error": "E: x"}))
     assert len(calls) == 1
     assert result.verdict == verdict_of(BASES[claim.id - 1]).value
@@ -210,8 +234,12 @@ def test_explanations_quote_the_numbers_and_follow_them():
 
 def test_report_json_is_strict_and_shaped_as_promised():
     claim = ClaimResult(1, CLAIMS[0].text, "false", {"a": 1.5, "b": math.nan, "c": 3}, "why")
-    data = json.loads(ExplainReport("3.x", "2.y", (claim,)).to_json())
-    assert list(data) == ["keras", "tensorflow", "claims"]
+    report = ExplainReport("3.x", "2.y", (claim,), "jax", "0.z")
+    data = json.loads(report.to_json())
+    assert list(data) == ["keras", "tensorflow", "backend", "backend_version", "claims"]
+    assert (data["backend"], data["backend_version"]) == ("jax", "0.z")
+    # explain --backend all reads each backend's report back from its process.
+    assert ExplainReport.from_dict(json.loads(report.to_json())).to_dict() == data
     assert data["claims"] == [
         {
             "id": 1,
@@ -221,6 +249,18 @@ def test_report_json_is_strict_and_shaped_as_promised():
             "explanation": "why",
         }
     ]
+
+
+def test_backend_claims_explain_what_breaks_and_the_way_that_works():
+    assert "gave 1 distinct output(s)" in _explain(9, JAX_JIT, {"predict_error": "UnexpectedTracerError: x"})
+    assert "model.predict fails (UnexpectedTracerError: x)" in _explain(
+        9, JAX_JIT, {"predict_error": "UnexpectedTracerError: x"}
+    )
+    assert "gave 5 distinct outputs in 5 calls" in _explain(9, JAX_JIT)
+    assert "still worked" in _explain(9, _with(JAX_JIT, predict_fails_after=0.0))
+    assert "dropout stayed on" in _explain(10, TORCH_EVAL)
+    assert "only the training= argument counts" in _explain(10, TORCH_EVAL)
+    assert "dropout was off" in _explain(10, _with(TORCH_EVAL, distinct_outputs_after_eval_training_true=1))
 
 
 def test_explanations_follow_the_verdict():

@@ -13,6 +13,7 @@ from dropout_tui.engine.events import (
     RateChanged,
     RateScheduled,
     RunStarted,
+    SampleProbe,
     SamplesChanged,
     Status,
     Summary,
@@ -158,6 +159,28 @@ def test_t_takes_any_value_the_command_line_takes():
             "--mc-samples must be a positive integer"
             in driver.wait_for(lambda e: isinstance(e, Notice), after=mark).message
         )
+    finally:
+        driver.controls.cancel()
+        driver.join()
+
+
+def test_t_after_training_measures_every_mode_at_once_and_keys_pressed_together_once():
+    driver = _serving(RunConfig(epochs=1, **TINY))
+    try:
+        mark = len(driver.events)
+        driver.controls.set_samples(7)
+        probe = driver.wait_for(lambda e: isinstance(e, SampleProbe), after=mark)
+        rounds = [e for e in driver.events[mark : driver.events.index(probe)] if isinstance(e, ModeEvaluation)]
+        assert [(e.samples, e.modes["mc"]["samples"]) for e in rounds] == [(7, 7)] and probe.samples == 7
+        mark = len(driver.events)
+        driver.controls.submit(Command("evaluate", None))  # busy measuring while T and + arrive together
+        driver.controls.set_samples(9)
+        driver.controls.shift_rate(+1)
+        driver.wait_for(
+            lambda e: isinstance(e, ModeEvaluation) and e.samples == 9 and e.rates["dropout"] == 0.25, after=mark
+        )
+        rounds = [(e.samples, e.rates["dropout"]) for e in driver.events[mark:] if isinstance(e, ModeEvaluation)]
+        assert rounds[-1] == (9, 0.25) and (9, 0.2) not in rounds and len(rounds) <= 2  # one round for both keys
     finally:
         driver.controls.cancel()
         driver.join()
