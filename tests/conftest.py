@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from importlib.abc import MetaPathFinder
+from importlib.abc import Loader, MetaPathFinder
 from importlib.machinery import ModuleSpec
 from pathlib import Path
 from types import ModuleType
@@ -94,13 +94,20 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
         yield
 
 
-class _RefuseFrameworks(MetaPathFinder):
+class _RefuseFrameworks(MetaPathFinder, Loader):
+    """Finds the frameworks (so `importlib.util.find_spec`, which asks whether one is installed, still answers)
+    but refuses to run them."""
+
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
     ) -> ModuleSpec | None:
-        if fullname.split(".")[0] in FRAMEWORKS:
-            raise ImportError(f"the fast tier imports no {fullname}: mark the test @pytest.mark.training")
+        return ModuleSpec(fullname, self) if fullname.split(".")[0] in FRAMEWORKS else None
+
+    def create_module(self, spec: ModuleSpec) -> ModuleType | None:
         return None
+
+    def exec_module(self, module: ModuleType) -> None:
+        raise ImportError(f"the fast tier imports no {module.__name__}: mark the test @pytest.mark.training")
 
 
 if FAST_TIER:
