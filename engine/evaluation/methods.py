@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dropout_tui.engine.evaluation import bootstrap, metrics, regression_metrics
+from dropout_tui.engine.evaluation.modes import INFERENCE, MC
+from dropout_tui.engine.evaluation.scores import MAX_PROB, MUTUAL_INFORMATION
 from dropout_tui.engine.evaluation.uncertainty import (
     _float,
     auroc,
@@ -39,7 +41,8 @@ class Method:
 
 
 METHODS: tuple[Method, ...] = (
-    Method("inference", "dropout off", "one pass, `training=False`", (CLASSIFICATION, REGRESSION), "off"),
+    # dropout off and MC dropout are the modes of those names, measured as methods: one name for both.
+    Method(INFERENCE.name, "dropout off", "one pass, `training=False`", (CLASSIFICATION, REGRESSION), "off"),
     Method(
         "temperature_scaled",
         "temperature scaling",
@@ -47,7 +50,7 @@ METHODS: tuple[Method, ...] = (
         (CLASSIFICATION,),
         "T-scaled",
     ),
-    Method("mc", "MC dropout", "mean of T `dropout_only` passes", (CLASSIFICATION, REGRESSION), "MC"),
+    Method(MC.name, "MC dropout", "mean of T `dropout_only` passes", (CLASSIFICATION, REGRESSION), "MC"),
     Method(
         "ensemble",
         "ensemble",
@@ -61,7 +64,11 @@ METHOD_NAMES: tuple[str, ...] = tuple(method.name for method in METHODS)
 BY_NAME: dict[str, Method] = {method.name: method for method in METHODS}
 CLASSIFICATION_FIGURES = ("accuracy", "nll", "ece", "brier", "auroc_error", "aurc", "passes")
 # Is the costlier method (first) better than the cheaper one (second)? Judged by a paired bootstrap.
-COMPARISONS: tuple[tuple[str, str], ...] = (("mc", "temperature_scaled"), ("mc", "inference"), ("ensemble", "mc"))
+COMPARISONS: tuple[tuple[str, str], ...] = (
+    (MC.name, "temperature_scaled"),
+    (MC.name, INFERENCE.name),
+    ("ensemble", MC.name),
+)
 COMPARED_FIGURES = ("ece", "nll")  # both lower-is-better
 
 
@@ -80,9 +87,9 @@ class Prediction:
 
     def scores(self) -> dict[str, np.ndarray]:
         """Its own uncertainty scores, higher = less sure: 1 - top probability, and MI where there are passes."""
-        scores = {"max_prob": 1.0 - np.max(np.asarray(self.probs, np.float64), axis=-1)}
+        scores = {MAX_PROB.name: 1.0 - np.max(np.asarray(self.probs, np.float64), axis=-1)}
         if self.expected_entropy is not None:
-            scores["mutual_information"] = epistemic(self.probs, self.expected_entropy)
+            scores[MUTUAL_INFORMATION.name] = epistemic(self.probs, self.expected_entropy)
         return scores
 
 
@@ -92,7 +99,7 @@ def classification_figures(prediction: Prediction, labels: np.ndarray) -> dict:
     labels = np.asarray(labels).reshape(-1)
     correct = prediction.classes() == labels
     confidence = np.max(probs, axis=-1)
-    score = prediction.scores()["max_prob"]
+    score = prediction.scores()[MAX_PROB.name]
     empty = len(labels) == 0
     return {
         "accuracy": None if empty else _float(np.mean(correct)),
@@ -118,7 +125,7 @@ def classification_report(
     ``predictions`` holds at least ``inference`` and ``mc`` (whose scores the score table keeps);
     ``far``: the same methods on the OOD inputs, when ``ood`` is given.
     """
-    inference, mc = predictions["inference"], predictions["mc"]
+    inference, mc = predictions[INFERENCE.name], predictions[MC.name]
     assert mc.expected_entropy is not None, "the mc prediction carries its passes' mean entropy"
     report = uncertainty_report(inference.probs, mc.probs, mc.expected_entropy, labels, ood, seed=seed)
     given = report["reliability"]

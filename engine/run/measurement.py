@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from dropout_tui.engine.evaluation.modes import INFERENCE, MC
 from dropout_tui.engine.evaluation.results import MonteCarlo, Round
 from dropout_tui.engine.events import EnsembleMember, Event, ModeEvaluation, SampleProbe, Status
 from dropout_tui.engine.run.ensemble import Member
@@ -158,9 +159,9 @@ class Measurer:
         predictions, _, far = self._last
         if self._members is None:
             self._members = (MemberTotals(self.regression), MemberTotals(self.regression))
-            self._members[0].add(self._member_outputs(predictions["inference"]))
+            self._members[0].add(self._member_outputs(predictions[INFERENCE.name]))
             if far is not None:
-                self._members[1].add(self._member_outputs(far["inference"]))
+                self._members[1].add(self._member_outputs(far[INFERENCE.name]))
         self._members[0].add(self._member_outputs(member.test))
         if far is not None:
             self._members[1].add(self._member_outputs(member.ood))
@@ -179,8 +180,8 @@ class Measurer:
 
         assert passes.mc.outputs is not None, "a regression round keeps every pass's outputs"
         predictions = {
-            "inference": RegressionPrediction(passes.inference, None, 1),
-            "mc": RegressionPrediction.from_samples(passes.mc.outputs),
+            INFERENCE.name: RegressionPrediction(passes.inference, None, 1),
+            MC.name: RegressionPrediction.from_samples(passes.mc.outputs),
         }
         self._last = (predictions, None, None)
         return self._report()
@@ -205,9 +206,9 @@ class Measurer:
         extra = {"temperature": float(np.mean(temperatures)), "temperatures": [float(t) for t in temperatures]}
         assert mc.mean is not None, "a classification round keeps the MC mean"
         return {
-            "inference": Prediction(inference, 1),
+            INFERENCE.name: Prediction(inference, 1),
             "temperature_scaled": Prediction(scaled, 1, predicted=np.argmax(inference, axis=-1), extra=extra),
-            "mc": Prediction(mc.mean, mc.samples, expected_entropy=mc.expected_entropy),
+            MC.name: Prediction(mc.mean, mc.samples, expected_entropy=mc.expected_entropy),
         }
 
     def _ood(self, predictions: dict) -> tuple[dict | None, dict | None]:
@@ -219,9 +220,9 @@ class Measurer:
             return None, None
         far_outputs, far_mc = self.evaluator.monte_carlo(ood.x, self.samples)
         far = self._predictions(far_outputs, far_mc, tuple(predictions["temperature_scaled"].extra["temperatures"]))
-        inference, mc = predictions["inference"], predictions["mc"]
+        inference, mc = predictions[INFERENCE.name], predictions[MC.name]
         inside = uncertainty_scores(inference.probs, mc.probs, mc.expected_entropy)
-        outside = uncertainty_scores(far["inference"].probs, far["mc"].probs, far["mc"].expected_entropy)
+        outside = uncertainty_scores(far[INFERENCE.name].probs, far[MC.name].probs, far[MC.name].expected_entropy)
         gaps = {"auroc": ood_gaps(inside, outside, self.seed)}  # each score against max-prob, beyond noise or not
         return {"source": ood.source, "n": len(ood.x), "scores": ood_table(inside, outside), "gaps": gaps}, far
 

@@ -70,10 +70,10 @@ def test_runs_of_other_data_or_length_are_warned_about_and_the_line_says_what_di
     assert warnings(runs) == [
         "runs differ in dataset (digits, mnist) and epochs (3, 5): their numbers are not comparable"
     ]
-    assert summary_line(runs) == "2 runs · differ: dataset, epochs, seed · same: T=30, R=5"
+    assert summary_line(runs) == "2 runs · differ: dataset, epochs, seed · same: T=30, R=5, tensorflow"
     same_seed = [facts(run) for run in load_runs([str(base), str(_edited(base, tmp_path / "s.json", seed=3))])]
     assert warnings(same_seed) == []  # another seed is a replicate, not an unrelated run
-    assert summary_line(same_seed) == "2 runs · differ: seed · same: digits, 3 epochs, T=30, R=5"
+    assert summary_line(same_seed) == "2 runs · differ: seed · same: digits, 3 epochs, T=30, R=5, tensorflow"
 
 
 def test_names_keep_what_tells_them_apart():
@@ -99,7 +99,7 @@ async def test_at_80x24_the_table_shows_what_differs_and_the_status_warns(tmp_pa
         await pilot.pause()
         text = screen_text(app)
     screen = text.splitlines()
-    assert "2 runs · differ: epochs, seed · same: digits, T=30, R=5" in screen[0]
+    assert "2 runs · differ: epochs, seed · same: digits, T=30, R=5, tensorflow" in screen[0]
     assert "⚠ runs differ in epochs (3, 5)" in screen[1]
     header = next(line for line in screen if " ep " in line and "seed" in line)
     rows = [line for line in screen if ".json " in line]  # the shared "dropout-tui-20261206-0" left out

@@ -13,6 +13,7 @@ from rich.text import Text
 
 from dropout_tui.engine.evaluation.block import Comparison, MethodResult, UncertaintyBlock
 from dropout_tui.engine.evaluation.methods import BY_NAME, METHOD_NAMES
+from dropout_tui.engine.evaluation.modes import INFERENCE
 from dropout_tui.tui.fmt import num
 
 # (title, figure, higher is better): the header's second line says which way is good.
@@ -100,7 +101,7 @@ def methods_sentence(block: UncertaintyBlock | None) -> str:
         return ""
     entries = [entry for entry in block.comparisons if entry.metric == "ece"]
     if entries and entries[0].b == "temperature_scaled":
-        entries = [entry for entry in entries if entry.b != "inference"]  # against temperature is the question
+        entries = [entry for entry in entries if entry.b != INFERENCE.name]  # against temperature is the question
     sentences = [sentence for entry in entries if (sentence := comparison_sentence(entry, block.methods))]
     text = "; ".join(sentences)
     return (text[:1].upper() + text[1:] + ".") if text else ""
