@@ -3,7 +3,7 @@ under NO_COLOR). A mode's and a score's style is in its registry row (engine/eva
 
 from __future__ import annotations
 
-from dropout_tui.engine.evaluation.modes import Style
+from dropout_tui.engine.evaluation.modes import INFERENCE, MC, Style
 
 # The four epoch losses (EpochEnd's attributes), top to bottom as the loss pane's caption reads them.
 LOSS_STYLES: dict[str, Style] = {
@@ -13,10 +13,11 @@ LOSS_STYLES: dict[str, Style] = {
     "test_loss_inference": Style("▲", "magenta"),
 }
 
-# The engine's uncertainty methods (engine/evaluation/methods.py METHODS), in its order; mc as the modes draw it.
+# The engine's uncertainty methods (engine/evaluation/methods.py METHODS), in its order; the two that are modes
+# (dropout off, MC dropout) as their mode rows draw them.
 METHOD_STYLES: dict[str, Style] = {
-    "inference": Style("●", "dodger_blue1"),
+    INFERENCE.name: INFERENCE.style,
     "temperature_scaled": Style("■", "dark_orange"),
-    "mc": Style("▲", "magenta"),
+    MC.name: MC.style,
     "ensemble": Style("◆", "green3"),
 }
