@@ -114,6 +114,60 @@ class Decomposition:
     mutual_information: float | None = None
 
 
+def _count(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+@dataclass(frozen=True)
+class MethodResult:
+    """One method's row of a classifier's ``methods`` (engine/evaluation/methods.py): its figures and its cost."""
+
+    accuracy: float | None = None
+    nll: float | None = None
+    ece: float | None = None
+    brier: float | None = None
+    auroc_error: float | None = None
+    aurc: float | None = None
+    passes: int | None = None  # forward passes per row
+
+    @classmethod
+    def parse(cls, data: object) -> MethodResult:
+        data = _dict(data)
+        return cls(
+            finite(data.get("accuracy")),
+            finite(data.get("nll")),
+            finite(data.get("ece")),
+            finite(data.get("brier")),
+            finite(data.get("auroc_error")),
+            finite(data.get("aurc")),
+            _count(data.get("passes")),
+        )
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A paired-bootstrap verdict on one figure: is method ``a`` (the costlier) better than ``b``?"""
+
+    a: str
+    b: str
+    metric: str  # "ece" or "nll": lower is better
+    a_value: float | None
+    b_value: float | None
+    low: float | None  # the interval of a - b
+    high: float | None
+    verdict: str | None  # "better", "worse", "indistinguishable"; None without rows
+
+    @classmethod
+    def parse(cls, data: object) -> Comparison | None:
+        data = _dict(data)
+        a, b, metric, verdict = (data.get(key) for key in ("a", "b", "metric", "verdict"))
+        if not (isinstance(a, str) and isinstance(b, str) and isinstance(metric, str)):
+            return None
+        a_value, b_value = finite(data.get("a_value")), finite(data.get("b_value"))
+        low, high = finite(data.get("low")), finite(data.get("high"))
+        return cls(a, b, metric, a_value, b_value, low, high, verdict if isinstance(verdict, str) else None)
+
+
 @dataclass(frozen=True)
 class UncertaintyBlock:
     scores: dict[str, ScoreResult]  # in the engine's SCORES order, as written
@@ -121,6 +175,8 @@ class UncertaintyBlock:
     decomposition: Decomposition
     ood: Ood | None
     gaps: dict[str, Any] = field(default_factory=dict)  # metric -> score -> the bootstrap gap against max-prob
+    methods: dict[str, MethodResult] = field(default_factory=dict)  # as written (the engine's METHODS order)
+    comparisons: tuple[Comparison, ...] = ()
 
     @classmethod
     def parse(cls, data: object) -> UncertaintyBlock | None:
@@ -146,4 +202,57 @@ class UncertaintyBlock:
             }
             n = raw.get("n")
             ood = Ood(str(raw.get("source", "?")), n if isinstance(n, int) else None, results, _dict(raw.get("gaps")))
-        return cls(scores, reliability, decomposition, ood, _dict(data.get("gaps")))
+        methods = {str(name): MethodResult.parse(entry) for name, entry in _dict(data.get("methods")).items()}
+        comparisons = tuple(
+            compared for entry in data.get("comparisons") or [] if (compared := Comparison.parse(entry)) is not None
+        )
+        return cls(scores, reliability, decomposition, ood, _dict(data.get("gaps")), methods, comparisons)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A regression method's calibration curve: observed against expected coverage, and the area between."""
+
+    expected: tuple[float, ...] = ()
+    observed: tuple[float, ...] = ()
+    miscalibration_area: float | None = None
+
+    @classmethod
+    def parse(cls, data: object) -> Calibration | None:
+        if not isinstance(data, dict):
+            return None  # a point prediction (dropout off) has no curve
+        pairs = [(finite(e), finite(o)) for e, o in zip(data.get("expected") or [], data.get("observed") or [])]
+        points = [(e, o) for e, o in pairs if e is not None and o is not None]  # non-finite points left out
+        expected, observed = tuple(e for e, _ in points), tuple(o for _, o in points)
+        return cls(expected, observed, finite(data.get("miscalibration_area")))
+
+
+@dataclass(frozen=True)
+class RegressionMethodResult:
+    """One method's row of a regressor's ``methods``: None where it gives a point, not a distribution."""
+
+    rmse: float | None = None
+    nll: float | None = None
+    coverage: dict[str, float | None] = field(default_factory=dict)  # nominal level ("0.9") -> observed
+    calibration: Calibration | None = None
+    sharpness: float | None = None
+    passes: int | None = None
+
+    @classmethod
+    def parse(cls, data: object) -> RegressionMethodResult:
+        data = _dict(data)
+        coverage = {str(level): finite(value) for level, value in _dict(data.get("coverage")).items()}
+        return cls(
+            finite(data.get("rmse")),
+            finite(data.get("nll")),
+            coverage,
+            Calibration.parse(data.get("calibration")),
+            finite(data.get("sharpness")),
+            _count(data.get("passes")),
+        )
+
+
+def regression_methods(data: object) -> dict[str, RegressionMethodResult]:
+    """A regressor's block (``{"methods": ...}``) as typed rows, in the order written; empty without one."""
+    methods = _dict(_dict(data).get("methods"))
+    return {str(name): RegressionMethodResult.parse(entry) for name, entry in methods.items()}

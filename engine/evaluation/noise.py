@@ -30,9 +30,9 @@ def repeats_gap(a: dict, b: dict, key: str = "accuracy") -> Gap:
     if mean_a is None or mean_b is None or not math.isfinite(mean_a - mean_b):
         return Gap(None, None, None, False)
     gap = float(mean_a - mean_b)
-    errors = [standard_error(entry.get(f"{key}_std"), entry.get("repeats")) for entry in (a, b)]
-    if None in errors:
+    error_a, error_b = (standard_error(entry.get(f"{key}_std"), entry.get("repeats")) for entry in (a, b))
+    if error_a is None or error_b is None:
         return Gap(gap, None, None, False)
-    half = Z * math.sqrt(sum(error * error for error in errors))  # type: ignore[operator]
+    half = Z * math.sqrt(error_a * error_a + error_b * error_b)
     low, high = gap - half, gap + half
     return Gap(gap, low, high, low > 0 or high < 0)

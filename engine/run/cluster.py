@@ -66,9 +66,17 @@ def parse_workers(text: str) -> tuple[str, ...]:
 
 
 def resolve(
-    workers: str | None, index: int | None, timeout: float, environ: Mapping[str, str] | None = None
+    workers: str | None,
+    index: int | None,
+    timeout: float,
+    environ: Mapping[str, str] | None = None,
+    backend: str = "tensorflow",
 ) -> Cluster | None:
-    """The cluster --workers/--worker-index name, else the one TF_CONFIG describes, else None (one process)."""
+    """The cluster --workers/--worker-index name, else the one TF_CONFIG describes, else None (one process).
+
+    --workers on another ``backend`` is RunConfig.validate's refusal; a TF_CONFIG is refused here,
+    where it is read: a TFJob's replicas would otherwise each train alone and all write as the chief.
+    """
     environ = os.environ if environ is None else environ
     if workers is not None:
         listed = parse_workers(workers)
@@ -80,7 +88,13 @@ def resolve(
     if index is not None:
         raise ConfigError("--worker-index needs --workers HOST:PORT,HOST:PORT,...")
     text = environ.get("TF_CONFIG")
-    return None if not text else _from_tf_config(text, timeout)
+    cluster = None if not text else _from_tf_config(text, timeout)
+    if cluster is not None and backend != "tensorflow":
+        raise ConfigError(
+            f"TF_CONFIG names {len(cluster.workers)} workers, a run across processes that is TensorFlow's "
+            f"(tf.distribute): unset TF_CONFIG or use --backend tensorflow, not {backend}"
+        )
+    return cluster
 
 
 def _from_tf_config(text: str, timeout: float) -> Cluster | None:

@@ -114,7 +114,7 @@ class _NoStrategy:
         return contextlib.nullcontext()
 
 
-def for_backend(backend: str, spec: str | int | None, cluster: object = None) -> Devices:
+def for_backend(backend: str, spec: str | int | None, cluster: Cluster | None = None) -> Devices:
     """``configure`` on TensorFlow; JAX and PyTorch run on their one default device (--devices/--workers refused)."""
     if backend == "tensorflow":
         return configure(spec, cluster)

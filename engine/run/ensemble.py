@@ -43,7 +43,7 @@ def train_members(
     import keras
 
     from dropout_tui.engine.model.default import build_default_model
-    from dropout_tui.engine.run.training import training_batches
+    from dropout_tui.engine.run.training import fit_data
 
     x_train, y_train = prepared.x_train, prepared.y_train
     assert x_train is not None and y_train is not None, "train always has training data"
@@ -62,13 +62,13 @@ def train_members(
                 seed,
                 task=prepared.head.task,
             )
-        batches = training_batches(x_train, y_train, config.batch_size, seed)
-        model.fit(batches, epochs=prepared.epochs, verbose=0, shuffle=False, callbacks=[_cancel_check(should_cancel)])
+        data = fit_data(model, x_train, y_train, config.batch_size, seed)
+        model.fit(**data, epochs=prepared.epochs, verbose=0, callbacks=[_cancel_check(should_cancel)])
         if should_cancel():
             raise Cancelled()
         test = model.predict(prepared.x_test, batch_size=config.batch_size, verbose=0)
         ood = None if prepared.ood is None else model.predict(prepared.ood.x, batch_size=config.batch_size, verbose=0)
-        del model, batches
+        del model, data
         gc.collect()  # the member's weights and traced graphs go before the next member is built
         seconds = time.perf_counter() - began
         yield Member(index, seed, np.asarray(test), None if ood is None else np.asarray(ood), seconds)

@@ -203,11 +203,9 @@ class Session:
         self.progress.training = True
         self.emit(Status("running", f"training {prepared.epochs} epoch(s)"))
         try:
-            data = fit_data(prepared.x_train, prepared.y_train, self.config.batch_size, self.config.seed)
-            if self.workers is not None:  # TensorFlow only (RunConfig.validate): data["x"] is its pipeline
-                from dropout_tui.engine.run.multiworker_fit import patch_fit
-
-                patch_fit(prepared.model, data["x"])
+            data = fit_data(
+                prepared.model, prepared.x_train, prepared.y_train, self.config.batch_size, self.config.seed
+            )
             prepared.model.fit(**data, epochs=prepared.epochs, verbose=0, callbacks=[SessionCallback(loop)])
         except StopBeforeEpoch:
             pass

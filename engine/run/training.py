@@ -7,6 +7,8 @@ would each rebuild the data pipeline).
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 import numpy as np
 
@@ -29,16 +31,24 @@ class SessionCallback(keras.callbacks.Callback):
         self._hooks.epoch_end(epoch + 1, logs or {})
 
 
-def fit_data(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int) -> dict:
-    """fit's data arguments: TensorFlow's own pipeline (below); the arrays on JAX and PyTorch.
+def fit_data(model, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int) -> dict[str, Any]:
+    """``model.fit``'s data arguments: TensorFlow's own pipeline (below); the arrays on JAX and PyTorch.
 
     On JAX and PyTorch Keras feeds arrays through a NumPy iterator or a torch
-    DataLoader, with no tf.data (and no TensorFlow import) behind them.
+    DataLoader, with no tf.data (and no TensorFlow import) behind them. A model
+    under MultiWorkerMirroredStrategy is fed as engine.run.multiworker_fit says.
     """
     if keras.backend.backend() != "tensorflow":
         return {"x": x, "y": y, "batch_size": batch_size, "shuffle": True}
+    import tensorflow as tf
+
+    batches = training_batches(x, y, batch_size, seed)
     # shuffle=False: the pipeline reshuffles itself each epoch (Keras warns that shuffle=True would be ignored).
-    return {"x": training_batches(x, y, batch_size, seed), "shuffle": False}
+    if not isinstance(model.distribute_strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return {"x": batches, "shuffle": False}
+    from dropout_tui.engine.run.multiworker_fit import fit_inputs
+
+    return {**fit_inputs(model, batches, len(x), batch_size), "shuffle": False}
 
 
 def training_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int) -> object:

@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import textwrap
 import time
 
 import keras
@@ -108,7 +109,9 @@ def test_inspect_across_workers_equals_one_process(count, inspect_args, single_i
 
 
 def test_train_across_workers_shards_every_batch_and_evaluates_all_rows(files):
-    args = ["train", "--headless", "--data", files["data"], "--epochs", "2", "--hidden", "16", *EVALUATION]
+    # --ensemble: the members' fits are fed as the main one's (they failed on the strategy's first batch).
+    args = ["train", "--headless", "--data", files["data"], "--epochs", "2", "--hidden", "16", "--ensemble", "2"]
+    args += EVALUATION
     results = workers.run_all([*args, *PATIENT], 2)
     assert [status for status, _, _ in results] == [0, 0], results[1][2] + results[0][2]
     assert results[1][1] == "" and results[1][2] == ""
@@ -120,6 +123,9 @@ def test_train_across_workers_shards_every_batch_and_evaluates_all_rows(files):
     summary, alone = many[-1], one[-1]
     assert summary["event"] == "summary" and summary["n_test"] == 301 and summary["epochs_run"] == 2
     assert summary["modes"]["inference"]["loss"] == pytest.approx(alone["modes"]["inference"]["loss"], abs=0.05)
+    ensemble, single = (s["uncertainty"]["methods"]["ensemble"] for s in (summary, alone))
+    assert ensemble["members"] == single["members"] == 2
+    assert ensemble["nll"] == pytest.approx(single["nll"], abs=0.05)
 
 
 MULTIWORKER_MASKS = MASKS.replace(
@@ -132,8 +138,8 @@ MULTIWORKER_MASKS = MASKS.replace(
 )
 
 
-def test_masks_are_independent_across_workers():
-    """As --devices proves across replicas: identical rows on two workers draw their own masks (evaluation, fit)."""
+def _two_workers(script: str) -> list[str]:
+    """``script`` (Python) run by two processes joined through TF_CONFIG, as a TFJob starts them: each one's stdout."""
     addresses = workers.free_addresses(2).split(",")
     processes = []
     for index in range(2):
@@ -141,7 +147,7 @@ def test_masks_are_independent_across_workers():
         env = {**os.environ, "TF_CONFIG": json.dumps(tf_config), "WORKER": str(index)}
         processes.append(
             subprocess.Popen(
-                [sys.executable, "-c", MULTIWORKER_MASKS],
+                [sys.executable, "-c", script],
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
@@ -150,10 +156,63 @@ def test_masks_are_independent_across_workers():
         )
     outputs = [process.communicate(timeout=240) for process in processes]
     assert [p.returncode for p in processes] == [0, 0], outputs[0][1][-2000:] + outputs[1][1][-2000:]
-    found = json.loads(outputs[0][0].strip().splitlines()[-1])
+    return [out for out, _ in outputs]
+
+
+def test_masks_are_independent_across_workers():
+    """As --devices proves across replicas: identical rows on two workers draw their own masks (evaluation, fit)."""
+    found = json.loads(_two_workers(MULTIWORKER_MASKS)[0].strip().splitlines()[-1])
     assert found["eval_rows"] == 24 and found["eval_distinct"] == 24  # 8 identical rows x 3 copies, 4 per worker
     assert found["drop_fraction"] == pytest.approx(0.5, abs=0.1)
     assert found["train_rows"] == 8 and found["train_distinct"] == 8
+
+
+STEP = textwrap.dedent(
+    """
+    import json, numpy as np, keras
+    from dropout_tui.engine.quiet import prepare_environment
+    prepare_environment()
+    import tensorflow as tf
+    from dropout_tui.engine.model.default import build_default_model
+    from dropout_tui.engine.run.cluster import resolve
+    from dropout_tui.engine.run.devices import configure
+    from dropout_tui.engine.run.multiworker_fit import fit_inputs
+    from dropout_tui.engine.run.training import training_batches
+    strategy = configure(None, resolve(None, None, 300)).strategy
+    x, y = np.random.default_rng(0).random((40, 8), np.float32), np.arange(40) % 3
+    with strategy.scope():
+        model = build_default_model(8, 3, 16, 0.5, 0.01, 0)
+    rows = []
+    class Rows(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            rows.append(int(model._loss_tracker.count.numpy()))  # the epoch's rows, summed over the workers
+    data = fit_inputs(model, training_batches(x, y, 16, 0), len(x), 16)
+    model.fit(**data, epochs=3, verbose=0, callbacks=[Rows()])
+    step = next(
+        cell.cell_contents for cell in model.train_function.__closure__
+        if isinstance(cell.cell_contents, tf.types.experimental.PolymorphicFunction)
+    )
+    ops = []
+    for function in step._list_all_concrete_functions():
+        graph = function.graph.as_graph_def()
+        ops += [node.op for node in graph.node] + [node.op for f in graph.library.function for node in f.node_def]
+    print(json.dumps({
+        "rows": rows, "traces": step.experimental_get_tracing_count(),
+        "collectives": [op for op in ops if op.startswith("Collective")],
+        "optionals": ops.count("IteratorGetNextAsOptional"),
+    }))
+    """
+)
+
+
+def test_a_training_step_is_one_compiled_call_with_one_all_reduce():
+    """A finite dataset adds a "has data" all-reduce to every step and a new iterator every epoch (15x slower)."""
+    for out in _two_workers(STEP):
+        found = json.loads(out.strip().splitlines()[-1])
+        assert found["traces"] == 1  # traced once, for the short last batch too
+        assert found["collectives"] == ["CollectiveReduceV2"]  # the gradients, packed into one all-reduce
+        assert found["optionals"] == 0
+        assert found["rows"] == [40, 40, 40]  # every epoch is one whole pass, its short batch (8 of 40) included
 
 
 def _one_line(err: str) -> bool:

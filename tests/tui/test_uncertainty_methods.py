@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.console import Console
 
+from dropout_tui.engine.evaluation.block import UncertaintyBlock
 from dropout_tui.tui.screens.uncertainty_methods import COLUMNS, methods_sentence, methods_table
 
 
@@ -11,6 +12,12 @@ def _render(table) -> str:
     console = Console(width=100, record=True, color_system=None)
     console.print(table)
     return console.export_text()
+
+
+def _parsed(block: dict) -> UncertaintyBlock:
+    parsed = UncertaintyBlock.parse(block)  # as the screen reads a round's block (ModeEvaluation.block)
+    assert parsed is not None
+    return parsed
 
 
 def _entry(ece, nll=0.3, passes=1, accuracy=0.9, auroc=0.8, aurc=0.05):
@@ -57,7 +64,7 @@ BLOCK = {
 
 
 def test_every_column_says_which_way_is_better_and_rows_follow_the_engine():
-    text = _render(methods_table(BLOCK))
+    text = _render(methods_table(_parsed(BLOCK)))
     names, ways = text.splitlines()[:2]
     assert names.split() == ["method"] + [title for title, _, _ in COLUMNS]
     assert ways.split() == ["better:", "higher", "lower", "lower", "higher", "lower", "lower"]
@@ -67,7 +74,7 @@ def test_every_column_says_which_way_is_better_and_rows_follow_the_engine():
 
 
 def test_better_beyond_noise_in_words():
-    assert methods_sentence(BLOCK) == (
+    assert methods_sentence(_parsed(BLOCK)) == (
         "MC dropout (30 passes) calibrates better than temperature scaling (1 pass): "
         "ECE 0.021 vs 0.034, a gap beyond noise."
     )
@@ -78,7 +85,7 @@ def test_indistinguishable_says_the_cost():
         **BLOCK,
         "comparisons": [{**BLOCK["comparisons"][0], "low": -0.01, "high": 0.004, "verdict": "indistinguishable"}],
     }
-    assert methods_sentence(block) == (
+    assert methods_sentence(_parsed(block)) == (
         "MC dropout (30 passes) is indistinguishable from temperature scaling (1 pass) in ECE (0.021 vs 0.034), "
         "at 1/30 of the cost."
     )
@@ -92,11 +99,11 @@ def test_worse_names_the_cheaper_method_first():
         ],
     }
     expected = "Temperature scaling (1 pass) calibrates better than MC dropout (30 passes)"
-    assert methods_sentence(block).startswith(expected)
+    assert methods_sentence(_parsed(block)).startswith(expected)
 
 
 def test_nothing_to_say_without_comparisons():
-    assert methods_sentence({"methods": BLOCK["methods"]}) == ""
+    assert methods_sentence(_parsed({"methods": BLOCK["methods"]})) == ""
     assert methods_sentence(None) == ""
 
 
@@ -162,9 +169,10 @@ REGRESSION_BLOCK = {
 
 
 def test_the_interval_table_and_what_good_looks_like():
+    from dropout_tui.engine.evaluation.block import regression_methods
     from dropout_tui.tui.screens.uncertainty_regression import coverage_caption, interval_table
 
-    text = _render(interval_table(REGRESSION_BLOCK))
+    text = _render(interval_table(regression_methods(REGRESSION_BLOCK)))
     assert text.splitlines()[0].split() == [
         "method",
         "cov50",
@@ -177,14 +185,13 @@ def test_the_interval_table_and_what_good_looks_like():
         "sharp",
     ]
     assert "81%" in text and "0.120" in text and "dropout off" in text
-    assert coverage_caption(REGRESSION_BLOCK) == (
+    assert coverage_caption(regression_methods(REGRESSION_BLOCK)) == (
         "90% intervals should hold ~90% of the targets; here MC dropout (30 passes)'s hold 81%: too narrow."
     )
     honest = {"methods": {"mc": {**REGRESSION_BLOCK["methods"]["mc"], "coverage": {"0.9": 0.92}}}}
-    assert coverage_caption(honest).endswith("hold 92%: about right.")
-    assert coverage_caption({"methods": {"inference": REGRESSION_BLOCK["methods"]["inference"]}}).startswith(
-        "no method"
-    )
+    assert coverage_caption(regression_methods(honest)).endswith("hold 92%: about right.")
+    point = {"methods": {"inference": REGRESSION_BLOCK["methods"]["inference"]}}
+    assert coverage_caption(regression_methods(point)).startswith("no method")
 
 
 def test_an_ensemble_member_replaces_the_last_rounds_block_in_the_app_and_the_sweep():

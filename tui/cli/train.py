@@ -14,7 +14,7 @@ def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     from dropout_tui.engine.run.cluster import check_port, resolve
 
-    cluster = resolve(config.workers, config.worker_index, config.worker_timeout)
+    cluster = resolve(config.workers, config.worker_index, config.worker_timeout, backend=config.backend)
     if cluster is not None:
         check_port(cluster)  # before TensorFlow loads: a taken port is said at once
     if args.headless:

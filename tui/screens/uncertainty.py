@@ -174,7 +174,8 @@ class UncertaintyScreen(Screen[None]):
 
     def _tables(self) -> None:
         """Both tables where the terminal is tall enough; else one, the methods first (s switches)."""
-        has_methods = bool(((self.state.uncertainty or {}) if not self.state.regression else {}).get("methods"))
+        block = None if self.state.regression else round_block(self.state)
+        has_methods = block is not None and bool(block.methods)
         both = self.size.height >= BOTH_TABLES_HEIGHT or not has_methods
         self.query_one("#unc-methods").display = has_methods and (both or not self.scores_shown)
         self.query_one("#unc-table").display = both or self.scores_shown
@@ -195,16 +196,14 @@ class UncertaintyScreen(Screen[None]):
         if key == self._drawn:  # nothing new since the last round: no redraw, no time taken from training
             return
         self._drawn = key
-        uncertainty = None if state.regression else state.uncertainty  # the methods' part is read as JSON
         block = None if state.regression else round_block(state)
         # Lines and a table of unchanged shape skip the screen's layout pass: a round's redraw stays cheap.
         self.query_one("#unc-head", Lines).show(head_text(state))
         self._diagrams(block)
         self._plot(block)
-        methods = (uncertainty or {}).get("methods") or {}
-        shape = block is not None and (len(block.scores), block.ood is not None, len(methods))
+        shape = block is not None and (len(block.scores), block.ood is not None, len(block.methods))
         self.query_one("#unc-methods", Static).update(
-            methods_table(uncertainty) if methods else "", layout=shape != self._table_shape
+            methods_table(block) if block and block.methods else "", layout=shape != self._table_shape
         )
         self.query_one("#unc-table", Static).update(
             score_table(block) if block else "", layout=shape != self._table_shape
@@ -213,7 +212,7 @@ class UncertaintyScreen(Screen[None]):
         self._tables()
         self.query_one("#unc-decomposition", Lines).show(decomposition_line(block) if block else "")
         modes = state.latest_modes
-        caption = " ".join(filter(None, (methods_sentence(uncertainty), uncertainty_caption(block, modes))))
+        caption = " ".join(filter(None, (methods_sentence(block), uncertainty_caption(block, modes))))
         self.query_one("#unc-caption", Lines).show(caption if block else "")
 
     def _diagrams(self, block: UncertaintyBlock | None) -> None:
@@ -233,11 +232,10 @@ class UncertaintyScreen(Screen[None]):
         self._diagrams(block)
 
     def _titles(self) -> None:
-        uncertainty = None if self.state.regression else self.state.uncertainty
         block = None if self.state.regression else round_block(self.state)
         reliability = block.reliability if block is not None else {}
-        methods = (uncertainty or {}).get("methods") or {}
-        second = method_label(self.method, methods.get(self.method))
+        shown = block.methods.get(self.method) if block is not None else None
+        second = method_label(self.method, shown.passes if shown else None)
         off = inference_label(self.state)  # training=False when an always-on layer keeps it random
         for pane_id, which, name in ((INFERENCE.name, INFERENCE.name, off), ("method", self.method, second)):
             pane = self.query_one(f"#unc-rel-{pane_id}")

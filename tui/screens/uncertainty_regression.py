@@ -7,6 +7,7 @@ miscalibration area, sharpness) and a caption that says what good looks like and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from rich.console import RenderableType
@@ -17,9 +18,10 @@ from textual.screen import Screen
 from textual.widgets import Static
 from textual_plot import LegendLocation
 
+from dropout_tui.engine.evaluation.block import Calibration, RegressionMethodResult, regression_methods
 from dropout_tui.engine.evaluation.methods import BY_NAME, METHOD_NAMES
 from dropout_tui.engine.evaluation.regression_metrics import INTERVAL_LEVELS
-from dropout_tui.tui.fmt import finite, num
+from dropout_tui.tui.fmt import num
 from dropout_tui.tui.keys import KEYS, UNCERTAINTY
 from dropout_tui.tui.panes.chart import Chart, Curve
 from dropout_tui.tui.panes.footer import Footer
@@ -29,24 +31,23 @@ from dropout_tui.tui.run_state import RunState
 from dropout_tui.tui.screens.uncertainty_methods import direction, method_label
 
 NOMINAL = "0.9"  # the caption's interval
-# (title, key, higher is better); coverage columns come first, from the engine's levels.
-COLUMNS: tuple[tuple[str, str, bool], ...] = (
-    ("RMSE", "rmse", False),
-    ("NLL", "nll", False),
-    ("miscal", "miscalibration_area", False),
-    ("sharp", "sharpness", False),
+# (title, figure, higher is better); coverage columns come first, from the engine's levels.
+COLUMNS: tuple[tuple[str, Callable[[RegressionMethodResult], float | None], bool], ...] = (
+    ("RMSE", lambda method: method.rmse, False),
+    ("NLL", lambda method: method.nll, False),
+    ("miscal", lambda method: method.calibration.miscalibration_area if method.calibration else None, False),
+    ("sharp", lambda method: method.sharpness, False),
 )
 
 
-def methods_with_spread(uncertainty: dict | None) -> dict:
-    """The methods that are distributions (with a calibration curve), in the engine's order."""
-    methods = (uncertainty or {}).get("methods") or {}
-    return {name: methods[name] for name in METHOD_NAMES if (methods.get(name) or {}).get("calibration")}
+def methods_with_spread(methods: dict[str, RegressionMethodResult]) -> dict[str, Calibration]:
+    """The methods that are distributions (their calibration curves), in the engine's order."""
+    curves = {name: methods[name].calibration for name in METHOD_NAMES if name in methods}
+    return {name: curve for name, curve in curves.items() if curve is not None}
 
 
-def interval_table(uncertainty: dict | None) -> Table:
+def interval_table(methods: dict[str, RegressionMethodResult]) -> Table:
     """Per method: coverage at each nominal level (closer to nominal is better), then RMSE, NLL, area, sharpness."""
-    methods = (uncertainty or {}).get("methods") or {}
     table = Table(box=None, padding=(0, 0, 0, 1), pad_edge=False, header_style="bold underline")
     table.add_column("method\nbetter:", no_wrap=True)
     for level in INTERVAL_LEVELS:
@@ -57,12 +58,9 @@ def interval_table(uncertainty: dict | None) -> Table:
         entry = methods.get(name)
         if entry is None:
             continue
-        coverage = entry.get("coverage") or {}
-        calibration = entry.get("calibration") or {}
-        values = {**entry, "miscalibration_area": calibration.get("miscalibration_area")}
-        cells = [Text(method_label(name, entry))]
-        cells += [Text(_pct(finite(coverage.get(str(level))))) for level in INTERVAL_LEVELS]
-        cells += [Text(num(finite(values.get(key)))) for _, key, _ in COLUMNS]
+        cells = [Text(method_label(name, entry.passes))]
+        cells += [Text(_pct(entry.coverage.get(str(level)))) for level in INTERVAL_LEVELS]
+        cells += [Text(num(figure(entry))) for _, figure, _ in COLUMNS]
         table.add_row(*cells)
     return table
 
@@ -71,19 +69,19 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.0f}%"
 
 
-def coverage_caption(uncertainty: dict | None) -> str:
+def coverage_caption(methods: dict[str, RegressionMethodResult]) -> str:
     """What good looks like, and this run: "90% intervals should hold ~90% of targets; here MC dropout's hold 81%:
     too narrow"."""
-    spread = methods_with_spread(uncertainty)
+    spread = methods_with_spread(methods)
     if not spread:
         return "no method with a spread in this round: dropout off gives a point prediction, no interval"
     parts = []
-    for name, entry in spread.items():
-        observed = finite((entry.get("coverage") or {}).get(NOMINAL))
+    for name in spread:
+        observed = methods[name].coverage.get(NOMINAL)
         if observed is None:
             continue
         verdict = "about right" if abs(observed - 0.9) <= 0.05 else "too narrow" if observed < 0.9 else "too wide"
-        parts.append(f"{method_label(name, entry)}'s hold {100 * observed:.0f}%: {verdict}")
+        parts.append(f"{method_label(name, methods[name].passes)}'s hold {100 * observed:.0f}%: {verdict}")
     return "90% intervals should hold ~90% of the targets; here " + "; ".join(parts) + "."
 
 
@@ -126,22 +124,21 @@ class RegressionUncertaintyScreen(Screen[None]):
         if key == self._drawn:
             return
         self._drawn = key
-        uncertainty = state.uncertainty
+        methods = regression_methods(state.uncertainty)  # parsed once per round: the key above
         epoch = f"after epoch {state.evaluations[-1].epoch}" if state.evaluations else "waiting for the first round"
         self.query_one("#unc-head", Lines).show(f"Uncertainty (regression) {epoch}")
         plot = self.query_one(CoveragePlot)
         plot.clear()
         curves = [Curve([0.0, 1.0], [0.0, 1.0], "·", "grey50", "ideal")]
-        for name, entry in methods_with_spread(uncertainty).items():
-            calibration = entry["calibration"]
+        for name, calibration in methods_with_spread(methods).items():
             label = BY_NAME[name].label
-            curves.append(Curve(calibration["expected"], calibration["observed"], *BY_NAME[name].style, label))
+            curves.append(Curve(list(calibration.expected), list(calibration.observed), *BY_NAME[name].style, label))
         plot.draw_curves(curves)
         plot.set_xlimits(0, 1)
         plot.set_ylimits(0, 1)
         plot.refresh_legend(force=True)
-        self.query_one("#unc-methods", Static).update(interval_table(uncertainty) if uncertainty else "")
-        self.query_one("#unc-caption", Lines).show(coverage_caption(uncertainty) if uncertainty else "")
+        self.query_one("#unc-methods", Static).update(interval_table(methods) if methods else "")
+        self.query_one("#unc-caption", Lines).show(coverage_caption(methods) if methods else "")
 
     def help_content(self) -> tuple[str, RenderableType, tuple[str, ...]]:
         """What `?` shows over this screen: its keys and a glossary of every figure it shows."""

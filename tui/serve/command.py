@@ -46,7 +46,7 @@ def served_argv(args: argparse.Namespace) -> list[str]:
     from dropout_tui.tui.cli.options import config_from_args
 
     config = config_from_args(served)
-    if resolve(config.workers, config.worker_index, config.worker_timeout) is not None:
+    if resolve(config.workers, config.worker_index, config.worker_timeout, backend=config.backend) is not None:
         raise ConfigError("serve runs the app in a browser: a run across workers (--workers or TF_CONFIG) is headless")
     inputs.check_inputs(config)
     return argv

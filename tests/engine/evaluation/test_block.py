@@ -45,3 +45,57 @@ def test_missing_and_non_finite_values_read_as_none_and_empty():
     assert score.aurc is None and score.curve == ((1.0, 0.1),) and score.accuracy_at("0.9") is None
     rel = Reliability.parse({"bins": [{"lo": 0, "hi": 0.5, "count": True}, {"hi": 1}], "ece": float("inf")})
     assert rel is not None and rel.ece is None and len(rel.bins) == 1 and rel.bins[0].count == 0
+
+
+def test_methods_and_comparisons_parse_leniently():
+    from dropout_tui.engine.evaluation.block import Comparison, MethodResult
+
+    block = UncertaintyBlock.parse(
+        {
+            "methods": {
+                "mc": {"accuracy": 0.9, "nll": float("nan"), "passes": 30, "temperature": 1.2},
+                "inference": {"passes": True, "ece": "0.05"},  # a bool is no count; a numeric string is a number
+                "broken": "not a row",
+            },
+            "comparisons": [
+                {"a": "mc", "b": "inference", "metric": "ece", "a_value": 0.02, "low": None, "verdict": "better"},
+                {"a": 1, "b": "mc", "metric": "ece"},  # no names: left out
+                "junk",
+            ],
+        }
+    )
+    assert block is not None
+    assert block.methods["mc"] == MethodResult(accuracy=0.9, passes=30)
+    assert block.methods["inference"] == MethodResult(ece=0.05)
+    assert block.methods["broken"] == MethodResult()
+    assert block.comparisons == (Comparison("mc", "inference", "ece", 0.02, None, None, None, "better"),)
+
+
+def test_a_block_without_methods_has_none():
+    block = UncertaintyBlock.parse({})
+    assert block is not None and block.methods == {} and block.comparisons == ()
+
+
+def test_a_regressors_methods_parse_with_their_curves():
+    from dropout_tui.engine.evaluation.block import Calibration, RegressionMethodResult, regression_methods
+
+    methods = regression_methods(
+        {
+            "methods": {
+                "inference": {"rmse": 0.5, "nll": None, "coverage": None, "calibration": None, "passes": 1},
+                "mc": {
+                    "coverage": {"0.9": 0.81, "0.5": "nan"},
+                    "calibration": {
+                        "expected": [0.0, 0.5, 1.0],
+                        "observed": [0.0, None, 1.0],
+                        "miscalibration_area": 0.1,
+                    },
+                    "passes": 30,
+                },
+            }
+        }
+    )
+    assert methods["inference"] == RegressionMethodResult(rmse=0.5, passes=1)  # a point: no curve
+    assert methods["mc"].coverage == {"0.9": 0.81, "0.5": None}
+    assert methods["mc"].calibration == Calibration((0.0, 1.0), (0.0, 1.0), 0.1)  # the non-finite point left out
+    assert regression_methods(None) == {} and regression_methods({"methods": "junk"}) == {}
