@@ -19,6 +19,8 @@ SUMMARY_KEYS = {
     "task",
     "uncertainty",
     "augmentation_layers",
+    "backend",
+    "backend_version",
 }
 
 
