@@ -10,6 +10,7 @@ import math
 import re
 from collections.abc import Iterable
 
+from dropout_tui.engine.evaluation.noise import standard_error
 from dropout_tui.engine.events import finite  # re-exported: the UI formats what the engine parses
 
 SPARK_CHARS = "▁▂▃▄▅▆▇█"
@@ -167,3 +168,12 @@ def fit_line(parts: list[tuple[str, int]], width: int, separator: str) -> str:
             return line  # the widget's ellipsis cuts what still does not fit
         worst = max(order for _, order in droppable)
         kept.remove(next(part for part in reversed(kept) if part[1] == worst))
+
+
+def accuracy_with_error(metrics: dict) -> str:
+    """A mode's accuracy in % and, for a repeated mode, ± the standard error of its mean over the R passes (the
+    noise of the figure shown, not the spread of one pass): the same text in the modes table, sweep and compare."""
+    accuracy = finite(metrics.get("accuracy"))
+    error = standard_error(finite(metrics.get("accuracy_std")), metrics.get("repeats"))
+    text = num(None if accuracy is None else 100 * accuracy, ".1f")
+    return text + (f"±{100 * error:.1f}" if error is not None and accuracy is not None else "")

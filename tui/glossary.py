@@ -18,7 +18,8 @@ GLOSSARY: dict[str, str] = {
     "acc %": "share of test inputs whose top class is the label, in percent (higher is better)",
     "loss": "the model's compiled loss on the test set in that mode (for cross-entropy, the NLL; lower is better)",
     "Δacc": "a mode's accuracy minus dropout off's (inference), in percentage points: what that mode costs",
-    "±": "after a figure: its spread over the R repeats, each with fresh dropout masks; a smaller gap may be noise",
+    "±": "after a repeated mode's figure: the standard error of its mean over the R repeats (fresh dropout masks "
+    "each); a gap within about two of them may be noise",
     "trend": "the figure over the evaluation rounds so far, oldest on the left",
     "RMSE": "root mean squared error of the predictions, in the targets' units (lower is better)",
     "MAE": "mean absolute error of the predictions, in the targets' units (lower is better)",

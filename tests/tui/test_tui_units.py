@@ -301,3 +301,18 @@ def test_the_batch_series_is_finite_logged_and_averaged_down_like_a_plain_loop()
     assert x == pytest.approx(expected_x) and y == pytest.approx(expected_y)
     short_x, short_y = batch_series(xs[:30], ys[:30], limit)
     assert short_x == [a for a, _ in pairs[:28]] and short_y == pytest.approx([b for _, b in pairs[:28]])
+
+
+def test_a_repeated_mode_reads_the_same_in_the_modes_table_and_the_sweep():
+    # ± is the standard error of the mean over R passes everywhere (issue 17: one number on every surface).
+    from dropout_tui.engine.evaluation.modes import TRAINING
+    from dropout_tui.engine.events import ModeEvaluation
+    from dropout_tui.tui.panes.modes import mode_row
+    from dropout_tui.tui.sweep.metrics import _accuracy_spread
+    from dropout_tui.tui.sweep.state import RateRun
+
+    metrics = {"accuracy": 0.877, "accuracy_std": 0.006, "repeats": 5, "loss": 0.637, "loss_std": 0.01}
+    run = RateRun(0.2)
+    run.evaluations.append(ModeEvaluation(epoch=3, modes={TRAINING.name: metrics}))
+    table = mode_row(TRAINING, metrics, 0.908, "", None)[1]
+    assert table == _accuracy_spread(run) == "87.7±0.3"  # 0.6 / sqrt(5 - 1), not the spread 0.6

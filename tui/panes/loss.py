@@ -68,6 +68,8 @@ class LossPane(DrawsFrom[RunState], Vertical):
         plot = LossPlot(id="loss-plot", allow_pan_and_zoom=False)
         plot.display = slot.display
         await slot.remove()
+        if not self.is_mounted:  # the app ended (a refusal, a quit) while the placeholder went
+            return
         await self.mount(plot, before="#loss-legend")
         if not plot.is_mounted:
             return

@@ -17,7 +17,7 @@ from dropout_tui.engine.evaluation.modes import DROPOUT_ONLY, INFERENCE, TRAINAB
 from dropout_tui.engine.evaluation.noise import repeats_gap, standard_error
 from dropout_tui.engine.limits import REGRESSION
 from dropout_tui.tui.drawing import DrawsFrom
-from dropout_tui.tui.fmt import finite, num, sparkline
+from dropout_tui.tui.fmt import accuracy_with_error, finite, num, sparkline
 from dropout_tui.tui.redraw import MODES_TABLE
 from dropout_tui.tui.run_state import RunState, inference_random
 
@@ -105,10 +105,7 @@ def mode_row(
     if not metrics:
         return (label, "-", "-", "-", "-", trend, "")
     accuracy = finite(metrics.get("accuracy"))
-    error = standard_error(finite(metrics.get("accuracy_std")), metrics.get("repeats"))
-    acc_text = num(None if accuracy is None else 100 * accuracy, ".1f")
-    if error is not None:  # the noise of a mean over R passes, not the spread of one pass
-        acc_text += f"±{100 * error:.1f}"
+    acc_text = accuracy_with_error(metrics)
     delta = None if accuracy is None or reference is None else 100 * (accuracy - reference)
     delta_text = "" if mode.name == REFERENCE else num(delta, "+.1f")
     loss, ece = num(metrics.get("loss")), num(metrics.get("ece"))

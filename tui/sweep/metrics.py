@@ -230,10 +230,7 @@ def _number(get: Getter, spec: str = ".3f") -> Callable[[RateRun], str]:
 
 def _accuracy_spread(run: RateRun) -> str:
     metrics = run.modes.get(TRAINING.name) or {}
-    accuracy, spread = finite(metrics.get("accuracy")), finite(metrics.get("accuracy_std"))
-    if accuracy is None:
-        return "-"
-    return f"{100 * accuracy:.1f}" + (f"±{100 * spread:.1f}" if spread is not None else "")
+    return "-" if finite(metrics.get("accuracy")) is None else fmt.accuracy_with_error(metrics)
 
 
 def run_text(run: RateRun) -> str:
