@@ -21,6 +21,7 @@ MAX_ENSEMBLE = 50  # --ensemble K: K trainings one after another; beyond ~50 mem
 
 DATASETS = ("digits", "mnist", "fashion_mnist")  # --dataset: the embedded set, then the Keras-cache ones
 CLASSIFICATION, REGRESSION = "classification", "regression"
+NOISE = "noise"  # --ood noise: the test inputs plus Gaussian noise instead of a file
 TASKS = (CLASSIFICATION, REGRESSION)  # --task, and the two shapes a run's numbers take
 
 

@@ -19,17 +19,16 @@ import os
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.data.download import DownloadError, download
+from dropout_tui.engine.data.embedded import DIGITS_SHA256, digits_bytes
 from dropout_tui.engine.errors import ConfigError, one_line
 from dropout_tui.engine.files import readable_file
 
-DIGITS_SHA256 = "fbd65a4d87c161152f7eeb856cc5aaa769a87fc560d41211710540db6c8cf2bd"
 KEYS = ("x_train", "y_train", "x_test", "y_test")
 MAX_CLASSES = 10_000  # a label beyond this is a data error, not a 10^6-unit output layer
 
@@ -109,7 +108,7 @@ def load_dataset(config: RunConfig, *, require_train: bool = True, scale_uint8: 
 
 def load_digits(task: str | None = None) -> Dataset:
     """The embedded UCI digits (8x8, pixels already in [0, 1]); checksum verified."""
-    raw = (resources.files("dropout_tui.assets") / "digits.npz").read_bytes()
+    raw = digits_bytes()
     digest = hashlib.sha256(raw).hexdigest()
     if digest != DIGITS_SHA256:
         raise DataError(f"embedded digits.npz is corrupt: sha256 {digest[:12]}... expected {DIGITS_SHA256[:12]}...")

@@ -25,8 +25,8 @@ from dropout_tui.engine.data.datasets import (
     keys_found,
     read_npz_arrays,
 )
+from dropout_tui.engine.limits import NOISE
 
-NOISE = "noise"
 OOD_KEYS = ("x_test", "x")
 NOISE_STREAM = 0x00D  # mixed into the seed: the noise is not the stream of any other seeded draw
 

@@ -11,11 +11,16 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from dropout_tui.engine.config import RunConfig
-from dropout_tui.engine.data.datasets import DataError, Dataset, load_dataset
-from dropout_tui.engine.data.ood import OodSet, load_ood
+from dropout_tui.engine.data.embedded import digits_test_rows
 from dropout_tui.engine.errors import ConfigError
+from dropout_tui.engine.limits import CLASSIFICATION, NOISE
+
+if TYPE_CHECKING:  # the data modules import NumPy: loaded only where data is read, not on the start path
+    from dropout_tui.engine.data.datasets import Dataset
+    from dropout_tui.engine.data.ood import OodSet
 
 # The RunConfig fields that decide what check_inputs loads: runs that differ only in others (a sweep's rates,
 # epochs) read the same inputs.
@@ -39,8 +44,29 @@ class Inputs:
     ood: OodSet | None
 
 
+def check_before_screen(config: RunConfig) -> Inputs | None:
+    """What the command line checks before the app draws its first frame; what it loaded (None: nothing yet).
+
+    The embedded digits, classified, with no file of the user's, cannot be bad input (they are shipped and
+    checksummed when loaded): only the probe index is checked, from the file's header, so NumPy and the data
+    load in the worker, after the first frame. Anything else is checked in full.
+    """
+    embedded = config.data_path is None and config.dataset == "digits" and config.command != "inspect"
+    if embedded and config.task in (None, CLASSIFICATION) and config.ood in (None, NOISE):
+        check_probe_index(config, digits_test_rows())
+        return None
+    return check_inputs(config)
+
+
+def check_probe_index(config: RunConfig, test_rows: int) -> None:
+    if config.probe_index >= test_rows:
+        raise ConfigError(f"--probe-index {config.probe_index} is out of range: the test set has {test_rows} samples")
+
+
 def check_inputs(config: RunConfig) -> Inputs:
     """The run's data and OOD inputs, checked, and its model and custom-objects files, there and readable."""
+    from dropout_tui.engine.data.datasets import DataError, load_dataset
+    from dropout_tui.engine.data.ood import load_ood
     from dropout_tui.engine.model.custom_objects import check_custom_objects_file
     from dropout_tui.engine.model.loading import check_model_file
 
@@ -50,10 +76,7 @@ def check_inputs(config: RunConfig) -> Inputs:
         check_model_file(config.model_path)
         if config.custom_objects:
             check_custom_objects_file(config.custom_objects)
-    if config.probe_index >= dataset.n_test:
-        raise ConfigError(
-            f"--probe-index {config.probe_index} is out of range: the test set has {dataset.n_test} samples"
-        )
+    check_probe_index(config, dataset.n_test)
     if config.ood and dataset.task == "regression":
         raise DataError(ood_on_regression(config.ood))
     return Inputs(dataset, load_ood(config, dataset, config.seed))

@@ -18,8 +18,8 @@ def run(args: argparse.Namespace) -> int:
         return run_sweep_headless(config, args.rates, args.jobs, output=args.output, debug=args.debug)
     # Every rate reads the same inputs: checked once, before a screen is drawn; kept for the first run when
     # runs are in this process (--jobs 1), else each child reads its own.
-    checked = inputs.check_inputs(config)
-    if args.jobs == 1:
+    checked = inputs.check_before_screen(config)
+    if args.jobs == 1 and checked is not None:
         inputs.keep(config, checked)
     from dropout_tui.tui.cli.interactive import run_app
     from dropout_tui.tui.sweep.app import SweepApp

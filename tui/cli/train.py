@@ -28,7 +28,9 @@ def run(args: argparse.Namespace) -> int:
             "--output with `dropout-tui compare`"
         )
     # Everything numpy can check, before a screen is drawn; what it loaded goes to the run.
-    inputs.keep(config, inputs.check_inputs(config))
+    checked = inputs.check_before_screen(config)
+    if checked is not None:
+        inputs.keep(config, checked)
     from dropout_tui.tui.app import create_app
     from dropout_tui.tui.cli.interactive import run_app
 
