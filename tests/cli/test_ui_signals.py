@@ -101,4 +101,4 @@ def test_ui_ends_and_restores_the_terminal(outcomes, name):
         if name_.endswith(".json"):
             json.loads((export_dir / name_).read_text())
     if CASES[name].before == b"e":
-        assert sorted(Path(n).suffix for n in written) == [".json", ".svg"]
+        assert sorted(Path(n).suffix for n in written) == [".csv", ".json", ".svg"]
