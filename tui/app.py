@@ -166,7 +166,9 @@ class DropoutApp(KeyActions):
                 self._buffer.put(event)
         else:
             self.state.live = True
-            self._run_engine()
+            # After the first frame is on screen: the worker's imports (NumPy, TensorFlow) hold the GIL for
+            # seconds, and started before it they delayed the first paint.
+            self.call_after_refresh(self._run_engine)
         # The first frame: an empty chart and the status, or the whole replayed run at once.
         self.start_ticking({LOSS, STATUS})
 
