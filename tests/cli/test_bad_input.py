@@ -6,13 +6,13 @@ In-process through dropout_tui.tui.cli.main: every input numpy can check is chec
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import dropout_tui.tui.cli as cli
+from tests.support.cli import run_main
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tui" / "fixtures"
 QUICK = ["--epochs", "1", "--hidden", "8", "--mc-samples", "2", "--repeats", "1"]
@@ -31,17 +31,6 @@ def no_app(monkeypatch):
     monkeypatch.setattr("dropout_tui.tui.sweep.app.SweepApp", made)
     # Headless moves fd 2 away for the rest of the process; pytest's capture needs it.
     monkeypatch.setattr("dropout_tui.engine.quiet.redirect_native_stderr", lambda: None)
-
-
-def _run(argv: list[str], capsys) -> tuple[int, str]:
-    try:
-        code = cli.main(argv)
-    except SystemExit as exit:
-        code = exit.code
-    captured = capsys.readouterr()
-    for line in captured.out.splitlines():
-        json.loads(line)
-    return code, captured.err
 
 
 def _one_line(err: str, expected: str) -> None:
@@ -103,7 +92,7 @@ BEFORE_THE_APP = {
 @pytest.mark.parametrize("name", list(BEFORE_THE_APP))
 def test_bad_input_is_one_line_before_any_app_is_made(name, files, no_app, capsys):
     argv, expected = BEFORE_THE_APP[name]
-    code, err = _run([word.format(**files) for word in argv], capsys)
+    code, err = run_main([word.format(**files) for word in argv], capsys)
     assert code == 2
     _one_line(err, expected)
 
@@ -111,7 +100,7 @@ def test_bad_input_is_one_line_before_any_app_is_made(name, files, no_app, capsy
 def test_custom_objects_that_cannot_parse_are_found_before_the_app(tmp_path, files, no_app, capsys):
     model = tmp_path / "m.keras"
     model.write_bytes(b"PK\x05\x06" + b"\0" * 18)  # an empty zip archive: the model check passes, loading would not
-    code, err = _run(["inspect", "--model", str(model), "--custom-objects", files["broken_py"]], capsys)
+    code, err = run_main(["inspect", "--model", str(model), "--custom-objects", files["broken_py"]], capsys)
     assert code == 2
     _one_line(err, "--custom-objects")
     assert "syntax error on line 1" in err
@@ -132,7 +121,7 @@ def test_without_a_terminal_the_app_is_refused(tmp_path, monkeypatch, no_app, ca
     model = tmp_path / "m.keras"
     model.write_bytes(b"PK\x05\x06" + b"\0" * 18)
     monkeypatch.chdir(tmp_path)
-    code, err = _run([word.format(model=model) for word in argv], capsys)
+    code, err = run_main([word.format(model=model) for word in argv], capsys)
     assert code == 2
     _one_line(err, expected)
     assert not (tmp_path / "dropout-tui-export").exists(), "refused, yet it created the export folder"
@@ -140,7 +129,7 @@ def test_without_a_terminal_the_app_is_refused(tmp_path, monkeypatch, no_app, ca
 
 # Item 9: --debug made bad input exit 1 with an uncaught DataError.
 def test_debug_adds_the_traceback_and_keeps_exit_2(files, no_app, capsys):
-    code, err = _run(["train", "--headless", "--ood", files["ood_nan"], "--debug", *QUICK], capsys)
+    code, err = run_main(["train", "--headless", "--ood", files["ood_nan"], "--debug", *QUICK], capsys)
     assert code == 2
     assert "Traceback" in err and "DataError" in err
     last = err.splitlines()[-1]
@@ -152,13 +141,13 @@ def test_debug_adds_the_traceback_and_keeps_exit_2(files, no_app, capsys):
 def test_one_class_is_refused_in_train_and_sweep(tmp_path, no_app, capsys, command):
     data = _data(tmp_path, y_train=np.full(12, 7), y_test=np.full(6, 7))
     for headless in ([], ["--headless"]):
-        code, err = _run([command, "--data", data, *headless, *QUICK], capsys)
+        code, err = run_main([command, "--data", data, *headless, *QUICK], capsys)
         assert code == 2
         _one_line(err, "every label is 7: one class; need at least 2")
 
 
 def test_task_regression_on_class_labels_is_refused(no_app, capsys):
-    code, err = _run(["train", "--headless", "--task", "regression", *QUICK], capsys)
+    code, err = run_main(["train", "--headless", "--task", "regression", *QUICK], capsys)
     assert code == 2
     _one_line(err, "digits: --task regression, but y_train holds integer class labels")
 
@@ -167,7 +156,7 @@ def test_task_regression_on_class_labels_is_refused(no_app, capsys):
 @pytest.mark.parametrize("headless", [True, False], ids=["headless", "app"])
 def test_an_unwritable_export_dir_is_said_at_start(no_app, capsys, headless):
     # /sys refuses new files even to root, which os.access would wave through.
-    code, err = _run(["train", "--export-dir", "/sys", *(["--headless"] if headless else []), *QUICK], capsys)
+    code, err = run_main(["train", "--export-dir", "/sys", *(["--headless"] if headless else []), *QUICK], capsys)
     assert code == 2
     _one_line(err, "--export-dir /sys: cannot write there: Permission denied")
 
@@ -183,7 +172,7 @@ def test_a_missing_export_dir_is_created_when_the_app_starts(tmp_path, monkeypat
 def test_headless_checks_the_export_dir_without_creating_it(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr("dropout_tui.tui.cli.headless.run_headless", lambda *args, **kwargs: 0)
     folder = tmp_path / "new"
-    assert _run(["train", "--headless", "--export-dir", str(folder)], capsys) == (0, "")
+    assert run_main(["train", "--headless", "--export-dir", str(folder)], capsys) == (0, "")
     assert not folder.exists()
 
 
@@ -191,19 +180,19 @@ def test_headless_checks_the_export_dir_without_creating_it(tmp_path, monkeypatc
 def test_ood_on_regression_is_refused(tmp_path, no_app, capsys):
     data = _data(tmp_path, y_train=np.linspace(0, 1, 12), y_test=np.linspace(0, 1, 6))
     for headless in ([], ["--headless"]):
-        code, err = _run(["train", "--data", data, "--ood", "noise", *headless, *QUICK], capsys)
+        code, err = run_main(["train", "--data", data, "--ood", "noise", *headless, *QUICK], capsys)
         assert code == 2
         _one_line(err, "--ood noise: out-of-distribution inputs are scored by the classification uncertainty")
 
 
 def test_devices_says_all_is_an_answer(no_app, capsys):
-    code, err = _run(["train", "--devices", "abc"], capsys)
+    code, err = run_main(["train", "--devices", "abc"], capsys)
     assert code == 2
     _one_line(err, "--devices must be all or a positive integer up to 2147483647, got 'abc'")
 
 
 @pytest.mark.parametrize("given", [["--rate", "0.3"], ["--rate=0.3"]])
 def test_sweep_rate_points_to_rates(no_app, capsys, given):
-    code, err = _run(["sweep", *given], capsys)
+    code, err = run_main(["sweep", *given], capsys)
     assert code == 2
     _one_line(err, "sweep takes no --rate: use --rates R,R,...")

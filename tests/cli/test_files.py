@@ -9,7 +9,6 @@ TensorFlow loads; model-file problems right after it (imported once here).
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import zipfile
 from pathlib import Path
@@ -17,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import dropout_tui.tui.cli as cli
+from tests.support.cli import run_main
 
 QUICK = ["--epochs", "1", "--hidden", "8", "--mc-samples", "2", "--repeats", "1", "--batch-size", "256"]
 
@@ -26,17 +25,6 @@ QUICK = ["--epochs", "1", "--hidden", "8", "--mc-samples", "2", "--repeats", "1"
 def keep_pytest_stderr(monkeypatch):
     # Headless moves fd 2 away for the rest of the process; pytest's capture needs it.
     monkeypatch.setattr("dropout_tui.engine.quiet.redirect_native_stderr", lambda: None)
-
-
-def _run(argv, capsys):
-    try:
-        code = cli.main(argv)
-    except SystemExit as exit:
-        code = exit.code
-    captured = capsys.readouterr()
-    for line in captured.out.splitlines():
-        json.loads(line)  # stdout stays strict JSON lines whatever went wrong
-    return code, captured.err
 
 
 def _one_line(err: str, expected: str) -> None:
@@ -98,7 +86,7 @@ DATA_CASES = [
 @pytest.mark.parametrize("case", DATA_CASES)
 def test_bad_data_file(tmp_path, capsys, case):
     path, expected = _data_files(tmp_path)[case]
-    code, err = _run(["train", "--headless", "--data", path, *QUICK], capsys)
+    code, err = run_main(["train", "--headless", "--data", path, *QUICK], capsys)
     assert code == 2
     _one_line(err, expected)
 
@@ -156,7 +144,7 @@ def _model_files(tmp: Path, good: Path) -> dict[str, tuple[str, str]]:
 def test_bad_model_file(tmp_path, capsys, saved_model, case):
     path, expected = _model_files(tmp_path, saved_model)[case]
     data = _valid_npz(tmp_path / "data.npz")
-    code, err = _run(
+    code, err = run_main(
         ["inspect", "--headless", "--model", path, "--data", str(data), "--mc-samples", "2", "--repeats", "1"], capsys
     )
     assert code == 2
@@ -182,7 +170,7 @@ def test_bad_output_path(tmp_path, capsys, case, expected):
         "the --data file": data,
     }[case]
     before = hashlib.sha256(data.read_bytes()).hexdigest()
-    code, err = _run(["train", "--headless", "--data", str(data), "--output", str(output), *QUICK], capsys)
+    code, err = run_main(["train", "--headless", "--data", str(data), "--output", str(output), *QUICK], capsys)
     assert code == 2
     _one_line(err, expected)
     assert hashlib.sha256(data.read_bytes()).hexdigest() == before
@@ -192,7 +180,7 @@ def test_bad_output_path(tmp_path, capsys, case, expected):
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full to simulate a full disk")
 def test_output_on_a_full_disk_exits_1_with_one_line(tmp_path, capsys):
     data = _valid_npz(tmp_path / "data.npz")
-    code, err = _run(["train", "--headless", "--data", str(data), "--output", "/dev/full", *QUICK], capsys)
+    code, err = run_main(["train", "--headless", "--data", str(data), "--output", "/dev/full", *QUICK], capsys)
     assert code == 1
     assert err == "dropout-tui: error: --output /dev/full: write failed: No space left on device\n"
 
@@ -215,7 +203,7 @@ def test_unreadable_data_file_says_so(tmp_path, capsys, monkeypatch):
 
     data = _valid_npz(tmp_path / "secret.npz")
     monkeypatch.setattr(dropout_tui.engine.files, "open", _denied(builtins.open), raising=False)
-    code, err = _run(["train", "--headless", "--data", str(data), *QUICK], capsys)
+    code, err = run_main(["train", "--headless", "--data", str(data), *QUICK], capsys)
     assert code == 2
     _one_line(err, f"--data {data}: cannot read: Permission denied")
 
@@ -229,7 +217,7 @@ def test_unreadable_model_file_says_so(tmp_path, capsys, monkeypatch, saved_mode
     model.write_bytes(saved_model.read_bytes())
     data = _valid_npz(tmp_path / "data.npz")
     monkeypatch.setattr(dropout_tui.engine.files, "open", _denied(builtins.open), raising=False)
-    code, err = _run(["inspect", "--headless", "--model", str(model), "--data", str(data)], capsys)
+    code, err = run_main(["inspect", "--headless", "--model", str(model), "--data", str(data)], capsys)
     assert code == 2
     _one_line(err, f"--model {model}: cannot read: Permission denied")
 
@@ -243,6 +231,6 @@ def test_unreadable_model_file_says_so(tmp_path, capsys, monkeypatch, saved_mode
 )
 def test_probe_index_beyond_the_test_set(tmp_path, capsys, index, expected):
     data = _valid_npz(tmp_path / "data.npz")
-    code, err = _run(["train", "--headless", "--data", str(data), "--probe-index", index, *QUICK], capsys)
+    code, err = run_main(["train", "--headless", "--data", str(data), "--probe-index", index, *QUICK], capsys)
     assert code == 2
     _one_line(err, expected)

@@ -57,12 +57,18 @@ def _app(tmp_path, replay):
     return app
 
 
+async def _press_each(pilot, *keys: str) -> None:
+    """Let the app settle, then each key in turn, settling after each (a screen opens on each of them)."""
+    await pilot.pause()
+    for key in keys:
+        await pilot.press(key)
+        await pilot.pause()
+
+
 async def test_main_help_fits_80x24_and_its_terms_are_a_scroll_away(tmp_path):
     app = _app(tmp_path, RUN)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
-        await pilot.press("question_mark")
-        await pilot.pause()
+        await _press_each(pilot, "question_mark")
         assert isinstance(app.screen, HelpScreen)
         box, keys = app.screen.query_one("#help-box"), app.screen.query_one("#help-text")
         assert box.region.height == 24 and keys.region.height <= HELP_ROWS  # the keys and modes: one page
@@ -81,20 +87,14 @@ async def test_main_help_fits_80x24_and_its_terms_are_a_scroll_away(tmp_path):
 async def test_a_regression_runs_main_help_defines_its_own_figures(tmp_path):
     app = _app(tmp_path, REGRESSION)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
-        await pilot.press("question_mark")
-        await pilot.pause()
+        await _press_each(pilot, "question_mark")
         _shows_exactly(app, g.REGRESSION_MAIN_TERMS)
 
 
 async def test_the_regression_uncertainty_screens_help_is_its_own(tmp_path):
     app = _app(tmp_path, REGRESSION)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
-        await pilot.press("c")
-        await pilot.pause()
-        await pilot.press("question_mark")
-        await pilot.pause()
+        await _press_each(pilot, "c", "question_mark")
         assert isinstance(app.screen, HelpScreen)
         text = " ".join(screen_text(app).split())
         assert "Uncertainty (regression): keys and terms" in text and "quit (exit 0" not in text
@@ -107,11 +107,7 @@ async def test_the_regression_uncertainty_screens_help_is_its_own(tmp_path):
 async def test_the_uncertainty_screens_help(tmp_path):
     app = _app(tmp_path, RUN)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
-        await pilot.press("c")
-        await pilot.pause()
-        await pilot.press("question_mark")
-        await pilot.pause()
+        await _press_each(pilot, "c", "question_mark")
         assert "m reliability diagram: next method" in str(app.screen.query_one("#help-text", Static).content)
         _shows_exactly(app, g.UNCERTAINTY_TERMS)
 
@@ -120,11 +116,7 @@ async def test_the_explain_screens_help(tmp_path, monkeypatch):
     monkeypatch.setattr(explain_job, "measure", ev.FakeExplain())
     app = _app(tmp_path, [ev.run_started(), *ev.epoch(1)])
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
-        await pilot.press("w")
-        await pilot.pause()
-        await pilot.press("question_mark")
-        await pilot.pause()
+        await _press_each(pilot, "w", "question_mark")
         text = " ".join(screen_text(app).split())
         assert "Explain: keys and terms" in text and "r rerun the experiments" in text
         _shows_exactly(app, g.EXPLAIN_TERMS)
