@@ -12,7 +12,6 @@ import importlib.util
 import os
 import sys
 from dataclasses import dataclass
-from importlib import metadata
 
 from dropout_tui.engine.errors import ConfigError
 
@@ -78,6 +77,8 @@ def activate(name: str) -> None:
 
 
 def version(name: str) -> str:
+    from importlib import metadata  # ~30 ms: asked once per run, after the first frame, not at every start-up
+
     try:
         return metadata.version(BACKENDS[name].distribution)
     except metadata.PackageNotFoundError:

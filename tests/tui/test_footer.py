@@ -28,3 +28,20 @@ def test_every_screen_uses_the_footer_that_draws_while_blurred() -> None:
             continue
         text = module.read_text(encoding="utf-8")
         assert "from textual.widgets import Footer" not in text and "widgets import Footer," not in text, module
+
+
+async def test_the_footer_rebuilds_its_keys_only_when_they_change(tmp_path) -> None:
+    """A screen signals its bindings several times for one change; rebuilding the same keys each time was a
+    fifth of the first frame's work."""
+    app = replay_app(tmp_path, [ev.run_started()])
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        before = list(app.screen.query(FooterKey))
+        for _ in range(3):
+            app.screen.refresh_bindings()
+        await pilot.pause()
+        assert list(app.screen.query(FooterKey)) == before  # the very same widgets: nothing was rebuilt
+        await pilot.press("space")
+        await pilot.pause()
+        keys = {key.description for key in app.screen.query(FooterKey)}
+        assert "Resume" in keys and "Pause" not in keys, keys

@@ -10,7 +10,6 @@ import argparse
 import re
 import signal
 import sys
-from importlib import metadata
 from typing import NoReturn
 
 from dropout_tui.engine import quiet
@@ -21,10 +20,23 @@ from dropout_tui.tui.cli.process import refuse
 
 
 def _version() -> str:
+    from importlib import metadata  # ~40 ms: only `--version` pays it, not every start-up
+
     try:
         return metadata.version("dropout-tui")
     except metadata.PackageNotFoundError:
         return "unknown"
+
+
+class _VersionAction(argparse.Action):
+    """argparse's "version" action, with the version looked up only when the option is given."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        print(f"dropout-tui {_version()}")
+        parser.exit()
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -60,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=f"With no command, runs `{commands.DEFAULT}` in the terminal UI on the embedded digits data.",
         formatter_class=_HelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"dropout-tui {_version()}")
+    parser.add_argument("--version", action=_VersionAction)
     subparsers = parser.add_subparsers(dest="command", parser_class=_OneLineParser)
     for command in commands.COMMANDS:
         sub = subparsers.add_parser(
