@@ -26,7 +26,7 @@ prepare_environment()
 FAST_TIER = os.environ.get("DROPOUT_TUI_FAST_TIER") == "1"
 FRAMEWORKS = ("tensorflow", "keras", "jax", "torch")
 
-SLOW_MARKERS = ("subprocess", "training", "explain", "wheel", "storm", "browser", "multiworker", "backend", "pilot")
+SLOW_MARKERS = ("subprocess", "training", "explain", "wheel", "storm", "browser", "multiworker", "backend")
 
 # A test that uses one of these fixtures is of that kind, wherever it lives.
 MARKER_BY_FIXTURE = {
@@ -38,6 +38,12 @@ MARKER_BY_FIXTURE = {
     "saved_model": "training",
     "snap_compare": "pilot",
 }
+
+# pytest-xdist (`make test` and `make test-fast` run one worker per core, `--dist loadgroup`) sends each group to
+# one worker: a file's tests stay together, so its module fixtures (trained models, runs) are built once, and
+# the tests that share the one explain run (a minute of training) join one group instead of running it on
+# every worker. The fast tier builds nothing costly, so its tests spread one by one.
+XDIST_GROUP_BY_FIXTURE = {"explain_run": "explain-run", "explain_report": "explain-run", "measured": "explain-run"}
 
 
 # A test file whose every test is of a slow kind says so in one module-level line; the fast tier does not
@@ -53,14 +59,17 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        # Every async test drives the Textual app through its pilot: about 0.4 s of CPU each, so the
-        # three hundred of them cannot fit the fast tier's 30 s.
+        # Every async test drives the Textual app through its pilot (`make test ARGS="-m pilot"` runs them).
         if inspect.iscoroutinefunction(getattr(item, "function", None)):
             item.add_marker("pilot")
-        for fixture in getattr(item, "fixturenames", ()):
+        fixtures = getattr(item, "fixturenames", ())
+        for fixture in fixtures:
             marker = MARKER_BY_FIXTURE.get(fixture)
             if marker:
                 item.add_marker(marker)
+        if not FAST_TIER:
+            groups = [XDIST_GROUP_BY_FIXTURE[fixture] for fixture in fixtures if fixture in XDIST_GROUP_BY_FIXTURE]
+            item.add_marker(pytest.mark.xdist_group(groups[0] if groups else item.path.as_posix()))
 
 
 @contextmanager
