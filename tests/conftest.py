@@ -43,7 +43,13 @@ MARKER_BY_FIXTURE = {
 # one worker: a file's tests stay together, so its module fixtures (trained models, runs) are built once, and
 # the tests that share the one explain run (a minute of training) join one group instead of running it on
 # every worker. The fast tier builds nothing costly, so its tests spread one by one.
-XDIST_GROUP_BY_FIXTURE = {"explain_run": "explain-run", "explain_report": "explain-run", "measured": "explain-run"}
+XDIST_GROUP_BY_FIXTURE = {
+    "explain_run": "explain-run",
+    "explain_report": "explain-run",
+    "measured": "explain-run",
+    "headless_runs": "headless-runs",  # tests/cli/conftest.py
+    "sweep_streams": "sweep-streams",
+}
 
 
 # A test file whose every test is of a slow kind says so in one module-level line; the fast tier does not

@@ -1,4 +1,5 @@
-"""`dropout-tui train --headless` in a subprocess: the JSON-lines contract and exit codes."""
+"""`dropout-tui train --headless` in a subprocess: the JSON-lines contract and exit codes (the two-epoch run is
+`headless_runs`, tests/cli/conftest.py, which the schema tests read too)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,9 @@ import numpy as np
 import pytest
 
 from tests.support.contract import MODE_KEYS, SUMMARY_KEYS
+from tests.support.runs import TINY
 
 pytestmark = [pytest.mark.subprocess]
-
-TINY = ["--hidden", "16", "--batch-size", "64", "--mc-samples", "5", "--repeats", "2"]
 
 
 def _cli(*args: str, cwd=None, shell_suffix: str = "") -> subprocess.CompletedProcess:
@@ -31,23 +31,16 @@ def _cli(*args: str, cwd=None, shell_suffix: str = "") -> subprocess.CompletedPr
     )
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    output = tmp_path_factory.mktemp("headless") / "run.jsonl"
-    result = _cli("train", "--headless", "--epochs", "2", *TINY, "--output", str(output))
-    return result, output
+def test_success_exit_code_and_clean_streams(headless_runs):
+    code, out, err = headless_runs["classification"]
+    assert code == 0, err
+    assert err == ""
+    assert "\x1b" not in out
 
 
-def test_success_exit_code_and_clean_streams(run):
-    result, _ = run
-    assert result.returncode == 0, result.stderr
-    assert result.stderr == ""
-    assert "\x1b" not in result.stdout
-
-
-def test_every_line_is_json_and_the_last_is_the_summary(run):
-    result, output = run
-    lines = result.stdout.splitlines()
+def test_every_line_is_json_and_the_last_is_the_summary(headless_runs):
+    _, out, _ = headless_runs["classification"]
+    lines = out.splitlines()
     events = [json.loads(line) for line in lines]
     assert events[0] == {"event": "status", "state": "loading", "message": "loading data"}
     names = [e["event"] for e in events]
@@ -59,12 +52,12 @@ def test_every_line_is_json_and_the_last_is_the_summary(run):
     assert {name: set(values) for name, values in summary["modes"].items()} == MODE_KEYS
     assert summary["modes"]["trainable_flag"]["max_abs_diff_vs_inference"] == 0.0
     assert summary["modes"]["mc"]["samples"] == 5
-    assert output.read_text() == result.stdout  # --output holds the same stream
+    assert headless_runs["output"] == out  # --output holds the same stream
 
 
-def test_tensorflow_start_up_lines_become_log_events(run):
-    result, _ = run
-    logs = [json.loads(line) for line in result.stdout.splitlines() if '"event": "log"' in line]
+def test_tensorflow_start_up_lines_become_log_events(headless_runs):
+    _, out, _ = headless_runs["classification"]
+    logs = [json.loads(line) for line in out.splitlines() if '"event": "log"' in line]
     assert all(set(entry) == {"event", "level", "message"} for entry in logs)
 
 

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import jsonschema
@@ -22,6 +19,7 @@ from dropout_tui.engine.evaluation.scores import SCORE_NAMES
 from dropout_tui.engine.events import EVENT_TYPES, EpochEnd, Notice, RateChanged, RateScheduled, SamplesChanged
 from dropout_tui.engine.limits import MAX_SWEEP_RATES, TASKS
 from tests.support.contract import doc_score_list, schema_registry_problems
+from tests.support.runs import SWEEP_RATES
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "docs" / "headless.schema.json").read_text(encoding="utf-8"))
@@ -30,8 +28,6 @@ DOC = (ROOT / "docs" / "headless.md").read_text(encoding="utf-8")
 FIXTURES = sorted((ROOT / "tests" / "tui" / "fixtures").glob("*.jsonl"))
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 ALL_EVENT_TYPES = EVENT_TYPES  # train/inspect's events and the sweep's own
-SWEEP_RATES = (0.0, 0.3)
-TINY = ["--epochs", "2", "--hidden", "16", "--batch-size", "64", "--mc-samples", "5", "--repeats", "2"]
 
 
 def _strict_json(line: str) -> dict:
@@ -60,48 +56,6 @@ def _problems(lines: list[str]) -> list[str]:
     return problems
 
 
-def _start(*args: str, command_name: str = "train") -> subprocess.Popen:
-    command = [sys.executable, "-m", "dropout_tui.tui.cli", command_name, "--headless", *args]
-    return subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
-        env={**os.environ, "TERM": "xterm-256color"},
-    )
-
-
-def _regression_data(path: Path) -> Path:
-    rng = np.random.default_rng(0)
-    weights = rng.normal(size=(8, 1))
-    x = rng.normal(size=(250, 8)).astype(np.float32)
-    y = (x @ weights + 0.1 * rng.normal(size=(250, 1))).astype(np.float32)
-    np.savez(path, x_train=x[:200], y_train=y[:200], x_test=x[200:], y_test=y[200:])
-    return path
-
-
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory) -> dict[str, tuple[int, str, str]]:
-    """A tiny classification run (with OOD), a tiny regression run and a tiny sweep, side by side:
-    name -> (exit, out, err)."""
-    data = _regression_data(tmp_path_factory.mktemp("regression") / "linear.npz")
-    processes = {
-        "classification": _start(*TINY, "--ood", "noise"),
-        "regression": _start(*TINY, "--data", str(data), "--task", "regression"),
-        "sweep": _start(*TINY, "--rates", ",".join(map(str, SWEEP_RATES)), command_name="sweep"),
-    }
-    results = {}
-    for name, process in processes.items():
-        try:
-            out, err = process.communicate(timeout=300)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            out, err = process.communicate()
-        results[name] = (process.returncode, out, err)
-    return results
-
-
 def test_the_schema_is_a_valid_draft_2020_12_schema():
     jsonschema.Draft202012Validator.check_schema(SCHEMA)
 
@@ -111,8 +65,8 @@ def test_the_schema_is_a_valid_draft_2020_12_schema():
 
 @pytest.mark.parametrize("task", TASKS)
 @pytest.mark.subprocess
-def test_every_line_of_a_real_run_validates(runs, task):
-    code, out, err = runs[task]
+def test_every_line_of_a_real_run_validates(headless_runs, task):
+    code, out, err = headless_runs[task]
     assert code == 0, err
     assert err == ""
     assert "\x1b" not in out
@@ -127,8 +81,8 @@ def test_every_line_of_a_real_run_validates(runs, task):
 
 
 @pytest.mark.subprocess
-def test_every_line_of_a_real_sweep_validates(runs):
-    code, out, err = runs["sweep"]
+def test_every_line_of_a_real_sweep_validates(sweep_streams):
+    code, out, err = sweep_streams["sweep"]
     assert code == 0, err
     assert err == ""
     lines = out.splitlines()
@@ -141,8 +95,8 @@ def test_every_line_of_a_real_sweep_validates(runs):
 
 @pytest.mark.parametrize("task", TASKS)
 @pytest.mark.subprocess
-def test_only_epoch_end_has_a_rate_outside_a_sweep(runs, task):
-    events = [json.loads(line) for line in runs[task][1].splitlines()]
+def test_only_epoch_end_has_a_rate_outside_a_sweep(headless_runs, task):
+    events = [json.loads(line) for line in headless_runs[task][1].splitlines()]
     assert [event["event"] for event in events if "rate" in event] == ["epoch_end"] * 2
 
 
@@ -154,8 +108,8 @@ def test_every_event_branch_takes_the_sweep_s_rate_tag_and_nothing_else():
 
 
 @pytest.mark.subprocess
-def test_the_classification_run_exercises_the_uncertainty_and_ood_branches(runs):
-    summary = json.loads(runs["classification"][1].splitlines()[-1])
+def test_the_classification_run_exercises_the_uncertainty_and_ood_branches(headless_runs):
+    summary = json.loads(headless_runs["classification"][1].splitlines()[-1])
     assert summary["uncertainty"]["ood"]["source"] == "noise"  # the schema's non-null OOD branch was checked
     # The bootstrap gaps are optional in the schema (older recordings lack them); the engine always writes them.
     assert set(summary["uncertainty"]["gaps"]["auroc_error"]) == set(SCORE_NAMES[1:])
@@ -163,8 +117,8 @@ def test_the_classification_run_exercises_the_uncertainty_and_ood_branches(runs)
 
 
 @pytest.mark.subprocess
-def test_the_regression_run_reports_its_methods_as_distributions(runs):
-    events = [json.loads(line) for line in runs["regression"][1].splitlines()]
+def test_the_regression_run_reports_its_methods_as_distributions(headless_runs):
+    events = [json.loads(line) for line in headless_runs["regression"][1].splitlines()]
     blocks = [event["uncertainty"] for event in events if event["event"] in ("mode_evaluation", "summary")]
     assert blocks and all(list(block) == ["methods"] for block in blocks)
     assert all(list(block["methods"]) == ["inference", "mc"] for block in blocks)
@@ -173,8 +127,8 @@ def test_the_regression_run_reports_its_methods_as_distributions(runs):
 
 
 @pytest.mark.subprocess
-def test_the_classification_run_reports_every_method(runs):
-    summary = json.loads(runs["classification"][1].splitlines()[-1])
+def test_the_classification_run_reports_every_method(headless_runs):
+    summary = json.loads(headless_runs["classification"][1].splitlines()[-1])
     methods, modes = summary["uncertainty"]["methods"], summary["modes"]
     assert list(methods) == ["inference", "temperature_scaled", "mc"]
     accuracy = modes["inference"]["accuracy"]

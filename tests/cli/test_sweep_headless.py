@@ -1,57 +1,26 @@
 """`dropout-tui sweep --headless`: tagged lines, one sweep_summary, and the numbers of `train --rate r`, exactly.
 
-Real subprocesses, all started at once (each pays TensorFlow's import): a sweep in one process, the same sweep
-with --jobs 2, and a separate `train --rate r` per rate. The sweep reuses the train path, so every number of
-its run at rate r (losses, every mode, the uncertainty block, the probe) equals the train run's; only
-timings differ.
+Real subprocesses, all started at once (each pays TensorFlow's import; `sweep_streams`, tests/cli/conftest.py):
+a sweep in one process, the same sweep with --jobs 2, and a separate `train --rate r` per rate. The sweep
+reuses the train path, so every number of its run at rate r (losses, every mode, the uncertainty block, the
+probe) equals the train run's; only timings differ.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
+from tests.support.runs import SWEEP_RATES, run_cli
+from tests.support.runs import TINY as SHARED_TINY
+
 pytestmark = [pytest.mark.subprocess]
 
-ROOT = Path(__file__).resolve().parents[2]
-TINY = ["--epochs", "1", "--hidden", "16", "--batch-size", "64", "--mc-samples", "5", "--repeats", "2"]
-RATES = (0.3, 0.1)  # not sorted: the sweep keeps the order it was given
+TINY = ["--epochs", "1", *SHARED_TINY]
+RATES = SWEEP_RATES
 TIMINGS = {"seconds", "samples_per_second"}
-
-
-def _run(*args: str, timeout: float = 300) -> tuple[int, str, str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "dropout_tui.tui.cli", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=timeout,
-        env={**os.environ, "TERM": "dumb"},
-    )
-    return result.returncode, result.stdout, result.stderr
-
-
-@pytest.fixture(scope="module")
-def streams(tmp_path_factory) -> dict:
-    output = tmp_path_factory.mktemp("sweep") / "sweep.jsonl"
-    rates = ",".join(map(str, RATES))
-    commands = {
-        "sweep": ["sweep", "--headless", "--rates", rates, *TINY, "--output", str(output)],
-        "jobs": ["sweep", "--headless", "--rates", rates, "--jobs", "2", *TINY],
-        **{rate: ["train", "--headless", "--rate", str(rate), *TINY] for rate in RATES},
-    }
-    with ThreadPoolExecutor(len(commands)) as pool:
-        futures = {name: pool.submit(_run, *command) for name, command in commands.items()}
-        results = {name: future.result() for name, future in futures.items()}
-    results["output"] = output.read_text(encoding="utf-8")
-    return results
 
 
 def _events(text: str) -> list[dict]:
@@ -83,8 +52,8 @@ def _run_of(events: list[dict], rate: float) -> list[dict]:
 
 
 @pytest.mark.parametrize("name", ["sweep", "jobs"])
-def test_a_sweep_tags_every_line_and_ends_with_its_summary(streams, name):
-    code, out, err = streams[name]
+def test_a_sweep_tags_every_line_and_ends_with_its_summary(sweep_streams, name):
+    code, out, err = sweep_streams[name]
     assert code == 0, err[-2000:]
     assert err == ""
     events = _events(out)
@@ -100,25 +69,25 @@ def test_a_sweep_tags_every_line_and_ends_with_its_summary(streams, name):
         assert run.count("run_started") == 1 and run[-1] == "summary"
 
 
-def test_output_holds_exactly_the_lines_of_stdout(streams):
-    assert streams["output"] == streams["sweep"][1]
+def test_output_holds_exactly_the_lines_of_stdout(sweep_streams):
+    assert sweep_streams["output"] == sweep_streams["sweep"][1]
 
 
 @pytest.mark.parametrize("name", ["sweep", "jobs"])
 @pytest.mark.parametrize("rate", RATES)
-def test_the_run_at_rate_r_is_train_at_rate_r(streams, name, rate):
+def test_the_run_at_rate_r_is_train_at_rate_r(sweep_streams, name, rate):
     """Every event and number of the sweep's run equals a separate `train --rate r` process's."""
-    train_code, train_out, train_err = streams[rate]
+    train_code, train_out, train_err = sweep_streams[rate]
     assert train_code == 0, train_err[-2000:]
     train = _events(train_out)
-    sweep = _events(streams[name][1])
+    sweep = _events(sweep_streams[name][1])
     assert _numbers(_run_of(sweep, rate)) == _numbers(train)
     summary = next(entry["summary"] for entry in sweep[-1]["rates"] if entry["rate"] == rate)
     assert _without_timings(summary) == _without_timings(train[-1])
 
 
-def test_jobs_2_gives_the_numbers_of_jobs_1(streams):
-    one, two = _events(streams["sweep"][1]), _events(streams["jobs"][1])
+def test_jobs_2_gives_the_numbers_of_jobs_1(sweep_streams):
+    one, two = _events(sweep_streams["sweep"][1]), _events(sweep_streams["jobs"][1])
     for rate in RATES:
         assert _numbers(_run_of(one, rate)) == _numbers(_run_of(two, rate))
     strip = [{**entry, "summary": _without_timings(entry["summary"])} for entry in one[-1]["rates"]]
@@ -130,7 +99,7 @@ def test_jobs_2_gives_the_numbers_of_jobs_1(streams):
 
 def test_a_failing_rate_does_not_end_the_sweep():
     """--lr 1e30 makes every loss NaN: each rate fails on its own line, the sweep goes on, exit 1."""
-    code, out, err = _run("sweep", "--headless", "--rates", "0,0.5", "--lr", "1e30", *TINY)
+    code, out, err = run_cli("sweep", "--headless", "--rates", "0,0.5", "--lr", "1e30", *TINY)
     assert code == 1
     events = _events(out)
     assert [e["rate"] for e in events if e["event"] == "failed"] == [0.0, 0.5]
@@ -142,7 +111,7 @@ def test_a_failing_rate_does_not_end_the_sweep():
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_bad_input_every_rate_shares_is_one_line_and_exit_2(tmp_path, jobs):
     missing = tmp_path / "missing.npz"
-    code, out, err = _run("sweep", "--headless", "--rates", "0,0.5", "--jobs", jobs, "--data", str(missing), *TINY)
+    code, out, err = run_cli("sweep", "--headless", "--rates", "0,0.5", "--jobs", jobs, "--data", str(missing), *TINY)
     assert code == 2
     assert len(err.splitlines()) == 1 and err.startswith("dropout-tui: error: ") and "missing.npz" in err
     assert _events(out)[-1]["event"] == "sweep_summary"
