@@ -135,8 +135,21 @@ class EpochEnd(Event):
     train_loss_dropout: float | None = None  # training set, end-of-epoch weights, dropout on (one pass)
 
 
+class _CarriesUncertainty:
+    """An event with an ``uncertainty`` block (a round, a summary), which readers take as typed structures."""
+
+    uncertainty: dict | None
+
+    @functools.cached_property
+    def block(self) -> UncertaintyBlock | None:
+        """``uncertainty`` as typed structures (engine/evaluation/block.py), parsed once, on first use."""
+        from dropout_tui.engine.evaluation.block import UncertaintyBlock
+
+        return UncertaintyBlock.parse(self.uncertainty)
+
+
 @dataclass(frozen=True)
-class ModeEvaluation(Event):
+class ModeEvaluation(_CarriesUncertainty, Event):
     """One round of every evaluation mode on the test set (names and keys: engine/evaluation/modes.py)."""
 
     EVENT = "mode_evaluation"
@@ -148,13 +161,6 @@ class ModeEvaluation(Event):
     rates: dict = field(default_factory=dict)  # rate handle -> rate (as run_started.rates)
     samples: int | None = None  # T of the mc mode (None: a stream recorded before rounds carried it)
     repeats: int | None = None  # R of the training and dropout_only modes
-
-    @functools.cached_property
-    def block(self) -> UncertaintyBlock | None:
-        """``uncertainty`` as typed structures (engine/evaluation/block.py), parsed once, on first use."""
-        from dropout_tui.engine.evaluation.block import UncertaintyBlock
-
-        return UncertaintyBlock.parse(self.uncertainty)
 
     def history_entry(self) -> dict:
         """This round as a summary's ``history`` (and every export) lists it."""
@@ -271,7 +277,7 @@ class Failed(Event):
 
 
 @dataclass(frozen=True)
-class Summary(Event):
+class Summary(_CarriesUncertainty, Event):
     """The last line of a successful headless run (docs/headless.md)."""
 
     EVENT = "summary"

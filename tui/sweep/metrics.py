@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from dropout_tui.engine.evaluation import modes, scores
+from dropout_tui.engine.evaluation.block import MethodResult, ScoreResult
 from dropout_tui.engine.evaluation.methods import BY_NAME as BY_METHOD
 from dropout_tui.engine.evaluation.methods import METHOD_NAMES
 from dropout_tui.engine.evaluation.modes import INFERENCE, MC, TRAINING, Mode
@@ -51,20 +52,32 @@ def difference(minuend: Getter, subtrahend: Getter) -> Getter:
     return get
 
 
-def score_value(score: str, key: str) -> Getter:
+def score_value(score: str, figure: Callable[[ScoreResult], float | None]) -> Getter:
     def get(run: RateRun) -> float | None:
-        scores = (run.uncertainty or {}).get("scores") or {}
-        return finite((scores.get(score) or {}).get(key))
+        result = run.block.scores.get(score) if run.block else None
+        return None if result is None else figure(result)
 
     return get
 
 
-def method_value(method: str, key: str) -> Getter:
+def method_value(method: str, figure: Callable[[MethodResult], float | None]) -> Getter:
     def get(run: RateRun) -> float | None:
-        methods = (run.uncertainty or {}).get("methods") or {}
-        return finite((methods.get(method) or {}).get(key))
+        result = run.block.methods.get(method) if run.block else None
+        return None if result is None else figure(result)
 
     return get
+
+
+def _auroc_error(result: ScoreResult | MethodResult) -> float | None:
+    return result.auroc_error
+
+
+def _aurc(result: ScoreResult | MethodResult) -> float | None:
+    return result.aurc
+
+
+def _ece(result: MethodResult) -> float | None:
+    return result.ece
 
 
 FIT, CLEAN = epoch_value("train_loss_keras"), epoch_value("train_loss_inference")
@@ -103,13 +116,13 @@ def _mode_series(key: str, task: str = CLASSIFICATION, scale: float = 1.0) -> tu
     )
 
 
-def _score_series(key: str) -> tuple[Series, ...]:
-    return tuple(Series(score.legend, *score.style, score_value(score.name, key)) for score in scores.SCORES)
+def _score_series(figure: Callable[[ScoreResult], float | None]) -> tuple[Series, ...]:
+    return tuple(Series(score.legend, *score.style, score_value(score.name, figure)) for score in scores.SCORES)
 
 
-def _method_series(key: str) -> tuple[Series, ...]:
+def _method_series(figure: Callable[[MethodResult], float | None]) -> tuple[Series, ...]:
     return tuple(
-        Series(BY_METHOD[name].label, *BY_METHOD[name].style, method_value(name, key)) for name in METHOD_NAMES
+        Series(BY_METHOD[name].label, *BY_METHOD[name].style, method_value(name, figure)) for name in METHOD_NAMES
     )
 
 
@@ -158,25 +171,25 @@ def all_metrics() -> tuple[Metric, ...]:
             "auroc",
             "AUROC: uncertainty finds the errors",
             "higher is better; 0.5 = no better than chance",
-            _score_series("auroc_error"),
+            _score_series(_auroc_error),
         ),
         Metric(
             "aurc",
             "AURC: risk over coverage (lower is better)",
             "area under the risk-coverage curve of each uncertainty score",
-            _score_series("aurc"),
+            _score_series(_aurc),
         ),
         Metric(
             "method_ece",
             "ECE by uncertainty method (lower is better)",
             "does MC dropout beat temperature scaling (1 pass) at this rate?",
-            _method_series("ece"),
+            _method_series(_ece),
         ),
         Metric(
             "method_aurc",
             "AURC by uncertainty method (lower is better)",
             "selective prediction by each method's own max-probability",
-            _method_series("aurc"),
+            _method_series(_aurc),
         ),
         Metric(
             "rmse",
@@ -270,8 +283,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("nll_mc", ("NLL", MC.short), _number(mode_value(MC, "loss")), 3, frozenset({"nll"})),
     Column("ece_inference", ("ECE", INFERENCE.short), _number(mode_value(INFERENCE, "ece")), 4, frozenset({"ece"})),
     Column("ece_mc", ("ECE", MC.short), _number(mode_value(MC, "ece")), 4, frozenset({"ece", "method_ece"})),
-    Column("aurc", ("AURC", "MC MI"), _number(score_value(S, "aurc")), 5, frozenset({"aurc"})),
-    Column("auroc", ("AUROC", "MC MI"), _number(score_value(S, "auroc_error")), 5, frozenset({"auroc"})),
+    Column("aurc", ("AURC", "MC MI"), _number(score_value(S, _aurc)), 5, frozenset({"aurc"})),
+    Column("auroc", ("AUROC", "MC MI"), _number(score_value(S, _auroc_error)), 5, frozenset({"auroc"})),
 )
 REGRESSION_COLUMNS: tuple[Column, ...] = (
     *COLUMNS[:6],

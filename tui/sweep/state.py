@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field
 
 from dropout_tui.engine.config import RunConfig
+from dropout_tui.engine.evaluation.block import UncertaintyBlock
 from dropout_tui.engine.events import (
     BatchLosses,
     EnsembleMember,
@@ -82,6 +83,13 @@ class RateRun:
         if self.summary is not None:
             return self.summary.uncertainty
         return self.evaluation.uncertainty if self.evaluation else None
+
+    @property
+    def block(self) -> UncertaintyBlock | None:
+        """``uncertainty`` as typed structures, parsed once per event."""
+        if self.summary is not None:
+            return self.summary.block
+        return self.evaluation.block if self.evaluation else None
 
     @property
     def task(self) -> str:
