@@ -12,20 +12,21 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.cli.test_sweep_headless import TINY, _run
+from tests.support.runs import SWEEP_RATES, TINY, run_cli
 
 pytestmark = [pytest.mark.subprocess]
 
-RATES = (0.3, 0.1)
+RATES = SWEEP_RATES
+ONE_EPOCH = ["--epochs", "1", *TINY]
 K = 2
 
 
 @pytest.fixture(scope="module")
 def sweeps() -> dict[int, list[dict]]:
     rates = ",".join(map(str, RATES))
-    base = ["sweep", "--headless", "--rates", rates, *TINY, "--ensemble", str(K)]
+    base = ["sweep", "--headless", "--rates", rates, *ONE_EPOCH, "--ensemble", str(K)]
     with ThreadPoolExecutor(2) as pool:
-        futures = {jobs: pool.submit(_run, *base, "--jobs", str(jobs)) for jobs in (1, 2)}
+        futures = {jobs: pool.submit(run_cli, *base, "--jobs", str(jobs)) for jobs in (1, 2)}
         results = {jobs: future.result() for jobs, future in futures.items()}
     for jobs, (code, _, err) in results.items():
         assert code == 0, f"--jobs {jobs}: {err[-2000:]}"
