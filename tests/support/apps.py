@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
+from textual.pilot import Pilot
 from textual.widgets import Static
 
 from dropout_tui.engine.config import RunConfig
@@ -17,3 +21,12 @@ def replay_app(tmp_path, events, **config) -> DropoutApp:
 
 def widget_text(app: DropoutApp, selector: str) -> str:
     return str(app.query_one(selector, Static).render())
+
+
+async def until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Let the app run until ``condition`` holds. The panes redraw on a tick, and the costly ones at most twice a
+    second (tui/redraw.py): a fixed pause is either long or, on a loaded machine, too short."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        await pilot.pause(0.02)

@@ -14,6 +14,7 @@ from dropout_tui.tui.app import DropoutApp, create_app
 from dropout_tui.tui.run_state import ClaimMeasured, ClaimStarted, ExplainFinished, ExplainState
 from dropout_tui.tui.screens.explain import ExplainScreen
 from tests.support import eventkit as ev
+from tests.support.apps import until
 from tests.support.eventkit import screen_text
 
 
@@ -35,20 +36,13 @@ def _status(app: DropoutApp) -> str:
     return str(app.screen.query_one("#explain-status", Static).content)
 
 
-async def _until(pilot, condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        await pilot.pause(0.05)
-
-
 async def test_one_screen_one_run_results_kept_after_closing(tmp_path, monkeypatch):
     measure = ev.FakeExplain(hold=True)
     monkeypatch.setattr(explain_job, "measure", measure)
     app = _app(tmp_path)
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await pilot.press("w")
-        await _until(pilot, lambda: "Claim 2/8" in _status(app))
+        await until(pilot, lambda: "Claim 2/8" in _status(app))
         assert isinstance(app.screen, ExplainScreen) and app.screen.query_one(ProgressBar).progress == 1
         assert "FALSE" in _table_text(app.screen) and "pending" in _table_text(app.screen)
         await pilot.press("w")  # w on the Explain screen closes it: never a second screen
@@ -58,7 +52,7 @@ async def test_one_screen_one_run_results_kept_after_closing(tmp_path, monkeypat
         assert "Claim 2/8" in _status(app) and measure.runs == 1
         await pilot.press("escape")
         measure.release()  # the run ends while the screen is closed: the app says so
-        await _until(pilot, lambda: app.explain.state.report is not None)
+        await until(pilot, lambda: app.explain.state.report is not None)
         await pilot.pause(0.1)
         assert any("explain run is done: w shows it" in n.message for n in app._notifications)
         await pilot.press("w")
@@ -73,15 +67,15 @@ async def test_r_reruns_once_the_run_is_done_and_only_then(tmp_path, monkeypatch
     app = _app(tmp_path)
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await pilot.press("w")
-        await _until(pilot, lambda: "Claim 2/8" in _status(app))
+        await until(pilot, lambda: "Claim 2/8" in _status(app))
         await pilot.press("r", "r")
         await pilot.pause()
         assert measure.runs == 1 and "the experiments are running" in [n.message for n in app._notifications][-1]
         measure.release()
-        await _until(pilot, lambda: _status(app).startswith("Done"))
+        await until(pilot, lambda: _status(app).startswith("Done"))
         first = app.explain.state.run
         await pilot.press("r")
-        await _until(pilot, lambda: measure.runs == 2 and _status(app).startswith("Done"))
+        await until(pilot, lambda: measure.runs == 2 and _status(app).startswith("Done"))
         assert app.explain.state.run == first + 1 and measure.most_at_once == 1
 
 
@@ -90,11 +84,11 @@ async def test_a_failing_run_is_shown_and_can_be_rerun(tmp_path, monkeypatch):
     app = _app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("w")
-        await _until(pilot, lambda: "failed" in _status(app))
+        await until(pilot, lambda: "failed" in _status(app))
         assert _status(app).startswith("Explain failed: ValueError: no [bold]digits[/bold]")  # as written, not markup
         monkeypatch.setattr(explain_job, "measure", ev.FakeExplain())
         await pilot.press("r")
-        await _until(pilot, lambda: _status(app).startswith("Done"))
+        await until(pilot, lambda: _status(app).startswith("Done"))
 
 
 async def test_quitting_mid_run_stops_the_run(tmp_path, monkeypatch):
@@ -103,7 +97,7 @@ async def test_quitting_mid_run_stops_the_run(tmp_path, monkeypatch):
     app = _app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("w")
-        await _until(pilot, lambda: measure.running == 1)
+        await until(pilot, lambda: measure.running == 1)
         await pilot.press("ctrl+c")
     deadline = time.monotonic() + 5
     while measure.running and time.monotonic() < deadline:
@@ -129,7 +123,7 @@ async def test_a_real_run_measures_every_claim(tmp_path, explain_report):
         await pilot.press("w")
         await pilot.pause()
         assert "pending" in _table_text(app.screen)  # the first frame does not wait for TensorFlow
-        await _until(pilot, lambda: _status(app).startswith("Done"), timeout=240)
+        await until(pilot, lambda: _status(app).startswith("Done"), timeout=240)
         assert [c.verdict for c in app.explain.state.results] == [c.verdict for c in explain_report.claims]
         table = _table_text(app.screen)
         assert "pending" not in table and "running" not in table
@@ -155,7 +149,7 @@ async def test_at_80x24_a_claim_takes_a_few_rows_and_code_is_never_split(tmp_pat
     app = _app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("w")
-        await _until(pilot, lambda: app.explain.state.report is not None)
+        await until(pilot, lambda: app.explain.state.report is not None)
         await pilot.pause()
         text = screen_text(app)
     assert "layer.trainable = True" in text  # was "layer.traina ble = True" in a column 14 wide

@@ -32,6 +32,7 @@ from dropout_tui.tui.sweep.compare import load_runs
 from dropout_tui.tui.sweep.metrics import COLUMNS, metrics_for
 from dropout_tui.tui.sweep.panes import chart_points, fit_columns, table_cells
 from dropout_tui.tui.sweep.state import SweepState
+from tests.support.apps import until
 from tests.support.eventkit import screen_text
 
 CONFIG = RunConfig(epochs=2, mc_samples=5, repeats=2)
@@ -208,8 +209,7 @@ async def test_pause_stop_and_quit_reach_the_sweep(tmp_path, fake_sweep):
     app = SweepApp(CONFIG, rates=(0.1, 0.3), export_dir=tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         assert fake_sweep.started.wait(10)
-        await pilot.pause(0.3)
-        assert "training rate 0.10" in screen_text(app)
+        await until(pilot, lambda: "training rate 0.10" in screen_text(app))
         await pilot.press("space")
         assert app.controls.paused and "paused (space resumes)" in screen_text(app)
         await pilot.pause()
@@ -220,8 +220,7 @@ async def test_pause_stop_and_quit_reach_the_sweep(tmp_path, fake_sweep):
         assert "space Pause" in screen_text(app).splitlines()[-1]
         await pilot.press("x")
         assert app.controls.stop_requested and not app.controls.cancelled
-        await pilot.pause(0.3)
-        assert "ended: 0 of 2 rates" in screen_text(app)
+        await until(pilot, lambda: "ended: 0 of 2 rates" in screen_text(app))
         await pilot.press("q")
     assert app.return_code == 0 and app.controls.cancelled
 

@@ -25,7 +25,7 @@ from dropout_tui.tui.app import DropoutApp, create_app
 from dropout_tui.tui.panes.status import LogPane
 from dropout_tui.tui.redraw import MODES_TABLE
 from tests.support import eventkit as ev
-from tests.support.apps import replay_app, widget_text
+from tests.support.apps import replay_app, until, widget_text
 from tests.support.eventkit import screen_text
 
 
@@ -93,7 +93,7 @@ async def test_the_engine_decides_the_rate_and_the_app_shows_its_answer(tmp_path
         await pilot.press("plus")
         assert [(c.name, c.value) for c in app.controls.pending_commands()] == [("shift_rate", 1)]
         app._buffer.put(Notice("rate stays at 0.97: a step up would reach 1"))
-        await pilot.pause(0.2)
+        await until(pilot, lambda: bool(_messages(app)))
         assert _messages(app) == ["rate stays at 0.97: a step up would reach 1"]
         assert "rate 0.97" in widget_text(app, "#config-line") and not app.state.rate_changes
 
@@ -117,8 +117,8 @@ async def test_t_and_T_move_from_the_current_T_to_the_limits_of_the_cli(tmp_path
         await pilot.press("T")  # no UI cap below the CLI's: 10000, not 1024
         assert [c.value for c in app.controls.pending_commands()] == [10000]
         app._buffer.put(SamplesChanged(samples=10000))
-        await pilot.pause(0.2)
-        assert "T=10000" in widget_text(app, "#config-line")  # the header follows the engine, not the start value
+        # The header follows the engine, not the start value.
+        await until(pilot, lambda: "T=10000" in widget_text(app, "#config-line"))
         assert "T=5000" not in widget_text(app, "#config-line")
     app = replay_app(tmp_path, [ev.run_started()], mc_samples=2**31 - 1)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -141,9 +141,8 @@ async def test_t_after_training_says_now_and_the_modes_row_header_and_export_fol
         modes["mc"]["samples"] = 60
         app._buffer.put(SamplesChanged(samples=60))
         app._buffer.put(ModeEvaluation(epoch=2, modes=modes, **{**ev.SETTING, "samples": 60}))
-        await pilot.pause(0.6)
+        await until(pilot, lambda: str(app.query_one(DataTable).get_row("mc")[0]) == "mc (T=60)")
         assert "T=60" in widget_text(app, "#config-line")
-        assert str(app.query_one(DataTable).get_row("mc")[0]) == "mc (T=60)"
         app.action_export()
         exported = json.loads(next((tmp_path / "export").glob("*.json")).read_text())
         assert exported["samples"] == exported["modes"]["mc"]["samples"] == exported["history"][-1]["samples"] == 60
@@ -348,7 +347,7 @@ async def test_inspect_rates_are_each_layers_own_and_every_pane_and_the_export_a
         assert [(c.name, c.value) for c in app.controls.pending_commands()] == [("shift_rate", 1)]
         # The engine's answer: each layer one step up, applied at once (inspect does not train).
         app._buffer.put(RateChanged(epoch=1, global_step=0, rate=0.55, rates={"drop": 0.55, "drop2": 0.35}))
-        await pilot.pause(0.3)
+        await until(pilot, lambda: "drop (Dropout 0.55)" in widget_text(app, "#loss-caption"))
         assert "rates 0.55/0.35" in widget_text(app, "#config-line")
         report = " ".join(widget_text(app, "#loss-caption").split())
         assert "drop (Dropout 0.55)" in report and "drop2 (Dropout 0.35)" in report
@@ -365,12 +364,10 @@ async def test_plus_then_minus_while_paused_records_nothing(tmp_path):
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await pilot.press("space", "plus")
         app._buffer.put(RateScheduled(epoch=3, rate=0.25, rates={"dropout": 0.25}))
-        await pilot.pause(0.3)
-        assert "rate 0.25 at epoch 3" in widget_text(app, "#status-line")
+        await until(pilot, lambda: "rate 0.25 at epoch 3" in widget_text(app, "#status-line"))
         await pilot.press("minus")
         app._buffer.put(RateScheduled(epoch=3, rate=0.2, rates={"dropout": 0.2}, withdrawn=True))
-        await pilot.pause(0.3)
-        assert "at epoch 3" not in widget_text(app, "#status-line")
+        await until(pilot, lambda: "at epoch 3" not in widget_text(app, "#status-line"))
         assert "withdrawn" in [n.message for n in app._notifications][-1]
         await pilot.press("e")
         await pilot.pause()

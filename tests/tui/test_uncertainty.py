@@ -23,7 +23,7 @@ from dropout_tui.tui.screens.uncertainty_caption import calibration_sentence, un
 from dropout_tui.tui.sweep.metrics import metrics_for
 from dropout_tui.tui.sweep.state import RateRun
 from tests.support import eventkit as ev
-from tests.support.apps import replay_app
+from tests.support.apps import replay_app, until
 from tests.support.eventkit import screen_text
 
 RUN = Path(__file__).parent / "fixtures" / "run.jsonl"
@@ -328,8 +328,7 @@ async def test_the_screen_waits_for_the_first_round_then_fills_in(tmp_path):
         assert "waiting for the first evaluation" in screen_text(app)
         for event in ev.epoch(1, uncertainty=ev.uncertainty()):
             app._buffer.put(event)
-        await pilot.pause(0.3)
-        assert "Uncertainty after epoch 1" in screen_text(app)
+        await until(pilot, lambda: "Uncertainty after epoch 1" in screen_text(app))
 
 
 async def test_a_new_round_waits_for_the_gap_between_epochs_while_training(tmp_path):
@@ -343,8 +342,7 @@ async def test_a_new_round_waits_for_the_gap_between_epochs_while_training(tmp_p
         app._buffer.put(ModeEvaluation(epoch=2, modes=ev.modes(0.9), uncertainty=ev.uncertainty(seed=5)))
         await pilot.pause(0.25)
         assert "after epoch 1" in screen_text(app)  # heavy: held while training (tui/redraw.py)
-        await pilot.pause(0.8)
-        assert "after epoch 2" in screen_text(app)
+        await until(pilot, lambda: "after epoch 2" in screen_text(app))
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 60)])
