@@ -17,10 +17,10 @@ export PYTHONDONTWRITEBYTECODE :=
 SLOW_MARKERS := subprocess or training or explain or wheel or storm or browser or multiworker or backend
 # pytest-xdist: one worker per core; a group (a file, or the tests of one shared run: tests/conftest.py) stays
 # on one worker. JOBS=0 runs in this process (for --pdb or a profiler). The fast tier's pilot runs wait for
-# the app to go idle between frames, so three workers a core keep the cores busy (at most 12: each worker
+# the app to go idle between frames, so two workers a core keep the cores busy (at most 8: each worker
 # collects every test first).
 JOBS ?= auto
-FAST_JOBS ?= $(shell n=$$(nproc); echo $$((3 * n < 12 ? 3 * n : 12)))
+FAST_JOBS ?= $(shell n=$$(nproc); echo $$((2 * n < 8 ? 2 * n : 8)))
 XDIST = --dist loadgroup
 
 .PHONY: run test test-fast lint install install-test bench headless clean FORCE
