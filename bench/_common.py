@@ -71,10 +71,14 @@ class Tmux:
     one, and a `tmux kill-server` of theirs must not end a measurement silently.
     """
 
-    def __init__(self, name: str, command: str, width: int = 80, height: int = 24) -> None:
+    def __init__(self, name: str, command: str, width: int = 80, height: int = 24, on_enter: bool = False) -> None:
+        """``on_enter``: the shell starts, then waits for `enter()` to run ``command``, as a user types it into
+        a terminal that is already open (tmux's and the shell's start-up are then not part of the wait)."""
         self.name = f"bench-{name}-{os.getpid()}"
         # The marker line appears only once the program has ended and the shell runs on.
         script = f"{command}; echo BENCH-EXITED-$?; sleep 30"
+        if on_enter:
+            script = f"echo BENCH-READY; read -r _; {script}"
         for attempt in range(3):
             # A new tmux server now and then dies while starting ("server exited unexpectedly"): try again.
             self.launched = time.perf_counter()
@@ -109,6 +113,18 @@ class Tmux:
 
     def exited(self, screen: str) -> bool:
         return "BENCH-EXITED-" in screen
+
+    def enter(self, timeout: float = 10.0) -> float:
+        """Once the shell waits (``on_enter``), press Enter to start the command; returns the seconds tmux and
+        the shell took to start (from `new-session` to the shell's ready line). ``launched`` becomes the Enter."""
+        ready = self.wait_for(lambda screen: "BENCH-READY" in screen, timeout)
+        if ready is None:
+            raise SystemExit(f"tmux {self.name}: the shell never got ready")
+        start_up = ready - self.launched
+        time.sleep(0.2)  # the shell gets from its echo to its read
+        self.launched = time.perf_counter()
+        self.send_keys("Enter")
+        return start_up
 
     def send_keys(self, *keys: str) -> None:
         self._tmux("send-keys", "-t", self.name, *keys)
