@@ -18,6 +18,7 @@ from types import ModuleType
 import pytest
 
 from dropout_tui.engine.quiet import prepare_environment
+from dropout_tui.tui.collector import collect_less
 
 prepare_environment()
 
@@ -26,8 +27,6 @@ prepare_environment()
 # usually imported TensorFlow already, so the check would depend on the order).
 FAST_TIER = os.environ.get("DROPOUT_TUI_FAST_TIER") == "1"
 FRAMEWORKS = ("tensorflow", "keras", "jax", "torch")
-
-YOUNG_OBJECTS_BEFORE_COLLECTION = 50_000  # CPython's default is 700
 
 SLOW_MARKERS = ("subprocess", "training", "explain", "wheel", "storm", "browser", "multiworker", "backend")
 
@@ -82,13 +81,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    # Textual builds and drops many small objects a frame (strips, segments, styles): at CPython's default
-    # thresholds the cyclic collector ran thousands of times a test, each young collection also walking
-    # what collection imported. Frozen, those objects are never walked again; a higher young threshold runs
-    # it less often. About a quarter of the pilot tests' CPU (cycles are still collected).
+    # Textual builds and drops many small objects a frame: at CPython's default thresholds the cyclic
+    # collector ran thousands of times a test, each young collection also walking what collection imported.
+    # Frozen, those objects are never walked again, and the app's own threshold (tui/collector.py) runs it
+    # less often: about a fifth of the pilot tests' CPU.
     gc.collect()
     gc.freeze()
-    gc.set_threshold(YOUNG_OBJECTS_BEFORE_COLLECTION, *gc.get_threshold()[1:])
+    collect_less()
 
 
 @contextmanager

@@ -9,6 +9,7 @@ import textwrap
 
 import pytest
 
+from dropout_tui.tui.collector import YOUNG_OBJECTS_BEFORE_COLLECTION
 from tests.support import eventkit as ev
 from tests.support.apps import replay_app
 from tests.support.eventkit import screen_text
@@ -76,3 +77,12 @@ async def test_the_loss_chart_arrives_after_the_first_frame(tmp_path):
         await pilot.pause()
         assert type(app.query_one("#loss-plot")).__name__ == "LossPlot"
         assert "┫" in screen_text(app)  # its axis is drawn, with the epoch already replayed
+
+
+@pytest.mark.subprocess
+def test_the_command_line_collects_young_objects_less_often_from_its_first_import():
+    # Set before the CLI's own imports (tui/collector.py): start-up's allocations are most of what it saves.
+    script = "import gc; import dropout_tui.tui.cli; print(gc.get_threshold()[0])"
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) == YOUNG_OBJECTS_BEFORE_COLLECTION != 700
