@@ -16,31 +16,12 @@ def headless_runs(tmp_path_factory) -> dict[str, object]:
     root = tmp_path_factory.mktemp("headless")
     output = root / "run.jsonl"
     data = regression_data(root / "linear.npz")
+    two_epochs = ["train", "--headless", "--epochs", "2", *TINY]
     results: dict[str, object] = dict(
         all_at_once(
             {
-                "classification": [
-                    "train",
-                    "--headless",
-                    "--epochs",
-                    "2",
-                    *TINY,
-                    "--ood",
-                    "noise",
-                    "--output",
-                    str(output),
-                ],
-                "regression": [
-                    "train",
-                    "--headless",
-                    "--epochs",
-                    "2",
-                    *TINY,
-                    "--data",
-                    str(data),
-                    "--task",
-                    "regression",
-                ],
+                "classification": [*two_epochs, "--ood", "noise", "--output", str(output)],
+                "regression": [*two_epochs, "--data", str(data), "--task", "regression"],
             }
         )
     )
