@@ -27,7 +27,7 @@ from dropout_tui.engine.run.controls import Controls
 from dropout_tui.tui import export as exporting
 from dropout_tui.tui.explain_job import ExplainJob
 from dropout_tui.tui.keys import COMMAND_PALETTE, EVERYWHERE, EXPLAIN, KEYS, UNCERTAINTY, bindings
-from dropout_tui.tui.panes.status import LogPane
+from dropout_tui.tui.panes.log import LogPane
 from dropout_tui.tui.redraw import LOG, LOSS, MODES_TABLE, PROBE, STATUS, RedrawPlanner
 from dropout_tui.tui.replay import Replay, load_events
 from dropout_tui.tui.run_state import AT_ONCE, ExplainFailed, ExplainFinished, ExplainNews, RunState, measures_at_once

@@ -21,7 +21,7 @@ from dropout_tui.tui import explain_job
 from dropout_tui.tui import export as exporting
 from dropout_tui.tui.app import DropoutApp, create_app
 from dropout_tui.tui.keys import KEYS
-from dropout_tui.tui.panes.status import LogPane
+from dropout_tui.tui.panes.log import LogPane
 from dropout_tui.tui.screens.explain import ExplainScreen
 from dropout_tui.tui.screens.main import MainScreen
 from dropout_tui.tui.screens.uncertainty import UncertaintyScreen
@@ -272,7 +272,8 @@ async def test_the_log_wraps_its_lines_again_when_its_width_changes(tmp_path):
     app = create_app(RunConfig(epochs=5), export_dir=tmp_path, replay=events)
     async with app.run_test(size=(200, 60)) as pilot:
         await pilot.pause()
-        log = app.query_one(LogPane)
+        log = app.query_one(LogPane).view
+        assert log is not None
         for size in [(120, 40), (160, 40)]:
             await pilot.resize_terminal(*size)
             await pilot.pause()

@@ -22,7 +22,7 @@ from dropout_tui.engine.events import (
 )
 from dropout_tui.tui import explain_job
 from dropout_tui.tui.app import DropoutApp, create_app
-from dropout_tui.tui.panes.status import LogPane
+from dropout_tui.tui.panes.log import LogPane
 from dropout_tui.tui.redraw import MODES_TABLE
 from tests.support import eventkit as ev
 from tests.support.apps import replay_app, until, widget_text
@@ -31,7 +31,8 @@ from tests.support.eventkit import screen_text
 
 def _log_text(app: DropoutApp) -> str:
     """The log's words, with the pane's line wrapping undone."""
-    return " ".join(" ".join(strip.text for strip in app.query_one(LogPane).lines).split())
+    view = app.query_one(LogPane).view
+    return "" if view is None else " ".join(" ".join(strip.text for strip in view.lines).split())
 
 
 def _stream():

@@ -9,9 +9,11 @@ import textwrap
 
 import pytest
 
+from dropout_tui.engine.events import LogRecord
 from dropout_tui.tui.collector import YOUNG_OBJECTS_BEFORE_COLLECTION
+from dropout_tui.tui.panes.log import LogPane
 from tests.support import eventkit as ev
-from tests.support.apps import replay_app
+from tests.support.apps import replay_app, until
 from tests.support.eventkit import screen_text
 
 SCRIPT = textwrap.dedent("""
@@ -58,12 +60,19 @@ def test_start_path_imports_no_tensorflow():
     assert seen["first_frame_s"] < 10.0, seen
 
 
-LATER = ("numpy", "textual_plot", "dropout_tui.tui.screens.uncertainty", "dropout_tui.tui.screens.explain")
+LATER = (
+    "numpy",
+    "textual_plot",
+    "textual.widgets._rich_log",  # with rich.pretty, about 17 ms: the log's view mounts after the first frame
+    "dropout_tui.tui.screens.uncertainty",
+    "dropout_tui.tui.screens.explain",
+)
 
 
 @pytest.mark.subprocess
 def test_the_app_module_imports_only_what_the_first_frame_draws():
-    # The loss chart (textual-plot, NumPy) mounts after the first frame; the screens load when first opened.
+    # The loss chart (textual-plot, NumPy) and the log's view mount after the first frame; the screens load when
+    # first opened.
     script = f"import sys, dropout_tui.tui.app; print([m for m in {LATER!r} if m in sys.modules])"
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
@@ -86,3 +95,14 @@ def test_the_command_line_collects_young_objects_less_often_from_its_first_impor
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert int(result.stdout) == YOUNG_OBJECTS_BEFORE_COLLECTION != 700
+
+
+async def test_the_log_view_arrives_after_the_first_frame_with_the_lines_logged_before_it(tmp_path):
+    app = replay_app(tmp_path, [ev.run_started(), LogRecord("WARNING", "logged before the view")])
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = app.query_one(LogPane)
+        assert pane.view is None and "Log" in screen_text(app)  # the first frame is drawn without it
+        await until(pilot, lambda: pane.view is not None and pane.view.is_mounted)
+        await until(pilot, lambda: "WARNING: logged before the view" in screen_text(app))
+        print("stray")  # the app captures print()s into the log from start-up on
+        await until(pilot, lambda: "stray" in screen_text(app))

@@ -25,8 +25,8 @@ from dropout_tui.engine.events import (
 from dropout_tui.tui import export
 from dropout_tui.tui.bridge import EventBuffer
 from dropout_tui.tui.fmt import duration, num, rates_text, sparkline, tidy_log
+from dropout_tui.tui.panes.log import LogPane
 from dropout_tui.tui.panes.probe import probe_detail, render_image
-from dropout_tui.tui.panes.status import LogPane
 from dropout_tui.tui.redraw import LOSS, STATUS
 from dropout_tui.tui.run_state import RunState
 from tests.support import eventkit as ev
@@ -106,7 +106,8 @@ async def test_the_log_pane_draws_the_new_lines_and_leaves_the_state_as_it_was()
         await pilot.pause()
         assert list(state.logs) == [("warning", "first"), ("info", "second")]
         for pane in (one, two):
-            assert [strip.text.rstrip() for strip in pane.lines] == ["WARNING: first", "second"]
+            assert pane.view is not None
+            assert [strip.text.rstrip() for strip in pane.view.lines] == ["WARNING: first", "second"]
 
 
 def test_probe_picture_and_text():

@@ -1,21 +1,16 @@
-"""Status bar (the run's settings as they are now + the run state) and the log pane."""
+"""Status bar: the run's settings as they are now, and the run's state."""
 
 from __future__ import annotations
 
 import time
-from collections import deque
 from pathlib import Path
-from typing import Any, ClassVar
-
-from rich.text import Text
-from textual.events import Print, Resize
-from textual.widgets import RichLog
+from typing import ClassVar
 
 from dropout_tui.tui.drawing import DrawsFrom
-from dropout_tui.tui.fmt import STARTUP, duration, fit_line, num, on_backend, rates_text
+from dropout_tui.tui.fmt import duration, fit_line, num, on_backend, rates_text
 from dropout_tui.tui.panes.lines import FixedLines
-from dropout_tui.tui.redraw import LOG, STATUS
-from dropout_tui.tui.run_state import LOG_LINES, RunState
+from dropout_tui.tui.redraw import STATUS
+from dropout_tui.tui.run_state import RunState
 
 STATE_WORDS = {
     "loading": "loading TensorFlow",
@@ -89,47 +84,3 @@ class StatusBar(DrawsFrom[RunState], FixedLines):
     def update_from(self, state: RunState) -> None:
         width = self.content_size.width or 78
         self.show_lines(config_line(state, width), status_line(state, state.elapsed(time.monotonic()), width))
-
-
-class LogPane(DrawsFrom[RunState], RichLog):
-    """TensorFlow's output (start-up notices in plain words), Python warnings, notes and worker tracebacks.
-
-    RichLog wraps a line once, at the width it has when written: the pane keeps
-    its lines and wraps them again when its width changes, so none is cut.
-    """
-
-    draws: ClassVar[frozenset[str]] = frozenset({LOG})
-
-    def __init__(self, state: RunState, **kwargs: Any) -> None:
-        super().__init__(state, wrap=True, markup=False, highlight=False, max_lines=LOG_LINES, min_width=20, **kwargs)
-        self._entries: deque[Text | str] = deque(maxlen=LOG_LINES)
-        self._shown = 0  # the state's lines written so far (RunState.logged)
-        self._wrapped_at = 0
-
-    def on_resize(self, event: Resize) -> None:
-        width = event.size.width
-        if width and self._wrapped_at and width != self._wrapped_at:
-            self.clear()
-            for entry in self._entries:
-                super().write(entry, scroll_end=True)
-        self._wrapped_at = width or self._wrapped_at
-
-    def on_mount(self) -> None:
-        self.border_title = "Log"
-
-    def on_print(self, event: Print) -> None:
-        # Stray print()s from any thread land here instead of on the screen.
-        if event.text.strip():
-            self.add("", event.text.rstrip("\n"))
-
-    def update_from(self, state: RunState) -> None:
-        new = min(state.logged - self._shown, len(state.logs))
-        for level, text in list(state.logs)[len(state.logs) - new :]:
-            self.add(level, text)
-        self._shown = state.logged
-
-    def add(self, level: str, text: str) -> None:
-        prefix = "" if level.upper() in ("INFO", "", STARTUP.upper()) else f"{level.upper()}: "
-        entry = Text(text, style="dim") if level == STARTUP else prefix + text
-        self._entries.append(entry)
-        self.write(entry)

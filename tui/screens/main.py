@@ -15,10 +15,11 @@ from textual.screen import Screen
 
 from dropout_tui.tui.keys import EVERYWHERE, MAIN, bindings
 from dropout_tui.tui.panes.footer import Footer
+from dropout_tui.tui.panes.log import LogPane
 from dropout_tui.tui.panes.loss import LossPane
 from dropout_tui.tui.panes.modes import ModesPane
 from dropout_tui.tui.panes.probe import ProbePane
-from dropout_tui.tui.panes.status import LogPane, StatusBar
+from dropout_tui.tui.panes.status import StatusBar
 from dropout_tui.tui.run_state import RunState
 from dropout_tui.tui.terminal import too_small_notice
 
