@@ -13,6 +13,7 @@ import platform
 import shlex
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -75,6 +76,7 @@ class Tmux:
         """``on_enter``: the shell starts, then waits for `enter()` to run ``command``, as a user types it into
         a terminal that is already open (tmux's and the shell's start-up are then not part of the wait)."""
         self.name = f"bench-{name}-{os.getpid()}"
+        self._output: Path | None = None  # where `watch_output` copies what the pane's programs write
         # The marker line appears only once the program has ended and the shell runs on.
         script = f"{command}; echo BENCH-EXITED-$?; sleep 30"
         if on_enter:
@@ -111,6 +113,31 @@ class Tmux:
             time.sleep(interval)
         return None
 
+    def watch_output(self) -> None:
+        """From now on, every byte the pane's programs write is also copied to a file `wait_for_output` reads."""
+        self._output = Path(tempfile.gettempdir()) / f"{self.name}.out"
+        self._output.unlink(missing_ok=True)
+        self._tmux("pipe-pane", "-o", "-t", self.name, f"cat > {shlex.quote(str(self._output))}")
+
+    def wait_for_output(self, needles: tuple[str, ...], timeout: float, interval: float = 0.002) -> float | None:
+        """Seconds (perf_counter) when the pane's output (`watch_output`) first held every needle, or None.
+
+        Reading a file costs no process: polling `capture-pane` every 10 ms starts a tmux client 100 times a
+        second, and on a 2-core box that load slowed the very start it timed."""
+        if self._output is None:
+            raise SystemExit("wait_for_output needs watch_output first")
+        wanted = [needle.encode() for needle in needles]
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            try:
+                written = self._output.read_bytes()
+            except FileNotFoundError:
+                written = b""
+            if all(needle in written for needle in wanted):
+                return time.perf_counter()
+            time.sleep(interval)
+        return None
+
     def exited(self, screen: str) -> bool:
         return "BENCH-EXITED-" in screen
 
@@ -140,6 +167,8 @@ class Tmux:
 
     def close(self) -> None:
         subprocess.run(["tmux", "-L", self.name, "kill-server"], capture_output=True)
+        if self._output is not None:
+            self._output.unlink(missing_ok=True)
 
 
 def shell_command(*args: str | Path) -> str:
