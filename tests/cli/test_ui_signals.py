@@ -1,4 +1,5 @@
-"""q, Ctrl+C and SIGTERM/SIGINT end the real TUI under a pseudo-terminal, with the terminal restored.
+"""q, Ctrl+C, SIGTERM/SIGINT/SIGHUP and a terminal that hangs up end the real TUI under a pseudo-terminal, with
+the terminal restored (where it is still there).
 
 Each case starts `dropout-tui train` on an 80x24 pty (all cases at once: each
 pays TensorFlow's import), waits for the phase it is about on the screen,
@@ -29,12 +30,15 @@ NO_HANG_SECONDS = 10.0
 START_SECONDS = 90.0  # TensorFlow's import, several processes at once on a 2-core box
 
 
+HANG_UP = "hang up"  # close the terminal (PtyProcess.hang_up): no SIGHUP comes, its input reads end-of-file
+
+
 @dataclass
 class Case:
     args: list
     waits_for: list  # screen texts, in order; the key in `before` is sent between them
     before: bytes | None
-    send: bytes | int  # bytes: keys typed; int: a signal
+    send: bytes | int | str  # bytes: keys typed; int: a signal; HANG_UP
     code: int
 
 
@@ -46,6 +50,10 @@ CASES = {
     ),
     "q during an MC-heavy evaluation": Case([*LONG, "--mc-samples", "20000"], ["evaluating every mode"], None, b"q", 0),
     "Ctrl+C key on the Explain screen": Case(LONG, ["samples/s", "Claim 1/"], b"w", b"\x03", 130),
+    "SIGHUP while training": Case(LONG, ["samples/s"], None, signal.SIGHUP, 129),
+    # A closed window with no SIGHUP (a parent that blocks it, as make does): Textual's input thread then read
+    # end-of-file in a loop, a core at 100% for ever, training on unseen.
+    "the terminal hangs up while training": Case(LONG, ["samples/s"], None, HANG_UP, 129),
 }
 
 
@@ -61,6 +69,8 @@ def _run(case: Case, export_dir: Path) -> dict:
         sent = time.monotonic()
         if isinstance(case.send, bytes):
             app.send(case.send)
+        elif case.send == HANG_UP:
+            app.hang_up()
         else:
             app.process.send_signal(case.send)
         try:
@@ -89,6 +99,8 @@ def test_ui_ends_and_restores_the_terminal(outcomes, name):
     print(f"{name}: exit {result['code']} after {result['seconds']:.2f} s")
     assert result["seconds"] < NO_HANG_SECONDS, "still running"
     assert result["code"] == CASES[name].code
+    if CASES[name].send == HANG_UP:
+        return  # nothing is left to read the terminal back from
     after = result["after"]
     for sequence in RESTORE:
         assert sequence in after, f"{sequence!r} missing after the {name}"

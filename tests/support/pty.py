@@ -45,11 +45,14 @@ class PtyProcess:
         os.close(slave)
         self.raw = bytearray()
         self.lflag: int | None = None  # the tty's local modes once closed: cooked mode has ICANON and ECHO
+        self._hung_up = False
 
     def read(self, seconds: float) -> bool:
         """Collect output for ``seconds``; False as soon as the process has ended and nothing more can come."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
+            if self._hung_up:
+                return False
             ready, _, _ = select.select([self._master], [], [], 0.05)
             if ready:
                 try:
@@ -74,6 +77,12 @@ class PtyProcess:
     def send(self, data: bytes) -> None:
         os.write(self._master, data)
 
+    def hang_up(self) -> None:
+        """Close the terminal, as a closed window or a dropped connection does: the pty is not the program's
+        controlling terminal, so no SIGHUP comes; its input reads end-of-file from now on."""
+        self._hung_up = True
+        os.close(self._master)
+
     def finish(self, seconds: float) -> int | None:
         """Its exit code once it ends within ``seconds`` (None if it did not: it is killed), the pty read dry."""
         deadline = time.monotonic() + seconds
@@ -88,6 +97,6 @@ class PtyProcess:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
-        if self.lflag is None:
+        if self.lflag is None and not self._hung_up:
             self.lflag = termios.tcgetattr(self._master)[3]
             os.close(self._master)
