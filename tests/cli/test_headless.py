@@ -4,31 +4,19 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tests.support.contract import MODE_KEYS, SUMMARY_KEYS
-from tests.support.runs import TINY
+from tests.support.runs import TINY, run_cli
 
 pytestmark = [pytest.mark.subprocess]
 
 
-def _cli(*args: str, cwd=None, shell_suffix: str = "") -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "dropout_tui.tui.cli", *args]
-    env = {**os.environ, "TERM": "xterm-256color"}
-    if shell_suffix:
-        line = " ".join(f"'{part}'" for part in command) + shell_suffix
-        return subprocess.run(
-            ["bash", "-c", line], capture_output=True, text=True, timeout=180, env=env, stdin=subprocess.DEVNULL
-        )
-    return subprocess.run(
-        command, capture_output=True, text=True, timeout=180, env=env, stdin=subprocess.DEVNULL, cwd=cwd
-    )
+# A colour terminal: the headless output holds no escape code even where the terminal could show them.
+TERM = "xterm-256color"
 
 
 def test_success_exit_code_and_clean_streams(headless_runs):
@@ -62,17 +50,19 @@ def test_tensorflow_start_up_lines_become_log_events(headless_runs):
 
 
 def test_diverging_loss_exits_1_with_one_line():
-    result = _cli("train", "--headless", "--epochs", "1", *TINY, "--lr", "1e30")
-    assert result.returncode == 1
-    assert result.stderr.count("\n") == 1 and "epoch 1, batch" in result.stderr and "Traceback" not in result.stderr
-    assert json.loads(result.stdout.splitlines()[-1])["event"] == "failed"
+    code, out, err = run_cli("train", "--headless", "--epochs", "1", *TINY, "--lr", "1e30", term=TERM)
+    assert code == 1
+    assert err.count("\n") == 1 and "epoch 1, batch" in err and "Traceback" not in err
+    assert json.loads(out.splitlines()[-1])["event"] == "failed"
 
 
 def test_closed_stdout_exits_quietly():
-    result = _cli("train", "--headless", "--epochs", "30", shell_suffix=" | head -1; exit ${PIPESTATUS[0]}")
-    assert result.returncode == 0
-    assert json.loads(result.stdout)["event"] == "status"
-    assert result.stderr == ""
+    code, out, err = run_cli(
+        "train", "--headless", "--epochs", "30", term=TERM, then=" | head -1; exit ${PIPESTATUS[0]}"
+    )
+    assert code == 0
+    assert json.loads(out)["event"] == "status"
+    assert err == ""
 
 
 def _bad_npz(tmp_path: Path) -> str:
@@ -95,14 +85,14 @@ def _bad_npz(tmp_path: Path) -> str:
 )
 def test_bad_input_exits_2_with_one_line(tmp_path, args, expected):
     args = [a.format(tmp=tmp_path, bad=_bad_npz(tmp_path)) for a in args]
-    result = _cli("train", "--headless", *args)
-    assert result.returncode == 2
-    assert result.stderr.count("\n") == 1 and expected in result.stderr, result.stderr
-    assert "Traceback" not in result.stderr
-    for line in result.stdout.splitlines():
+    code, out, err = run_cli("train", "--headless", *args, term=TERM)
+    assert code == 2
+    assert err.count("\n") == 1 and expected in err, err
+    assert "Traceback" not in err
+    for line in out.splitlines():
         json.loads(line)
 
 
 def test_debug_shows_the_traceback(tmp_path):
-    result = _cli("train", "--headless", "--debug", "--data", str(tmp_path / "missing.npz"))
-    assert result.returncode != 0 and "Traceback" in result.stderr
+    code, _, err = run_cli("train", "--headless", "--debug", "--data", str(tmp_path / "missing.npz"), term=TERM)
+    assert code != 0 and "Traceback" in err

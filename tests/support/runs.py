@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -17,15 +18,20 @@ SWEEP_RATES = (0.3, 0.1)  # not sorted: a sweep keeps the order it was given
 Finished = tuple[int, str, str]  # exit status, stdout, stderr
 
 
-def run_cli(*args: str, timeout: float = 300) -> Finished:
+def run_cli(*args: str, timeout: float = 300, term: str = "dumb", then: str = "") -> Finished:
+    """`dropout-tui ARGS` in its own process, from the repository root, seeing ``term`` as TERM; ``then``: shell
+    words after it (a pipe), when bash runs the line."""
+    command = [sys.executable, "-m", "dropout_tui.tui.cli", *args]
+    if then:
+        command = ["bash", "-c", shlex.join(command) + then]
     result = subprocess.run(
-        [sys.executable, "-m", "dropout_tui.tui.cli", *args],
+        command,
         cwd=ROOT,
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,
         timeout=timeout,
-        env={**os.environ, "TERM": "dumb"},
+        env={**os.environ, "TERM": term},
     )
     return result.returncode, result.stdout, result.stderr
 
