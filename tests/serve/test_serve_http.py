@@ -64,6 +64,22 @@ def test_a_websocket_from_another_origin_is_refused_even_with_the_token() -> Non
         assert served.apps() == [], "a refused websocket started an app"
 
 
+def test_behind_a_proxy_the_link_and_the_page_name_its_address_and_its_pages_websocket_passes() -> None:
+    with serving(["--public-url", "https://lab.example/dropout/", "train"]) as served:
+        assert served.url == f"https://lab.example/dropout/?token={served.token}"
+        ws = f"{served.origin}/ws?token={served.token}"
+
+        async def check() -> None:
+            async with aiohttp.ClientSession() as session, session.get(f"{served.origin}/?token={served.token}") as got:
+                page = await got.text()
+            assert 'data-session-websocket-url="wss://lab.example/dropout/ws"' in page
+            assert 'url("/dropout/static/fonts/' in page
+            assert await _ws_status(ws, origin="http://evil.example") == 403
+            assert await _ws_status(ws, origin="https://lab.example") == 101
+
+        asyncio.run(check())
+
+
 def test_one_app_per_websocket_capped_and_ended_within_2_s_of_the_close() -> None:
     """--max-sessions 1: the second tab gets the refusal page and its websocket a 503, and no app; closing the
     first ends its app (by PID) within 2 s, and the place is free again."""

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
 
 from dropout_tui.tui import cli
 from dropout_tui.tui.cli.options import options_of
 from dropout_tui.tui.serve import access
 from dropout_tui.tui.serve.command import exposure_warning, link
 from dropout_tui.tui.serve.page import STATIC, app_page, refusal_page
+from dropout_tui.tui.serve.server import AppServer
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
 
@@ -84,6 +88,11 @@ def test_tokens_are_long_and_fresh() -> None:
         (["serve", "train", "--headless"], "--headless has no screen to serve"),
         (["serve", "train", "--port", "1"], "unrecognized arguments: --port 1"),
         (["serve", "inspect"], "the following arguments are required: --model"),
+        (["serve", "--public-url", "lab.example"], "expected an http:// or https:// address with a host"),
+        (["serve", "--public-url", "ftp://lab.example"], "got 'ftp://lab.example'"),
+        (["serve", "--public-url", "https://"], "got 'https://'"),
+        (["serve", "--public-url", "https://lab.example:99999"], "got 'https://lab.example:99999'"),
+        (["serve", "--public-url", "https://lab.example/?a=1"], "got 'https://lab.example/?a=1'"),
     ],
 )
 def test_bad_options_are_one_line_and_exit_2_before_anything_listens(
@@ -106,7 +115,8 @@ def test_readme_lists_exactly_serves_options_with_their_defaults_and_help() -> N
             flag_cell, default, meaning = (cell.strip() for cell in line.strip("|").split("|"))
             rows[flag_cell.strip("`").split()[0]] = (default.strip("`"), meaning)
     flags = [option for option in options_of("serve") if not option.positional]
-    assert rows == {option.flag: (str(option.default_value()), option.help) for option in flags}
+    shown = {option.flag: "none" if option.default_value() is None else str(option.default_value()) for option in flags}
+    assert rows == {option.flag: (shown[option.flag], option.help) for option in flags}
 
 
 def test_an_app_served_through_textual_serves_driver_needs_no_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -122,3 +132,73 @@ def test_an_app_served_through_textual_serves_driver_needs_no_terminal(monkeypat
     app = unattached_app(["true"])
     monkeypatch.setenv(DRIVER_VARIABLE, app._build_environment()[DRIVER_VARIABLE])  # what each tab's app gets
     require_terminal("train")
+
+
+PUBLIC = "https://lab.example/dropout"  # as `--public-url` keeps it: no trailing slash
+
+
+def _request(origin: str | None, token: str = "t0k", host: str = "127.0.0.1:8000") -> web.Request:
+    headers = {"Host": host, "Upgrade": "websocket", "Connection": "Upgrade"}
+    if origin is not None:
+        headers["Origin"] = origin
+    return make_mocked_request("GET", f"/ws?token={token}", headers=headers)
+
+
+@pytest.mark.parametrize(
+    ("url", "origin"),
+    [
+        ("https://Lab.Example/dropout", "https://lab.example"),
+        ("https://lab.example:443/x", "https://lab.example"),
+        ("https://lab.example:8443", "https://lab.example:8443"),
+        ("http://lab.example:80", "http://lab.example"),
+        ("http://10.0.0.2:8080/a/b", "http://10.0.0.2:8080"),
+        ("https://[::1]:8443/p", "https://[::1]:8443"),
+    ],
+)
+def test_the_origin_of_a_public_url_is_what_a_browser_sends_from_it(url: str, origin: str) -> None:
+    assert access.origin_of(url) == origin
+
+
+@pytest.mark.parametrize(
+    ("public_url", "origin", "allowed"),
+    [
+        (None, "http://127.0.0.1:8000", True),  # our own page, reached directly
+        (None, "https://lab.example", False),  # a proxy's page, not declared
+        (PUBLIC, "https://lab.example", True),
+        (PUBLIC, "http://127.0.0.1:8000", True),  # the server's own page still works on its own address
+        (PUBLIC, "http://lab.example", False),  # the scheme is part of the origin
+        (PUBLIC, "https://lab.example.evil", False),
+        (PUBLIC, None, False),
+    ],
+)
+def test_a_websocket_passes_from_its_own_page_or_the_declared_proxys(
+    public_url: str | None, origin: str | None, allowed: bool
+) -> None:
+    middleware = access.guard("t0k", lambda: 8000, public_url)
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        return web.Response(text="through")
+
+    async def passes(token: str) -> bool:
+        try:
+            await middleware(_request(origin, token=token), handler)
+        except web.HTTPForbidden:
+            return False
+        return True
+
+    assert asyncio.run(passes("t0k")) is allowed
+    assert asyncio.run(passes("wrong")) is False  # a declared proxy is no way around the token
+
+
+def test_behind_a_proxy_the_page_and_the_link_use_its_address() -> None:
+    argv = ["python", "-m", "dropout_tui.tui.cli", "train"]
+    direct = AppServer(argv, token="t0k", max_sessions=1, title="t")
+    proxied = AppServer(argv, token="t0k", max_sessions=1, title="t", public_url=PUBLIC)
+    request = _request(None, host="localhost:8000")
+    assert direct.page_addresses(request) == ("ws://localhost:8000/ws", "/static/")
+    assert proxied.page_addresses(request) == ("wss://lab.example/dropout/ws", "/dropout/static/")
+    assert AppServer(argv, token="t0k", max_sessions=1, title="t", public_url="http://box:81").page_addresses(
+        request
+    ) == ("ws://box:81/ws", "/static/")
+    assert link("127.0.0.1", 8000, "t0k", PUBLIC) == "https://lab.example/dropout/?token=t0k"
+    assert cli.build_parser().parse_args(["serve", "--public-url", PUBLIC + "/"]).public_url == PUBLIC

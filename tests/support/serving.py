@@ -42,9 +42,13 @@ ANSI = re.compile(r"\x1b(\[[0-9;?<>=$]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[
 class Served:
     process: subprocess.Popen
     url: str  # the printed link, token included
+    forwarded_to: str | None = None  # with --public-url: the HOST:PORT the proxy would forward to
 
     @property
     def origin(self) -> str:
+        """Where this test reaches the server: its link's address, or behind a proxy the one it listens on."""
+        if self.forwarded_to:
+            return f"http://{self.forwarded_to}"
         parts = urlsplit(self.url)
         return f"{parts.scheme}://{parts.netloc}"
 
@@ -73,9 +77,13 @@ def serving(args: Sequence[str]) -> Iterator[Served]:
     apps: list[int] = []
     try:
         line = process.stdout.readline()
-        match = re.search(r"http://\S+token=\S+", line)
+        match = re.search(r"https?://\S+token=\S+", line)
         assert match, f"no link in {line!r}; stderr: {process.stderr.read() if process.poll() is not None else ''}"
         served = Served(process, match.group(0))
+        if "--public-url" in args:
+            forwarded = re.search(r"forwards to (\S+)$", process.stdout.readline().strip())
+            assert forwarded, "no address behind the proxy"
+            served.forwarded_to = forwarded.group(1)
         yield served
     finally:
         if process.poll() is None:

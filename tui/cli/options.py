@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
+from urllib.parse import urlsplit
 
 from dropout_tui.engine import backends
 from dropout_tui.engine.backends import BACKENDS
@@ -110,6 +111,23 @@ def _scale(text: str) -> float:
         return check_input_scale(value)
     except ConfigError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _public_url(text: str) -> str:
+    """`serve --public-url`: an http(s) address with a host (a path allowed), without its trailing slash."""
+    parts = urlsplit(text)
+    try:
+        port_ok = parts.port is None or parts.port > 0  # a port out of range or not a number raises
+    except ValueError:
+        port_ok = False
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment or not port_ok:
+        raise argparse.ArgumentTypeError(
+            f"expected an http:// or https:// address with a host, such as https://lab.example/dropout, got {text!r}"
+        )
+    return text.rstrip("/")
+
+
+_public_url.__name__ = "--public-url"
 
 
 def _whole(name: str, low: int, high: int):
@@ -446,6 +464,16 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "--port", "port to listen on (0: any free port)", SERVE, "serve", type=_whole("--port", 0, 65535), default=8000
+    ),
+    Option(
+        "--public-url",
+        "the address browsers open when a reverse proxy stands in front (https, a path): the printed link, the "
+        "page's websocket and the Origin check use it",
+        SERVE,
+        "serve",
+        type=_public_url,
+        metavar="URL",
+        default=None,
     ),
     Option(
         "--max-sessions",

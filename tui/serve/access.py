@@ -2,7 +2,8 @@
 
 The token is what Jupyter's is: the printed link is the key, so any page the user visits cannot drive the
 app on localhost, nor can another user of a shared machine. The Origin check stops a page elsewhere from
-opening the websocket with a cookie the browser holds.
+opening the websocket with a cookie the browser holds. Behind a reverse proxy the page's origin is the
+proxy's (`--public-url`), which the check accepts as well.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import secrets
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler, Middleware
@@ -51,19 +53,32 @@ def is_websocket(request: web.Request) -> bool:
     return request.headers.get(hdrs.UPGRADE, "").lower() == "websocket"
 
 
-def same_origin(request: web.Request) -> bool:
-    """The Origin is the address the request was sent to: our own page, however the user reached us."""
-    return request.headers.get(hdrs.ORIGIN) == f"{request.scheme}://{request.host}"
+def origin_of(url: str) -> str:
+    """The Origin a browser sends from a page at ``url``: scheme, host and a port other than the scheme's own."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    port = f":{parts.port}" if parts.port is not None and parts.port != default else ""
+    return f"{parts.scheme}://{host}{port}"
 
 
-def guard(token: str, port: Callable[[], int]) -> Middleware:
+def same_origin(request: web.Request, public_origin: str | None = None) -> bool:
+    """The Origin is the address the request was sent to (our own page, however the user reached us), or the
+    address a reverse proxy in front of us serves that page at."""
+    origin = request.headers.get(hdrs.ORIGIN)
+    return origin is not None and origin in (f"{request.scheme}://{request.host}", public_origin)
+
+
+def guard(token: str, port: Callable[[], int], public_url: str | None = None) -> Middleware:
     """aiohttp middleware: 403 without the token, 403 for a websocket upgrade from another origin."""
+    public_origin = origin_of(public_url) if public_url else None
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         if not has_token(request, token, port()):
             raise web.HTTPForbidden(text="403: this link needs the token printed by `dropout-tui serve`\n")
-        if is_websocket(request) and not same_origin(request):
+        if is_websocket(request) and not same_origin(request, public_origin):
             raise web.HTTPForbidden(text="403: websocket from another origin\n")
         response = await handler(request)
         if not response.prepared:

@@ -1,5 +1,5 @@
-"""`dropout-tui serve [--host] [--port] [--max-sessions] [COMMAND OPTIONS...]`: check everything, listen, print the
-link, and on SIGINT/SIGTERM end every app the server started before exiting 130/143."""
+"""`dropout-tui serve [--host] [--port] [--public-url] [--max-sessions] [COMMAND OPTIONS...]`: check everything,
+listen, print the link, and on SIGINT/SIGTERM end every app the server started before exiting 130/143."""
 
 from __future__ import annotations
 
@@ -52,8 +52,11 @@ def served_argv(args: argparse.Namespace) -> list[str]:
     return argv
 
 
-def link(host: str, port: int, token: str) -> str:
-    """The one URL to open; for a wildcard address, this machine's name (a browser cannot open 0.0.0.0)."""
+def link(host: str, port: int, token: str, public_url: str | None = None) -> str:
+    """The one URL to open: behind a proxy, the proxy's; for a wildcard address, this machine's name (a browser
+    cannot open 0.0.0.0)."""
+    if public_url:
+        return f"{public_url}/?{access.TOKEN_PARAM}={token}"
     shown = socket.gethostname() if host in ("0.0.0.0", "::", "") else host
     shown = f"[{shown}]" if ":" in shown else shown
     return f"http://{shown}:{port}/?{access.TOKEN_PARAM}={token}"
@@ -76,6 +79,7 @@ def run_serve(args: argparse.Namespace, app_argv: Sequence[str]) -> int:
         token=access.new_token(),
         max_sessions=args.max_sessions,
         title=f"dropout-tui {args.served}",
+        public_url=args.public_url,
     )
     return asyncio.run(_serve(server, args.host, args.port))
 
@@ -99,7 +103,9 @@ async def _serve(server: AppServer, host: str, port: int) -> int:
         asyncio.get_running_loop().add_signal_handler(each, stop, int(each))
     if warning := exposure_warning(host):
         sys.stderr.write(warning + "\n")
-    print(f"dropout-tui serve: {link(host, server.port, server.token)}", flush=True)
+    print(f"dropout-tui serve: {link(host, server.port, server.token, server.behind)}", flush=True)
+    if server.behind:
+        print(f"  behind {server.behind}, which forwards to {host}:{server.port}", flush=True)
     print(f"  one app per tab, at most {server.sessions.limit}; Ctrl+C stops the server and every app", flush=True)
     try:
         number = await stopped

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import shlex
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from textual_serve.server import Server, to_int
@@ -22,16 +23,19 @@ log = logging.getLogger("dropout-tui.serve")
 class AppServer(Server):
     """textual-serve's Server for one command line, with a token, an Origin check and a cap on running apps."""
 
-    def __init__(self, argv: Sequence[str], *, token: str, max_sessions: int, title: str) -> None:
+    def __init__(
+        self, argv: Sequence[str], *, token: str, max_sessions: int, title: str, public_url: str | None = None
+    ) -> None:
         super().__init__(shlex.join(argv), title=title, statics_path=STATIC)
         self.argv = list(argv)
         self.token = token
+        self.behind = public_url  # `--public-url`: the proxy's address for this server, without a trailing slash
         self.port = 0  # the port bound, once listening
         self.sessions = Sessions(max_sessions)
         self._page = app_page()
 
     def make_app(self) -> web.Application:
-        app = web.Application(middlewares=[access.guard(self.token, lambda: self.port)])
+        app = web.Application(middlewares=[access.guard(self.token, lambda: self.port, self.behind)])
         app.add_routes(
             [
                 web.get("/", self.handle_index),
@@ -45,11 +49,11 @@ class AppServer(Server):
     async def handle_index(self, request: web.Request) -> web.Response:
         if not await self.sessions.has_room():
             return web.Response(text=refusal_page(self.sessions.limit), content_type="text/html", status=503)
+        websocket, static = self.page_addresses(request)
         page = self._page.render(
             font_size=to_int(request.query.get("fontsize", "16"), 16),
-            # Addresses as the browser reached us (an SSH tunnel, a hostname), not as we bound.
-            app_websocket_url=f"{'wss' if request.secure else 'ws'}://{request.host}/ws",
-            config={"static": {"url": "/static/"}},
+            app_websocket_url=websocket,
+            config={"static": {"url": static}},
             application={"name": self.title},
             ping_url="",
         )
@@ -58,6 +62,14 @@ class AppServer(Server):
             # The page's own requests (scripts, fonts, the websocket) carry the token in this cookie.
             response.set_cookie(access.cookie_name(self.port), self.token, httponly=True, samesite="Strict", path="/")
         return response
+
+    def page_addresses(self, request: web.Request) -> tuple[str, str]:
+        """The page's websocket URL and static path: as the browser reached us (an SSH tunnel, a hostname), not
+        as we bound; behind a proxy, at its address and under its path (which it takes off before us)."""
+        if self.behind is None:
+            return f"{'wss' if request.secure else 'ws'}://{request.host}/ws", "/static/"
+        parts = urlsplit(self.behind)
+        return f"{'wss' if parts.scheme == 'https' else 'ws'}://{parts.netloc}{parts.path}/ws", f"{parts.path}/static/"
 
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
         if not await self.sessions.has_room():
