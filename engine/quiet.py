@@ -21,6 +21,7 @@ import tempfile
 import threading
 import warnings
 from collections.abc import Callable
+from typing import TextIO
 
 from dropout_tui.engine.events import Event, LogRecord
 
@@ -124,7 +125,15 @@ class Capture:
         for line in drain_native_stderr():
             self.emit(native_level(line), line)
 
-    def _showwarning(self, message, category, filename, lineno, file=None, line=None) -> None:
+    def _showwarning(
+        self,
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
         self.emit("warning", f"{category.__name__}: {message} ({os.path.basename(filename)}:{lineno})")
 
     def __enter__(self) -> Capture:
@@ -133,7 +142,7 @@ class Capture:
         self.install_loggers()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.drain_native()
         warnings.showwarning = self._saved_showwarning
         for name, (handlers, propagate, level) in self._saved_loggers.items():

@@ -12,12 +12,12 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 from textual.events import Resize
 from textual.geometry import Size
-from textual.notifications import Notify
+from textual.notifications import Notify, SeverityLevel
 from textual.widgets import Static
 
 from dropout_tui.engine.errors import EXIT_USAGE, ConfigError
@@ -178,14 +178,22 @@ class TerminalApp(App[int]):
         self.stop_workers()
         self.exit(128 + signum, return_code=128 + signum)
 
-    def run(self, *args, **kwargs):  # Textual's own signature, passed through
+    def run(self, *args: Any, **kwargs: Any) -> int | None:  # Textual's own signature, passed through
         # Native TensorFlow logging writes to fd 2 and would tear the screen; the
         # CLI does this already, other callers (bench scripts) get it here. Idempotent.
         redirect_native_stderr()
         self._native_captured = True
         return super().run(*args, **kwargs)
 
-    def notify(self, message: str, *, title: str = "", severity="information", timeout=None, markup=False) -> None:
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
         """A notice on the footer row, plain text unless asked: engine messages may hold [brackets]."""
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 

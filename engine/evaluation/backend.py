@@ -11,6 +11,7 @@ over a stateless call) and PyTorch in torch_backend.py (eager under no_grad).
 from __future__ import annotations
 
 import contextlib
+import types
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -117,7 +118,7 @@ class TensorFlowBackend:
             return lambda rows, shared: traced(rows, shared)
         strategy = self.strategy
 
-        def step(per_replica_rows, shared):
+        def step(per_replica_rows: Any, shared: tuple) -> dict[str, Any]:
             out = strategy.run(fn, args=(per_replica_rows, shared))
             return {
                 "rows": tf.nest.map_structure(lambda value: strategy.gather(value, axis=0), out["rows"]),
@@ -131,11 +132,11 @@ class TensorFlowBackend:
         traced = tf.function(step, autograph=False).get_concrete_function(self._split_rows(rows), shared)
         return lambda rows, shared: traced(self._split_rows(rows), shared)
 
-    def _split_rows(self, rows: tuple):
+    def _split_rows(self, rows: tuple) -> Any:
         """Each replica gets its own contiguous slice of every per-row tensor (rows are padded to divide evenly)."""
         tf, replicas = self._tf, self.replicas
 
-        def part(context):
+        def part(context: Any) -> Any:
             index = context.replica_id_in_sync_group
             return tf.nest.map_structure(
                 lambda value: value[index * (value.shape[0] // replicas) : (index + 1) * (value.shape[0] // replicas)],
@@ -144,7 +145,7 @@ class TensorFlowBackend:
 
         return self.strategy.experimental_distribute_values_from_function(part)
 
-    def loop(self, count: int, body: Callable, carry):
+    def loop(self, count: int, body: Callable, carry: Any) -> Any:
         """``body(i, carry)`` for i in range(count) inside the graph, one iteration at a time.
 
         tf.while_loop's default of ten parallel iterations lets the executor start
@@ -159,13 +160,13 @@ class TensorFlowBackend:
             lambda i, _: i < count, lambda i, state: (i + 1, body(i, state)), (start, carry), parallel_iterations=1
         )[1]
 
-    def tensor(self, array: np.ndarray):
+    def tensor(self, array: np.ndarray) -> Any:
         return self._tf.convert_to_tensor(array)
 
-    def to_numpy(self, tree):
+    def to_numpy(self, tree: Any) -> Any:
         return keras.tree.map_structure(lambda value: np.asarray(value), tree)
 
-    def replica_seed(self, state):
+    def replica_seed(self, state: Any) -> Any:
         """A seed state for this replica: replica 0 keeps it, the others get their own stream.
 
         Under MirroredStrategy every replica reads the same seed variable, so without
@@ -177,7 +178,7 @@ class TensorFlowBackend:
         return fold_replica(state, context.replica_id_in_sync_group)
 
 
-def fold_replica(state, replica_id):
+def fold_replica(state: Any, replica_id: Any) -> Any:
     """[seed, counter] -> this replica's [seed', counter]; replica 0 keeps its seed, so one device is unchanged."""
     import tensorflow as tf
 
@@ -188,5 +189,5 @@ def fold_replica(state, replica_id):
     return tf.stack([tf.where(replica == 0, state[0], hashed), state[1]])
 
 
-def _specs(tf, tree):
+def _specs(tf: types.ModuleType, tree: Any) -> Any:
     return tf.nest.map_structure(lambda value: tf.TensorSpec(value.shape, value.dtype), tree)

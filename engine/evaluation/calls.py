@@ -7,8 +7,9 @@ function is rebuilt when something baked into its trace changes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -17,9 +18,14 @@ from dropout_tui.engine.evaluation.backend import EvaluationBackend
 from dropout_tui.engine.evaluation.graphs import Graphs, Shapes
 from dropout_tui.engine.evaluation.modes import DROPOUT_ONLY, TRAINING, Mode
 from dropout_tui.engine.evaluation.results import CopyTotals, totals_keys
-from dropout_tui.engine.evaluation.split import split_model
+from dropout_tui.engine.evaluation.split import Split, split_model
 from dropout_tui.engine.evaluation.stream import StateMap
 from dropout_tui.engine.evaluation.switches import ModeSwitches
+
+if TYPE_CHECKING:
+    import keras
+
+    from dropout_tui.engine.model.heads import Head
 
 
 @dataclass
@@ -45,8 +51,8 @@ class CompiledCalls:
 
     def __init__(
         self,
-        model,
-        head,
+        model: keras.Model,
+        head: Head,
         *,
         batch_size: int,
         seed: int,
@@ -108,10 +114,10 @@ class CompiledCalls:
     def target_shape(self) -> tuple:
         return (self.units(),) if self.regression else ()
 
-    def target_dtype(self):
+    def target_dtype(self) -> type[np.float32] | type[np.int32]:
         return np.float32 if self.regression else np.int32
 
-    def _split(self, mode: Mode):
+    def _split(self, mode: Mode) -> Split:
         """Where randomness starts in the model for a stochastic pass: dropout_only's layers or training's."""
         self._refresh()
         splits = self._compiled.splits
@@ -148,7 +154,7 @@ class CompiledCalls:
             self.traces += 1
         return self._compiled.functions[name]
 
-    def _call(self, function, rows: tuple, shared: tuple) -> dict:
+    def _call(self, function: Callable[[tuple, tuple], dict], rows: tuple, shared: tuple) -> dict:
         """One compiled call; the evaluation stream moves on by what it drew."""
         result = function(rows, shared)
         self.states.seeds = list(result["seeds"])  # device tensors: the next call takes them as they are
@@ -166,7 +172,7 @@ class CompiledCalls:
         )
 
     # --- the calls -----------------------------------------------------------
-    def blocks(self, x: np.ndarray, targets: np.ndarray | None, rows: int):
+    def blocks(self, x: np.ndarray, targets: np.ndarray | None, rows: int) -> Iterator[Block]:
         backend = self.backend
         dtype = self._input_dtype
         for start in range(0, len(x), rows):
@@ -185,13 +191,13 @@ class CompiledCalls:
     def _seeds(self) -> list:
         return [self.backend.tensor(seed) for seed in self.states.seeds]
 
-    def _count(self, value: int):
+    def _count(self, value: int) -> object:
         """A copy count as a device scalar, made once per value (a conversion per call costs more than the call)."""
         if value not in self._counts:
             self._counts[value] = self.backend.tensor(np.int32(value))
         return self._counts[value]
 
-    def deterministic(self, block: Block, rows: int, *, with_flag: bool):
+    def deterministic(self, block: Block, rows: int, *, with_flag: bool) -> tuple[np.ndarray, np.ndarray | None, list]:
         graphs = self._graphs(DROPOUT_ONLY)
         flag = self.switches.trainable_flag if with_flag else None
         function = self._function(
@@ -235,7 +241,7 @@ class CompiledCalls:
             result = self._call(function, row_args, (self._seeds(), self._count(count)))
             consume({**self.backend.to_numpy(result["rows"]), **self.backend.to_numpy(result["totals"])}, count)
 
-    def training_in_batches(self, x, targets, repeats: int, totals: CopyTotals) -> float:
+    def training_in_batches(self, x: np.ndarray, targets: np.ndarray, repeats: int, totals: CopyTotals) -> float:
         """Training mode with BatchNorm: whole batches of --batch-size, as fit normalises them."""
         backend, graphs = self.backend, self._graphs(TRAINING)
         size = min(self.batch_size, len(x))
@@ -260,7 +266,7 @@ class CompiledCalls:
         return shift
 
 
-def activation_width(model, split, row_shape: tuple, units: int) -> int:
+def activation_width(model: keras.Model, split: Split, row_shape: tuple, units: int) -> int:
     """The widest activation a tiled copy carries: what sizes the blocks against the budget."""
     widths = [units]
     if split.whole:
@@ -271,11 +277,11 @@ def activation_width(model, split, row_shape: tuple, units: int) -> int:
     return max(widths)
 
 
-def _is_input(layer) -> bool:
+def _is_input(layer: keras.layers.Layer) -> bool:
     return type(layer).__name__ == "InputLayer"
 
 
-def _output_width(layer) -> int:
+def _output_width(layer: keras.layers.Layer) -> int:
     """Values per row of a layer's output; 1 where Keras cannot say (a layer of a subclassed model)."""
     try:
         output = layer.output
@@ -285,5 +291,5 @@ def _output_width(layer) -> int:
     return max((_row_width(tensor.shape) for tensor in tensors), default=1)
 
 
-def _row_width(shape) -> int:
+def _row_width(shape: tuple) -> int:
     return int(np.prod([d or 1 for d in shape[1:]]))

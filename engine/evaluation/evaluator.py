@@ -9,6 +9,7 @@ inside the graph (engine.evaluation.calls runs them; graphs.py traces them).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,6 +17,12 @@ from dropout_tui.engine.evaluation.backend import EvaluationBackend, for_keras
 from dropout_tui.engine.evaluation.calls import Block, CompiledCalls
 from dropout_tui.engine.evaluation.modes import DROPOUT_ONLY, TRAINING
 from dropout_tui.engine.evaluation.results import CopyTotals, MonteCarlo, MonteCarloTotals, Round
+
+if TYPE_CHECKING:
+    import keras
+
+    from dropout_tui.engine.evaluation.stream import StateMap
+    from dropout_tui.engine.model.heads import Head
 
 # Values of the tiled activations per call: bounds memory for any T (8 MiB of float32).
 MAX_CHUNK_ELEMENTS = 1 << 21
@@ -26,9 +33,9 @@ class Evaluator:
 
     def __init__(
         self,
-        model,
+        model: keras.Model,
         *,
-        head,
+        head: Head,
         batch_size: int,
         seed: int,
         budget: int = MAX_CHUNK_ELEMENTS,
@@ -50,7 +57,7 @@ class Evaluator:
         return self.calls.traces
 
     @property
-    def states(self):
+    def states(self) -> StateMap:
         return self.calls.states
 
     def evaluate(
@@ -86,7 +93,7 @@ class Evaluator:
         probe = None if probe_row is None else (inference[probe_row], probe_passes)
         return Round(len(x), inference, flagged, training.totals, dropout_only, result, shift, probe)
 
-    def _probe_passes(self, block, cut: list, row: int, samples: int) -> np.ndarray:
+    def _probe_passes(self, block: Block, cut: list, row: int, samples: int) -> np.ndarray:
         one, one_cut, rows = self._one_row(block, cut, row - block.start)
         _, copies = self.calls.layout_rows(rows, samples)
         collected = np.zeros((samples, 1, self.calls.units()), np.float32)
@@ -151,7 +158,7 @@ class Evaluator:
         targets = np.zeros((rows, *calls.target_shape()), calls.target_dtype())
         return Block(0, 1, None, calls.backend.tensor(targets), calls.backend.tensor(weights)), one_cut, rows
 
-    def _collect(self, block, cut: list, rows: int, copies: int, samples: int, into: np.ndarray) -> None:
+    def _collect(self, block: Block, cut: list, rows: int, copies: int, samples: int, into: np.ndarray) -> None:
         """Every dropout_only copy of the block's rows, written into ``into`` (T, n, units)."""
         cursor = [0]
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+import keras
 from keras import ops
 
 from dropout_tui.engine.evaluation.metrics import EPS
@@ -27,7 +29,7 @@ class Shapes:
     per_copy_calls: bool  # a noise_shape shares one mask across the batch: one model call per copy
 
 
-def entropy(p):
+def entropy(p: Any) -> Any:
     return -ops.sum(ops.where(p > 0, p * ops.log(ops.where(p > 0, p, 1.0)), 0.0), axis=-1)
 
 
@@ -36,7 +38,7 @@ class Graphs:
 
     def __init__(
         self,
-        model,
+        model: keras.Model,
         split: Split,
         states: StateMap,
         probabilities: Callable,
@@ -52,14 +54,14 @@ class Graphs:
         self._replica_seed = replica_seed
         self._loop = loop
 
-    def _start(self, seeds):
+    def _start(self, seeds: list) -> list:
         return self.states.initial([self._replica_seed(seed) for seed in seeds])
 
-    def _finish(self, states):
+    def _finish(self, states: list) -> list:
         return self.states.seeds_of(states)
 
     # --- dropout off ------------------------------------------------------
-    def deterministic(self, with_flag: Callable | None):
+    def deterministic(self, with_flag: Callable | None) -> Callable[[tuple, tuple], dict[str, Any]]:
         """(x block,), (seeds,) -> the outputs, the flagged outputs, and the activations at the cut.
 
         ``with_flag`` is the trainable_flag switch: the flagged forward is traced
@@ -68,7 +70,7 @@ class Graphs:
         """
         split, states = self.split, self.states
 
-        def fn(rows, shared):
+        def fn(rows: tuple, shared: tuple) -> dict[str, Any]:
             (x,), (seeds,) = rows, shared
             current = self._start(seeds)
             cut, current = states.call(lambda z: split.prefix(z, False), current, x)
@@ -83,7 +85,7 @@ class Graphs:
         return fn
 
     # --- copies of each row, dropout on -------------------------------------
-    def tiled(self, shapes: Shapes, collect: bool):
+    def tiled(self, shapes: Shapes, collect: bool) -> Callable[[tuple, tuple], dict[str, Any]]:
         """(cut block, targets, row weights), (seeds, valid copies) -> per-row and per-copy reductions.
 
         Copies are tiled sample-major inside the call, so every copy of every row
@@ -95,13 +97,13 @@ class Graphs:
         copies = shapes.copies
         split, states = self.split, self.states
 
-        def one_call(cut, current):
+        def one_call(cut: list, current: list) -> tuple[Any, list]:
             tiled = [ops.repeat(t, copies, axis=0) for t in cut]
             return states.call(lambda h: split.suffix(h, True), current, tiled)
 
-        def per_copy_calls(cut, current):
+        def per_copy_calls(cut: list, current: list) -> tuple[Any, list]:
             # One call per copy, the whole block in it: a batch-shared noise_shape keeps Keras's meaning.
-            def body(index, carry):
+            def body(index: Any, carry: tuple[Any, list]) -> tuple[Any, list]:
                 buffer, current = carry
                 out, current = states.call(lambda h: split.suffix(h, True), current, cut)
                 out = ops.reshape(ops.cast(out, "float32"), (-1, 1, shapes.units))
@@ -110,7 +112,7 @@ class Graphs:
             block = ops.zeros((ops.shape(cut[0])[0], copies, shapes.units))
             return self._loop(copies, body, (block, current))
 
-        def fn(rows, shared):
+        def fn(rows: tuple, shared: tuple) -> dict[str, Any]:
             (cut, targets, weights), (seeds, valid) = rows, shared
             current = self._start(seeds)
             out, current = (per_copy_calls if shapes.per_copy_calls else one_call)(cut, current)
@@ -123,7 +125,7 @@ class Graphs:
 
         return fn
 
-    def _reduce(self, out, targets, weights, copy_on) -> tuple[dict, dict]:
+    def _reduce(self, out: Any, targets: Any, weights: Any, copy_on: Any) -> tuple[dict, dict]:
         """(per-row sums over copies, per-copy totals over rows) of one call's outputs (rows, copies, units)."""
         if self.regression:
             error = out - ops.expand_dims(targets, 1)
@@ -149,7 +151,7 @@ class Graphs:
         return per_row, totals
 
     # --- training mode with BatchNorm: real batches --------------------------
-    def batches(self, batch_size: int, full: int, rest: int):
+    def batches(self, batch_size: int, full: int, rest: int) -> Callable[[tuple, tuple], dict[str, Any]]:
         """One training-mode pass over x in batches of ``batch_size``; BatchNorm normalises each batch.
 
         Moving statistics are threaded from batch to batch inside the scope (never
@@ -157,11 +159,11 @@ class Graphs:
         """
         model, states = self.model, self.states
 
-        def fn(rows, shared):
+        def fn(rows: tuple, shared: tuple) -> dict[str, Any]:
             (x, targets), (seeds,) = rows, shared
             current = self._start(seeds)
 
-            def batch(start, size, carry):
+            def batch(start: Any, size: int, carry: tuple[dict[str, Any], list]) -> tuple[dict[str, Any], list]:
                 totals, current = carry
                 xb = ops.slice(x, [start] + [0] * (len(x.shape) - 1), [size, *x.shape[1:]])
                 yb = ops.slice(targets, [start] + [0] * (len(targets.shape) - 1), [size, *targets.shape[1:]])

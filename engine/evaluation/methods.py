@@ -215,7 +215,7 @@ class RegressionPrediction:
     extra: dict = field(default_factory=dict)
 
     @classmethod
-    def from_samples(cls, samples: np.ndarray, **extra) -> RegressionPrediction:
+    def from_samples(cls, samples: np.ndarray, **extra: object) -> RegressionPrediction:
         """T passes or K members (T, n, k) as a Gaussian: their mean and population variance (as the mc mode)."""
         samples = np.asarray(samples, dtype=np.float64)
         return cls(samples.mean(axis=0), samples.var(axis=0), len(samples), extra)

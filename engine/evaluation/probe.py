@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from dropout_tui.engine.evaluation import metrics
 from dropout_tui.engine.events import SampleProbe
+
+if TYPE_CHECKING:
+    from dropout_tui.engine.model.heads import Head
 
 
 def display_image(image: np.ndarray) -> tuple[list, list]:
@@ -22,7 +25,13 @@ def display_image(image: np.ndarray) -> tuple[list, list]:
 
 
 def probe_event(
-    head, *, index: int, target, image: np.ndarray, inference: np.ndarray, passes: np.ndarray
+    head: Head,
+    *,
+    index: int,
+    target: np.generic | np.ndarray,
+    image: np.ndarray,
+    inference: np.ndarray,
+    passes: np.ndarray,
 ) -> SampleProbe:
     """``inference``: the sample's dropout-off outputs (units,); ``passes``: its T dropout_only outputs (T, units)."""
     pixels, shape = display_image(image)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from statistics import NormalDist
+from typing import SupportsFloat
 
 import numpy as np
 
@@ -16,12 +17,12 @@ COVERAGE_INTERVAL = 0.90
 _TAIL = round((1.0 - COVERAGE_INTERVAL) / 2.0, 12)  # 0.05 exactly, not 0.04999999999999999
 
 
-def _float(value) -> float | None:
+def _float(value: SupportsFloat) -> float | None:
     value = float(value)
     return value if math.isfinite(value) else None
 
 
-def _targets(y, shape: tuple) -> np.ndarray:
+def _targets(y: np.ndarray, shape: tuple) -> np.ndarray:
     """y aligned with predictions: (n,) targets against (n, 1) outputs get a trailing axis, then broadcast."""
     y = np.asarray(y, dtype=np.float64)
     if y.ndim < len(shape):
@@ -31,18 +32,18 @@ def _targets(y, shape: tuple) -> np.ndarray:
     return np.broadcast_to(y, shape)
 
 
-def _errors(pred, y) -> np.ndarray:
+def _errors(pred: np.ndarray, y: np.ndarray) -> np.ndarray:
     pred = np.asarray(pred, dtype=np.float64)
     return pred - _targets(y, pred.shape)
 
 
-def rmse(pred, y) -> float | None:
+def rmse(pred: np.ndarray, y: np.ndarray) -> float | None:
     """Root mean squared error; in the targets' units, so it reads next to `std`."""
     err = _errors(pred, y)
     return _float(np.sqrt(np.mean(err**2))) if err.size else None
 
 
-def mae(pred, y) -> float | None:
+def mae(pred: np.ndarray, y: np.ndarray) -> float | None:
     """Mean absolute error; less dominated by a few large misses than RMSE."""
     err = _errors(pred, y)
     return _float(np.mean(np.abs(err))) if err.size else None
@@ -58,7 +59,7 @@ def _coverage(samples: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean((y >= lo) & (y <= hi)))
 
 
-def mc_regression(samples, y) -> dict:
+def mc_regression(samples: np.ndarray, y: np.ndarray) -> dict:
     """MC-dropout regression (Gal & Ghahramani 2016): the T passes as a predictive distribution.
 
     Accuracy is scored on the MC mean; `std` is the mean per-point spread; `nll` treats each
@@ -114,7 +115,7 @@ def _half_width(level: float) -> float:
     return NormalDist().inv_cdf(0.5 + level / 2.0)
 
 
-def _within(residual_z: np.ndarray, levels) -> np.ndarray:
+def _within(residual_z: np.ndarray, levels: np.ndarray) -> np.ndarray:
     """Observed proportion of |residual| / std inside each level's central Gaussian interval."""
     return np.array([float(np.mean(residual_z <= _half_width(level))) for level in levels])
 
@@ -135,7 +136,7 @@ def miscalibration_area(expected: np.ndarray, observed: np.ndarray) -> float:
     return float(np.sum(np.where(crossing, triangles, trapezoid)))
 
 
-def gaussian_figures(mean, var, y) -> dict:
+def gaussian_figures(mean: np.ndarray, var: np.ndarray, y: np.ndarray) -> dict:
     """N(mean, var) per target (var floored as in the NLL): NLL, RMSE, interval coverage, calibration, sharpness.
 
     ``coverage[level]``: the fraction of targets inside the central interval mean +- z * std that
@@ -168,6 +169,6 @@ def _no_spread(rmse_value: float | None) -> dict:
     return {"rmse": rmse_value, "nll": None, "coverage": None, "calibration": None, "sharpness": None}
 
 
-def point_figures(pred, y) -> dict:
+def point_figures(pred: np.ndarray, y: np.ndarray) -> dict:
     """A point prediction (dropout off): RMSE only; with no spread there is no likelihood or interval."""
     return _no_spread(rmse(pred, y))

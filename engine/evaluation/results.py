@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # calls imports this module
+    from dropout_tui.engine.evaluation.calls import Block
 
 CLASSIFICATION_KEYS = ("correct", "nll")
 REGRESSION_KEYS = ("squared", "absolute")
@@ -66,7 +70,7 @@ class MonteCarloTotals:
         self.entropy = np.zeros(n, np.float64)
         self.outputs: np.ndarray | None = None
 
-    def add(self, block) -> Callable:
+    def add(self, block: Block) -> Callable:
         cursor = {"copy": 0}
 
         def consume(result: dict, count: int) -> None:

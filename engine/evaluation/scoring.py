@@ -83,6 +83,7 @@ class Passes:
         """The T passes' mean scored as a prediction (a regressor's as a predictive distribution), and T."""
         mc = self.result.mc
         if self.regression:
+            assert mc.outputs is not None  # a regressor's MC totals always hold every pass's outputs
             return {**regression_metrics.mc_regression(mc.outputs, self.targets), "samples": self.samples}
         assert mc.mean is not None  # a classifier's MC totals always hold the mean
         return {**self.point(mc.mean), "samples": self.samples}

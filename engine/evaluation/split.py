@@ -31,11 +31,11 @@ class Split:
         return self.kind == "whole"
 
 
-def whole_model(model) -> Split:
+def whole_model(model: keras.Model) -> Split:
     return Split(lambda x, training: [x], lambda h, training: model(h[0], training=training), "whole")
 
 
-def split_model(model, random_in: Callable[[keras.layers.Layer], bool], sample: np.ndarray) -> Split:
+def split_model(model: keras.Model, random_in: Callable[[keras.layers.Layer], bool], sample: np.ndarray) -> Split:
     """The cut before the first layer ``random_in`` says is random; checked on ``sample`` against the model.
 
     Any doubt (a subclassed model, several inputs, a split that disagrees with
@@ -61,14 +61,14 @@ def split_model(model, random_in: Callable[[keras.layers.Layer], bool], sample: 
         return whole_model(model)
 
 
-def _sequential(model, random_in) -> Split:
+def _sequential(model: keras.Sequential, random_in: Callable[[keras.layers.Layer], bool]) -> Split:
     layers = list(model.layers)
     first = next((index for index, layer in enumerate(layers) if random_in(layer)), None)
     if not first:  # the first layer is random, or none is: nothing to compute once
         return whole_model(model)
 
-    def chain(sequence):
-        def run(x, training):
+    def chain(sequence: list[keras.layers.Layer]) -> Callable[[object, bool], object]:
+        def run(x: object, training: bool) -> object:
             for layer in sequence:
                 x = layer(x, training=training) if layer._call_has_training_arg else layer(x)
             return x
@@ -84,7 +84,7 @@ def _sequential(model, random_in) -> Split:
     )
 
 
-def _functional(model, random_in) -> Split:
+def _functional(model: keras.Model, random_in: Callable[[keras.layers.Layer], bool]) -> Split:
     """The cut: every deterministic tensor that a random node consumes (skip connections add tensors)."""
     if len(model.inputs) != 1 or len(model.outputs) != 1:
         return whole_model(model)  # only single-input, single-output models are cut

@@ -9,6 +9,9 @@ trajectory is the same whatever is evaluated, probed or re-drawn.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import keras
 import numpy as np
 from keras import ops
@@ -19,14 +22,14 @@ SEED_MODULUS = 2**31 - 2
 _GOLDEN, _MIX, _OFFSET = 0x9E3779B1, 0x85EBCA77, 0x2545F491
 
 
-def _is_seed_state(variable) -> bool:
+def _is_seed_state(variable: keras.Variable) -> bool:
     return variable.path.rsplit("/", 1)[-1] == "seed_generator_state"
 
 
 class StateMap:
     """Which model variables a stateless call maps, and the seed words of the evaluation stream."""
 
-    def __init__(self, model, seed: int, *, trainable: bool = False) -> None:
+    def __init__(self, model: keras.Model, seed: int, *, trainable: bool = False) -> None:
         """``trainable``: map the weights too, for a backend whose compiled calls take them as arguments (JAX)."""
         from keras.src.random.seed_generator import global_seed_generator
 
@@ -63,7 +66,7 @@ class StateMap:
     def others_of(self, states: list) -> list:
         return [s for v, s in zip(self.variables, states) if id(v) in self._other_ids]
 
-    def call(self, fn, states: list, *args):
+    def call(self, fn: Callable[..., Any], states: list, *args: Any) -> tuple[Any, list]:
         """``fn(*args)`` with every mapped variable reading ``states``; returns (outputs, states after)."""
         with keras.StatelessScope(state_mapping=list(zip(self.variables, states)), initialize_variables=False) as scope:
             outputs = fn(*args)

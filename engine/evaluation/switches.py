@@ -9,8 +9,12 @@ dropping at the old rate.
 from __future__ import annotations
 
 import contextlib
+from typing import TYPE_CHECKING
 
 from dropout_tui.engine.model import layers
+
+if TYPE_CHECKING:
+    import keras
 
 # Attributes a layer's call reads at trace time; whichever a layer has go into the trace key.
 TRACED_ATTRIBUTES = (
@@ -29,7 +33,7 @@ TRACED_ATTRIBUTES = (
 class ModeSwitches:
     """The model's random and normalising layers, as the evaluation modes treat them."""
 
-    def __init__(self, model) -> None:
+    def __init__(self, model: keras.Model) -> None:
         self.model = model
         found = layers.survey(model)  # by class, recurrent rates, augmentation, and custom layers by behaviour
         self._random_ids = {id(layer) for layer in found.stochastic_layers}
@@ -39,14 +43,14 @@ class ModeSwitches:
             entry.noise_shape is not None and entry.noise_shape[0] is not None for entry in found.stochastic
         )
 
-    def _holds(self, layer, ids: set[int]) -> bool:
+    def _holds(self, layer: keras.layers.Layer, ids: set[int]) -> bool:
         return id(layer) in ids or any(id(inner) in ids for inner in layers.iter_layers(layer))
 
-    def is_random(self, layer) -> bool:
+    def is_random(self, layer: keras.layers.Layer) -> bool:
         """Random in dropout_only and MC passes (the cut for those passes goes before it)."""
         return self._holds(layer, self._random_ids)
 
-    def is_random_in_training(self, layer) -> bool:
+    def is_random_in_training(self, layer: keras.layers.Layer) -> bool:
         """Behaves differently in training mode than at inference: random, normalising on batch statistics,
         or augmenting (the cut for `training` goes before it)."""
         return self._holds(layer, self._random_ids | self._sensitive_ids)
@@ -66,5 +70,5 @@ class ModeSwitches:
         )
 
 
-def _hashable(value):
+def _hashable(value: object) -> object:
     return tuple(value) if isinstance(value, list) else value

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from functools import cached_property
+from typing import SupportsFloat
 
 import numpy as np
 
@@ -26,7 +27,7 @@ CURVE_POINTS = 20  # the risk-coverage curve the app draws: coverage 0.05, 0.10,
 OOD_RECALL = 0.95  # FPR at 95% TPR, Hendrycks & Gimpel (2017)
 
 
-def _float(value) -> float | None:
+def _float(value: SupportsFloat | None) -> float | None:
     """Plain float for JSON; NaN/inf become None because strict JSON has no spelling for them."""
     if value is None:
         return None

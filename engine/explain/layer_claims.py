@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import inspect
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import keras
 import numpy as np
@@ -119,7 +121,7 @@ def multiprocessing_flag(lab: Lab) -> Measurement:
 class _AlwaysDropout(keras.layers.Dropout):
     """The recipe that works in every Keras version: force training=True inside call."""
 
-    def call(self, inputs, training=None):
+    def call(self, inputs: Any, training: bool | None = None) -> Any:
         return super().call(inputs, training=True)
 
 
@@ -142,7 +144,7 @@ def functional_training(lab: Lab) -> Measurement:
     )
 
 
-def _small_model(lab: Lab, dropout) -> keras.Model:
+def _small_model(lab: Lab, dropout: Callable[[keras.KerasTensor], keras.KerasTensor]) -> keras.Model:
     inputs = keras.Input(shape=(lab.x_train.shape[1],))
     hidden = keras.layers.Dense(
         32, activation="relu", kernel_initializer=keras.initializers.GlorotUniform(seed=lab.seed)

@@ -7,7 +7,7 @@ BatchNormalization's moving statistics.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import keras
 import numpy as np
@@ -102,7 +102,7 @@ def _batch_norm_shift(lab: Lab) -> dict[str, float]:
     }
 
 
-def _snapshot(variables) -> list[np.ndarray]:
+def _snapshot(variables: Iterable[keras.Variable]) -> list[np.ndarray]:
     return [np.array(keras.ops.convert_to_numpy(v), copy=True) for v in variables]
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import keras
 from keras.src.layers.preprocessing.image_preprocessing.base_image_preprocessing_layer import (
@@ -55,7 +56,7 @@ def forced_training(layers: list[keras.layers.Layer], value: bool) -> Iterator[N
             if "call" in vars(layer):  # already swapped (a layer listed twice, or nested blocks)
                 continue
 
-            def forced(*args, _original=layer.call, **kwargs):
+            def forced(*args: Any, _original: Callable[..., Any] = layer.call, **kwargs: Any) -> Any:
                 kwargs["training"] = value
                 return _original(*args, **kwargs)
 

@@ -93,7 +93,7 @@ def missing_classes(path: Path) -> list[str]:
 
     missing: list[str] = []
 
-    def walk(node) -> None:
+    def walk(node: object) -> None:
         if isinstance(node, dict):
             key = _custom_key(node)
             if key is not None and keras.saving.get_registered_object(key) is None:

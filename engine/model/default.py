@@ -5,6 +5,8 @@ For regression targets the same body ends in a linear Dense(outputs), trained wi
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 
@@ -15,7 +17,7 @@ def flatten(x: np.ndarray) -> np.ndarray:
 
 def build_default_model(
     input_dim: int, classes: int, hidden: int, rate: float, lr: float, seed: int, *, task: str = "classification"
-):
+) -> Any:
     """Compiled with Adam and sparse categorical cross-entropy, as in the article.
 
     ``task="regression"``: ``classes`` is the number of target values; the head

@@ -12,6 +12,7 @@ models, wrappers and layers inside layers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import keras
 
@@ -204,7 +205,7 @@ def describe_normalization(model: keras.layers.Layer) -> list[dict]:
     return [{"name": layer.name, "class": type(layer).__name__} for layer in normalization_layers(model)]
 
 
-def _float_or_none(value) -> float | None:
+def _float_or_none(value: Any) -> float | None:
     if value is None or isinstance(value, bool):
         return None
     try:

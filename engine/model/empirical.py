@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import weakref
 from dataclasses import dataclass
+from typing import Any
 
 import keras
 import numpy as np
@@ -70,7 +71,7 @@ def _reason(error: Exception) -> str:
     return one_line(ValueError(re.sub(r"\x1b\[[0-9;]*m", "", text)), 120)
 
 
-def _differs(layer, args, kwargs, training: bool | None) -> bool:
+def _differs(layer: keras.layers.Layer, args: tuple[Any, ...], kwargs: dict[str, Any], training: bool | None) -> bool:
     call_kwargs = dict(kwargs)
     if training is None:
         call_kwargs.pop("training", None)
@@ -84,17 +85,17 @@ def _differs(layer, args, kwargs, training: bool | None) -> bool:
     )
 
 
-def _numpy(outputs) -> list[np.ndarray]:
+def _numpy(outputs: Any) -> list[np.ndarray]:
     return [np.asarray(keras.ops.convert_to_numpy(value)) for value in keras.tree.flatten(outputs)]
 
 
-def _probe_arguments(layer) -> tuple[tuple, dict] | None:
+def _probe_arguments(layer: keras.layers.Layer) -> tuple[tuple, dict] | None:
     rng = np.random.default_rng(0)
     nodes = getattr(layer, "_inbound_nodes", None) or []
     if nodes and getattr(nodes[0], "arguments", None) is not None:
         arguments = nodes[0].arguments
 
-        def fill(value):
+        def fill(value: Any) -> Any:
             if isinstance(value, keras.KerasTensor):
                 return _random(rng, tuple(value.shape), value.dtype)
             return value
@@ -110,7 +111,7 @@ def _probe_arguments(layer) -> tuple[tuple, dict] | None:
     return None
 
 
-def _random(rng: np.random.Generator, shape: tuple, dtype) -> np.ndarray:
+def _random(rng: np.random.Generator, shape: tuple, dtype: str) -> np.ndarray:
     full = tuple(PROBE_ROWS if index == 0 or size is None else int(size) for index, size in enumerate(shape))
     kind = np.dtype(keras.backend.standardize_dtype(dtype))
     if kind == np.bool_:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from dropout_tui.engine.errors import ConfigError, one_line
 from dropout_tui.engine.files import readable_file
@@ -36,7 +37,7 @@ class ModelDataMismatch(ConfigError):
     """The data does not fit the model (input shape, number of classes)."""
 
 
-def saved_compile_loss(path_text: str | None):
+def saved_compile_loss(path_text: str | None) -> object:
     """``compile_config["loss"]`` from a .keras archive (plain JSON), or None."""
     if not path_text or Path(path_text).suffix.lower() not in KERAS_SUFFIXES:
         return None
@@ -45,7 +46,7 @@ def saved_compile_loss(path_text: str | None):
     return compile_config.get("loss") if isinstance(compile_config, dict) else None
 
 
-def load_user_model(path_text: str | None, *, unsafe: bool, custom_objects: str | None = None):
+def load_user_model(path_text: str | None, *, unsafe: bool, custom_objects: str | None = None) -> Any:
     """The model in ``path_text``, loaded uncompiled with safe_mode unless ``unsafe``.
 
     ``custom_objects``: the user's .py file, imported first (it registers their

@@ -17,6 +17,7 @@ single softmax unit (always 1.0).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 
@@ -58,7 +59,7 @@ class Head:
     def logits(self) -> bool:
         return self.activation in ("logits", "binary_logits")
 
-    def probabilities(self, outputs):
+    def probabilities(self, outputs: Any) -> Any:
         """Class probabilities (n, classes) from the model's outputs, with ``keras.ops`` (traceable).
 
         Regression heads return the outputs unchanged.
@@ -72,7 +73,7 @@ class Head:
             return ops.concatenate([1.0 - positive, positive], axis=-1)
         return outputs
 
-    def probabilities_numpy(self, outputs) -> np.ndarray:
+    def probabilities_numpy(self, outputs: np.ndarray) -> np.ndarray:
         """The NumPy twin of :meth:`probabilities` (float32)."""
         out = np.asarray(outputs, dtype=np.float32)
         if self.activation == "logits":
@@ -83,7 +84,7 @@ class Head:
             return np.concatenate([1.0 - positive, positive], axis=-1).astype(np.float32)
         return out
 
-    def logits_numpy(self, outputs) -> np.ndarray:
+    def logits_numpy(self, outputs: np.ndarray) -> np.ndarray:
         """Logits (n, classes) whose softmax is :meth:`probabilities_numpy`: what temperature scaling divides.
 
         A one-unit head's logit z becomes the pair [0, z] (softmax([0, z/T]) = [1 - sigmoid(z/T),
@@ -116,7 +117,9 @@ def regression_head(units: int, note: str = "regression: outputs are values (lin
     return Head("regression", "linear", units, None, note)
 
 
-def detect_head(model, probe_outputs, labels, task: str | None = None, *, saved_loss=None) -> Head:
+def detect_head(
+    model: Any, probe_outputs: np.ndarray, labels: np.ndarray, task: str | None = None, *, saved_loss: object = None
+) -> Head:
     """The head of ``model`` given its outputs on a probe batch and the data's labels (as stored).
 
     ``task``: the user's ``--task`` (wins). ``saved_loss``: ``compile_config["loss"]``
@@ -170,7 +173,14 @@ def _refuse_softmax_regression(activation: str | None, why: str) -> None:
         )
 
 
-def _classification(units, activation, outputs, labels_kind, from_logits, witness) -> Head:
+def _classification(
+    units: int,
+    activation: str | None,
+    outputs: np.ndarray,
+    labels_kind: str,
+    from_logits: bool | None,
+    witness: str,
+) -> Head:
     source = f", {witness}" if witness else ""
     if units == 1:
         if activation == "sigmoid" and not from_logits:
@@ -212,7 +222,7 @@ def _classification(units, activation, outputs, labels_kind, from_logits, witnes
     return Head("classification", "logits", units, units, note)
 
 
-def label_kind(labels) -> str:
+def label_kind(labels: np.ndarray) -> str:
     """'binary' (0/1), 'binary_one_hot' (two one-hot columns), 'integer', 'one_hot' or 'float' (anything else)."""
     y = np.asarray(labels)
     if y.size == 0:
@@ -236,7 +246,7 @@ def label_kind(labels) -> str:
     return "binary" if np.all((y == 0) | (y == 1)) else "integer"
 
 
-def loss_witness(loss) -> tuple[str | None, bool | None, str]:
+def loss_witness(loss: object) -> tuple[str | None, bool | None, str]:
     """(task, from_logits, name) from a saved or compiled loss; (None, None, '') when it tells nothing."""
     if isinstance(loss, (list, tuple)):
         loss = loss[0] if len(loss) == 1 else None
@@ -262,7 +272,7 @@ def loss_witness(loss) -> tuple[str | None, bool | None, str]:
     return None, None, ""
 
 
-def _compiled_loss(model):
+def _compiled_loss(model: Any) -> object:
     loss = getattr(model, "loss", None)
     if loss is None or isinstance(loss, str):
         return loss
@@ -274,7 +284,7 @@ def _compiled_loss(model):
         return None
 
 
-def final_activation(model) -> str | None:
+def final_activation(model: Any) -> str | None:
     """Name of the activation that produces the model's (first) output, if visible."""
     import keras
 
@@ -291,7 +301,7 @@ def final_activation(model) -> str | None:
     return getattr(activation, "__name__", None) or str(activation)
 
 
-def _output_layer(model):
+def _output_layer(model: Any) -> Any:
     try:
         history = model.outputs[0]._keras_history
     except (AttributeError, IndexError, TypeError, ValueError):

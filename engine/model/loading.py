@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -148,7 +149,7 @@ def _targets(head: Head, dataset: Dataset) -> tuple[np.ndarray | None, np.ndarra
     return dataset.y_train, dataset.y_test
 
 
-def _compile_for(model, head: Head, lr: float) -> None:
+def _compile_for(model: Any, head: Head, lr: float) -> None:
     """Compile for --fine-tune with the loss that matches the head."""
     import keras
 
@@ -162,7 +163,7 @@ def _compile_for(model, head: Head, lr: float) -> None:
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=lr), loss=loss, metrics=metrics)
 
 
-def _single_input(model) -> tuple[tuple, np.dtype]:
+def _single_input(model: Any) -> tuple[tuple, np.dtype]:
     try:
         inputs = model.inputs
     except (AttributeError, ValueError):
@@ -174,7 +175,7 @@ def _single_input(model) -> tuple[tuple, np.dtype]:
     return tuple(inputs[0].shape), np.dtype(inputs[0].dtype)
 
 
-def _check_single_output(model) -> None:
+def _check_single_output(model: Any) -> None:
     outputs = model.outputs
     if len(outputs) != 1:
         raise ModelDataMismatch(f"the model has {len(outputs)} outputs; dropout-tui needs exactly one")
@@ -205,7 +206,7 @@ def _fed(x: np.ndarray, dtype: np.dtype, scale: float | None) -> np.ndarray:
     return np.asarray(x, dtype=dtype)
 
 
-def baked_training_layers(model) -> list:
+def baked_training_layers(model: Any) -> list:
     """Layers wired into a functional graph with an explicit ``training=True`` call argument.
 
     Keras records the call's default ``training`` in the node too, so a layer
@@ -226,7 +227,7 @@ def baked_training_layers(model) -> list:
     return baked
 
 
-def _training_default(layer):
+def _training_default(layer: Any) -> object:
     try:
         parameter = inspect.signature(layer.call).parameters.get("training")
     except (TypeError, ValueError):

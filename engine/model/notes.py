@@ -6,7 +6,7 @@ is only said when nothing in the model is random or normalising.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -100,7 +100,7 @@ def range_hint(x: np.ndarray, scale: float | None, *, rescales: bool, token_ids:
     return [f"inputs fed as stored: values from {low:g} to {high:g}"]
 
 
-def rescales(model) -> bool:
+def rescales(model: Any) -> bool:
     import keras
 
     from dropout_tui.engine.model.walk import iter_layers
@@ -108,7 +108,7 @@ def rescales(model) -> bool:
     return any(isinstance(layer, (keras.layers.Rescaling, keras.layers.Normalization)) for layer in iter_layers(model))
 
 
-def token_ids_reason(model) -> str | None:
+def token_ids_reason(model: Any) -> str | None:
     """Why the model's input is integer ids (an Embedding takes it, or its dtype is an integer), or None."""
     import keras
 
@@ -121,7 +121,7 @@ def token_ids_reason(model) -> str | None:
     return f"the model's input dtype is {dtype}" if np.issubdtype(dtype, np.integer) else None
 
 
-def input_consumers(model) -> list:
+def input_consumers(model: Any) -> list:
     """Layers that take the model's (first) input directly; nested models are opened (Sequential: its first layer)."""
     import keras
 

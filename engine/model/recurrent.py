@@ -64,7 +64,7 @@ def as_recurrent(layer: keras.layers.Layer) -> RecurrentLayer | None:
     return RecurrentLayer(layer, (cell,), type(layer).__name__)
 
 
-def _cell(layer) -> DropoutRNNCell | None:
+def _cell(layer: keras.layers.Layer | None) -> DropoutRNNCell | None:
     if not isinstance(layer, keras.layers.RNN):
         return None
     cell = getattr(layer, "cell", None)
@@ -76,7 +76,7 @@ def is_cell(layer: keras.layers.Layer) -> bool:
     return isinstance(layer, DropoutRNNCell) or hasattr(layer, "state_size")
 
 
-def set_cell_rate(cell, attribute: str, value: float) -> None:
+def set_cell_rate(cell: DropoutRNNCell, attribute: str, value: float) -> None:
     """Set one rate on a cell, switching LSTM/GRU between Keras's implementations as its constructor would."""
     value = float(value)
     if attribute == "recurrent_dropout" and type(cell).__name__ in MASKS_PER_GATE and hasattr(cell, "implementation"):

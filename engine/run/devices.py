@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import types
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -73,7 +74,7 @@ def configure(spec: int | str | None, cluster: Cluster | None = None) -> Devices
     return Devices(strategy, strategy.num_replicas_in_sync, list(strategy.extended.worker_devices))
 
 
-def replica_aware_seeds(model) -> None:
+def replica_aware_seeds(model: Any) -> None:
     """Make every dropout layer draw different masks on each replica during ``fit``.
 
     Keras's seed generator state is mirrored, so every replica reads the same seed
@@ -92,7 +93,7 @@ def replica_aware_seeds(model) -> None:
             continue
         original = generator.next
 
-        def next_seed(self, ordered=True, _original=original):
+        def next_seed(self: Any, ordered: bool = True, _original: Callable[[bool], Any] = original) -> Any:
             import tensorflow as tf
 
             seed = _original(ordered)

@@ -12,6 +12,7 @@ import gc
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -37,7 +38,7 @@ def member_seeds(config: RunConfig) -> list[int]:
 
 
 def train_members(
-    config: RunConfig, prepared: Prepared, strategy, should_cancel: Callable[[], bool]
+    config: RunConfig, prepared: Prepared, strategy: Any, should_cancel: Callable[[], bool]
 ) -> Iterator[Member]:
     """Each member in turn: built and trained as the main run's model was, with its own seed, then released."""
     import keras
@@ -74,13 +75,13 @@ def train_members(
         yield Member(index, seed, np.asarray(test), None if ood is None else np.asarray(ood), seconds)
 
 
-def _cancel_check(should_cancel: Callable[[], bool]):
+def _cancel_check(should_cancel: Callable[[], bool]) -> Any:
     import keras
 
     class CancelCheck(keras.callbacks.Callback):
         """Stops a member's fit at the next batch once the run is cancelled."""
 
-        def on_train_batch_end(self, batch, logs=None) -> None:
+        def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
             if should_cancel():
                 self.model.stop_training = True
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from typing import Any
 
 from dropout_tui.engine.cancel import Cancelled
 from dropout_tui.engine.events import BatchLosses, EpochEnd, Event, Failed, Status
@@ -94,7 +95,7 @@ class FitLoop:
     def __init__(
         self,
         *,
-        model,
+        model: Any,
         batch_size: int,
         n_train: int,
         eval_every: int,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -14,6 +15,9 @@ from dropout_tui.engine.events import EnsembleMember, Event, ModeEvaluation, Sam
 from dropout_tui.engine.run.ensemble import Member
 from dropout_tui.engine.run.preparation import Prepared
 from dropout_tui.engine.run.progress import Progress
+
+if TYPE_CHECKING:
+    from dropout_tui.engine.evaluation.backend import EvaluationBackend
 
 
 class Measurer:
@@ -37,7 +41,7 @@ class Measurer:
         progress: Progress,
         rates: Callable[[], dict[str, float]],
         should_cancel: Callable[[], bool],
-        backend=None,
+        backend: EvaluationBackend | None = None,
     ) -> None:
         from dropout_tui.engine.evaluation.evaluator import Evaluator
 
@@ -169,8 +173,10 @@ class Measurer:
         self.history[-1] = {**self.history[-1], "uncertainty": uncertainty}
         self._emit(EnsembleMember(self._members[0].count, members, member.seed, member.seconds, uncertainty))
 
-    def _member_outputs(self, source) -> np.ndarray:
+    def _member_outputs(self, source: Any) -> np.ndarray:
         """What the totals add: a member's probabilities (or regression outputs), from raw outputs or a prediction."""
+        # Any: an np.ndarray, or the Prediction / RegressionPrediction that self.regression implies, which mypy
+        # cannot tie to the flag; a member's OOD outputs arrive typed Optional but are set whenever far is.
         if isinstance(source, np.ndarray):
             return source if self.regression else self.head.probabilities_numpy(source)
         return source.mean if self.regression else source.probs

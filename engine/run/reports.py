@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Any
 
 from dropout_tui.engine import backends
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.events import RunStarted, Summary
 from dropout_tui.engine.run.preparation import Prepared
+
+if TYPE_CHECKING:
+    from dropout_tui.engine.run.devices import Devices
 
 
 def stochastic_layers(prepared: Prepared) -> list[dict]:
@@ -16,7 +20,7 @@ def stochastic_layers(prepared: Prepared) -> list[dict]:
     return [layer.to_json() for layer in describe_stochastic(prepared.model)]
 
 
-def run_started(config: RunConfig, prepared: Prepared, devices, rates: dict, **workers) -> RunStarted:
+def run_started(config: RunConfig, prepared: Prepared, devices: Devices, rates: dict, **workers: Any) -> RunStarted:
     """The run's configuration and what the model, the data and the devices turned out to be.
 
     ``workers``: a multi-worker run's fields (engine.run.workers.Workers.introduce), every replica's name included.

@@ -25,8 +25,11 @@ from dropout_tui.engine.run.fit_loop import Diverged, StopBeforeEpoch
 from dropout_tui.engine.run.progress import Progress
 
 if TYPE_CHECKING:  # the parts import Keras and NumPy: imported when a run assembles them, never on import
+    from dropout_tui.engine.data.datasets import Dataset
+    from dropout_tui.engine.data.ood import OodSet
     from dropout_tui.engine.run.cluster import Cluster
     from dropout_tui.engine.run.commands import CommandServer
+    from dropout_tui.engine.run.devices import Devices
     from dropout_tui.engine.run.measurement import Measurer
     from dropout_tui.engine.run.preparation import Prepared
     from dropout_tui.engine.run.rates import RateControl
@@ -147,7 +150,7 @@ class Session:
             self._serve_until_cancelled(parts.commands)
         return summary
 
-    def _load_data(self):
+    def _load_data(self) -> tuple[Dataset, OodSet | None]:
         """The data, the OOD inputs and the files named on the command line, checked before TensorFlow loads."""
         from dropout_tui.engine.run import inputs
 
@@ -156,7 +159,7 @@ class Session:
         loaded = inputs.take(self.config) or inputs.check_inputs(self.config)
         return loaded.dataset, loaded.ood
 
-    def _assemble(self, prepared, devices) -> _Parts:
+    def _assemble(self, prepared: Prepared, devices: Devices) -> _Parts:
         """The parts that do the work, wired to this session's controls, progress and sink."""
         from dropout_tui.engine.evaluation.backend import for_keras
         from dropout_tui.engine.model.layers import rate_handles
@@ -184,7 +187,9 @@ class Session:
         )
         return _Parts(measurer, rates, commands)
 
-    def _train(self, prepared, parts: _Parts) -> None:
+    def _train(self, prepared: Any, parts: _Parts) -> None:
+        # Any, not Prepared: with epochs > 0 x_train and y_train are set and the model is a keras.Model,
+        # which Prepared's fields (Optional arrays, model: object) do not say.
         from dropout_tui.engine.run.fit_loop import FitLoop
         from dropout_tui.engine.run.training import SessionCallback, fit_data
 
@@ -220,7 +225,7 @@ class Session:
         for member in train_members(self.config, prepared, strategy, lambda: self.controls.cancelled):
             measurer.add_member(member, members)
 
-    def _serve_until_cancelled(self, commands) -> None:
+    def _serve_until_cancelled(self, commands: CommandServer) -> None:
         controls = self.controls
         try:
             while not controls.cancelled:

@@ -7,31 +7,35 @@ would each rebuild the data pipeline).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
+
+if TYPE_CHECKING:
+    from dropout_tui.engine.run.fit_loop import FitLoop
 
 
 class SessionCallback(keras.callbacks.Callback):
     """Forwards fit's epoch and batch edges to the fit loop (engine.run.fit_loop), nothing more."""
 
-    def __init__(self, hooks) -> None:
+    def __init__(self, hooks: FitLoop) -> None:
         super().__init__()
         self._hooks = hooks
 
-    def on_epoch_begin(self, epoch, logs=None) -> None:
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._hooks.epoch_begin(epoch + 1)
 
-    def on_train_batch_end(self, batch, logs=None) -> None:
+    def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+        # Any, not dict | None: fit always passes its logs here; None is only the base class's default.
         # Keras 3 reports the running mean of the epoch so far as logs["loss"].
         self._hooks.batch_end(batch + 1, float(logs["loss"]))
 
-    def on_epoch_end(self, epoch, logs=None) -> None:
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._hooks.epoch_end(epoch + 1, logs or {})
 
 
-def fit_data(model, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int) -> dict[str, Any]:
+def fit_data(model: keras.Model, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int) -> dict[str, Any]:
     """``model.fit``'s data arguments: TensorFlow's own pipeline (below); the arrays on JAX and PyTorch.
 
     On JAX and PyTorch Keras feeds arrays through a NumPy iterator or a torch
@@ -65,7 +69,7 @@ def training_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int) -
 
     features, labels = tf.convert_to_tensor(x), tf.convert_to_tensor(y)
 
-    def gather(indices):
+    def gather(indices: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         return tf.gather(features, indices), tf.gather(labels, indices)
 
     order = tf.data.Dataset.range(len(x)).shuffle(len(x), seed=seed, reshuffle_each_iteration=True)

@@ -6,14 +6,18 @@ import subprocess
 import sys
 import tempfile
 import threading
+from typing import TYPE_CHECKING
 
 from dropout_tui.engine.errors import ConfigError, one_line
 from dropout_tui.engine.events import Failed, event_from_json
 
+if TYPE_CHECKING:  # runner imports this module
+    from dropout_tui.engine.sweep.runner import Sweep
+
 CHILD_GRACE_SECONDS = 0.5  # after a cancel, children get this long to end by themselves, then SIGKILL
 
 
-def run_children(sweep) -> None:
+def run_children(sweep: Sweep) -> None:
     """``sweep.jobs`` rates at once, each a ``dropout-tui train --headless`` child whose lines are parsed back."""
     pending = list(sweep.rates)
     running: dict[float, threading.Thread] = {}
@@ -54,7 +58,8 @@ def run_children(sweep) -> None:
                 done.wait(0.1)
 
 
-def _run_child(sweep, rate: float) -> None:
+def _run_child(sweep: Sweep, rate: float) -> None:
+    assert sweep.command is not None  # Sweep refuses jobs > 1 without a command
     argv = [sys.executable, "-m", "dropout_tui.tui.cli", *sweep.command(sweep.config_for(rate))]
     sink = sweep.tagger(rate)
     result = sweep.results[rate]
@@ -99,7 +104,7 @@ def _run_child(sweep, rate: float) -> None:
         sink(Failed(message=f"the run at rate {rate:g} ended: {text}"))
 
 
-def _wait(sweep, child: subprocess.Popen) -> int:
+def _wait(sweep: Sweep, child: subprocess.Popen) -> int:
     while True:
         try:
             return child.wait(timeout=0.1)

@@ -12,7 +12,8 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from types import FrameType
 from typing import IO
 
 from dropout_tui.engine import backends
@@ -70,7 +71,7 @@ class _SignalExit:
 
 
 @contextlib.contextmanager
-def _exit_on_signals():
+def _exit_on_signals() -> Iterator[None]:
     saved = {number: signal.signal(number, _on_signal) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
@@ -79,7 +80,7 @@ def _exit_on_signals():
             signal.signal(number, handler)
 
 
-def _on_signal(signum: int, frame) -> None:
+def _on_signal(signum: int, frame: FrameType | None) -> None:
     if _SignalExit.writing:
         _SignalExit.pending = signum
         return
@@ -87,7 +88,7 @@ def _on_signal(signum: int, frame) -> None:
 
 
 @contextlib.contextmanager
-def _signals_deferred():
+def _signals_deferred() -> Iterator[None]:
     _SignalExit.writing = True
     try:
         yield

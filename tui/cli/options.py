@@ -7,7 +7,7 @@ the parser and the engine's validation cannot disagree.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from urllib.parse import urlsplit
 
@@ -40,11 +40,11 @@ def _listed(names: Iterable[str]) -> str:
     return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
 
 
-def _limited(name: str):
+def _limited(name: str) -> Callable[[str], float]:
     """An argparse type that accepts exactly what the engine's limit for ``name`` accepts."""
     limit = LIMITS[name]
 
-    def parse(text: str):
+    def parse(text: str) -> float:
         try:
             return limit.parse(text)
         except ValueError as error:
@@ -130,7 +130,7 @@ def _public_url(text: str) -> str:
 _public_url.__name__ = "--public-url"
 
 
-def _whole(name: str, low: int, high: int):
+def _whole(name: str, low: int, high: int) -> Callable[[str], int]:
     """An argparse type for a whole number in [low, high]."""
 
     def parse(text: str) -> int:
@@ -172,7 +172,7 @@ class Option:
     def dest(self) -> str:
         return self.flag.lstrip("-").replace("-", "_")
 
-    def default_value(self):
+    def default_value(self) -> object:
         if self.default is not FROM_CONFIG:
             return self.default
         return getattr(RunConfig(), self.field) if self.field else None

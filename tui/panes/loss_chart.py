@@ -4,7 +4,7 @@ terminal can show. Imported after the first frame (tui/panes/loss.py): textual-p
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from textual_plot import HiResMode, LegendLocation
@@ -55,7 +55,7 @@ class LogLossFormatter(AxisFormatter):
                 return ticks
         return ticks[:: math.ceil(len(ticks) / max_ticks)]
 
-    def get_labels_for_ticks(self, ticks) -> list[str]:
+    def get_labels_for_ticks(self, ticks: Sequence[float]) -> list[str]:
         return [f"{10.0**tick:.3g}" for tick in ticks]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 import traceback
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from rich.table import Table
@@ -21,9 +22,10 @@ from textual.worker import Worker, WorkerState
 
 from dropout_tui.engine.config import RunConfig
 from dropout_tui.engine.errors import describe_error
+from dropout_tui.engine.events import Event
 from dropout_tui.engine.sweep.controls import SweepControls
 from dropout_tui.engine.sweep.plan import DEFAULT_RATES, check_rates, effective_jobs
-from dropout_tui.engine.sweep.runner import Sweep, sweep_item_from_json
+from dropout_tui.engine.sweep.runner import Sweep, Tagged, sweep_item_from_json
 from dropout_tui.tui.cli.child_command import train_command
 from dropout_tui.tui.glossary import SWEEP_TERMS
 from dropout_tui.tui.keys import EVERYWHERE, SWEEP, bindings, keys_for
@@ -98,10 +100,10 @@ class SweepApp(TickingApp):
         self,
         config: RunConfig | None = None,
         *,
-        rates=DEFAULT_RATES,
+        rates: Sequence[float] = DEFAULT_RATES,
         jobs: int = 1,
         export_dir: str | Path = "dropout-tui-export",
-        replay=None,
+        replay: str | Path | Iterable[Tagged | Event] | None = None,
         compare: list[RateRun] | None = None,
     ) -> None:
         super().__init__(RedrawPlanner(throttles=THROTTLES))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from dropout_tui.engine.config import RunConfig
@@ -187,12 +188,12 @@ class SweepState:
     metric: int = 0  # the chart's metric (m/M): an index into the task's metrics (tui/sweep/metrics.py), wrapping
 
     @classmethod
-    def planned(cls, config: RunConfig, rates, jobs: int = 1) -> SweepState:
+    def planned(cls, config: RunConfig, rates: Sequence[float], jobs: int = 1) -> SweepState:
         state = cls(config=config, jobs=jobs)
         state.plan(rates)
         return state
 
-    def plan(self, rates) -> None:
+    def plan(self, rates: Sequence[float]) -> None:
         known = {run.rate: run for run in self.runs}
         self.runs = [known.get(rate) or RateRun(rate, total_epochs=self.config.epochs) for rate in rates]
         for run in self.runs:
