@@ -61,8 +61,10 @@ def hang_up_watch() -> select.poll | None:
 
 
 def hung_up(watch: select.poll) -> bool:
-    """True once the terminal has hung up; it reads as nothing to read, or keys, while it is there."""
-    return any(mask & (select.POLLHUP | select.POLLERR | select.POLLNVAL) for _, mask in watch.poll(0))
+    """True once the terminal has hung up; it reads as nothing to read, or keys, while it is there.
+
+    POLLNVAL is no hang-up: macOS's poll() answers it for any tty, and there the watch just never fires."""
+    return any(mask & (select.POLLHUP | select.POLLERR) for _, mask in watch.poll(0))
 
 
 class TerminalApp(App[int]):
