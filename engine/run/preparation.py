@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -19,7 +20,7 @@ from dropout_tui.engine.run.inputs import ood_on_regression
 class Prepared:
     """The model and the arrays it is trained and evaluated on, as the run uses them."""
 
-    model: object  # keras.Model
+    model: Any  # a keras.Model (Keras ships no types)
     head: Head  # what the outputs are and how they become probabilities
     x_train: np.ndarray | None
     y_train: np.ndarray | None  # int64 class indices, or float32 (samples, outputs) regression targets

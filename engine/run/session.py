@@ -187,9 +187,7 @@ class Session:
         )
         return _Parts(measurer, rates, commands)
 
-    def _train(self, prepared: Any, parts: _Parts) -> None:
-        # Any, not Prepared: with epochs > 0 x_train and y_train are set and the model is a keras.Model,
-        # which Prepared's fields (Optional arrays, model: object) do not say.
+    def _train(self, prepared: Prepared, parts: _Parts) -> None:
         from dropout_tui.engine.run.fit_loop import FitLoop
         from dropout_tui.engine.run.training import SessionCallback, fit_data
 
@@ -208,9 +206,7 @@ class Session:
         self.progress.training = True
         self.emit(Status("running", f"training {prepared.epochs} epoch(s)"))
         try:
-            data = fit_data(
-                prepared.model, prepared.x_train, prepared.y_train, self.config.batch_size, self.config.seed
-            )
+            data = fit_data(prepared.model, *prepared.training_split(), self.config.batch_size, self.config.seed)
             prepared.model.fit(**data, epochs=prepared.epochs, verbose=0, callbacks=[SessionCallback(loop)])
         except StopBeforeEpoch:
             pass
