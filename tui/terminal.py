@@ -133,9 +133,11 @@ class TerminalApp(App[int]):
         self.set_interval(self.REFUSED_CHECK, self._leave_if_refused)
         if self._native_captured:  # a real terminal (run(), not run_test()): own SIGINT/SIGTERM/SIGHUP
             loop = asyncio.get_running_loop()
-            for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-                if signal.getsignal(number) is not signal.SIG_IGN:  # nohup's choice stands; the watch below acts
-                    loop.add_signal_handler(number, self._on_signal, number)
+            handled = [signal.SIGINT, signal.SIGTERM]
+            if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:  # nohup's choice stands; the watch below acts
+                handled.append(signal.SIGHUP)
+            for number in handled:
+                loop.add_signal_handler(number, self._on_signal, number)
             self._input = hang_up_watch()
             self.set_interval(self.HANGUP_CHECK, self._leave_if_hung_up)
 
