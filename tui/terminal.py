@@ -7,9 +7,7 @@ workers; how they share the terminal is said once here.
 from __future__ import annotations
 
 import asyncio
-import select
 import signal
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +20,7 @@ from textual.widgets import Static
 
 from dropout_tui.engine.errors import EXIT_USAGE, ConfigError
 from dropout_tui.engine.quiet import redirect_native_stderr
+from dropout_tui.tui.hangup import watch_terminal
 
 if TYPE_CHECKING:
     from dropout_tui.tui.export import ExportResult
@@ -46,25 +45,6 @@ def export_notice(result: ExportResult, width: int) -> str:
     if len(name) > room >= 9:
         name = f"{name[: (room - 1) // 2]}…{name[-(room - 1 - (room - 1) // 2) :]}"
     return words.format(name)
-
-
-def hang_up_watch() -> select.poll | None:
-    """A poll of the terminal's input (what Textual reads keys from), or None where it cannot be polled."""
-    if sys.__stdin__ is None:
-        return None
-    try:
-        watch = select.poll()
-        watch.register(sys.__stdin__.fileno(), select.POLLIN)
-    except (OSError, ValueError):  # a stdin without a descriptor
-        return None
-    return watch
-
-
-def hung_up(watch: select.poll) -> bool:
-    """True once the terminal has hung up; it reads as nothing to read, or keys, while it is there.
-
-    POLLNVAL is no hang-up: macOS's poll() answers it for any tty, and there the watch just never fires."""
-    return any(mask & (select.POLLHUP | select.POLLERR) for _, mask in watch.poll(0))
 
 
 class TerminalApp(App[int]):
@@ -107,12 +87,10 @@ class TerminalApp(App[int]):
     export_dir: Path  # where the `e` key writes
 
     _native_captured = False  # fd 2 goes to a file only under run(), not run_test()
-    _input: select.poll | None = None  # the terminal's input, watched for a hang-up under run()
     # Bad input that only the loaded model revealed (set by a worker): the app leaves at once and the command
     # line says it on the restored terminal, one line and exit 2, as headless does.
     refused: ConfigError | None = None
     REFUSED_CHECK = 0.1  # seconds between looks at ``refused``
-    HANGUP_CHECK = 0.5  # seconds between looks at whether the terminal is still there
 
     @property
     def run_failed(self) -> bool:
@@ -131,26 +109,16 @@ class TerminalApp(App[int]):
     def on_mount(self) -> None:
         # A worker only sets an attribute: calling into an app that is already closing could wait forever.
         self.set_interval(self.REFUSED_CHECK, self._leave_if_refused)
-        if self._native_captured:  # a real terminal (run(), not run_test()): own SIGINT/SIGTERM/SIGHUP
+        if self._native_captured:  # a real terminal (run(), not run_test()): own SIGINT/SIGTERM, and a hang-up
             loop = asyncio.get_running_loop()
-            handled = [signal.SIGINT, signal.SIGTERM]
-            if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:  # nohup's choice stands; the watch below acts
-                handled.append(signal.SIGHUP)
-            for number in handled:
+            for number in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(number, self._on_signal, number)
-            self._input = hang_up_watch()
-            self.set_interval(self.HANGUP_CHECK, self._leave_if_hung_up)
+            watch_terminal(self.stop_workers, lambda: loop.call_soon_threadsafe(self._on_signal, signal.SIGHUP))
 
     def _leave_if_refused(self) -> None:
         if self.refused is not None and self.is_running:
             self.stop_workers()
             self.exit(EXIT_USAGE, return_code=EXIT_USAGE)
-
-    def _leave_if_hung_up(self) -> None:
-        # The window closed or the connection dropped, and no SIGHUP came (a parent that blocks it, as make
-        # does; nohup): Textual's input thread then reads end-of-file in a loop, a core at 100% for ever.
-        if self._input is not None and hung_up(self._input) and self.is_running:
-            self._on_signal(signal.SIGHUP)
 
     def on_unmount(self) -> None:
         # However the app ends (quit, crash, a test's teardown), no worker may outlive it.

@@ -17,7 +17,7 @@ import subprocess
 import termios
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -40,6 +40,7 @@ class Case:
     before: bytes | None
     send: bytes | int | str  # bytes: keys typed; int: a signal; HANG_UP
     code: int
+    pty: dict = field(default_factory=dict)  # PtyProcess's session options
 
 
 LONG = ["train", "--epochs", "50", "--hidden", "16", "--mc-samples", "5", "--repeats", "1"]
@@ -54,11 +55,17 @@ CASES = {
     # A closed window with no SIGHUP (a parent that blocks it, as make does): Textual's input thread then read
     # end-of-file in a loop, a core at 100% for ever, training on unseen.
     "the terminal hangs up while training": Case(LONG, ["samples/s"], None, HANG_UP, 129),
+    # A window's own terminal under nohup: the hang-up brings an ignored SIGHUP and a SIGCONT, on which Textual
+    # starts its output again; its writer thread died on the dead terminal and the event loop then waited for
+    # ever on its full queue, so the app must leave without the event loop.
+    "the controlling terminal hangs up under nohup": Case(
+        LONG, ["samples/s"], None, HANG_UP, 129, {"controlling": True, "hangup_ignored": True}
+    ),
 }
 
 
 def _run(case: Case, export_dir: Path) -> dict:
-    app = PtyProcess([*case.args, "--export-dir", str(export_dir)])
+    app = PtyProcess([*case.args, "--export-dir", str(export_dir)], **case.pty)
     try:
         for index, text in enumerate(case.waits_for):
             app.wait_for(text, START_SECONDS)

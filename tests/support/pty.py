@@ -6,12 +6,13 @@ import fcntl
 import os
 import re
 import select
+import signal
 import struct
 import subprocess
 import sys
 import termios
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,10 +25,30 @@ def screen_text(raw: bytes) -> str:
     return ANSI.sub(b"", raw).decode("utf-8", "replace")
 
 
+def _session(controlling: bool, hangup_ignored: bool) -> Callable[[], None]:
+    def set_up() -> None:  # in the child, after setsid()
+        if controlling:
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+        if hangup_ignored:
+            signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+    return set_up
+
+
 class PtyProcess:
     """``dropout-tui ARGS`` with stdin, stdout and stderr on one pty; everything it writes collects in ``raw``."""
 
-    def __init__(self, args: Sequence[str], rows: int = 24, columns: int = 80) -> None:
+    def __init__(
+        self,
+        args: Sequence[str],
+        rows: int = 24,
+        columns: int = 80,
+        *,
+        controlling: bool = False,
+        hangup_ignored: bool = False,
+    ) -> None:
+        """``controlling``: the pty is the program's controlling terminal, as a terminal window's is (a hang-up then
+        sends it SIGHUP and SIGCONT); ``hangup_ignored``: it starts with SIGHUP ignored, as nohup leaves it."""
         self._master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
         env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(columns), "LINES": str(rows)}
@@ -41,6 +62,7 @@ class PtyProcess:
             stderr=slave,
             start_new_session=True,
             close_fds=True,
+            preexec_fn=_session(controlling, hangup_ignored) if controlling or hangup_ignored else None,
         )
         os.close(slave)
         self.raw = bytearray()

@@ -1,11 +1,11 @@
-"""How the app tells a terminal that hung up from one that is only quiet (tui/terminal.py), on real descriptors."""
+"""How the app tells a terminal that hung up from one that is only quiet (tui/hangup.py), on real descriptors."""
 
 from __future__ import annotations
 
 import os
 import select
 
-from dropout_tui.tui.terminal import hung_up
+from dropout_tui.tui.hangup import hung_up
 
 
 def _watch(fd: int) -> select.poll:
