@@ -100,8 +100,8 @@ class PtyProcess:
         os.write(self._master, data)
 
     def hang_up(self) -> None:
-        """Close the terminal, as a closed window or a dropped connection does: the pty is not the program's
-        controlling terminal, so no SIGHUP comes; its input reads end-of-file from now on."""
+        """Close the terminal, as a closed window or a dropped connection does: its input reads end-of-file from
+        now on. Only a ``controlling`` terminal's hang-up also sends SIGHUP (and SIGCONT)."""
         self._hung_up = True
         os.close(self._master)
 
